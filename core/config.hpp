@@ -1,0 +1,122 @@
+#pragma once
+// Scenario documents: TOML with `extends`, typed access, and precise errors.
+//
+// A ConfigDocument is one scenario file with every `extends = "base.toml"` resolved (paths are
+// relative to the file that names them; chains allowed, cycles are an error). Merging rule:
+// tables merge key by key, the extending file winning; arrays of tables (`[[venues]]`,
+// `[[timeline]]`) are appended after the base's items; every other value is replaced. Every
+// node keeps the file and line it was written in, so errors point at the right file.
+//
+// A ConfigTable is a read cursor over one table of the document. Models pull typed values out
+// of it; each read marks the key as used, and finish() turns every key nobody read into an
+// "unknown key" error. Every error is a ConfigError whose what() is
+//     <file>:<line>: <dotted.key>: <what was expected>
+// e.g. "scenarios/x.toml:12: venue_types.school.capacity: expected a number >= 1, got -5".
+#include "core/calendar.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace contactsim {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, int line, std::string key, std::string expected);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }
+  const std::string& key() const { return key_; }
+  const std::string& expected() const { return expected_; }
+
+ private:
+  std::string file_;
+  int line_;
+  std::string key_;
+  std::string expected_;
+};
+
+class ConfigDocument {
+ public:
+  // Throws ConfigError for a missing/unreadable file (line 0), a TOML syntax error (its line),
+  // a bad or cyclic `extends`.
+  static ConfigDocument load(const std::filesystem::path& path);
+  // Parse text as if it were the file `virtual_path` (used by tests and the Python bindings);
+  // `extends` is resolved relative to virtual_path's directory.
+  static ConfigDocument parse(std::string_view text, const std::filesystem::path& virtual_path);
+
+  const toml::table& root() const { return *root_; }
+  const std::filesystem::path& path() const { return path_; }
+  // Every file that contributed, the main file first, then its bases in order.
+  const std::vector<std::filesystem::path>& files() const { return files_; }
+  // The merged document serialised as TOML: what actually ran, for provenance.
+  std::string resolved_text() const;
+  // Hex SHA-256 of resolved_text().
+  std::string resolved_sha256() const;
+
+ private:
+  std::shared_ptr<toml::table> root_;
+  std::filesystem::path path_;
+  std::vector<std::filesystem::path> files_;
+};
+
+// Read cursor over one table. Cheap to copy; copies share the "used keys" record.
+class ConfigTable {
+ public:
+  ConfigTable(const ConfigDocument& doc, const toml::table& table, std::string key_prefix);
+  static ConfigTable root(const ConfigDocument& doc);
+
+  bool has(std::string_view key) const;
+  const std::string& prefix() const { return prefix_; }
+  std::string dotted(std::string_view key) const;  // prefix + "." + key (or key at root)
+
+  // Numbers: integers are accepted where a float is asked for. Range is inclusive.
+  double number(std::string_view key, double fallback, double min, double max) const;
+  double required_number(std::string_view key, double min, double max) const;
+  std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
+  std::int64_t required_integer(std::string_view key, std::int64_t min, std::int64_t max) const;
+  bool boolean(std::string_view key, bool fallback) const;
+  std::string string(std::string_view key, std::string fallback) const;
+  std::string required_string(std::string_view key) const;
+  // One of `choices`; the error lists them.
+  std::string choice(std::string_view key, std::string fallback, const std::vector<std::string>& choices) const;
+  Date date(std::string_view key, Date fallback) const;
+  Date required_date(std::string_view key) const;
+  std::vector<std::string> string_list(std::string_view key, std::vector<std::string> fallback) const;
+  // A file path, resolved relative to the directory of the file that wrote the key.
+  std::filesystem::path required_path(std::string_view key) const;
+
+  std::optional<ConfigTable> optional_table(std::string_view key) const;
+  ConfigTable required_table(std::string_view key) const;
+  // All sub-tables of `key` (e.g. [groups.*]) in document order; a non-table entry is an error.
+  std::vector<std::pair<std::string, ConfigTable>> named_tables(std::string_view key) const;
+  // [[key]] items; missing key gives an empty list.
+  std::vector<ConfigTable> array_of_tables(std::string_view key) const;
+  // Keys of this table in document order (for maps like {white_british = 0.9, asian = 0.5}).
+  std::vector<std::string> keys() const;
+
+  // Line of `key` (or of this table when key is empty / absent) and its file.
+  int line_of(std::string_view key) const;
+  std::string file_of(std::string_view key) const;
+  [[noreturn]] void fail(std::string_view key, const std::string& expected) const;
+
+  // Throws for the first key of this table (recursively into sub-tables that were opened) that
+  // was never read: "unknown key; expected one of: a, b, c".
+  void finish() const;
+
+ private:
+  const ConfigDocument* doc_;
+  const toml::table* table_;
+  std::string prefix_;
+  std::shared_ptr<std::set<std::string>> used_;  // dotted keys read anywhere in the document
+};
+
+}  // namespace contactsim

@@ -1,0 +1,88 @@
+#pragma once
+// The HDF5 recorder: provenance, lookup tables and time series with dimension scales.
+//
+// Layout written (DESIGN §5):
+//   /                 attributes: provenance (set_attribute)
+//   /<table>          compound datasets, one field per column (write_table)
+//   /series/<dim>     1-D dimension scales holding labels (define_dimension); /series/time is
+//                     created by the recorder, extendible, holding ISO dates
+//   /series/<name>    float32 / int64 arrays shaped (time, dims...), chunked one record per chunk
+//                     along time, shuffle+deflate compressed, every axis attached to its scale
+//
+// Crash safety: all HDF5 I/O happens inside end_record(), which extends every series, writes
+// the record, extends /series/time *last*, updates the root attribute `records` and flushes the
+// file. A process killed between records (where a simulation spends its time) leaves a file
+// that h5py opens, holding every completed record. Series whose length exceeds /series/time by
+// one hold a torn record and are to be ignored beyond len(time) by readers.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace contactsim {
+
+class RecorderError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One column of a table written with write_table().
+struct TableColumn {
+  std::string name;
+  std::variant<std::vector<std::string>, std::vector<std::int64_t>, std::vector<double>> values;
+};
+
+enum class SeriesType { float32, int64 };
+
+class Recorder {
+ public:
+  // Creates `path` (and its parent directories). Throws RecorderError if it exists and
+  // !overwrite, or cannot be created (message names the path and the reason).
+  static Recorder create(const std::filesystem::path& path, bool overwrite);
+  Recorder(Recorder&&) noexcept;
+  Recorder& operator=(Recorder&&) noexcept;
+  ~Recorder();
+
+  void set_attribute(const std::string& name, const std::string& value);
+  void set_attribute(const std::string& name, std::int64_t value);
+  void set_attribute(const std::string& name, double value);
+
+  // All columns must have the same length. Written at the root: /<name>.
+  void write_table(const std::string& name, const std::vector<TableColumn>& columns);
+
+  // A labelled axis, e.g. {"ward", [37 ward names]}; becomes /series/<name>.
+  void define_dimension(const std::string& name, const std::vector<std::string>& labels);
+
+  // A series shaped (time, dims...) where dims name dimensions defined before. `description`
+  // and `units` become attributes of the dataset. Returns the id used with write().
+  int define_series(const std::string& name, const std::vector<std::string>& dims, SeriesType type,
+                    const std::string& description, const std::string& units);
+
+  // Element count of one record of series `id` (product of its dims' lengths).
+  std::size_t record_size(int id) const;
+
+  // One record: call write() once for every defined series, then end_record(date).
+  // Sizes must equal record_size(id); types must match the definition.
+  void write(int id, std::span<const float> values);
+  void write(int id, std::span<const std::int64_t> values);
+  void end_record(const std::string& iso_date);
+
+  std::int64_t records() const;
+  const std::filesystem::path& path() const;
+
+ private:
+  struct Impl;
+  explicit Recorder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Human-readable description of a contactsim output file (for `contactsim info`): provenance
+// attributes (scenario text abbreviated), tables with their row counts, and every series with
+// its shape, dimension names, units and the first and last date. Throws RecorderError if the
+// file cannot be opened or is not a contactsim file.
+std::string describe_output(const std::filesystem::path& path);
+
+}  // namespace contactsim
