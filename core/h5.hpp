@@ -1,0 +1,211 @@
+#pragma once
+// A small RAII layer over the HDF5 C API, just wide enough for the recorder (core/recorder.cpp).
+//
+// Every identifier is owned by a move-only Handle that releases it with the matching H5?close.
+// Every HDF5 call is checked: a failure throws RecorderError naming the file, the operation and
+// HDF5's own innermost explanation. HDF5's automatic printing of its error stack is switched off
+// around each call, so errors reach users only through those exceptions.
+#include <hdf5.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/recorder.hpp"
+
+namespace contactsim::h5 {
+
+// Turns off HDF5's error-stack printing for the calling thread while alive (the library is built
+// thread-safe, so the setting is per thread and must be made where the call happens).
+class QuietErrors {
+ public:
+  QuietErrors() noexcept;
+  ~QuietErrors();
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
+
+ private:
+  H5E_auto2_t previous_handler_ = nullptr;
+  void* previous_data_ = nullptr;
+};
+
+// The innermost (most specific) message on the calling thread's HDF5 error stack, or "".
+std::string innermost_error_message();
+
+// Runs one HDF5 call with error printing off; a negative result throws RecorderError
+// "<file>: cannot <operation> (<HDF5's reason>)".
+template <class ApiCall>
+auto checked(const std::string& file, std::string_view operation, ApiCall&& api_call) {
+  const QuietErrors quiet;
+  const auto result = std::forward<ApiCall>(api_call)();
+  if (result < 0) {
+    std::string message = file + ": cannot " + std::string(operation);
+    if (const std::string reason = innermost_error_message(); !reason.empty())
+      message += " (" + reason + ")";
+    throw RecorderError(message);
+  }
+  return result;
+}
+
+// Owns one HDF5 identifier together with the function that releases it.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+
+  Handle() noexcept = default;
+  Handle(hid_t id, Closer closer) noexcept : id_(id), closer_(closer) {}
+  Handle(Handle&& other) noexcept { swap(other); }
+  Handle& operator=(Handle&& other) noexcept {
+    Handle(std::move(other)).swap(*this);
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+
+  hid_t id() const noexcept { return id_; }
+  bool valid() const noexcept { return id_ >= 0 && closer_ != nullptr; }
+  // Closes now; failures cannot be reported from destructors, so they are ignored here too.
+  void reset() noexcept;
+
+ private:
+  void swap(Handle& other) noexcept {
+    std::swap(id_, other.id_);
+    std::swap(closer_, other.closer_);
+  }
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+// An owned datatype. Predefined types are copied so that every Datatype can be closed alike.
+class Datatype {
+ public:
+  static Datatype copy_of(hid_t predefined);
+  static Datatype native_float() { return copy_of(H5T_NATIVE_FLOAT); }
+  static Datatype native_int64() { return copy_of(H5T_NATIVE_INT64); }
+  static Datatype native_double() { return copy_of(H5T_NATIVE_DOUBLE); }
+  static Datatype vlen_utf8_string();
+  static Datatype fixed_ascii_string(std::size_t length);
+  static Datatype adopt(hid_t id) { return Datatype(Handle(id, H5Tclose)); }
+
+  hid_t id() const noexcept { return handle_.id(); }
+  std::size_t size() const;
+  H5T_class_t type_class() const;
+  bool is_variable_string() const;
+
+ private:
+  explicit Datatype(Handle handle) : handle_(std::move(handle)) {}
+  Handle handle_;
+};
+
+// A compound type laid out in memory as a row of the given fields, each aligned to its size.
+struct CompoundLayout {
+  Datatype type;
+  std::vector<std::size_t> offsets;
+  std::size_t row_size = 0;
+};
+CompoundLayout make_compound(const std::vector<std::pair<std::string, const Datatype*>>& fields);
+
+// Shape and storage of a new dataset. An empty `chunk` means contiguous storage.
+struct DatasetLayout {
+  std::vector<hsize_t> dims;
+  std::vector<hsize_t> max_dims;  // may hold H5S_UNLIMITED; empty means equal to dims
+  std::vector<hsize_t> chunk;
+  bool compress = false;  // shuffle + deflate
+};
+
+// An attribute's value as far as the recorder understands it; std::monostate for anything that
+// is not a scalar string, integer or floating-point value.
+using AttributeValue = std::variant<std::monostate, std::string, std::int64_t, double>;
+
+// Something that lives in a file and carries attributes: the file itself, a group or a dataset.
+class Object {
+ public:
+  hid_t id() const noexcept { return handle_.id(); }
+  const std::string& file_name() const noexcept { return file_name_; }
+
+  // Scalar attributes, replacing any attribute of the same name. Strings are variable-length
+  // UTF-8 so that h5py returns them as str.
+  void set_attribute(const std::string& name, const std::string& value);
+  void set_attribute(const std::string& name, std::int64_t value);
+  void set_attribute(const std::string& name, double value);
+  bool has_attribute(const std::string& name) const;
+  std::vector<std::string> attribute_names() const;  // in name order
+  AttributeValue attribute(const std::string& name) const;
+  std::string string_attribute(const std::string& name) const;  // "" if absent or not a string
+
+ protected:
+  Object(Handle handle, std::string file_name)
+      : handle_(std::move(handle)), file_name_(std::move(file_name)) {}
+
+ private:
+  // Opens `name` for an in-place write if it already has `type`'s class, else (re)creates it.
+  Handle attribute_for_writing(const std::string& name, const Datatype& type);
+
+  Handle handle_;
+  std::string file_name_;
+};
+
+class Dataset : public Object {
+ public:
+  std::vector<hsize_t> shape() const;
+  Datatype stored_type() const;
+
+  // Writes the whole dataset from `data` laid out as `memory_type`.
+  void write_all(const Datatype& memory_type, const void* data);
+  // Grows axis 0 by one and writes `slab` (one element for every index of the other axes)
+  // into the new last position.
+  void append(const Datatype& memory_type, const void* slab);
+  // Elements [first, first + count) of a 1-D string dataset (fixed-length or variable-length).
+  std::vector<std::string> read_strings(hsize_t first, hsize_t count) const;
+  std::vector<std::string> compound_field_names() const;  // empty unless compound
+
+  // Dimension scales (HDF5 high-level DS API).
+  void make_scale(const std::string& scale_name);
+  void attach_scale(const Dataset& scale, unsigned axis);
+  void set_axis_label(unsigned axis, const std::string& label);
+  bool is_scale() const;
+
+ private:
+  friend class Group;
+  using Object::Object;
+};
+
+enum class ObjectKind { group, dataset, other };
+
+class Group : public Object {
+ public:
+  Group create_group(const std::string& name);
+  Group open_group(const std::string& name) const;
+  Dataset create_dataset(const std::string& name, const Datatype& stored_type,
+                         const DatasetLayout& layout);
+  Dataset open_dataset(const std::string& name) const;
+  bool has_link(const std::string& name) const;
+  std::vector<std::string> link_names() const;  // in name order
+  ObjectKind kind_of(const std::string& name) const;
+
+ protected:
+  using Object::Object;
+};
+
+class File : public Group {
+ public:
+  // Creates `path`; with `overwrite` an existing file is truncated, otherwise creation fails.
+  // Objects are written in the earliest file format able to hold them (no SWMR) so that any
+  // HDF5 1.8+ reader, h5py and h5dump included, can read the file.
+  static File create(const std::filesystem::path& path, bool overwrite);
+  static File open_read_only(const std::filesystem::path& path);
+  // Writes every cached change to disk, making the file readable as it stands now.
+  void flush();
+
+ private:
+  using Group::Group;
+};
+
+}  // namespace contactsim::h5

@@ -1,0 +1,59 @@
+#include "core/session_index.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+
+namespace contactsim {
+namespace {
+// Agents are split into a fixed number of contiguous chunks, each with its own histogram, so
+// the count and scatter passes run in parallel yet produce the one stable order.
+constexpr std::size_t kChunkAgents = 1 << 15;
+}  // namespace
+
+void SessionIndex::build(std::span<const std::int32_t> venue_of, std::span<const std::uint8_t> stratum_of,
+                         std::int32_t num_venues, int num_strata) {
+  num_venues_ = num_venues;
+  num_strata_ = num_strata;
+  const std::size_t n = venue_of.size();
+  const std::size_t buckets = static_cast<std::size_t>(num_venues) * num_strata;
+  const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkAgents - 1) / kChunkAgents);
+  chunk_counts_.assign(chunks * buckets, 0);
+
+#pragma omp parallel for schedule(static)
+  for (std::size_t c = 0; c < chunks; ++c) {
+    std::uint32_t* counts = chunk_counts_.data() + c * buckets;
+    const std::size_t end = std::min(n, (c + 1) * kChunkAgents);
+    for (std::size_t i = c * kChunkAgents; i < end; ++i)
+      if (venue_of[i] != kNone) ++counts[bucket(venue_of[i], stratum_of[i])];
+  }
+
+  // Exclusive prefix over (bucket, chunk): chunk c's agents in bucket b follow chunk c-1's.
+  offsets_.assign(buckets + 1, 0);
+  std::uint32_t running = 0;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    offsets_[b] = running;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      std::uint32_t& slot = chunk_counts_[c * buckets + b];
+      const std::uint32_t count = slot;
+      slot = running;
+      running += count;
+    }
+  }
+  offsets_[buckets] = running;
+  members_.resize(running);
+
+#pragma omp parallel for schedule(static)
+  for (std::size_t c = 0; c < chunks; ++c) {
+    std::uint32_t* cursor = chunk_counts_.data() + c * buckets;
+    const std::size_t end = std::min(n, (c + 1) * kChunkAgents);
+    for (std::size_t i = c * kChunkAgents; i < end; ++i)
+      if (venue_of[i] != kNone) members_[cursor[bucket(venue_of[i], stratum_of[i])]++] = static_cast<std::uint32_t>(i);
+  }
+}
+
+std::size_t SessionIndex::bytes() const {
+  return (offsets_.capacity() + members_.capacity() + chunk_counts_.capacity()) * sizeof(std::uint32_t);
+}
+
+}  // namespace contactsim

@@ -1,0 +1,326 @@
+#include "models/scenario.hpp"
+
+#include "core/census.hpp"
+#include "core/synthesis.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <stdexcept>
+
+namespace contactsim {
+namespace {
+
+std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+
+std::string list_of(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + in_quotes(n);
+  return out;
+}
+
+template <class T>
+int index_of(const std::vector<T>& items, const std::string& name) {
+  for (std::size_t k = 0; k < items.size(); ++k)
+    if (items[k].name == name) return static_cast<int>(k);
+  return -1;
+}
+
+SimulationSettings read_simulation(const ConfigTable& root) {
+  const ConfigTable t = root.required_table("simulation");
+  SimulationSettings s;
+  s.start = t.required_date("start");
+  s.end = t.required_date("end");
+  if (s.end < s.start) t.fail("end", "expected a date on or after start (" + s.start.iso() + "), got " + s.end.iso());
+  s.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  s.replicate = static_cast<std::uint32_t>(t.integer("replicate", 0, 0, 1'000'000));
+  s.threads = static_cast<int>(t.integer("threads", 0, 0, 1024));
+  return s;
+}
+
+std::array<double, kNumAgeBands> read_age_shares(const ConfigTable& t) {
+  std::array<double, kNumAgeBands> shares{};
+  double sum = 0;
+  for (int a = 0; a < kNumAgeBands; ++a) sum += shares[a] = t.required_number(kAgeBandNames[a], 0, 1);
+  if (std::abs(sum - 1.0) > 1e-3)
+    t.fail("", "expected age shares (child, youth, adult, older) summing to 1, got " + std::to_string(sum));
+  return shares;
+}
+
+std::vector<WardSpec> read_wards(const ConfigTable& root) {
+  const ConfigTable t = root.required_table("wards");
+  std::vector<std::string> names;
+  if (t.has("file") == t.has("names"))
+    t.fail("names", "expected exactly one of `names = [...]` or `file = \"wards.txt\"`");
+  if (t.has("names")) {
+    names = t.string_list("names", {});
+  } else {
+    const auto path = t.required_path("file");
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) names.push_back(line);
+    }
+  }
+  if (names.empty()) t.fail("names", "expected at least one ward");
+  if (names.size() > 65535) t.fail("names", "expected at most 65535 wards");
+  const auto codes = t.string_list("codes", {});
+  if (!codes.empty() && codes.size() != names.size())
+    t.fail("codes", "expected one code per ward (" + std::to_string(names.size()) + "), got " + std::to_string(codes.size()));
+  std::vector<WardSpec> wards;
+  for (std::size_t w = 0; w < names.size(); ++w) {
+    if (index_of(wards, names[w]) >= 0) t.fail(t.has("names") ? "names" : "file", "duplicate ward " + in_quotes(names[w]));
+    wards.push_back({names[w], codes.empty() ? "" : codes[w]});
+  }
+  return wards;
+}
+
+std::vector<FaithSpec> read_faiths(const ConfigTable& root) {
+  std::vector<FaithSpec> faiths;
+  if (!root.has("faiths")) return faiths;
+  for (const auto& [name, t] : root.named_tables("faiths"))
+    faiths.push_back({name, t.number("attendance", 1.0, 0, 1)});
+  if (faiths.size() > 250) root.fail("faiths", "expected at most 250 faiths");
+  return faiths;
+}
+
+GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::vector<std::string>& group_names,
+                     const std::vector<FaithSpec>& faiths, const std::array<double, kNumAgeBands>& city_ages) {
+  GroupSpec g;
+  g.name = name;
+  g.label = t.string("label", name);
+  if (auto e = t.optional_table("english")) {
+    g.english_mean = e->number("mean", 1.0, 0, 1);
+    g.english_sd = e->number("sd", 0.0, 0, 0.5);
+  }
+  if (auto x = t.optional_table("anxiety")) {
+    g.anxiety_mean = x->number("mean", 0.3, 0, 1);
+    g.anxiety_sd = x->number("sd", 0.1, 0, 0.5);
+  }
+  const ConfigTable w = t.required_table("warmth");
+  const double ingroup = w.number("ingroup", 0.8, 0, 1);
+  const double outgroup = w.required_number("outgroup", 0, 1);
+  g.warmth.assign(group_names.size(), outgroup);
+  for (std::size_t k = 0; k < group_names.size(); ++k) {
+    if (group_names[k] == name) {
+      g.warmth[k] = ingroup;
+      if (w.has(name)) w.fail(name, "expected warmth toward the own group under `ingroup`");
+    } else {
+      g.warmth[k] = w.number(group_names[k], outgroup, 0, 1);
+    }
+  }
+  for (const auto& key : w.keys())
+    if (key != "ingroup" && key != "outgroup" && std::find(group_names.begin(), group_names.end(), key) == group_names.end())
+      w.fail(key, "unknown group; expected one of " + list_of(group_names));
+  g.warmth_sd = w.number("sd", 0.15, 0, 0.5);
+  g.faith_shares.assign(faiths.size(), 0.0);
+  if (auto f = t.optional_table("faith")) {
+    double sum = 0;
+    for (const auto& key : f->keys()) {
+      const int k = index_of(faiths, key);
+      if (k < 0) {
+        std::vector<std::string> names;
+        for (const auto& fs : faiths) names.push_back(fs.name);
+        f->fail(key, "unknown faith; expected one of " + list_of(names) + " (declared under [faiths.*])");
+      }
+      sum += g.faith_shares[k] = f->number(key, 0, 0, 1);
+    }
+    if (sum > 1.0 + 1e-9) t.fail("faith", "expected faith shares summing to at most 1, got " + std::to_string(sum));
+  }
+  g.age_shares = city_ages;
+  if (auto a = t.optional_table("age_shares")) g.age_shares = read_age_shares(*a);
+  return g;
+}
+
+std::vector<std::vector<std::int64_t>> read_synthetic(const ConfigTable& pop, const std::vector<GroupSpec>& groups,
+                                                      const std::vector<WardSpec>& wards) {
+  const ConfigTable t = pop.required_table("synthetic");
+  const ConfigTable totals = t.required_table("totals");
+  std::vector<std::int64_t> city(groups.size());
+  std::vector<std::string> group_names;
+  for (const auto& g : groups) group_names.push_back(g.name);
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    city[g] = totals.required_integer(groups[g].name, 0, 2'000'000'000);
+  for (const auto& key : totals.keys())
+    if (index_of(groups, key) < 0) totals.fail(key, "unknown group; expected one of " + list_of(group_names));
+
+  std::vector<double> weights(wards.size(), 1.0);
+  if (auto w = t.optional_table("ward_weights"))
+    for (const auto& key : w->keys()) {
+      const int k = index_of(wards, key);
+      if (k < 0) w->fail(key, "unknown ward; expected a name from [wards]");
+      weights[k] = w->number(key, 1.0, 1e-6, 1e6);
+    }
+
+  std::vector<ConcentrationTarget> targets;
+  const auto items = t.array_of_tables("targets");
+  for (const auto& item : items) {
+    const std::string ward = item.required_string("ward");
+    const int w = index_of(wards, ward);
+    if (w < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+    const ConfigTable shares = item.required_table("shares");
+    for (const auto& key : shares.keys()) {
+      const int g = index_of(groups, key);
+      if (g < 0) shares.fail(key, "unknown group; expected one of " + list_of(group_names));
+      targets.push_back({w, g, shares.number(key, 0, 0, 0.99)});
+    }
+  }
+  try {
+    return allocate_to_wards(city, weights, targets);
+  } catch (const std::invalid_argument& e) {
+    (items.empty() ? t : items.front()).fail(items.empty() ? "totals" : "shares", std::string("expected feasible targets: ") + e.what());
+  }
+}
+
+std::vector<std::vector<std::int64_t>> read_census(const ConfigTable& pop, const std::vector<GroupSpec>& groups,
+                                                   const std::vector<WardSpec>& wards) {
+  const ConfigTable t = pop.required_table("census");
+  const auto file = t.required_path("file");
+  CensusMapping mapping;
+  mapping.total_column = t.required_string("total_column");
+  mapping.scenario_file = t.file_of("columns");
+  mapping.scenario_line = t.line_of("columns");
+  const ConfigTable columns = t.required_table("columns");
+  for (const auto& g : groups) {
+    mapping.groups.push_back(g.name);
+    if (!columns.has(g.name)) columns.fail(g.name, "expected the census columns that make up group " + in_quotes(g.name));
+    mapping.columns.push_back(columns.string_list(g.name, {}));
+  }
+  for (const auto& key : columns.keys())
+    if (index_of(groups, key) < 0) columns.fail(key, "unknown group");
+  std::vector<std::string> ward_names;
+  for (const auto& w : wards) ward_names.push_back(w.name);
+  return map_census(load_nomis_csv(file), mapping, ward_names);
+}
+
+PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpec>& groups,
+                                   const std::vector<WardSpec>& wards) {
+  const ConfigTable t = root.required_table("population");
+  PopulationSettings p;
+  p.source = t.choice("source", "synthetic", {"synthetic", "census"});
+  p.scale = t.number("scale", 1.0, 1e-6, 1000);
+  p.block_size = static_cast<int>(t.integer("block_size", 200, 10, 1'000'000));
+  p.block_clustering = t.number("block_clustering", 0.5, 0, 1);
+  p.unscaled_counts = p.source == "census" ? read_census(t, groups, wards) : read_synthetic(t, groups, wards);
+  p.counts = scale_counts(p.unscaled_counts, p.scale);
+  std::int64_t total = 0;
+  for (const auto& row : p.counts) total = std::accumulate(row.begin(), row.end(), total);
+  if (total < 1) t.fail("scale", "expected a population of at least one resident after scaling");
+  if (total > 2'000'000'000)
+    t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit); this needs " + std::to_string(total) +
+                        " and about " + std::to_string(total * 110 / 1'000'000'000) + " GB of memory");
+  return p;
+}
+
+std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& s) {
+  std::vector<ExplicitVenue> out;
+  for (const auto& item : root.array_of_tables("venues")) {
+    ExplicitVenue v;
+    v.name = item.required_string("name");
+    const std::string type = item.required_string("type");
+    v.type = s.venue_type_index(type);
+    if (v.type < 0) {
+      std::vector<std::string> names;
+      for (const auto& t : s.venue_types) names.push_back(t.name);
+      item.fail("type", "unknown venue type " + in_quotes(type) + "; expected one of " + list_of(names));
+    }
+    const std::string ward = item.required_string("ward");
+    v.ward = s.ward_index(ward);
+    if (v.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+    v.capacity = static_cast<std::int32_t>(item.integer("capacity", -1, 0, 10'000'000));
+    if (item.has("capacity") && v.capacity < 0) item.fail("capacity", "expected a number >= 0");
+    const Membership m = s.venue_types[v.type].membership;
+    if (m == Membership::block) item.fail("type", "street-like venues (membership \"block\") are generated per block, not listed");
+    if (m == Membership::faith) {
+      const std::string faith = item.required_string("faith");
+      v.faith = index_of(s.faiths, faith);
+      if (v.faith < 0) item.fail("faith", "unknown faith " + in_quotes(faith) + "; expected a name from [faiths.*]");
+    } else if (item.has("faith")) {
+      item.fail("faith", "only venues of a faith-membership type take a faith");
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+int Scenario::group_index(const std::string& name) const { return index_of(groups, name); }
+int Scenario::ward_index(const std::string& name) const { return index_of(wards, name); }
+int Scenario::venue_type_index(const std::string& name) const { return index_of(venue_types, name); }
+
+std::int64_t Scenario::population_size() const {
+  std::int64_t total = 0;
+  for (const auto& row : population.counts) total = std::accumulate(row.begin(), row.end(), total);
+  return total;
+}
+
+Scenario read_scenario(const ConfigDocument& doc) {
+  const ConfigTable root = ConfigTable::root(doc);
+  Scenario s;
+  s.path = doc.path();
+  s.resolved_text = doc.resolved_text();
+  s.sha256 = doc.resolved_sha256();
+  root.string("title", "");
+  root.string("description", "");
+
+  s.simulation = read_simulation(root);
+  s.wards = read_wards(root);
+  s.faiths = read_faiths(root);
+
+  const ConfigTable population = root.required_table("population");
+  const auto city_ages = read_age_shares(population.required_table("age_shares"));
+  const auto group_tables = root.named_tables("groups");
+  if (group_tables.size() < 2 || group_tables.size() > kMaxGroups)
+    root.fail("groups", "expected between 2 and " + std::to_string(kMaxGroups) + " groups, got " +
+                            std::to_string(group_tables.size()));
+  std::vector<std::string> group_names;
+  for (const auto& [name, t] : group_tables) group_names.push_back(name);
+  for (const auto& [name, t] : group_tables) s.groups.push_back(read_group(name, t, group_names, s.faiths, city_ages));
+  s.population = read_population(root, s.groups, s.wards);
+
+  if (root.has("venue_types")) {
+    for (const auto& [name, t] : root.named_tables("venue_types")) s.venue_types.push_back(read_venue_type(name, t));
+  } else {
+    s.venue_types = builtin_venue_types();
+  }
+  if (s.venue_types.empty() || s.venue_types.size() > 64) root.fail("venue_types", "expected 1 to 64 venue types");
+  for (const auto& t : s.venue_types)
+    if (t.membership == Membership::faith && s.faiths.empty())
+      root.fail("faiths", "venue type " + in_quotes(t.name) + " draws on faiths; expected [faiths.<name>] tables");
+  s.venues = read_venues(root, s);
+
+  // [mechanisms.<name>] tables are optional: an absent one means defaults, switched on.
+  const auto mechanisms = root.optional_table("mechanisms");
+  auto mechanism = [&]<class P>(const char* name, std::span<const ParamSpec<P>> specs) {
+    return mechanisms ? read_mechanism(*mechanisms, name, specs) : MechanismSwitch<P>{true, defaults_of(specs)};
+  };
+  s.attendance = mechanism.operator()<AttendanceParams>("attendance", kAttendanceParams);
+  s.encounters = mechanism.operator()<EncounterParams>("encounters", kEncounterParams);
+  s.valence = mechanism.operator()<ValenceParams>("valence", kValenceParams);
+  s.attitude = mechanism.operator()<AttitudeParams>("attitude", kAttitudeParams);
+  s.norms = mechanism.operator()<NormParams>("norms", kNormParams);
+  s.metrics = mechanism.operator()<MetricParams>("metrics", kMetricParams);
+
+  if (auto record = root.optional_table("record"))
+    s.record.interval = *parse_record_interval(record->choice("interval", "week", {"day", "week", "month"}));
+
+  root.finish();
+  return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& path) { return read_scenario(ConfigDocument::load(path)); }
+
+std::vector<ParamDescription> parameter_dictionary() {
+  std::vector<ParamDescription> out;
+  describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
+  describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
+  describe_params<ValenceParams>("mechanisms.valence", kValenceParams, out);
+  describe_params<AttitudeParams>("mechanisms.attitude", kAttitudeParams, out);
+  describe_params<NormParams>("mechanisms.norms", kNormParams, out);
+  describe_params<MetricParams>("mechanisms.metrics", kMetricParams, out);
+  describe_venue_type_defaults(out);
+  return out;
+}
+
+}  // namespace contactsim

@@ -1,0 +1,165 @@
+#include "models/simulation.hpp"
+
+#include "contactsim/version.hpp"
+#include "models/norms.hpp"
+
+#include <omp.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace contactsim {
+namespace {
+
+int resolve_threads(int requested) { return requested > 0 ? requested : omp_get_num_procs(); }
+
+Labels labels_of(const Scenario& s) {
+  Labels l;
+  for (const auto& g : s.groups) l.groups.push_back(g.name);
+  for (const auto& w : s.wards) l.wards.push_back(w.name);
+  for (const auto& t : s.venue_types) l.venue_types.push_back(t.name);
+  return l;
+}
+
+World build_world_on(int threads, const Scenario& s, StreamKey key) {
+  omp_set_num_threads(threads);
+  return build_world(s, key);
+}
+
+ContactTally empty_tally(const Scenario& s) {
+  ContactTally t;
+  t.resize(static_cast<int>(s.wards.size()), static_cast<int>(s.groups.size()), static_cast<int>(s.venue_types.size()));
+  return t;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Simulation::Simulation(Scenario scenario, const RunOptions& options)
+    : scenario_(std::move(scenario)),
+      key_{options.seed.value_or(scenario_.simulation.seed), scenario_.simulation.replicate},
+      threads_(resolve_threads(options.threads.value_or(scenario_.simulation.threads))),
+      end_(std::min(options.until.value_or(scenario_.simulation.end), scenario_.simulation.end)),
+      today_(scenario_.simulation.start),
+      world_(build_world_on(threads_, scenario_, key_)),
+      tally_(empty_tally(scenario_)),
+      metrics_(scenario_.metrics, world_.residents, tally_, labels_of(scenario_)) {
+  scheduler_.add(std::make_unique<AttendancePhase>(scenario_.attendance, scenario_.venue_types, world_.residents,
+                                                   world_.venues, key_, sessions_));
+  auto encounters = std::make_unique<EncountersPhase>(scenario_.encounters, scenario_.valence, scenario_.attitude,
+                                                      scenario_.venue_types, world_.venues, world_.residents,
+                                                      sessions_, tally_, key_);
+  encounters_ = encounters.get();
+  scheduler_.add(std::move(encounters));
+  scheduler_.add(std::make_unique<NormsPhase>(scenario_.norms, world_.residents,
+                                              static_cast<int>(scenario_.wards.size())));
+}
+
+void Simulation::attach(Recorder& recorder) {
+  recorder_ = &recorder;
+  write_provenance(recorder, *this);
+  metrics_.define_series(recorder);
+}
+
+int Simulation::step(int days) {
+  omp_set_num_threads(threads_);
+  int done = 0;
+  while (done < days && !finished()) {
+    simulate_day();
+    ++done;
+  }
+  return done;
+}
+
+void Simulation::run(const std::function<void(Date)>& progress) {
+  omp_set_num_threads(threads_);
+  while (!finished()) {
+    simulate_day();
+    if (progress) progress(today_ + -1);
+  }
+}
+
+void Simulation::simulate_day() {
+  const Day day{today_, today_ - scenario_.simulation.start};
+  scheduler_.run_day(day);
+  attendances_ += sessions_.attendances;
+  const bool last = today_ == end_;
+  if (last || closes_period(today_, scenario_.simulation.start, scenario_.record.interval)) {
+    if (recorder_)
+      metrics_.record(*recorder_, today_);
+    else
+      metrics_.discard_period();
+  }
+  ++today_;
+}
+
+std::int64_t Simulation::intergroup_encounters() const {
+  return encounters_->intergroup_encounters();
+}
+
+void write_provenance(Recorder& rec, const Simulation& sim) {
+  const Scenario& s = sim.scenario();
+  rec.set_attribute("contactsim_version", std::string(kVersion));
+  rec.set_attribute("git_revision", std::string(kGitRevision));
+  rec.set_attribute("scenario_path", s.path.string());
+  rec.set_attribute("scenario_text", s.resolved_text);
+  rec.set_attribute("scenario_sha256", s.sha256);
+  rec.set_attribute("seed", static_cast<std::int64_t>(sim.seed()));
+  rec.set_attribute("replicate", static_cast<std::int64_t>(s.simulation.replicate));
+  rec.set_attribute("threads", static_cast<std::int64_t>(sim.threads()));
+  rec.set_attribute("start_date", s.simulation.start.iso());
+  rec.set_attribute("end_date", sim.end().iso());
+  rec.set_attribute("record_interval", std::string(to_string(s.record.interval)));
+  rec.set_attribute("population_source", s.population.source);
+  rec.set_attribute("population_scale", s.population.scale);
+  rec.set_attribute("created_utc", utc_now());
+
+  std::vector<std::string> group_names, group_labels, ward_names, ward_codes;
+  std::vector<std::int64_t> group_residents(s.groups.size(), 0), ward_residents(s.wards.size(), 0);
+  for (std::size_t w = 0; w < s.wards.size(); ++w)
+    for (std::size_t g = 0; g < s.groups.size(); ++g) {
+      group_residents[g] += s.population.counts[w][g];
+      ward_residents[w] += s.population.counts[w][g];
+    }
+  for (const auto& g : s.groups) group_names.push_back(g.name), group_labels.push_back(g.label);
+  for (const auto& w : s.wards) ward_names.push_back(w.name), ward_codes.push_back(w.code);
+  rec.write_table("groups", {{"name", group_names}, {"label", group_labels}, {"residents", group_residents}});
+  rec.write_table("wards", {{"name", ward_names}, {"code", ward_codes}, {"residents", ward_residents}});
+
+  std::vector<std::string> type_names, slots, memberships;
+  std::vector<double> quality, depth, encounters;
+  for (const auto& t : s.venue_types) {
+    type_names.push_back(t.name);
+    slots.push_back(kSlotNames[static_cast<int>(t.slot)]);
+    memberships.push_back(to_string(t.membership));
+    quality.push_back(t.quality());
+    depth.push_back(t.depth);
+    encounters.push_back(t.encounters);
+  }
+  rec.write_table("venue_types", {{"name", type_names}, {"slot", slots}, {"membership", memberships},
+                                  {"quality", quality}, {"depth", depth}, {"encounters", encounters}});
+
+  const Venues& v = sim.world().venues;
+  std::vector<std::string> venue_type, venue_ward, faith;
+  std::vector<std::int64_t> ids, capacity, members;
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    ids.push_back(static_cast<std::int64_t>(k));
+    venue_type.push_back(s.venue_types[v.type[k]].name);
+    venue_ward.push_back(s.wards[v.ward[k]].name);
+    faith.push_back(v.faith[k] == kNoFaith ? "" : s.faiths[v.faith[k]].name);
+    capacity.push_back(v.capacity[k]);
+    members.push_back(v.members[k]);
+  }
+  rec.write_table("venues", {{"id", ids}, {"name", v.name}, {"type", venue_type}, {"ward", venue_ward},
+                             {"faith", faith}, {"capacity", capacity}, {"members", members}});
+}
+
+}  // namespace contactsim

@@ -1,0 +1,73 @@
+#pragma once
+// A run: the world built once, the daily phases in DESIGN §3 order, and the recorder fed at
+// the end of every recording period. The CLI, the Python bindings and the benchmarks all drive
+// this one class.
+#include "core/recorder.hpp"
+#include "core/scheduler.hpp"
+#include "models/attendance.hpp"
+#include "models/encounters.hpp"
+#include "models/metrics.hpp"
+#include "models/scenario.hpp"
+#include "models/world.hpp"
+
+#include <functional>
+#include <optional>
+
+namespace contactsim {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;   // overrides [simulation] seed
+  std::optional<int> threads;          // overrides [simulation] threads (0 = every core)
+  std::optional<Date> until;           // stop after this day instead of [simulation] end
+};
+
+class Simulation {
+ public:
+  Simulation(Scenario scenario, const RunOptions& options = {});
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Writes provenance, tables and series definitions; from now on every period is recorded.
+  void attach(Recorder& recorder);
+
+  // Simulates up to `days` days (fewer at the end date). Returns the number simulated.
+  int step(int days);
+  // Runs to the end; `progress` (if set) is called after each day with the date just done.
+  void run(const std::function<void(Date)>& progress = {});
+
+  Date start() const { return scenario_.simulation.start; }
+  Date end() const { return end_; }
+  Date date() const { return today_; }  // the next day to simulate
+  bool finished() const { return today_ > end_; }
+
+  const Scenario& scenario() const { return scenario_; }
+  const World& world() const { return world_; }
+  std::uint64_t seed() const { return key_.seed; }
+  int threads() const { return threads_; }
+  std::vector<GroupSummary> summary() const { return metrics_.summary(); }
+  const Scheduler& scheduler() const { return scheduler_; }
+  std::int64_t intergroup_encounters() const;
+  std::int64_t attendances() const { return attendances_; }
+
+ private:
+  void simulate_day();
+
+  Scenario scenario_;
+  StreamKey key_;
+  int threads_;
+  Date end_;
+  Date today_;
+  World world_;
+  ContactTally tally_;
+  DailySessions sessions_;
+  Metrics metrics_;
+  Scheduler scheduler_;
+  const EncountersPhase* encounters_ = nullptr;
+  Recorder* recorder_ = nullptr;
+  std::int64_t attendances_ = 0;
+};
+
+// Provenance attributes and lookup tables for an output file (also used by checkpoints later).
+void write_provenance(Recorder& recorder, const Simulation& simulation);
+
+}  // namespace contactsim

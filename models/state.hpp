@@ -1,0 +1,80 @@
+#pragma once
+// The simulated city as plain structs of arrays. Built once from a Scenario (world.cpp), then
+// mutated only by the daily phases, each touching the arrays it names in its constructor.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace contactsim {
+
+enum class AgeBand : std::uint8_t { child = 0, youth = 1, adult = 2, older = 3 };
+inline constexpr int kNumAgeBands = 4;
+inline constexpr std::array<const char*, kNumAgeBands> kAgeBandNames{"child", "youth", "adult", "older"};
+
+inline constexpr std::uint8_t kNoFaith = 255;
+inline constexpr int kMaxGroups = 16;
+
+// Time slots of a day: an agent attends at most one venue session per slot.
+enum class Slot : std::uint8_t { daytime = 0, evening = 1, street = 2 };
+inline constexpr int kNumSlots = 3;
+inline constexpr std::array<const char*, kNumSlots> kSlotNames{"daytime", "evening", "street"};
+
+struct Residents {
+  std::size_t size() const { return group.size(); }
+
+  int num_groups = 0;
+  int num_venue_types = 0;
+  std::vector<std::uint8_t> group;
+  std::vector<std::uint8_t> age_band;
+  std::vector<std::uint8_t> faith;      // index into Scenario::faiths, or kNoFaith
+  std::vector<std::uint16_t> ward;
+  std::vector<std::uint32_t> block;     // city-wide block id
+  std::vector<float> english;           // proficiency e in [0,1]
+  std::vector<float> anxiety;           // intergroup anxiety X in [0,1]
+  std::vector<float> positive_memory;   // decaying count of positive intergroup encounters
+  std::vector<float> negative_memory;   // decaying count of negative intergroup encounters
+  std::vector<float> warmth;            // size × num_groups: warmth[i*G + g] toward group g
+  std::vector<std::int32_t> membership; // size × num_venue_types: the venue i belongs to, or -1
+
+  float* warmth_of(std::size_t i) { return warmth.data() + i * num_groups; }
+  const float* warmth_of(std::size_t i) const { return warmth.data() + i * num_groups; }
+  std::int32_t member_venue(std::size_t i, int type) const { return membership[i * num_venue_types + type]; }
+};
+
+struct Venues {
+  std::size_t size() const { return type.size(); }
+
+  int num_groups = 0;
+  std::vector<std::string> name;
+  std::vector<std::uint8_t> type;
+  std::vector<std::uint16_t> ward;
+  std::vector<std::int32_t> capacity;      // per session; 0 = unlimited
+  std::vector<std::uint8_t> faith;         // kNoFaith unless faith-restricted
+  std::vector<std::uint32_t> members;      // residents holding a membership
+  std::vector<float> member_group_share;   // size × num_groups: composition of the membership
+  std::vector<std::uint8_t> open;          // 1 = operating (closures arrive with funding)
+};
+
+// Intergroup contacts since the last record, by (ward, group, venue type) of the experiencing
+// resident. Filled by the encounters phase, read and cleared by metrics.
+struct ContactTally {
+  int wards = 0, groups = 0, venue_types = 0;
+  std::vector<std::int64_t> positive;
+  std::vector<std::int64_t> negative;
+
+  void resize(int w, int g, int t) {
+    wards = w, groups = g, venue_types = t;
+    positive.assign(static_cast<std::size_t>(w) * g * t, 0);
+    negative.assign(positive.size(), 0);
+  }
+  std::size_t cell(int w, int g, int t) const {
+    return (static_cast<std::size_t>(w) * groups + g) * venue_types + t;
+  }
+  void clear() {
+    std::fill(positive.begin(), positive.end(), 0);
+    std::fill(negative.begin(), negative.end(), 0);
+  }
+};
+
+}  // namespace contactsim
