@@ -76,7 +76,10 @@ class ConfigTable {
 
   bool has(std::string_view key) const;
   const std::string& prefix() const { return prefix_; }
-  std::string dotted(std::string_view key) const;  // prefix + "." + key (or key at root)
+  // prefix + "." + key (or key at root). Keys that are not bare TOML keys are quoted the TOML
+  // way (population."a.b"), and items of an array of tables are written key[i], 0-based, in
+  // document order: "venues[2].capacity" is `capacity` in the third [[venues]] item.
+  std::string dotted(std::string_view key) const;
 
   // Numbers: integers are accepted where a float is asked for. Range is inclusive.
   double number(std::string_view key, double fallback, double min, double max) const;
@@ -109,7 +112,10 @@ class ConfigTable {
   [[noreturn]] void fail(std::string_view key, const std::string& expected) const;
 
   // Throws for the first key of this table (recursively into sub-tables that were opened) that
-  // was never read: "unknown key; expected one of: a, b, c".
+  // was never read: "unknown key; expected one of: a, b, c". Every read marks its key, even a
+  // read of an absent key with a fallback, so the list names every key the model understands at
+  // that level (alphabetically). An unread table is itself the unknown key. "First" is document
+  // order: a base file's keys before those of the file extending it, then line and column.
   void finish() const;
 
  private:

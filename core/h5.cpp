@@ -18,8 +18,7 @@ Handle make_plist(const std::string& file, hid_t plist_class, std::string_view p
 }
 
 Handle scalar_space(const std::string& file) {
-  return Handle(checked(file, "create scalar dataspace", [] { return H5Screate(H5S_SCALAR); }),
-                H5Sclose);
+  return Handle(checked(file, "create scalar dataspace", [] { return H5Screate(H5S_SCALAR); }), H5Sclose);
 }
 
 Handle simple_space(const std::string& file, const std::vector<hsize_t>& dims,
@@ -33,8 +32,8 @@ Handle simple_space(const std::string& file, const std::vector<hsize_t>& dims,
 }
 
 std::vector<hsize_t> extent_of(const std::string& file, const Handle& space) {
-  const int rank = checked(file, "query dataspace rank",
-                           [&] { return H5Sget_simple_extent_ndims(space.id()); });
+  const int rank =
+      checked(file, "query dataspace rank", [&] { return H5Sget_simple_extent_ndims(space.id()); });
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   checked(file, "query dataspace extent",
           [&] { return H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr); });
@@ -52,8 +51,7 @@ std::string from_fixed(const char* text, std::size_t capacity) {
   return std::string(text, std::find(text, text + capacity, '\0'));
 }
 
-std::string read_string_attribute(const std::string& file, const Handle& attribute,
-                                  const Datatype& stored) {
+std::string read_string_attribute(const std::string& file, const Handle& attribute, const Datatype& stored) {
   if (stored.is_variable_string()) {
     char* text = nullptr;
     checked(file, "read string attribute", [&] { return H5Aread(attribute.id(), stored.id(), &text); });
@@ -62,8 +60,7 @@ std::string read_string_attribute(const std::string& file, const Handle& attribu
     return value;
   }
   std::vector<char> buffer(stored.size());
-  checked(file, "read string attribute",
-          [&] { return H5Aread(attribute.id(), stored.id(), buffer.data()); });
+  checked(file, "read string attribute", [&] { return H5Aread(attribute.id(), stored.id(), buffer.data()); });
   return from_fixed(buffer.data(), buffer.size());
 }
 
@@ -108,8 +105,7 @@ Datatype Datatype::copy_of(hid_t predefined) {
 
 Datatype Datatype::vlen_utf8_string() {
   Datatype type = copy_of(H5T_C_S1);
-  checked("HDF5", "make string type variable-length",
-          [&] { return H5Tset_size(type.id(), H5T_VARIABLE); });
+  checked("HDF5", "make string type variable-length", [&] { return H5Tset_size(type.id(), H5T_VARIABLE); });
   checked("HDF5", "set string type to UTF-8", [&] { return H5Tset_cset(type.id(), H5T_CSET_UTF8); });
   return type;
 }
@@ -167,8 +163,8 @@ Handle Object::attribute_for_writing(const std::string& name, const Datatype& ty
     Handle existing(checked(file, "open attribute " + in_quotes(name),
                             [&] { return H5Aopen(id(), name.c_str(), H5P_DEFAULT); }),
                     H5Aclose);
-    const Datatype stored = Datatype::adopt(
-        checked(file, "query attribute type", [&] { return H5Aget_type(existing.id()); }));
+    const Datatype stored =
+        Datatype::adopt(checked(file, "query attribute type", [&] { return H5Aget_type(existing.id()); }));
     // Rewriting in place keeps frequently updated attributes (e.g. `records`) from churning
     // the object header.
     if (stored.type_class() == type.type_class() && stored.size() == type.size() &&
@@ -178,12 +174,11 @@ Handle Object::attribute_for_writing(const std::string& name, const Datatype& ty
     checked(file, "delete attribute " + in_quotes(name), [&] { return H5Adelete(id(), name.c_str()); });
   }
   const Handle space = scalar_space(file);
-  return Handle(checked(file, "create attribute " + in_quotes(name),
-                        [&] {
-                          return H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT,
-                                            H5P_DEFAULT);
-                        }),
-                H5Aclose);
+  return Handle(
+      checked(
+          file, "create attribute " + in_quotes(name),
+          [&] { return H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT); }),
+      H5Aclose);
 }
 
 void Object::set_attribute(const std::string& name, const std::string& value) {
@@ -220,9 +215,8 @@ std::vector<std::string> Object::attribute_names() const {
     return 0;
   };
   hsize_t position = 0;
-  checked(file_name(), "list attributes", [&] {
-    return H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names);
-  });
+  checked(file_name(), "list attributes",
+          [&] { return H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names); });
   return names;
 }
 
@@ -231,14 +225,13 @@ AttributeValue Object::attribute(const std::string& name) const {
   const Handle attribute(checked(file, "open attribute " + in_quotes(name),
                                  [&] { return H5Aopen(id(), name.c_str(), H5P_DEFAULT); }),
                          H5Aclose);
-  const Handle space(checked(file, "query attribute dataspace",
-                             [&] { return H5Aget_space(attribute.id()); }),
+  const Handle space(checked(file, "query attribute dataspace", [&] { return H5Aget_space(attribute.id()); }),
                      H5Sclose);
-  const hssize_t elements = checked(file, "query attribute size",
-                                    [&] { return H5Sget_simple_extent_npoints(space.id()); });
+  const hssize_t elements =
+      checked(file, "query attribute size", [&] { return H5Sget_simple_extent_npoints(space.id()); });
   if (elements != 1) return std::monostate{};
-  const Datatype stored = Datatype::adopt(
-      checked(file, "query attribute type", [&] { return H5Aget_type(attribute.id()); }));
+  const Datatype stored =
+      Datatype::adopt(checked(file, "query attribute type", [&] { return H5Aget_type(attribute.id()); }));
   switch (stored.type_class()) {
     case H5T_STRING:
       return read_string_attribute(file, attribute, stored);
@@ -281,9 +274,8 @@ Datatype Dataset::stored_type() const {
 
 void Dataset::write_all(const Datatype& memory_type, const void* data) {
   if (element_count(shape()) == 0) return;
-  checked(file_name(), "write dataset", [&] {
-    return H5Dwrite(id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  });
+  checked(file_name(), "write dataset",
+          [&] { return H5Dwrite(id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data); });
 }
 
 void Dataset::append(const Datatype& memory_type, const void* slab) {
@@ -301,8 +293,7 @@ void Dataset::append(const Datatype& memory_type, const void* slab) {
   const Handle file_space(checked(file, "query dataset dataspace", [&] { return H5Dget_space(id()); }),
                           H5Sclose);
   checked(file, "select new record", [&] {
-    return H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
-                               nullptr);
+    return H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
   });
   const Handle memory_space = simple_space(file, count, {});
   checked(file, "write new record", [&] {
@@ -344,7 +335,8 @@ std::vector<std::string> Dataset::read_strings(hsize_t first, hsize_t count) con
 std::vector<std::string> Dataset::compound_field_names() const {
   const Datatype stored = stored_type();
   if (stored.type_class() != H5T_COMPOUND) return {};
-  const int fields = checked(file_name(), "count compound fields", [&] { return H5Tget_nmembers(stored.id()); });
+  const int fields =
+      checked(file_name(), "count compound fields", [&] { return H5Tget_nmembers(stored.id()); });
   std::vector<std::string> names;
   for (unsigned i = 0; i < static_cast<unsigned>(fields); ++i) {
     char* name = H5Tget_member_name(stored.id(), i);
@@ -378,13 +370,11 @@ bool Dataset::is_scale() const {
 // groups and files
 
 Group Group::create_group(const std::string& name) {
-  return Group(Handle(checked(file_name(), "create group " + in_quotes(name),
-                              [&] {
-                                return H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT,
-                                                  H5P_DEFAULT);
-                              }),
-                      H5Gclose),
-               file_name());
+  return Group(
+      Handle(checked(file_name(), "create group " + in_quotes(name),
+                     [&] { return H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT); }),
+             H5Gclose),
+      file_name());
 }
 
 Group Group::open_group(const std::string& name) const {

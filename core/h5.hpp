@@ -46,8 +46,7 @@ auto checked(const std::string& file, std::string_view operation, ApiCall&& api_
   const auto result = std::forward<ApiCall>(api_call)();
   if (result < 0) {
     std::string message = file + ": cannot " + std::string(operation);
-    if (const std::string reason = innermost_error_message(); !reason.empty())
-      message += " (" + reason + ")";
+    if (const std::string reason = innermost_error_message(); !reason.empty()) message += " (" + reason + ")";
     throw RecorderError(message);
   }
   return result;
@@ -183,8 +182,7 @@ class Group : public Object {
  public:
   Group create_group(const std::string& name);
   Group open_group(const std::string& name) const;
-  Dataset create_dataset(const std::string& name, const Datatype& stored_type,
-                         const DatasetLayout& layout);
+  Dataset create_dataset(const std::string& name, const Datatype& stored_type, const DatasetLayout& layout);
   Dataset open_dataset(const std::string& name) const;
   bool has_link(const std::string& name) const;
   std::vector<std::string> link_names() const;  // in name order

@@ -55,8 +55,7 @@ void refuse_unwanted_existing(const fs::path& path, bool overwrite) {
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
   if (!fs::exists(status)) return;
-  if (fs::is_directory(status))
-    throw RecorderError(path.string() + ": is a directory, not an output file");
+  if (fs::is_directory(status)) throw RecorderError(path.string() + ": is a directory, not an output file");
   if (!overwrite) throw RecorderError(path.string() + ": output file exists; pass --force to overwrite");
 }
 
@@ -87,6 +86,11 @@ auto& live(const ImplPointer& impl) {
 
 using Record = std::variant<std::vector<float>, std::vector<std::int64_t>>;
 
+h5::Datatype memory_type_of(const Record& record) {
+  return std::holds_alternative<std::vector<float>>(record) ? h5::Datatype::native_float()
+                                                            : h5::Datatype::native_int64();
+}
+
 struct Dimension {
   h5::Dataset scale;
   std::size_t length;
@@ -105,10 +109,6 @@ struct Series {
 struct Recorder::Impl {
   Impl(fs::path file_path, h5::File created);
 
-  h5::Datatype memory_type_of(const Record& record) const {
-    return std::holds_alternative<std::vector<float>>(record) ? h5::Datatype::native_float()
-                                                              : h5::Datatype::native_int64();
-  }
   Series& series_by_id(int id);
   template <class T>
   void buffer(int id, std::span<const T> values);
@@ -116,8 +116,7 @@ struct Recorder::Impl {
   void append_record(const std::string& iso_date);
   void require_usable() const {
     if (failed)
-      throw RecorderError(path.string() +
-                          ": an earlier write failed; the file holds the records before it");
+      throw RecorderError(path.string() + ": an earlier write failed; the file holds the records before it");
   }
 
   fs::path path;
@@ -135,7 +134,8 @@ namespace {
 
 h5::Dataset create_time_scale(h5::Group& series_group, const h5::Datatype& date_type) {
   h5::Dataset time = series_group.create_dataset(
-      time_name, date_type, {.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {time_chunk}, .compress = false});
+      time_name, date_type,
+      {.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {time_chunk}, .compress = false});
   time.make_scale(time_name);
   return time;
 }
@@ -183,16 +183,18 @@ void Recorder::Impl::require_all_written(const std::string& iso_date) const {
   for (const Series& s : series)
     if (!s.written) missing.push_back(s.name);
   if (!missing.empty())
-    throw RecorderError(path.string() + ": record " + iso_date +
-                        " is missing a write() for series " + join(missing, ", "));
+    throw RecorderError(path.string() + ": record " + iso_date + " is missing a write() for series " +
+                        join(missing, ", "));
 }
 
 void Recorder::Impl::append_record(const std::string& iso_date) {
   // Order matters for crash safety: series first, the date last, so /series/time never
-  // announces a record that is not fully written.
+  // announces a record that is not fully written. HDF5 writes dirty metadata in no particular
+  // order when flushing, so the series are flushed on their own before the date is added.
   for (Series& s : series)
     std::visit([&](const auto& values) { s.dataset.append(memory_type_of(s.pending), values.data()); },
                s.pending);
+  file.flush();
   time.append(date_type, iso_date.data());
   file.set_attribute(records_attribute, records + 1);
   file.flush();
@@ -243,8 +245,7 @@ h5::Datatype memory_type_of(const TableColumn& column) {
 
 void require_rectangular(const fs::path& path, const std::string& table,
                          const std::vector<TableColumn>& columns) {
-  if (columns.empty())
-    throw RecorderError(path.string() + ": table " + in_quotes(table) + " has no columns");
+  if (columns.empty()) throw RecorderError(path.string() + ": table " + in_quotes(table) + " has no columns");
   for (std::size_t i = 0; i < columns.size(); ++i) {
     require_valid_name(path, "column", columns[i].name);
     for (std::size_t j = 0; j < i; ++j)
@@ -301,7 +302,8 @@ void Recorder::write_table(const std::string& name, const std::vector<TableColum
   const h5::CompoundLayout layout = h5::make_compound(fields);
   const std::vector<std::byte> rows = pack_rows(columns, layout);
   h5::Dataset table = impl_->file.create_dataset(
-      name, layout.type, {.dims = {column_length(columns.front())}, .max_dims = {}, .chunk = {}, .compress = false});
+      name, layout.type,
+      {.dims = {column_length(columns.front())}, .max_dims = {}, .chunk = {}, .compress = false});
   table.write_all(layout.type, rows.data());
 }
 
@@ -329,7 +331,8 @@ namespace {
 h5::DatasetLayout series_layout(const std::vector<hsize_t>& record_shape, std::size_t record_size) {
   const hsize_t records_per_chunk =
       record_size < small_record ? std::max<std::size_t>(1, elements_per_small_chunk / record_size) : 1;
-  h5::DatasetLayout layout{.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {records_per_chunk}, .compress = true};
+  h5::DatasetLayout layout{
+      .dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {records_per_chunk}, .compress = true};
   for (const hsize_t length : record_shape) {
     layout.dims.push_back(length);
     layout.max_dims.push_back(length);
@@ -355,14 +358,16 @@ int Recorder::define_series(const std::string& name, const std::vector<std::stri
   for (const std::string& dim : dims) {
     const auto found = impl.dimensions.find(dim);
     if (found == impl.dimensions.end())
-      throw RecorderError(file + ": series " + in_quotes(name) + " uses undefined dimension " + in_quotes(dim));
+      throw RecorderError(file + ": series " + in_quotes(name) + " uses undefined dimension " +
+                          in_quotes(dim));
     record_shape.push_back(found->second.length);
     record_size *= found->second.length;
   }
 
   const h5::Datatype stored = type == SeriesType::float32 ? h5::Datatype::copy_of(H5T_IEEE_F32LE)
                                                           : h5::Datatype::copy_of(H5T_STD_I64LE);
-  h5::Dataset dataset = impl.series_group.create_dataset(name, stored, series_layout(record_shape, record_size));
+  h5::Dataset dataset =
+      impl.series_group.create_dataset(name, stored, series_layout(record_shape, record_size));
   dataset.set_attribute("description", description);
   dataset.set_attribute("units", units);
   std::vector<std::string> axis_names{time_name};
@@ -416,8 +421,8 @@ constexpr std::size_t label_preview_width = 60;
 
 // Terminal columns taken by UTF-8 text (one per code point; enough for names and "×").
 std::size_t display_width(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string pad_right(const std::string& text, std::size_t width) {
@@ -442,7 +447,7 @@ std::string aligned(const std::vector<Row>& rows, const std::vector<bool>& right
     }
   std::string out;
   for (const Row& row : rows) {
-    std::string line = " ";
+    std::string line;
     for (std::size_t c = 0; c < row.size(); ++c) {
       const bool right = c < right_aligned.size() && right_aligned[c];
       const bool last = c + 1 == row.size();
@@ -489,28 +494,37 @@ void require_contactsim_format(const h5::File& file) {
     throw RecorderError(file.file_name() + ": not a contactsim output file (no 'format' attribute)");
   const std::string format = file.string_attribute(format_attribute);
   if (format.rfind("contactsim-output-", 0) != 0)
-    throw RecorderError(file.file_name() + ": not a contactsim output file (format " + in_quotes(format) + ")");
+    throw RecorderError(file.file_name() + ": not a contactsim output file (format " + in_quotes(format) +
+                        ")");
 }
 
 std::string describe_attributes(const h5::File& file) {
   std::vector<Row> rows;
-  for (const std::string& name : file.attribute_names()) rows.push_back({name, shown_value(file.attribute(name))});
+  for (const std::string& name : file.attribute_names())
+    rows.push_back({name, shown_value(file.attribute(name))});
   return aligned(rows);
 }
 
+std::string row_count(hsize_t rows, std::size_t digits) {
+  return pad_left(std::to_string(rows), digits) + (rows == 1 ? " row" : " rows");
+}
+
 std::string describe_tables(const h5::File& file) {
+  std::vector<std::pair<std::string, h5::Dataset>> tables;
+  for (const std::string& name : file.link_names())
+    if (name != series_group_name && file.kind_of(name) == h5::ObjectKind::dataset)
+      tables.emplace_back(name, file.open_dataset(name));
+  std::size_t digits = 1;
+  for (const auto& [name, table] : tables)
+    if (const std::vector<hsize_t> shape = table.shape(); shape.size() == 1)
+      digits = std::max(digits, std::to_string(shape[0]).size());
   std::vector<Row> rows;
-  for (const std::string& name : file.link_names()) {
-    if (name == series_group_name || file.kind_of(name) != h5::ObjectKind::dataset) continue;
-    const h5::Dataset table = file.open_dataset(name);
+  for (const auto& [name, table] : tables) {
     const std::vector<hsize_t> shape = table.shape();
-    const std::vector<std::string> fields = table.compound_field_names();
-    if (shape.size() == 1)
-      rows.push_back({name, std::to_string(shape[0]), shape[0] == 1 ? "row " : "rows", join(fields, ", ")});
-    else
-      rows.push_back({name, shape_text(shape), "", join(fields, ", ")});
+    const std::string size = shape.size() == 1 ? row_count(shape[0], digits) : shape_text(shape);
+    rows.push_back({name, size, join(table.compound_field_names(), ", ")});
   }
-  return aligned(rows, {false, true});
+  return aligned(rows);
 }
 
 std::string describe_other_groups(const h5::File& file) {
@@ -550,7 +564,8 @@ TimeAxis read_time_axis(const h5::Group& series) {
 
 std::string axis_names(const h5::Dataset& series) {
   std::string spaced;
-  for (const char c : series.string_attribute("dimensions")) spaced += c == ',' ? std::string(", ") : std::string(1, c);
+  for (const char c : series.string_attribute("dimensions"))
+    spaced += c == ',' ? std::string(", ") : std::string(1, c);
   return spaced;
 }
 
@@ -591,14 +606,16 @@ std::string describe_output(const fs::path& path) {
   out << "contactsim output " << path.string() << "\n";
   out << section("Attributes", describe_attributes(file));
   out << section("Tables", describe_tables(file));
-  if (const std::string groups = describe_other_groups(file); !groups.empty()) out << section("Groups", groups);
+  if (const std::string groups = describe_other_groups(file); !groups.empty())
+    out << section("Groups", groups);
 
   if (!file.has_link(series_group_name)) return out.str() + section("Series", "");
   const h5::Group series = file.open_group(series_group_name);
   const TimeAxis time = read_time_axis(series);
   const SeriesListing listing = describe_series_group(series, time);
   out << section("Dimensions", listing.dimensions);
-  std::string heading = "Series: " + std::to_string(time.length) + (time.length == 1 ? " record" : " records");
+  std::string heading =
+      "Series: " + std::to_string(time.length) + (time.length == 1 ? " record" : " records");
   if (time.length > 0) heading += ", " + time.first + " to " + time.last;
   out << section(heading, listing.series);
   return out.str();

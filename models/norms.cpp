@@ -53,14 +53,19 @@ NormsPhase::NormsPhase(const NormSettings& settings, Residents& residents, int w
 
 void NormsPhase::run(const Day&) {
   if (!enabled_) return;
-  const std::vector<double> norm = ward_group_mean_warmth(residents_, wards_, nullptr);
+  const std::vector<double> norms = ward_group_mean_warmth(residents_, wards_, nullptr);
   const int groups = residents_.num_groups;
   const std::size_t n = residents_.size();
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
-    const double* target = norm.data() + (static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i]) * groups;
+    const double* target = norms.data() + (static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i]) * groups;
     float* w = residents_.warmth_of(i);
-    for (int g = 0; g < groups; ++g) w[g] += pull_ * (static_cast<float>(target[g]) - w[g]);
+    const int own = residents_.group[i];
+    const float personal = residents_.disposition[i];
+    for (int g = 0; g < groups; ++g) {
+      const float norm = static_cast<float>(target[g]) + (g == own ? 0.0f : personal);
+      w[g] += pull_ * (std::clamp(norm, 0.0f, 1.0f) - w[g]);
+    }
     residents_.positive_memory[i] *= memory_keep_;
     residents_.negative_memory[i] *= memory_keep_;
   }

@@ -1,8 +1,9 @@
 #pragma once
 // Norms and decay (DESIGN §3.10): each day every resident's warmth relaxes toward the mean
-// warmth of their own group in their own ward (the in-group ward norm), so individual
-// deviations fade with a half-life of about a year while shared shifts persist; memories of
-// positive and negative contact fade with their own half-life.
+// warmth of their own group in their own ward (the in-group ward norm) plus their stable
+// personal disposition, so what contact added to one person fades with a half-life of about a
+// year while shared shifts and lasting individual differences persist; memories of positive
+// and negative contact fade with their own half-life.
 #include "core/params.hpp"
 #include "core/scheduler.hpp"
 #include "models/state.hpp"

@@ -6,6 +6,7 @@
 #include "models/world.hpp"
 
 #include <boost/random/beta_distribution.hpp>
+#include <boost/random/normal_distribution.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -22,6 +23,25 @@ float draw_beta(RandomStream& rng, double mean, double sd) {
   const double k = max_var / var - 1.0;
   boost::random::beta_distribution<double> beta(mean * k, (1.0 - mean) * k);
   return static_cast<float>(beta(rng));
+}
+
+// Logit-normal warmth toward each group with a shared personal factor: attitudes toward
+// different outgroups correlate (generalised prejudice, r ≈ .5–.7; Zick et al. 2008; Bergh &
+// Akrami 2017). sd is the spread in warmth units, mapped to the logit scale at the mean.
+void draw_warmth(RandomStream& rng, const GroupSpec& g, int own, double correlation, float* warmth,
+                 float& disposition) {
+  boost::random::normal_distribution<double> normal;
+  const double shared = normal(rng);
+  const int groups = static_cast<int>(g.warmth.size());
+  double offset = 0;
+  for (int t = 0; t < groups; ++t) {
+    const double m = std::clamp(g.warmth[t], 1e-3, 1.0 - 1e-3);
+    const double z = std::sqrt(correlation) * shared + std::sqrt(1.0 - correlation) * normal(rng);
+    const double logit = std::log(m / (1.0 - m)) + g.warmth_sd / (m * (1.0 - m)) * z;
+    warmth[t] = static_cast<float>(1.0 / (1.0 + std::exp(-logit)));
+    if (t != own) offset += warmth[t] - m;
+  }
+  disposition = groups > 1 ? static_cast<float>(offset / (groups - 1)) : 0.0f;
 }
 
 int draw_faith(RandomStream& rng, const std::vector<double>& shares) {
@@ -45,6 +65,7 @@ void allocate_arrays(Residents& r, std::size_t n, int groups, int venue_types) {
   r.anxiety.resize(n);
   r.positive_memory.assign(n, 0.0f);
   r.negative_memory.assign(n, 0.0f);
+  r.disposition.resize(n);
   r.warmth.resize(n * static_cast<std::size_t>(groups));
   r.membership.assign(n * static_cast<std::size_t>(venue_types), -1);
 }
@@ -112,8 +133,7 @@ void build_residents(const Scenario& s, StreamKey key, World& world) {
     RandomStream traits(key, static_cast<std::uint32_t>(i), 0, purpose::kAgeAndTraits);
     r.english[i] = draw_beta(traits, g.english_mean, g.english_sd);
     r.anxiety[i] = draw_beta(traits, g.anxiety_mean, g.anxiety_sd);
-    float* warmth = r.warmth_of(i);
-    for (int t = 0; t < groups; ++t) warmth[t] = draw_beta(traits, g.warmth[t], g.warmth_sd);
+    draw_warmth(traits, g, r.group[i], s.population.warmth_correlation, r.warmth_of(i), r.disposition[i]);
     RandomStream faith(key, static_cast<std::uint32_t>(i), 0, purpose::kFaith);
     r.faith[i] = static_cast<std::uint8_t>(draw_faith(faith, g.faith_shares));
   }

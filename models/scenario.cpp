@@ -110,7 +110,7 @@ GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::v
     }
   }
   for (const auto& key : w.keys())
-    if (key != "ingroup" && key != "outgroup" && std::find(group_names.begin(), group_names.end(), key) == group_names.end())
+    if (key != "ingroup" && key != "outgroup" && key != "sd" && std::find(group_names.begin(), group_names.end(), key) == group_names.end())
       w.fail(key, "unknown group; expected one of " + list_of(group_names));
   g.warmth_sd = w.number("sd", 0.15, 0, 0.5);
   g.faith_shares.assign(faiths.size(), 0.0);
@@ -201,6 +201,7 @@ PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpe
   p.scale = t.number("scale", 1.0, 1e-6, 1000);
   p.block_size = static_cast<int>(t.integer("block_size", 200, 10, 1'000'000));
   p.block_clustering = t.number("block_clustering", 0.5, 0, 1);
+  p.warmth_correlation = t.number("warmth_correlation", 0.6, 0, 1);
   p.unscaled_counts = p.source == "census" ? read_census(t, groups, wards) : read_synthetic(t, groups, wards);
   p.counts = scale_counts(p.unscaled_counts, p.scale);
   std::int64_t total = 0;

@@ -64,6 +64,7 @@ struct PopulationSettings {
   double scale = 1.0;
   int block_size = 200;
   double block_clustering = 0.5;
+  double warmth_correlation = 0.6;
   std::vector<std::vector<std::int64_t>> counts;  // [ward][group], scaled, as simulated
   std::vector<std::vector<std::int64_t>> unscaled_counts;
 };

@@ -34,6 +34,10 @@ struct Residents {
   std::vector<float> anxiety;           // intergroup anxiety X in [0,1]
   std::vector<float> positive_memory;   // decaying count of positive intergroup encounters
   std::vector<float> negative_memory;   // decaying count of negative intergroup encounters
+  // Stable personal offset of outgroup warmth from the group's mean (generalised prejudice is a
+  // lasting individual difference: Allport 1954; Sibley & Duckitt 2008). Norms pull warmth
+  // toward the in-group ward norm plus this offset, so individual differences do not melt away.
+  std::vector<float> disposition;
   std::vector<float> warmth;            // size × num_groups: warmth[i*G + g] toward group g
   std::vector<std::int32_t> membership; // size × num_venue_types: the venue i belongs to, or -1
 

@@ -19,7 +19,7 @@ struct ValenceParams {
 };
 
 inline constexpr std::array<ParamSpec<ValenceParams>, 5> kValenceParams{{
-    {"beta0", &ValenceParams::beta0, 1.2, -10, 10, "logit",
+    {"beta0", &ValenceParams::beta0, 1.0, -10, 10, "logit",
      "Calibrated so positive intergroup contact is ~3x as common as negative at the default "
      "calibration (Graf, Paolini & Rubin 2014, EJSP 44:536)"},
     {"beta_quality", &ValenceParams::beta_quality, 1.5, 0, 10, "logit per unit q",

@@ -144,7 +144,7 @@ TEST(Config, UnknownKeyInArrayOfTablesUsesIndexNotation) {
     venue.integer("capacity", 10, 1, 1000);
   }
   EXPECT_EQ(error_of([&] { root.finish(); }),
-            "scenario.toml:6: venues[1].capacty: unknown key; expected one of: capacity, name");
+            "scenario.toml:5: venues[1].capacty: unknown key; expected one of: capacity, name");
 }
 
 TEST(Config, RequiredKeyMissingPointsAtTheTable) {

@@ -1,5 +1,3 @@
-#include "core/recorder.hpp"
-
 #include <gtest/gtest.h>
 #include <hdf5_hl.h>
 #include <signal.h>
@@ -11,6 +9,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "core/recorder.hpp"
 
 namespace fs = std::filesystem;
 using contactsim::Recorder;
@@ -25,9 +25,9 @@ class RecorderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("contactsim_recorder_" + std::string(info->name()) + "_" + std::to_string(getpid()) + "_" +
-            std::to_string(std::random_device{}()));
+    dir_ =
+        fs::temp_directory_path() / ("contactsim_recorder_" + std::string(info->name()) + "_" +
+                                     std::to_string(getpid()) + "_" + std::to_string(std::random_device{}()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -51,7 +51,9 @@ class Id {
   herr_t (*closer_)(hid_t);
 };
 
-Id open_read_only(const fs::path& path) { return {H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose}; }
+Id open_read_only(const fs::path& path) {
+  return {H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+}
 Id open_dataset(hid_t file, const char* name) { return {H5Dopen2(file, name, H5P_DEFAULT), H5Dclose}; }
 
 std::vector<hsize_t> shape_of(hid_t dataset) {
@@ -126,7 +128,8 @@ TwoSeries define_two_series(Recorder& recorder) {
 
 std::vector<float> warmth_record(int record) {
   std::vector<float> values(6);
-  for (int i = 0; i < 6; ++i) values[static_cast<std::size_t>(i)] = static_cast<float>(record * 10 + i) + 0.5f;
+  for (int i = 0; i < 6; ++i)
+    values[static_cast<std::size_t>(i)] = static_cast<float>(record * 10 + i) + 0.5f;
   return values;
 }
 
@@ -361,8 +364,9 @@ TEST_F(RecorderTest, RejectsBadDefinitions) {
   EXPECT_THROW(recorder.define_dimension("ward", {"again"}), RecorderError);
   EXPECT_THROW(recorder.define_dimension("time", {"x"}), RecorderError);
   EXPECT_THROW(recorder.define_dimension("empty", {}), RecorderError);
-  EXPECT_THROW(recorder.write_table("t", {{"a", std::vector<std::int64_t>{1, 2}}, {"b", std::vector<double>{1}}}),
-               RecorderError);
+  EXPECT_THROW(
+      recorder.write_table("t", {{"a", std::vector<std::int64_t>{1, 2}}, {"b", std::vector<double>{1}}}),
+      RecorderError);
   EXPECT_THROW(recorder.write_table("series", {{"a", std::vector<double>{1}}}), RecorderError);
   EXPECT_THROW(recorder.set_attribute("records", std::int64_t{9}), RecorderError);
   write_records(recorder, ids, 0, 1);
@@ -440,9 +444,9 @@ TEST_F(RecorderTest, KilledWriterLeavesCompletedRecords) {
 TEST_F(RecorderTest, DescribeOutputSummarisesTheFile) {
   const fs::path path = write_sample_file(dir_ / "out.h5");
   const std::string text = contactsim::describe_output(path);
-  for (const char* expected : {"warmth", "contacts", "(3 × 3 × 2)", "time, ward, group", "0-100", "2020-01-01",
-                               "2020-01-03", "contactsim-output-1", "<4 lines, ", "wards", "name, population, density",
-                               "Ardwick", "42", "0.25"})
+  for (const char* expected :
+       {"warmth", "contacts", "(3 × 3 × 2)", "time, ward, group", "0-100", "2020-01-01", "2020-01-03",
+        "contactsim-output-1", "<4 lines, ", "wards", "name, population, density", "Ardwick", "42", "0.25"})
     EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in:\n" << text;
   EXPECT_EQ(text.find("size = 1000"), std::string::npos) << "scenario text should be abbreviated:\n" << text;
   EXPECT_NE(text.find(path.string()), std::string::npos);
@@ -455,7 +459,8 @@ TEST_F(RecorderTest, DescribeOutputRejectsForeignFiles) {
     contactsim::describe_output(foreign);
     FAIL() << "described an HDF5 file without a format attribute";
   } catch (const RecorderError& error) {
-    EXPECT_EQ(std::string(error.what()), foreign.string() + ": not a contactsim output file (no 'format' attribute)");
+    EXPECT_EQ(std::string(error.what()),
+              foreign.string() + ": not a contactsim output file (no 'format' attribute)");
   }
 
   const fs::path text = dir_ / "notes.txt";
