@@ -209,11 +209,10 @@ void add_row(CensusTable& table, const CsvRecord& record, std::map<std::string, 
 
 // ---------------------------------------------------------------- mapping
 
-std::size_t column_index(const CensusTable& table, const std::string& column, const CensusMapping& mapping,
-                         const std::string& key) {
+std::size_t column_index(const CensusTable& table, const std::string& column, const SourceLocation& where) {
   const auto it = std::find(table.categories.begin(), table.categories.end(), column);
   if (it == table.categories.end())
-    throw ConfigError(mapping.scenario_file, mapping.scenario_line, key,
+    throw ConfigError(where.file, where.line, where.key,
                       "column " + in_quotes(column) + " not found in census file " + table.file.string() +
                           "; its category columns are: " + join_quoted(table.categories));
   return static_cast<std::size_t>(it - table.categories.begin());
@@ -227,10 +226,11 @@ std::vector<std::vector<std::size_t>> group_columns(const CensusTable& table, co
   std::vector<std::vector<std::size_t>> out(mapping.groups.size());
   for (std::size_t g = 0; g < mapping.groups.size(); ++g) {
     for (const auto& column : mapping.columns[g]) {
-      const std::size_t index = column_index(table, column, mapping, mapping.groups[g]);
+      const SourceLocation& where = mapping.group_locations[g];
+      const std::size_t index = column_index(table, column, where);
       const auto [it, inserted] = owner.emplace(index, mapping.groups[g]);
       if (!inserted)
-        throw ConfigError(mapping.scenario_file, mapping.scenario_line, mapping.groups[g],
+        throw ConfigError(where.file, where.line, where.key,
                           "column " + in_quotes(column) + " is mapped to both " + in_quotes(it->second) + " and " +
                               in_quotes(mapping.groups[g]) + "; each census column may feed one group");
       out[g].push_back(index);
@@ -245,12 +245,17 @@ std::size_t find_ward_row(const CensusTable& table, const std::string& ward, con
   std::vector<std::size_t> rows;
   for (std::size_t r = 0; r < table.geography_names.size(); ++r)
     if (table.geography_names[r] == ward) rows.push_back(r);
-  if (rows.empty())
-    throw ConfigError(mapping.scenario_file, mapping.scenario_line, "wards",
-                      "ward " + in_quotes(ward) + " not found in census file; it has " +
-                          std::to_string(table.geography_names.size()) + " geographies");
+  const SourceLocation& where = mapping.wards_location;
+  if (rows.empty()) {
+    std::vector<std::string> shown(table.geography_names.begin(),
+                                   table.geography_names.begin() + std::min<std::size_t>(10, table.geography_names.size()));
+    throw ConfigError(where.file, where.line, where.key,
+                      "ward " + in_quotes(ward) + " not found (by name or geography code) in census file " +
+                          table.file.string() + "; its geographies are " + join_quoted(shown) +
+                          (table.geography_names.size() > shown.size() ? ", …" : ""));
+  }
   if (rows.size() > 1)
-    throw ConfigError(mapping.scenario_file, mapping.scenario_line, "wards",
+    throw ConfigError(where.file, where.line, where.key,
                       "ward " + in_quotes(ward) + " names " + std::to_string(rows.size()) +
                           " geographies in the census file (lines " + std::to_string(table.source_lines[rows[0]]) +
                           " and " + std::to_string(table.source_lines[rows[1]]) + "); use its geography code");
@@ -277,10 +282,10 @@ CensusTable load_nomis_csv(const fs::path& file) {
 
 std::vector<std::vector<std::int64_t>> map_census(const CensusTable& table, const CensusMapping& mapping,
                                                   const std::vector<std::string>& ward_names) {
-  if (mapping.columns.size() != mapping.groups.size())
+  if (mapping.columns.size() != mapping.groups.size() || mapping.group_locations.size() != mapping.groups.size())
     throw std::invalid_argument("map_census: mapping has " + std::to_string(mapping.groups.size()) + " groups but " +
                                 std::to_string(mapping.columns.size()) + " column lists");
-  const std::size_t total_index = column_index(table, mapping.total_column, mapping, "total_column");
+  const std::size_t total_index = column_index(table, mapping.total_column, mapping.total_location);
   const auto columns = group_columns(table, mapping, total_index);
 
   std::vector<std::vector<std::int64_t>> out;

@@ -25,12 +25,20 @@ struct CensusTable {
 // a short/long row, a non-integer or negative count, a duplicate geography.
 CensusTable load_nomis_csv(const std::filesystem::path& file);
 
+// Where a piece of the mapping was written in the scenario, so errors about it point there.
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  std::string key;  // dotted, e.g. "population.census.columns.asian"
+};
+
 struct CensusMapping {
   std::string total_column;                       // e.g. "Ethnic group: Total: All usual residents"
   std::vector<std::string> groups;                // scenario group names
   std::vector<std::vector<std::string>> columns;  // for each group, the census columns it sums
-  std::string scenario_file;                      // where the mapping was written (for errors)
-  int scenario_line = 0;
+  SourceLocation total_location;                  // where total_column was written
+  std::vector<SourceLocation> group_locations;    // where each group's columns were written
+  SourceLocation wards_location;                  // where the ward list was written
 };
 
 // counts[ward][group] for `ward_names` (matched against geography name or code).

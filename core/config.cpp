@@ -366,6 +366,22 @@ bool ConfigTable::has(std::string_view key) const { return table_->contains(key)
 
 std::string ConfigTable::dotted(std::string_view key) const { return child_path(prefix_, key); }
 
+std::string ConfigTable::most_derived(const std::vector<std::string>& keys) const {
+  const auto& files = doc_->files();
+  auto rank = [&](const std::string& key) {
+    const std::string file = file_of(key);
+    for (std::size_t k = 0; k < files.size(); ++k)
+      if (files[k].string() == file) return static_cast<int>(k);
+    return static_cast<int>(files.size());
+  };
+  std::string best;
+  for (const auto& key : keys) {
+    if (!has(key)) continue;
+    if (best.empty() || rank(key) < rank(best) || (rank(key) == rank(best) && line_of(key) > line_of(best))) best = key;
+  }
+  return best;
+}
+
 int ConfigTable::line_of(std::string_view key) const {
   if (const toml::node* value = key.empty() ? nullptr : table_->get(key)) return line_number(value->source());
   // The merged root may have been created by a base file; the scenario the user named owns it.

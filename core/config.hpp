@@ -110,6 +110,10 @@ class ConfigTable {
   int line_of(std::string_view key) const;
   std::string file_of(std::string_view key) const;
   [[noreturn]] void fail(std::string_view key, const std::string& expected) const;
+  // For checks that combine several keys (shares that must sum to 1): the present key written
+  // by the most derived file (the scenario itself before its bases), latest line first, so the
+  // error points at the override that broke the combination. Empty if none is present.
+  std::string most_derived(const std::vector<std::string>& keys) const;
 
   // Throws for the first key of this table (recursively into sub-tables that were opened) that
   // was never read: "unknown key; expected one of: a, b, c". Every read marks its key, even a

@@ -38,39 +38,73 @@ void AttendancePhase::run(const Day& day) {
   }
 }
 
+namespace {
+
+// What a slot offers today: the venue types open on this weekday, each with the chance per open
+// session that a member of a given age band comes (visits per week / sessions per week).
+struct SlotPlan {
+  int types = 0;
+  std::array<int, 64> type{};
+  std::array<std::array<float, kNumAgeBands>, 64> chance{};
+};
+
+SlotPlan plan_slot(const std::vector<int>& types_in_slot, const std::vector<VenueType>& types, unsigned weekday) {
+  SlotPlan plan;
+  for (int t : types_in_slot) {
+    const VenueType& type = types[t];
+    if (!type.open_on(weekday)) continue;
+    plan.type[plan.types] = t;
+    for (int a = 0; a < kNumAgeBands; ++a)
+      plan.chance[plan.types][a] = type.visits_per_week[a] / static_cast<float>(type.sessions_per_week());
+    ++plan.types;
+  }
+  return plan;
+}
+
+}  // namespace
+
 void AttendancePhase::choose_venues(const Day& day) {
-  const unsigned weekday = day.date.weekday();
   const std::size_t n = residents_.size();
   const int groups = residents_.num_groups;
-  const float avoidance = enabled_ ? static_cast<float>(params_.avoidance) : 0.0f;
+  const int venue_types = residents_.num_venue_types;
+  const float avoidance = static_cast<float>(params_.avoidance);
+  std::array<SlotPlan, kNumSlots> plans;
+  for (int s = 0; s < kNumSlots; ++s)
+    plans[s] = enabled_ ? plan_slot(types_in_slot_[s], types_, day.date.weekday()) : SlotPlan{};
+
+  const std::uint8_t* __restrict age_band = residents_.age_band.data();
+  const std::uint8_t* __restrict group = residents_.group.data();
+  const float* __restrict anxiety = residents_.anxiety.data();
+  const std::int32_t* __restrict membership = residents_.membership.data();
+  const std::uint8_t* __restrict open = venues_.open.data();
+  const float* __restrict share = venues_.member_group_share.data();
+  std::array<std::int32_t* __restrict, kNumSlots> venue_of{};
+  for (int s = 0; s < kNumSlots; ++s) venue_of[s] = sessions_.venue_of[s].data();
 
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
     RandomStream rng(key_, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), purpose::kAttendance);
-    const int age = residents_.age_band[i];
-    const int group = residents_.group[i];
-    const float anxiety = residents_.anxiety[i];
+    const int age = age_band[i];
+    const int g = group[i];
+    const float shyness = avoidance * anxiety[i];
+    const std::int32_t* mine = membership + i * venue_types;
     for (int s = 0; s < kNumSlots; ++s) {
+      const SlotPlan& plan = plans[s];
+      // The draw is taken even when nothing is open, so a slot's numbers never depend on another's.
+      const float u = static_cast<float>(rng.uniform());
       std::int32_t chosen = SessionIndex::kNone;
-      if (enabled_) {
-        // One draw per slot chooses among the slot's venue types by their probabilities.
-        const double u = rng.uniform();
-        double cumulative = 0;
-        for (int t : types_in_slot_[s]) {
-          const VenueType& type = types_[t];
-          const std::int32_t v = residents_.member_venue(i, t);
-          if (v < 0 || !venues_.open[v] || !type.open_on(weekday)) continue;
-          const float outgroup_share = 1.0f - venues_.member_group_share[static_cast<std::size_t>(v) * groups + group];
-          const double p = static_cast<double>(type.visits_per_week[age]) / type.sessions_per_week() *
-                           (1.0f - avoidance * anxiety * outgroup_share);
-          cumulative += p;
-          if (u < cumulative) {
-            chosen = v;
-            break;
-          }
+      float cumulative = 0;
+      for (int k = 0; k < plan.types; ++k) {
+        const std::int32_t v = mine[plan.type[k]];
+        if (v < 0 || !open[v]) continue;
+        const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
+        cumulative += plan.chance[k][age] * (1.0f - shyness * outgroup_share);
+        if (u < cumulative) {
+          chosen = v;
+          break;
         }
       }
-      sessions_.venue_of[s][i] = chosen;
+      venue_of[s][i] = chosen;
     }
   }
 }

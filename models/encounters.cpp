@@ -64,6 +64,7 @@ void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, 
   const VenueType& type = types_[type_id];
   const double lambda = type.encounters * intensity_;
   const double quality = type.quality();
+  const float depth = static_cast<float>(type.depth);
   const auto everyone = index.members(venue);
   const std::uint32_t venue_begin = index.venue_begin(venue);
 
@@ -73,28 +74,51 @@ void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, 
     const std::uint32_t n_out = n - n_own;
     if (n_own == 0 || n_out == 0) continue;
     const double p_out = (n_own > 1 ? 1.0 - type.homophily : 1.0) * n_out / (n - 1);
-    boost::random::poisson_distribution<int, double> encounters_of(lambda * p_out);
+    RandomStream rng(key_, static_cast<std::uint32_t>(venue), static_cast<std::uint32_t>(day.index),
+                     purpose::kEncounter + static_cast<Purpose>(slot * kMaxGroups + g));
+    boost::random::poisson_distribution<std::int64_t, double> total_of(lambda * p_out * n_own);
+    const std::int64_t count = total_of(rng);
     const std::uint32_t own_first = index.stratum_begin(venue, g) - venue_begin;
-
-    for (std::uint32_t i : own) {
-      RandomStream rng(key_, i, static_cast<std::uint32_t>(day.index), purpose::kEncounter + static_cast<Purpose>(slot));
-      const int k = encounters_of(rng);
-      for (int e = 0; e < k; ++e) {
+    // Encounters go in batches: pick every pair of the batch first and prefetch both parties'
+    // state, so the scattered loads (city-wide venues draw members from everywhere) overlap
+    // instead of stalling one after another.
+    constexpr int kBatch = 16;
+    std::array<std::uint32_t, kBatch> from{}, to{};
+    for (std::int64_t done = 0; done < count; done += kBatch) {
+      const int batch = static_cast<int>(std::min<std::int64_t>(kBatch, count - done));
+      for (int b = 0; b < batch; ++b) {
+        from[b] = own[rng.below(n_own)];
         // Uniform over the outgroup attendees: skip over the own group's contiguous slice.
         std::uint32_t r = rng.below(n_out);
         if (r >= own_first) r += n_own;
-        const std::uint32_t j = everyone[r];
+        to[b] = everyone[r];
+        prefetch_party(from[b]);
+        prefetch_party(to[b]);
+      }
+      for (int b = 0; b < batch; ++b) {
+        const std::uint32_t i = from[b], j = to[b];
         const float min_english = std::min(residents_.english[i], residents_.english[j]);
-        experience(i, residents_.group[j], min_english, quality, static_cast<float>(type.depth), type_id, rng, tally);
-        experience(j, g, min_english, quality, static_cast<float>(type.depth), type_id, rng, tally);
-        ++tally.encounters;
+        experience(i, residents_.group[j], min_english, quality, depth, type_id, rng, tally);
+        experience(j, g, min_english, quality, depth, type_id, rng, tally);
       }
     }
+    tally.encounters += count;
   }
 }
 
+void EncountersPhase::prefetch_party(std::uint32_t i) const {
+  __builtin_prefetch(residents_.warmth_of(i), 1);
+  __builtin_prefetch(&residents_.anxiety[i], 1);
+  __builtin_prefetch(&residents_.positive_memory[i], 1);
+  __builtin_prefetch(&residents_.negative_memory[i], 1);
+  __builtin_prefetch(&residents_.english[i]);
+  __builtin_prefetch(&residents_.group[i]);
+  __builtin_prefetch(&residents_.ward[i]);
+  __builtin_prefetch(&residents_.age_band[i]);
+}
+
 void EncountersPhase::experience(std::uint32_t self, int partner_group, float min_english, double quality,
-                                 float step_depth, int venue_type, RandomStream& rng, ThreadTally& tally) {
+                                 float depth, int venue_type, RandomStream& rng, ThreadTally& tally) {
   float* warmth = residents_.warmth_of(self);
   float& anxiety = residents_.anxiety[self];
   const double p_positive =
@@ -108,7 +132,7 @@ void EncountersPhase::experience(std::uint32_t self, int partner_group, float mi
     ++tally.negative[cell];
   }
   if (!attitude_.enabled) return;
-  const float step = step_depth * plasticity_[residents_.age_band[self]];
+  const float step = depth * plasticity_[residents_.age_band[self]];
   if (positive)
     apply_positive(attitude_.params, warmth, residents_.num_groups, residents_.group[self], partner_group, step,
                    anxiety, residents_.positive_memory[self]);

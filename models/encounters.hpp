@@ -10,7 +10,9 @@
 // outgroup partner with probability p_out = (1−h)·(n−n_g)/(n−1) (or (n−n_g)/(n−1) when it is the
 // only member of its group), so its intergroup encounters are Poisson(λ·p_out) with partners
 // uniform over the outgroup attendees — exactly the same distribution, without drawing the
-// in-group encounters that change nothing.
+// in-group encounters that change nothing. And since a sum of independent Poissons is Poisson,
+// the n_g members' intergroup encounters are drawn as one Poisson(n_g·λ·p_out) total, each
+// started by a uniformly chosen member: the cost follows the encounters, not the attendees.
 //
 // Sessions of one slot have disjoint attendees, so they run in parallel without locks; each
 // attendee's draws come from its own keyed stream, so results do not depend on thread count.
@@ -24,6 +26,7 @@
 #include "models/venue_types.hpp"
 
 #include <array>
+#include <span>
 #include <vector>
 
 namespace contactsim {
@@ -58,8 +61,9 @@ class EncountersPhase final : public Phase {
     std::int64_t encounters = 0;
   };
   void run_session(const Day& day, int slot, std::int32_t venue, ThreadTally& tally);
-  // One party's experience of an encounter with a member of `partner_group`.
-  void experience(std::uint32_t self, int partner_group, float min_english, double quality, float step_depth,
+  void prefetch_party(std::uint32_t resident) const;
+  // Resident `self`'s experience of an encounter with a member of `partner_group`.
+  void experience(std::uint32_t self, int partner_group, float min_english, double quality, float depth,
                   int venue_type, RandomStream& rng, ThreadTally& tally);
 
   bool enabled_;

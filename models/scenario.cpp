@@ -43,7 +43,8 @@ std::array<double, kNumAgeBands> read_age_shares(const ConfigTable& t) {
   double sum = 0;
   for (int a = 0; a < kNumAgeBands; ++a) sum += shares[a] = t.required_number(kAgeBandNames[a], 0, 1);
   if (std::abs(sum - 1.0) > 1e-3)
-    t.fail("", "expected age shares (child, youth, adult, older) summing to 1, got " + std::to_string(sum));
+    t.fail(t.most_derived({kAgeBandNames.begin(), kAgeBandNames.end()}),
+           "expected age shares (child, youth, adult, older) summing to 1, got " + std::to_string(sum));
   return shares;
 }
 
@@ -73,6 +74,12 @@ std::vector<WardSpec> read_wards(const ConfigTable& root) {
     wards.push_back({names[w], codes.empty() ? "" : codes[w]});
   }
   return wards;
+}
+
+SourceLocation wards_location(const ConfigTable& root) {
+  const ConfigTable t = root.required_table("wards");
+  const char* key = t.has("names") ? "names" : "file";
+  return {t.file_of(key), t.line_of(key), t.dotted(key)};
 }
 
 std::vector<FaithSpec> read_faiths(const ConfigTable& root) {
@@ -125,7 +132,8 @@ GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::v
       }
       sum += g.faith_shares[k] = f->number(key, 0, 0, 1);
     }
-    if (sum > 1.0 + 1e-9) t.fail("faith", "expected faith shares summing to at most 1, got " + std::to_string(sum));
+    if (sum > 1.0 + 1e-9)
+      f->fail(f->most_derived(f->keys()), "expected faith shares summing to at most 1, got " + std::to_string(sum));
   }
   g.age_shares = city_ages;
   if (auto a = t.optional_table("age_shares")) g.age_shares = read_age_shares(*a);
@@ -173,19 +181,21 @@ std::vector<std::vector<std::int64_t>> read_synthetic(const ConfigTable& pop, co
 }
 
 std::vector<std::vector<std::int64_t>> read_census(const ConfigTable& pop, const std::vector<GroupSpec>& groups,
-                                                   const std::vector<WardSpec>& wards) {
+                                                   const std::vector<WardSpec>& wards,
+                                                   const SourceLocation& wards_location) {
   const ConfigTable t = pop.required_table("census");
   const auto file = t.required_path("file");
   CensusMapping mapping;
   mapping.total_column = t.required_string("total_column");
-  mapping.scenario_file = t.file_of("columns");
-  mapping.scenario_line = t.line_of("columns");
+  mapping.total_location = {t.file_of("total_column"), t.line_of("total_column"), t.dotted("total_column")};
   const ConfigTable columns = t.required_table("columns");
   for (const auto& g : groups) {
     mapping.groups.push_back(g.name);
     if (!columns.has(g.name)) columns.fail(g.name, "expected the census columns that make up group " + in_quotes(g.name));
     mapping.columns.push_back(columns.string_list(g.name, {}));
+    mapping.group_locations.push_back({columns.file_of(g.name), columns.line_of(g.name), columns.dotted(g.name)});
   }
+  mapping.wards_location = wards_location;
   for (const auto& key : columns.keys())
     if (index_of(groups, key) < 0) columns.fail(key, "unknown group");
   std::vector<std::string> ward_names;
@@ -202,7 +212,8 @@ PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpe
   p.block_size = static_cast<int>(t.integer("block_size", 200, 10, 1'000'000));
   p.block_clustering = t.number("block_clustering", 0.5, 0, 1);
   p.warmth_correlation = t.number("warmth_correlation", 0.6, 0, 1);
-  p.unscaled_counts = p.source == "census" ? read_census(t, groups, wards) : read_synthetic(t, groups, wards);
+  p.unscaled_counts = p.source == "census" ? read_census(t, groups, wards, wards_location(root))
+                                            : read_synthetic(t, groups, wards);
   p.counts = scale_counts(p.unscaled_counts, p.scale);
   std::int64_t total = 0;
   for (const auto& row : p.counts) total = std::accumulate(row.begin(), row.end(), total);

@@ -46,8 +46,10 @@ class CensusFiles : public ::testing::Test {
     m.total_column = kTotal;
     m.groups = {"asian", "white"};
     m.columns = {{kAsian}, {kWhite, kOther}};
-    m.scenario_file = "scenario.toml";
-    m.scenario_line = 14;
+    m.total_location = {"scenario.toml", 13, "population.census.total_column"};
+    m.group_locations = {{"scenario.toml", 15, "population.census.columns.asian"},
+                         {"scenario.toml", 16, "population.census.columns.white"}};
+    m.wards_location = {"scenario.toml", 4, "wards.names"};
     return m;
   }
 
@@ -146,7 +148,8 @@ TEST_F(CensusFiles, RowsThatDoNotSumNameLineWardAndBothNumbers) {
 TEST_F(CensusFiles, MissingWard) {
   const CensusTable table = load_nomis_csv(two_wards());
   EXPECT_EQ(error_of([&] { map_census(table, mapping(), {"Fenton West"}); }),
-            "scenario.toml:14: wards: ward \"Fenton West\" not found in census file; it has 2 geographies");
+            "scenario.toml:4: wards.names: ward \"Fenton West\" not found (by name or geography code) in census file " +
+                two_wards().string() + "; its geographies are \"Hanley Park and Shelton\", \"Lightwood North and Normacot\"");
 }
 
 TEST_F(CensusFiles, MissingAndDoublyMappedColumns) {
@@ -155,7 +158,7 @@ TEST_F(CensusFiles, MissingAndDoublyMappedColumns) {
   CensusMapping missing = mapping();
   missing.columns[0] = {"Ethnic group: Asian"};
   const std::string message = error_of([&] { map_census(table, missing, {"E05008318"}); });
-  EXPECT_EQ(message.rfind("scenario.toml:14: asian: column \"Ethnic group: Asian\" not found in census file " +
+  EXPECT_EQ(message.rfind("scenario.toml:15: population.census.columns.asian: column \"Ethnic group: Asian\" not found in census file " +
                               file.string() + "; its category columns are: \"" + kTotal + "\"",
                           0),
             0u)
@@ -164,7 +167,7 @@ TEST_F(CensusFiles, MissingAndDoublyMappedColumns) {
   CensusMapping twice = mapping();
   twice.columns[1].push_back(kAsian);
   EXPECT_EQ(error_of([&] { map_census(table, twice, {"E05008318"}); }),
-            "scenario.toml:14: white: column \"" + kAsian +
+            "scenario.toml:16: population.census.columns.white: column \"" + kAsian +
                 "\" is mapped to both \"asian\" and \"white\"; each census column may feed one group");
 }
 

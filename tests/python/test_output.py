@@ -1,0 +1,265 @@
+"""contactsim's HDF5 output read with h5py alone (DESIGN §5): provenance, tables, series with
+dimension scales, values, crash safety; and the `info` and `--version` commands."""
+import datetime
+import hashlib
+import math
+import re
+import signal
+import subprocess
+import time
+import tomllib
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import SEED, THREADS, UNTIL, cli_env, write_small_scenario
+
+SCALE = 0.05
+SERIES_DIMS = {
+    "population": ("time", "ward", "group"),
+    "mean_warmth": ("time", "ward", "group", "target_group"),
+    "get_on_well_share": ("time", "ward", "group"),
+    "mean_anxiety": ("time", "ward", "group"),
+    "contacts_positive": ("time", "ward", "group", "venue_type"),
+    "contacts_negative": ("time", "ward", "group", "venue_type"),
+}
+MONTH_ENDS = ["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30", "2020-05-31", "2020-06-30"]
+
+
+def text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def texts(values) -> list[str]:
+    return [text(v) for v in values]
+
+
+def half_up(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+@pytest.fixture(scope="module")
+def h5(small_run):
+    output, _, _ = small_run
+    with h5py.File(output, "r") as f:
+        yield f
+
+
+@pytest.fixture(scope="module")
+def groups(base_doc) -> list[str]:
+    return list(base_doc["groups"].keys())
+
+
+@pytest.fixture(scope="module")
+def venue_types(base_doc) -> list[str]:
+    return list(base_doc["venue_types"].keys())
+
+
+@pytest.fixture(scope="module")
+def expected_residents(base_doc, groups) -> list[int]:
+    totals = base_doc["population"]["synthetic"]["totals"]
+    return [half_up(SCALE * totals[g]) for g in groups]
+
+
+def project_version(source_dir) -> str:
+    cmake = (source_dir / "CMakeLists.txt").read_text(encoding="utf-8")
+    match = re.search(r"project\(\s*contactsim\s+VERSION\s+([0-9][0-9.]*)", cmake)
+    assert match, "no project(contactsim VERSION ...) in CMakeLists.txt"
+    return match.group(1)
+
+
+# ----------------------------------------------------------------------------- provenance
+
+def test_root_attributes(h5, small_run, source_dir):
+    _, scenario, _ = small_run
+    for name in ("contactsim_version", "git_revision", "scenario_text", "scenario_sha256", "seed", "threads",
+                 "start_date", "end_date", "format"):
+        assert name in h5.attrs, f"root attribute {name!r} missing; have {sorted(h5.attrs)}"
+    assert text(h5.attrs["contactsim_version"]) == project_version(source_dir)
+    assert text(h5.attrs["git_revision"]).strip()
+    assert int(h5.attrs["seed"]) == SEED
+    assert int(h5.attrs["threads"]) == THREADS
+    assert text(h5.attrs["start_date"]) == "2020-01-01"
+    assert text(h5.attrs["end_date"]) == UNTIL
+    assert text(h5.attrs["format"]).startswith("contactsim-output-")
+
+
+def test_scenario_text_is_the_resolved_scenario_and_hashed(h5):
+    scenario_text = text(h5.attrs["scenario_text"])
+    sha = text(h5.attrs["scenario_sha256"])
+    assert re.fullmatch(r"[0-9a-f]{64}", sha), sha
+    assert hashlib.sha256(scenario_text.encode("utf-8")).hexdigest() == sha
+    # What actually ran: the base merged with the small file's overrides, no `extends` left.
+    doc = tomllib.loads(scenario_text)
+    assert "extends" not in doc
+    assert doc["population"]["scale"] == SCALE
+    assert doc["record"]["interval"] == "month"
+    assert len(doc["groups"]) == 6
+
+
+# ----------------------------------------------------------------------------- tables
+
+def test_tables(h5, groups, venue_types, ward_names, expected_residents):
+    for table in ("groups", "wards", "venues", "venue_types"):
+        assert table in h5, f"/{table} missing"
+    assert len(groups) == 6
+    assert texts(h5["groups"]["name"]) == groups
+    assert len(ward_names) == 37
+    assert texts(h5["wards"]["name"]) == ward_names
+    assert texts(h5["venue_types"]["name"]) == venue_types
+    assert list(h5["groups"]["residents"]) == expected_residents
+    assert int(np.sum(h5["wards"]["residents"])) == sum(expected_residents)
+
+    venues = h5["venues"]
+    assert venues.shape[0] > 0
+    assert set(texts(venues["type"])) <= set(venue_types)
+    assert set(texts(venues["ward"])) <= set(ward_names)
+    assert set(texts(venues["type"])) == set(venue_types), "every venue type has venues in the default scenario"
+
+
+# ----------------------------------------------------------------------------- series layout
+
+def test_time_holds_iso_month_ends(h5):
+    dates = texts(h5["series/time"][:])
+    assert dates == MONTH_ENDS
+    for d in dates:
+        datetime.date.fromisoformat(d)
+
+
+def test_series_shapes_and_types(h5, groups, venue_types, ward_names):
+    lengths = {"time": len(MONTH_ENDS), "ward": len(ward_names), "group": len(groups),
+               "target_group": len(groups), "venue_type": len(venue_types)}
+    for name, dims in SERIES_DIMS.items():
+        ds = h5[f"series/{name}"]
+        assert ds.shape == tuple(lengths[d] for d in dims), f"{name}: shape {ds.shape} for dims {dims}"
+        if name in ("population", "contacts_positive", "contacts_negative"):
+            assert np.issubdtype(ds.dtype, np.integer), f"{name}: {ds.dtype}"
+        else:
+            assert np.issubdtype(ds.dtype, np.floating), f"{name}: {ds.dtype}"
+
+
+def test_every_axis_has_its_dimension_scale(h5, groups, venue_types, ward_names):
+    labels = {"time": MONTH_ENDS, "ward": ward_names, "group": groups, "target_group": groups,
+              "venue_type": venue_types}
+    for name, dims in SERIES_DIMS.items():
+        ds = h5[f"series/{name}"]
+        for k, dim in enumerate(dims):
+            axis = ds.dims[k]
+            assert axis.label == dim, f"{name} axis {k}: label {axis.label!r}, expected {dim!r}"
+            assert len(axis) == 1, f"{name} axis {k} ({dim}): {len(axis)} scales attached"
+            scale = axis[0]
+            assert h5py.h5ds.is_scale(scale.id), f"{name} axis {k}: {scale.name} is not a dimension scale"
+            assert scale.name == f"/series/{dim}"
+            assert list(axis.keys()) == [dim], f"{name} axis {k}: scale named {list(axis.keys())}"
+            assert texts(scale[:]) == labels[dim], f"{name} axis {k} ({dim}): labels differ"
+
+
+def test_series_are_chunked_and_compressed(h5):
+    for name in SERIES_DIMS:
+        ds = h5[f"series/{name}"]
+        assert ds.chunks is not None, f"{name} is not chunked"
+        assert ds.compression == "gzip", f"{name}: compression {ds.compression!r}"
+        assert ds.maxshape[0] is None, f"{name} cannot grow along time"
+
+
+# ----------------------------------------------------------------------------- values
+
+def test_values_in_range(h5):
+    for name in ("mean_warmth", "get_on_well_share", "mean_anxiety"):
+        values = h5[f"series/{name}"][:]
+        assert np.all(np.isfinite(values)), f"{name} has NaN or inf"
+        assert values.min() >= 0.0 and values.max() <= 1.0, f"{name} outside [0, 1]: {values.min()}..{values.max()}"
+    positive = h5["series/contacts_positive"][:]
+    negative = h5["series/contacts_negative"][:]
+    assert positive.min() >= 0 and negative.min() >= 0
+    per_record = positive.reshape(positive.shape[0], -1).sum(axis=1)
+    assert np.all(per_record > 0), f"a month without positive contacts: {per_record}"
+    assert negative.sum() > 0
+
+
+def test_population_matches_the_scaled_group_totals(h5, expected_residents):
+    population = h5["series/population"][:]
+    assert population.min() >= 0
+    by_group = population[0].sum(axis=0)  # summed over wards
+    assert list(by_group) == expected_residents
+    assert np.all(population.sum(axis=1) == by_group), "group totals change over time"
+
+
+def test_population_constant_over_time(h5):
+    population = h5["series/population"][:]
+    for t in range(1, population.shape[0]):
+        assert np.array_equal(population[t], population[0]), f"population differs at record {t}"
+
+
+def test_records_attribute_counts_the_time_axis(h5):
+    assert int(h5.attrs["records"]) == len(h5["series/time"])
+
+
+# ----------------------------------------------------------------------------- commands
+
+def test_info(cli, small_run, ward_names):
+    output, _, _ = small_run
+    result = subprocess.run([str(cli), "info", str(output)], capture_output=True, text=True, env=cli_env(),
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "mean_warmth" in result.stdout
+    ward_lines = [line for line in result.stdout.splitlines() if re.match(r"\s*wards?\b", line)]
+    assert any(re.search(rf"\b{len(ward_names)}\b", line) for line in ward_lines), result.stdout
+
+
+def test_version(cli, source_dir):
+    result = subprocess.run([str(cli), "--version"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf"\bcontactsim {re.escape(project_version(source_dir))}\b", result.stdout), result.stdout
+
+
+# ----------------------------------------------------------------------------- crash safety
+
+def completed_records(path) -> int:
+    """Records a reader sees in a file still being written; 0 while it cannot be read."""
+    try:
+        with h5py.File(path, "r") as f:
+            return len(f["series/time"])
+    except (OSError, KeyError, RuntimeError, ValueError):
+        return 0
+
+
+def test_killed_run_leaves_a_readable_file(cli, base_scenario, tmp_path):
+    scenario = write_small_scenario(tmp_path, base_scenario, "day")
+    output = tmp_path / "killed.h5"
+    process = subprocess.Popen(
+        [str(cli), "run", str(scenario), "-o", str(output), "--until", "2021-12-31", "--threads", str(THREADS),
+         "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env())
+    try:
+        deadline = time.monotonic() + 120
+        while not (output.exists() and completed_records(output) >= 5):
+            assert process.poll() is None, f"run ended early ({process.returncode}): {process.stderr.read()}"
+            assert time.monotonic() < deadline, "no 5 records within 120 s"
+            time.sleep(0.05)
+        assert process.poll() is None, "the run finished before it could be killed; the test proves nothing"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+
+    with h5py.File(output, "r") as f:
+        dates = texts(f["series/time"][:])
+        assert len(dates) >= 5
+        records = int(f.attrs["records"])
+        assert len(dates) - 1 <= records <= len(dates), f"records {records} vs {len(dates)} dates"
+        for name in SERIES_DIMS:
+            assert f[f"series/{name}"].shape[0] >= len(dates), f"{name} holds fewer records than time"
+        assert dates[0] == "2020-01-01"
+        days = [datetime.date.fromisoformat(d) for d in dates[:-1]]
+        for previous, current in zip(days, days[1:]):
+            assert current - previous == datetime.timedelta(days=1), f"{previous} then {current}"
+        # Completed records hold real data: the same residents every day, warmth in range.
+        complete = len(dates) - 1
+        population = f["series/population"][:complete]
+        assert population.sum(axis=(1, 2)).min() > 0
+        assert np.all(population == population[0])
+        warmth = f["series/mean_warmth"][:complete]
+        assert np.all((warmth >= 0) & (warmth <= 1))

@@ -1,0 +1,614 @@
+// Bad inputs through the real command line: every case is a small scenario (usually extending
+// the default Stoke scenario with one bad override) that `contactsim validate` must reject with
+// exit code 2 and a "file:line: key: what was expected" message naming exactly the right file,
+// line and key; for several, `contactsim run` must also exit 2 without writing anything.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+namespace fs = std::filesystem;
+
+const fs::path kSourceDir = CONTACTSIM_SOURCE_DIR;
+const fs::path kCli = CONTACTSIM_CLI;
+const fs::path kBaseScenario = kSourceDir / "scenarios" / "stoke_on_trent.toml";
+
+constexpr int kBadInput = 2;
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string shell_quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// 1-based number of the first line of `text` containing `needle` (0 if none): expected line
+// numbers are derived from the very text written, so they cannot drift from it.
+int line_containing(const std::string& text, const std::string& needle) {
+  std::istringstream in(text);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    if (line.find(needle) != std::string::npos) return n;
+  }
+  return 0;
+}
+
+std::string regex_escaped(const std::string& s) {
+  static const std::string special = R"(\^$.|?*+()[]{}/-)";
+  std::string out;
+  for (char c : s) {
+    if (special.find(c) != std::string::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The standalone census scenario: 2 wards, 2 groups, a 3-category Nomis-layout table.
+const std::string kTotalColumn = "Ethnic group: Total: All usual residents";
+
+std::string census_scenario(const std::string& csv, const std::string& wards, const std::string& total_column,
+                            const std::string& minority_columns) {
+  return "title = \"two wards from a census table\"\n"
+         "\n"
+         "[simulation]\n"
+         "start = 2020-01-01\n"
+         "end = 2020-03-31\n"
+         "\n"
+         "[wards]\n"
+         "names = " + wards + "\n"
+         "\n"
+         "[population]\n"
+         "source = \"census\"\n"
+         "\n"
+         "[population.census]\n"
+         "file = \"" + csv + "\"\n"
+         "total_column = \"" + total_column + "\"\n"
+         "columns = { white = [\"Ethnic group: White\"], minority = " + minority_columns + " }\n"
+         "\n"
+         "[population.age_shares]\n"
+         "child = 0.2\n"
+         "youth = 0.1\n"
+         "adult = 0.5\n"
+         "older = 0.2\n"
+         "\n"
+         "[groups.white]\n"
+         "warmth = { outgroup = 0.6 }\n"
+         "\n"
+         "[groups.minority]\n"
+         "warmth = { outgroup = 0.6 }\n"
+         "\n"
+         "[venue_types.school]\n"
+         "[venue_types.workplace]\n";
+}
+
+const std::string kGoodWards = R"(["North", "South"])";
+const std::string kGoodMinority = R"(["Ethnic group: Asian", "Ethnic group: Other"])";
+
+// South's mapped categories sum to 500 + 200 + `south_other`; its total is 800.
+std::string census_csv(int south_other) {
+  return "\"date\",\"geography\",\"geography code\",\"" + kTotalColumn +
+         "\",\"Ethnic group: White\",\"Ethnic group: Asian\",\"Ethnic group: Other\"\n"
+         "\"2021\",\"North\",\"E05000001\",\"1000\",\"700\",\"200\",\"100\"\n"
+         "\"2021\",\"South\",\"E05000002\",\"800\",\"500\",\"200\",\"" + std::to_string(south_other) + "\"\n";
+}
+
+class BadInputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "contactsim_bad_inputs_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, const std::string& text) const {
+    const fs::path path = dir_ / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  // `extends` the default scenario (line 1), then `body` from line 2 on.
+  static std::string extending(const std::string& body) {
+    return "extends = \"" + kBaseScenario.string() + "\"\n" + body;
+  }
+
+  // Runs the CLI with `args`, capturing stdout and stderr in files of the test's directory.
+  CliResult cli(const std::vector<std::string>& args) const {
+    const fs::path out = dir_ / "cli.stdout";
+    const fs::path err = dir_ / "cli.stderr";
+    std::string command = shell_quoted(kCli.string());
+    for (const auto& a : args) command += " " + shell_quoted(a);
+    command += " </dev/null >" + shell_quoted(out.string()) + " 2>" + shell_quoted(err.string());
+    const int status = std::system(command.c_str());
+    CliResult r;
+    r.code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(out);
+    r.err = read_file(err);
+    fs::remove(out);
+    fs::remove(err);
+    return r;
+  }
+
+  // `contactsim validate file` exits 2 and prints "error: <file>:<line>: <key>: <expected...>".
+  // Words in `also` must appear later on the same line (e.g. the right key among those listed,
+  // without pinning the whole list, which grows with the model).
+  void expect_validate_error(const fs::path& scenario, const fs::path& error_file, int line, const std::string& key,
+                             const std::string& expected, const std::vector<std::string>& also = {}) const {
+    ASSERT_GT(line, 0) << "test bug: line not found in the scenario text";
+    const CliResult r = cli({"validate", scenario.string()});
+    EXPECT_EQ(r.code, kBadInput) << "stderr: " << r.err;
+    const std::string message = "error: " + error_file.string() + ":" + std::to_string(line) + ": " + key + ": " + expected;
+    const std::size_t at = r.err.find(message);
+    EXPECT_NE(at, std::string::npos) << "expected stderr to contain\n  " << message << "\nactual stderr:\n  " << r.err;
+    if (at != std::string::npos) {
+      const std::string rest = r.err.substr(at + message.size(), r.err.find('\n', at) - at - message.size());
+      for (const auto& word : also)
+        EXPECT_NE(rest.find(word), std::string::npos) << "expected " << word << " in: " << r.err;
+    }
+    EXPECT_TRUE(r.out.empty()) << "nothing is printed on stdout for a bad file, got: " << r.out;
+  }
+
+  // As above with the error in the scenario file itself.
+  void expect_validate_error(const fs::path& scenario, int line, const std::string& key, const std::string& expected,
+                             const std::vector<std::string>& also = {}) const {
+    expect_validate_error(scenario, scenario, line, key, expected, also);
+  }
+
+  // For errors whose exact placement has more than one right answer: stderr must match `pattern`.
+  void expect_validate_error_matching(const fs::path& scenario, const std::string& pattern) const {
+    const CliResult r = cli({"validate", scenario.string()});
+    EXPECT_EQ(r.code, kBadInput) << "stderr: " << r.err;
+    EXPECT_TRUE(std::regex_search(r.err, std::regex(pattern)))
+        << "expected stderr to match\n  " << pattern << "\nactual stderr:\n  " << r.err;
+  }
+
+  // `contactsim run file -o out` exits 2 and writes nothing: neither the file nor its directory.
+  void expect_run_refused(const fs::path& scenario, const std::vector<std::string>& extra = {}) const {
+    const fs::path out_dir = dir_ / "run_output";
+    const fs::path out = out_dir / "result.h5";
+    std::vector<std::string> args{"run", scenario.string(), "-o", out.string(), "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CliResult r = cli(args);
+    EXPECT_EQ(r.code, kBadInput) << "stderr: " << r.err;
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_FALSE(fs::exists(out)) << out << " was written for a bad input";
+    EXPECT_FALSE(fs::exists(out_dir)) << out_dir << " was created for a bad input";
+  }
+
+  fs::path dir_;
+};
+
+// ------------------------------------------------------------------ controls: the harness sees success
+
+TEST_F(BadInputs, ControlsValidate) {
+  const CliResult base = cli({"validate", kBaseScenario.string()});
+  EXPECT_EQ(base.code, 0) << base.err;
+  const fs::path ext = write("ok.toml", extending("[population]\nscale = 0.01\n"));
+  const CliResult extended = cli({"validate", ext.string()});
+  EXPECT_EQ(extended.code, 0) << extended.err;
+  write("census.csv", census_csv(100));
+  const fs::path census = write("census.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  const CliResult r = cli({"validate", census.string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1800 residents in 2 wards, 2 groups"), std::string::npos) << r.out;
+}
+
+// ------------------------------------------------------------------ TOML and structure
+
+TEST_F(BadInputs, TomlSyntaxError) {
+  const std::string text = extending("[simulation]\nstart = 2020-01-01\nend = \n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "end = "), "(syntax)",
+                        "Error while parsing key-value pair: expected value");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, UnknownTopLevelKey) {
+  const std::string text = extending("titel = \"typo\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 2, "titel", "unknown key; expected one of: ",
+                        {"simulation", "title", "venue_types", "wards"});
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, UnknownKeyInSimulation) {
+  const std::string text = extending("\n[simulation]\nsed = 5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 4, "simulation.sed", "unknown key; expected one of: ", {"end", "seed", "start", "threads"});
+}
+
+TEST_F(BadInputs, UnknownKeyInVenue) {
+  const std::string text = extending(
+      "[[venues]]\nname = \"Hall\"\ntype = \"community_centre\"\nward = \"Tunstall\"\ncapasity = 5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "capasity"), "venues[0].capasity",
+                        "unknown key; expected one of: ", {"capacity", "name", "type", "ward"});
+}
+
+TEST_F(BadInputs, UnknownMechanismParameter) {
+  const std::string text = extending("[mechanisms.encounters]\nintensityy = 1.0\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "mechanisms.encounters.intensityy", "unknown key; expected one of: ",
+                        {"enabled", "intensity"});
+}
+
+TEST_F(BadInputs, MissingRequiredTable) {
+  const std::string text = "[simulation]\nstart = 2020-01-01\nend = 2020-12-31\n";
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 1, "wards", "required key missing; expected a table");
+}
+
+// ------------------------------------------------------------------ types and ranges
+
+TEST_F(BadInputs, StringWhereNumberExpected) {
+  const std::string text = extending("[population]\nscale = \"half\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "population.scale", "expected a number, got a string");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, FloatWhereIntegerExpected) {
+  const std::string text = extending("[simulation]\nthreads = 4.5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "simulation.threads", "expected an integer, got a float");
+}
+
+TEST_F(BadInputs, NegativeCapacityInVenues) {
+  const std::string text = extending(
+      "\n[[venues]]\nname = \"Big school\"\ntype = \"school\"\nward = \"Tunstall\"\ncapacity = -5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 7, "venues[0].capacity", "expected an integer in [0, 10000000], got -5");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, NegativeCapacityOfVenueType) {
+  const std::string text = extending("[venue_types.school]\ncapacity = -5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "venue_types.school.capacity", "expected an integer in [0, 10000000], got -5");
+}
+
+TEST_F(BadInputs, HomophilyAboveOne) {
+  const std::string text = extending("[venue_types.school]\nhomophily = 1.5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "venue_types.school.homophily", "expected a number in [0, 1], got 1.5");
+}
+
+TEST_F(BadInputs, FaithShareAboveOne) {
+  const std::string text = extending("[groups.asian]\nfaith = { muslim = 1.2 }\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "groups.asian.faith.muslim", "expected a number in [0, 1], got 1.2");
+}
+
+// The extending file raises christian from 0.03 to 0.5 and so the asian shares to 1.417: the
+// error belongs to the file that made the sum wrong, not to the base, where the shares are fine.
+TEST_F(BadInputs, FaithSharesSummingAboveOneNameTheOverridingFile) {
+  const std::string text = extending("[groups.asian]\nfaith = { christian = 0.5 }\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error_matching(
+      f, "error: " + regex_escaped(f.string()) +
+             R"(:3: groups\.asian\.faith(\.christian)?: expected faith shares summing to at most 1, got 1\.417)");
+}
+
+TEST_F(BadInputs, GroupWarmthAboveOne) {
+  const std::string text = extending("[groups.mixed]\nwarmth = { ingroup = 0.78, outgroup = 1.3 }\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "groups.mixed.warmth.outgroup", "expected a number in [0, 1], got 1.3");
+}
+
+TEST_F(BadInputs, ScaleZero) {
+  const std::string text = extending("[population]\nscale = 0\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "population.scale", "expected a number in [1e-06, 1000], got 0");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, RecordIntervalFortnight) {
+  const std::string text = extending("[record]\ninterval = \"fortnight\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "record.interval", "expected one of \"day\", \"week\", \"month\", got \"fortnight\"");
+  expect_run_refused(f);
+}
+
+// ------------------------------------------------------------------ dates
+
+TEST_F(BadInputs, EndBeforeStart) {
+  const std::string text = extending("[simulation]\nstart = 2022-01-01\nend = 2021-12-31\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 4, "simulation.end", "expected a date on or after start (2022-01-01), got 2021-12-31");
+  expect_run_refused(f);
+}
+
+// 2020-02-30 is not a TOML date at all, so the TOML parser rejects it on its line.
+TEST_F(BadInputs, InvalidDateLiteral) {
+  const std::string text = extending("[simulation]\nstart = 2020-02-30\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "(syntax)", "Error while parsing date: expected day between 1 and 29");
+}
+
+TEST_F(BadInputs, InvalidDateString) {
+  const std::string text = extending("[simulation]\nstart = \"2020-13-01\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "simulation.start", "expected a date YYYY-MM-DD, got \"2020-13-01\"");
+}
+
+// ------------------------------------------------------------------ dangling references
+
+TEST_F(BadInputs, VenueInUnknownWard) {
+  const std::string text = extending("[[venues]]\nname = \"Hall\"\ntype = \"community_centre\"\nward = \"Atlantis\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 5, "venues[0].ward", "unknown ward \"Atlantis\"; expected a name from [wards]");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, UnknownVenueType) {
+  const std::string text = extending("[[venues]]\nname = \"Pool\"\ntype = \"swimming_pool\"\nward = \"Tunstall\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 4, "venues[0].type",
+                        "unknown venue type \"swimming_pool\"; expected one of \"school\", \"workplace\", "
+                        "\"community_centre\", \"place_of_worship\", \"street\"");
+}
+
+const std::string kGroupList =
+    "\"white_british\", \"other_white\", \"asian\", \"black\", \"mixed\", \"other\"";
+
+TEST_F(BadInputs, UnknownGroupInSyntheticTotals) {
+  const std::string text = extending("[population.synthetic.totals]\nmartians = 10\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "population.synthetic.totals.martians", "unknown group; expected one of " + kGroupList);
+  expect_run_refused(f);
+}
+
+// Items of [[population.synthetic.targets]] are numbered after the base file's.
+int base_target_count() {
+  const std::string base = read_file(kBaseScenario);
+  int n = 0;
+  for (std::size_t at = base.find("[[population.synthetic.targets]]"); at != std::string::npos;
+       at = base.find("[[population.synthetic.targets]]", at + 1))
+    ++n;
+  return n;
+}
+
+TEST_F(BadInputs, UnknownGroupInSyntheticTargets) {
+  const std::string text =
+      extending("[[population.synthetic.targets]]\nward = \"Tunstall\"\nshares = { martians = 0.1 }\n");
+  const fs::path f = write("bad.toml", text);
+  const std::string item = "population.synthetic.targets[" + std::to_string(base_target_count()) + "]";
+  expect_validate_error(f, 4, item + ".shares.martians", "unknown group; expected one of " + kGroupList);
+}
+
+TEST_F(BadInputs, UnknownWardInSyntheticTargets) {
+  const std::string text =
+      extending("[[population.synthetic.targets]]\nward = \"Atlantis\"\nshares = { asian = 0.1 }\n");
+  const fs::path f = write("bad.toml", text);
+  const std::string item = "population.synthetic.targets[" + std::to_string(base_target_count()) + "]";
+  expect_validate_error(f, 3, item + ".ward", "unknown ward \"Atlantis\"; expected a name from [wards]");
+}
+
+TEST_F(BadInputs, UnknownFaith) {
+  const std::string text = extending("[groups.black]\nfaith = { jedi = 0.1 }\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "groups.black.faith.jedi",
+                        "unknown faith; expected one of \"christian\", \"muslim\", \"hindu\", \"sikh\" "
+                        "(declared under [faiths.*])");
+}
+
+TEST_F(BadInputs, UnknownGroupInWarmth) {
+  const std::string text = extending("[groups.asian.warmth]\nmartians = 0.5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "groups.asian.warmth.martians", "unknown group; expected one of " + kGroupList);
+}
+
+TEST_F(BadInputs, MissingWardsFile) {
+  const std::string text = extending("[wards]\nfile = \"no_such_wards.txt\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "wards.file", "file not found: " + (dir_ / "no_such_wards.txt").string());
+}
+
+// ------------------------------------------------------------------ extends
+
+TEST_F(BadInputs, ExtendsMissingFile) {
+  const fs::path f = write("bad.toml", "extends = \"missing_base.toml\"\n");
+  expect_validate_error(f, 1, "extends", "file not found: " + (dir_ / "missing_base.toml").string());
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, ExtendsCycle) {
+  const fs::path a = write("a.toml", "extends = \"b.toml\"\ntitle = \"a\"\n");
+  const fs::path b = write("b.toml", "# b extends a, which extends b\nextends = \"a.toml\"\n");
+  expect_validate_error(a, b, 2, "extends",
+                        "cycle: " + a.string() + " -> " + b.string() + " -> " + a.string());
+  expect_run_refused(a);
+}
+
+TEST_F(BadInputs, ExtendsNotAString) {
+  const fs::path f = write("bad.toml", "title = \"x\"\nextends = 5\n");
+  expect_validate_error(f, 2, "extends", "expected a string (path of the base file), got an integer");
+}
+
+// ------------------------------------------------------------------ population
+
+const std::string kStandaloneOneGroup =
+    "title = \"one group\"\n"
+    "[simulation]\n"
+    "start = 2020-01-01\n"
+    "end = 2020-12-31\n"
+    "[wards]\n"
+    "names = [\"North\", \"South\"]\n"
+    "[population.age_shares]\n"
+    "child = 0.1\n"
+    "youth = 0.1\n"
+    "adult = 0.6\n"
+    "older = 0.2\n"
+    "[population.synthetic.totals]\n"
+    "everyone = 1000\n"
+    "[groups.everyone]\n"
+    "warmth = { outgroup = 0.6 }\n";
+
+TEST_F(BadInputs, TooFewGroups) {
+  const fs::path f = write("bad.toml", kStandaloneOneGroup);
+  expect_validate_error(f, line_containing(kStandaloneOneGroup, "[groups.everyone]"), "groups",
+                        "expected between 2 and 16 groups, got 1");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, AgeSharesNotSummingToOne) {
+  std::string text = kStandaloneOneGroup;
+  text.replace(text.find("older = 0.2"), 11, "older = 0.1");
+  text += "[groups.others]\nwarmth = { outgroup = 0.6 }\n";
+  text.replace(text.find("everyone = 1000"), 15, "everyone = 1000\nothers = 100");
+  const fs::path f = write("bad.toml", text);
+  // Named at the last share written, the one most likely to be the mistake.
+  expect_validate_error(f, line_containing(text, "older = 0.1"), "population.age_shares.older",
+                        "expected age shares (child, youth, adult, older) summing to 1, got 0.9");
+}
+
+// Only `child` changes, in the extending file: the error must name that file (the table line
+// there, or child's own line), not the base, whose shares sum to 1.
+TEST_F(BadInputs, AgeSharesOverriddenToNotSumNameTheOverridingFile) {
+  const std::string text = extending("[population.age_shares]\nchild = 0.5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error_matching(
+      f, "error: " + regex_escaped(f.string()) +
+             R"(:(2: population\.age_shares|3: population\.age_shares\.child): expected age shares \(child, youth, adult, older\) summing to 1, got 1\.36)");
+}
+
+// ------------------------------------------------------------------ census
+
+TEST_F(BadInputs, MissingCensusFile) {
+  const std::string text = census_scenario("missing.csv", kGoodWards, kTotalColumn, kGoodMinority);
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "file = "), "population.census.file",
+                        "file not found: " + (dir_ / "missing.csv").string());
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, CensusRowsThatDoNotSum) {
+  const fs::path csv = write("census.csv", census_csv(50));
+  const fs::path f = write("bad.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  expect_validate_error(f, csv, 3, kTotalColumn,
+                        "categories mapped to groups sum to 750 but " + kTotalColumn + " is 800 for ward South");
+  expect_run_refused(f);
+}
+
+// "East" is named in [wards] but has no row in the table. The message must put the error on a
+// line that holds the key it names: wards.names (where East is) or population.census.file.
+TEST_F(BadInputs, CensusMissingAWard) {
+  write("census.csv", census_csv(100));
+  const std::string text = census_scenario("census.csv", R"(["North", "East"])", kTotalColumn, kGoodMinority);
+  const fs::path f = write("bad.toml", text);
+  const std::string at = regex_escaped(f.string()) + ":(" + std::to_string(line_containing(text, "names = ")) +
+                         R"(: wards\.names|)" + std::to_string(line_containing(text, "file = ")) +
+                         R"(: population\.census\.file): )";
+  expect_validate_error_matching(f, "error: " + at + R"(.*"East".*not found)");
+  expect_run_refused(f);
+}
+
+// Every error names its key dotted from the root (config.hpp), here population.census.columns.*
+TEST_F(BadInputs, CensusColumnNotInFile) {
+  write("census.csv", census_csv(100));
+  const std::string text =
+      census_scenario("census.csv", kGoodWards, kTotalColumn, R"(["Ethnic group: Asian", "Ethnic group: Others"])");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "columns = "), "population.census.columns.minority",
+                        "column \"Ethnic group: Others\" not found in census file " + (dir_ / "census.csv").string());
+}
+
+TEST_F(BadInputs, CensusTotalColumnNotInFile) {
+  write("census.csv", census_csv(100));
+  const std::string text = census_scenario("census.csv", kGoodWards, "Ethnic group: Total", kGoodMinority);
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "total_column = "), "population.census.total_column",
+                        "column \"Ethnic group: Total\" not found in census file " + (dir_ / "census.csv").string());
+}
+
+// ------------------------------------------------------------------ command-line flags
+
+TEST_F(BadInputs, UntilAfterTheScenarioEnd) {
+  write("census.csv", census_csv(100));
+  const fs::path f = write("ok.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  expect_run_refused(f, {"--until", "2021-01-01"});
+  const CliResult r = cli({"run", f.string(), "-o", (dir_ / "x.h5").string(), "--until", "2021-01-01"});
+  EXPECT_EQ(r.code, kBadInput);
+  EXPECT_NE(r.err.find("error: --until: expected a date between the scenario's start 2020-01-01 and end 2020-03-31, "
+                       "got 2021-01-01"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(BadInputs, UntilBeforeTheScenarioStart) {
+  write("census.csv", census_csv(100));
+  const fs::path f = write("ok.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  expect_run_refused(f, {"--until", "2019-12-31"});
+  const CliResult r = cli({"run", f.string(), "-o", (dir_ / "x.h5").string(), "--until", "2019-12-31"});
+  EXPECT_NE(r.err.find("error: --until: expected a date between the scenario's start 2020-01-01 and end 2020-03-31, "
+                       "got 2019-12-31"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(BadInputs, UntilNotADate) {
+  write("census.csv", census_csv(100));
+  const fs::path f = write("ok.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  expect_run_refused(f, {"--until", "2020-02-30"});
+  const CliResult r = cli({"run", f.string(), "-o", (dir_ / "x.h5").string(), "--until", "2020-02-30"});
+  EXPECT_NE(r.err.find("error: --until: expected a date YYYY-MM-DD, got \"2020-02-30\""), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputs, NegativeThreads) {
+  write("census.csv", census_csv(100));
+  const fs::path f = write("ok.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  expect_run_refused(f, {"--threads", "-1"});
+  const CliResult r = cli({"run", f.string(), "-o", (dir_ / "x.h5").string(), "--threads", "-1"});
+  EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-1"), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputs, ValidateMissingScenarioFile) {
+  const CliResult r = cli({"validate", (dir_ / "nowhere.toml").string()});
+  EXPECT_EQ(r.code, kBadInput);
+  EXPECT_NE(r.err.find((dir_ / "nowhere.toml").string()), std::string::npos) << r.err;
+}
+
+TEST_F(BadInputs, ExistingOutputIsLeftUntouchedWithoutForce) {
+  write("census.csv", census_csv(100));
+  const fs::path f = write("ok.toml", census_scenario("census.csv", kGoodWards, kTotalColumn, kGoodMinority));
+  const std::string original = "not an HDF5 file, but precious\n\x01\x02\x03";
+  const fs::path out = write("existing.h5", original);
+  const auto before = fs::last_write_time(out);
+  const CliResult r = cli({"run", f.string(), "-o", out.string(), "--quiet"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find(out.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(out), original);
+  EXPECT_EQ(fs::last_write_time(out), before);
+
+  // With --force the same command does overwrite it: the refusal above was about the flag.
+  const CliResult forced = cli({"run", f.string(), "-o", out.string(), "--quiet", "--force"});
+  EXPECT_EQ(forced.code, 0) << forced.err;
+  EXPECT_NE(read_file(out), original);
+}
+
+}  // namespace
