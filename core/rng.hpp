@@ -31,7 +31,7 @@ class RandomStream {
   using result_type = std::uint32_t;
 
   RandomStream(const StreamKey& key, std::uint32_t entity, std::uint32_t day, Purpose purpose) noexcept
-      : key_{{mix_low(key), mix_high(key)}}, counter_{{entity, day, purpose, 0}} {}
+      : key_(philox_key(key)), counter_{{entity, day, purpose, 0}} {}
 
   static constexpr result_type min() noexcept { return 0; }
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
@@ -60,14 +60,11 @@ class RandomStream {
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
   }
-  static std::uint64_t mixed(const StreamKey& k) noexcept {
-    return splitmix64(k.seed ^ splitmix64(0xC0A7AC75ULL + k.replicate));
-  }
-  static std::uint32_t mix_low(const StreamKey& k) noexcept {
-    return static_cast<std::uint32_t>(mixed(k));
-  }
-  static std::uint32_t mix_high(const StreamKey& k) noexcept {
-    return static_cast<std::uint32_t>(mixed(k) >> 32);
+  // The (seed, replicate) pair hashed into Philox's 64-bit key, so nearby seeds give unrelated
+  // streams.
+  static Philox::key_type philox_key(const StreamKey& k) noexcept {
+    const std::uint64_t mixed = splitmix64(k.seed ^ splitmix64(0xC0A7AC75ULL + k.replicate));
+    return {{static_cast<std::uint32_t>(mixed), static_cast<std::uint32_t>(mixed >> 32)}};
   }
 
   void refill() noexcept {

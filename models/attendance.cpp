@@ -92,17 +92,17 @@ void AttendancePhase::choose_venues(const Day& day) {
       const SlotPlan& plan = plans[s];
       // The draw is taken even when nothing is open, so a slot's numbers never depend on another's.
       const float u = static_cast<float>(rng.uniform());
+      // Branch-free walk over the slot's types: the first whose cumulative chance exceeds u wins.
       std::int32_t chosen = SessionIndex::kNone;
       float cumulative = 0;
       for (int k = 0; k < plan.types; ++k) {
         const std::int32_t v = mine[plan.type[k]];
-        if (v < 0 || !open[v]) continue;
-        const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
-        cumulative += plan.chance[k][age] * (1.0f - shyness * outgroup_share);
-        if (u < cumulative) {
-          chosen = v;
-          break;
-        }
+        const std::int32_t safe_v = v < 0 ? 0 : v;
+        const float usable = (v >= 0 && open[safe_v]) ? 1.0f : 0.0f;
+        const float outgroup_share = 1.0f - share[static_cast<std::size_t>(safe_v) * groups + g];
+        const float before = cumulative;
+        cumulative += usable * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
+        chosen = (chosen == SessionIndex::kNone && u >= before && u < cumulative) ? v : chosen;
       }
       venue_of[s][i] = chosen;
     }

@@ -46,13 +46,14 @@ std::vector<double> ward_group_mean_warmth(const Residents& r, int wards, std::v
 
 NormsPhase::NormsPhase(const NormSettings& settings, Residents& residents, int wards)
     : enabled_(settings.enabled),
-      pull_(static_cast<float>(1.0 - std::exp2(-1.0 / settings.params.half_life_days))),
-      memory_keep_(static_cast<float>(std::exp2(-1.0 / settings.params.memory_half_life_days))),
+      interval_(static_cast<int>(settings.params.interval_days)),
+      pull_(static_cast<float>(1.0 - std::exp2(-interval_ / settings.params.half_life_days))),
+      memory_keep_(static_cast<float>(std::exp2(-interval_ / settings.params.memory_half_life_days))),
       residents_(residents),
       wards_(wards) {}
 
-void NormsPhase::run(const Day&) {
-  if (!enabled_) return;
+void NormsPhase::run(const Day& day) {
+  if (!enabled_ || (day.index + 1) % interval_ != 0) return;
   const std::vector<double> norms = ward_group_mean_warmth(residents_, wards_, nullptr);
   const int groups = residents_.num_groups;
   const std::size_t n = residents_.size();
