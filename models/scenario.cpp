@@ -324,7 +324,32 @@ Scenario read_scenario(const ConfigDocument& doc) {
 Scenario load_scenario(const std::filesystem::path& path) { return read_scenario(ConfigDocument::load(path)); }
 
 std::vector<ParamDescription> parameter_dictionary() {
-  std::vector<ParamDescription> out;
+  std::vector<ParamDescription> out{
+      {"population", "scale", 1.0, 1e-6, 1000, "multiplier",
+       "1 simulates every resident of the census totals; smaller scales keep tests and "
+       "exploratory runs fast with the same structure"},
+      {"population", "block_size", 200, 10, 1e6, "residents",
+       "DESIGN: neighbourhood blocks of ~100-300 residents, the scale of a few streets (close to an "
+       "ONS Output Area, ~300 residents)"},
+      {"population", "block_clustering", 0.5, 0, 1, "0-1",
+       "How strongly groups cluster into blocks within a ward at the start. Illustrative: "
+       "ward-level concentrations are set by the allocation; within-ward clustering is unknown"},
+      {"population", "warmth_correlation", 0.6, 0, 1, "correlation",
+       "Attitudes toward different outgroups correlate (generalised prejudice; Zick et al. 2008 "
+       "report r = .5-.7 across target groups; Bergh & Akrami 2017)"},
+      {"groups.<name>", "warmth.ingroup", 0.8, 0, 1, "thermometer/100",
+       "In-group thermometer ratings typically sit around 75-85 (British Social Attitudes; "
+       "ANES practice)"},
+      {"groups.<name>", "warmth.sd", 0.15, 0, 0.5, "thermometer/100",
+       "Spread of individual feeling-thermometer scores (sd ~ 15-25 points in survey data)"},
+      {"groups.<name>", "anxiety.mean", 0.3, 0, 1, "0-1",
+       "Intergroup anxiety scales sit below their midpoint in general-population samples "
+       "(Stephan & Stephan 1985). Illustrative"},
+      {"groups.<name>", "anxiety.sd", 0.1, 0, 0.5, "0-1", "Illustrative spread"},
+      {"groups.<name>", "english.mean", 1.0, 0, 1, "0-1",
+       "Full proficiency unless the scenario says otherwise (Census 2021 TS029 gives the real "
+       "shares who do not speak English well)"},
+  };
   describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
   describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
   describe_params<ValenceParams>("mechanisms.valence", kValenceParams, out);

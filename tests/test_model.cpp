@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -189,4 +190,53 @@ enabled = false
   }
   // The run moved far from its start toward the fixed point, so the check had teeth.
   EXPECT_GT(std::abs(mean_outgroup_warmth() - a0), 0.05);
+}
+
+// The census path end to end: a Nomis bulk CSV in the TS021 layout (real column headers,
+// made-up counts) mapped onto scenario groups becomes exactly that many residents per ward.
+TEST(Census, WardCountsFromANomisTableBecomeTheResidents) {
+  const fs::path dir = temp_file("census_e2e");
+  fs::create_directories(dir);
+  {
+    std::ofstream csv(dir / "ts021.csv");
+    csv << "\"date\",\"geography\",\"geography code\",\"Ethnic group: Total: All usual residents\","
+           "\"Ethnic group: Asian, Asian British or Asian Welsh\",\"Ethnic group: Black, Black British, Black Welsh, "
+           "Caribbean or African\",\"Ethnic group: Mixed or Multiple ethnic groups\",\"Ethnic group: White: English, "
+           "Welsh, Scottish, Northern Irish or British\",\"Ethnic group: White: Irish\",\"Ethnic group: White: Gypsy or "
+           "Irish Traveller\",\"Ethnic group: White: Roma\",\"Ethnic group: White: Other White\",\"Ethnic group: Other "
+           "ethnic group\"\n";
+    csv << "\"2021\",\"North\",\"E05000001\",\"1000\",\"300\",\"20\",\"30\",\"550\",\"5\",\"0\",\"5\",\"80\",\"10\"\n";
+    csv << "\"2021\",\"South\",\"E05000002\",\"500\",\"20\",\"10\",\"10\",\"440\",\"2\",\"1\",\"0\",\"12\",\"5\"\n";
+  }
+  const std::string text = R"(
+[simulation]
+start = 2021-01-01
+end = 2021-01-31
+[wards]
+names = ["North", "South"]
+[population]
+source = "census"
+age_shares = { child = 0.14, youth = 0.09, adult = 0.6, older = 0.17 }
+[population.census]
+file = "ts021.csv"
+total_column = "Ethnic group: Total: All usual residents"
+[population.census.columns]
+white_british = ["Ethnic group: White: English, Welsh, Scottish, Northern Irish or British", "Ethnic group: White: Irish"]
+other_white = ["Ethnic group: White: Gypsy or Irish Traveller", "Ethnic group: White: Roma", "Ethnic group: White: Other White"]
+minority = ["Ethnic group: Asian, Asian British or Asian Welsh", "Ethnic group: Black, Black British, Black Welsh, Caribbean or African", "Ethnic group: Mixed or Multiple ethnic groups", "Ethnic group: Other ethnic group"]
+[groups.white_british]
+warmth = { outgroup = 0.6 }
+[groups.other_white]
+warmth = { outgroup = 0.6 }
+[groups.minority]
+warmth = { outgroup = 0.6 }
+[venue_types.street]
+)";
+  const Scenario s = read_scenario(ConfigDocument::parse(text, dir / "census.toml"));
+  const std::vector<std::vector<std::int64_t>> expected{{555, 85, 360}, {442, 13, 45}};
+  EXPECT_EQ(s.population.counts, expected);
+  const World world = build_world(s, StreamKey{1, 0});
+  std::vector<std::vector<std::int64_t>> counts(2, std::vector<std::int64_t>(3, 0));
+  for (std::size_t i = 0; i < world.residents.size(); ++i) ++counts[world.residents.ward[i]][world.residents.group[i]];
+  EXPECT_EQ(counts, expected);
 }

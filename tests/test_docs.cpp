@@ -1,0 +1,51 @@
+// Documentation that is generated from code must be current.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+std::string command_output(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe)) out += buffer.data();
+  pclose(pipe);
+  return out;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST(Docs, ParameterDictionaryIsCurrent) {
+  const std::string generated = command_output(std::string(CONTACTSIM_CLI) + " params --markdown");
+  ASSERT_NE(generated.find("## `[mechanisms.valence]`"), std::string::npos);
+  EXPECT_EQ(file_text(std::string(CONTACTSIM_SOURCE_DIR) + "/docs/parameters.md"), generated)
+      << "docs/parameters.md is stale: regenerate it with `build/contactsim params --markdown > docs/parameters.md`";
+}
+
+TEST(Docs, EveryParameterHasASource) {
+  const std::string text = command_output(std::string(CONTACTSIM_CLI) + " params");
+  std::istringstream lines(text);
+  std::string line;
+  int rows = 0;
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) {
+    ++rows;
+    const auto dash = line.find(" — ");
+    ASSERT_NE(dash, std::string::npos) << line;
+    EXPECT_GT(line.size() - dash, 20u) << "source too short: " << line;
+  }
+  EXPECT_GT(rows, 40);
+}
