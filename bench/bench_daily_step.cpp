@@ -15,6 +15,7 @@ Scenario stoke_at_scale(double scale) {
   Scenario s = load_scenario(std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios/stoke_on_trent.toml");
   s.population.counts = scale_counts(s.population.unscaled_counts, scale);
   s.population.scale = scale;
+  s.simulation.end = s.simulation.start + 365 * 100;  // benchmarks step for as long as they like
   return s;
 }
 
@@ -35,7 +36,6 @@ void BM_DailyStep(benchmark::State& state) {
   const std::int64_t encounters_before = sim.intergroup_encounters();
   std::int64_t days = 0;
   for (auto _ : state) {
-    if (sim.finished()) state.SkipWithError("scenario ended");
     days += sim.step(1);
   }
   report(state, sim, days, sim.intergroup_encounters() - encounters_before);
