@@ -21,6 +21,7 @@ constexpr const char* format_name = "contactsim-output-1";
 constexpr const char* records_attribute = "records";
 constexpr const char* series_group_name = "series";
 constexpr const char* time_name = "time";
+constexpr const char* events_name = "events";
 constexpr std::size_t iso_date_length = 10;
 constexpr hsize_t time_chunk = 256;
 // Records smaller than this share a chunk with their neighbours in time: a chunk per tiny
@@ -128,6 +129,8 @@ struct Recorder::Impl {
   std::vector<Series> series;
   std::int64_t records = 0;
   bool failed = false;  // an HDF5 write failed mid-record; appending more would misalign series
+  std::vector<TableColumn> pending_events;  // columns of /events rows not yet written
+  void append_events();
 };
 
 namespace {
@@ -194,6 +197,7 @@ void Recorder::Impl::append_record(const std::string& iso_date) {
   for (Series& s : series)
     std::visit([&](const auto& values) { s.dataset.append(memory_type_of(s.pending), values.data()); },
                s.pending);
+  append_events();
   file.flush();
   time.append(date_type, iso_date.data());
   file.set_attribute(records_attribute, records + 1);
@@ -284,6 +288,44 @@ std::vector<std::byte> pack_rows(const std::vector<TableColumn>& columns, const 
 }
 
 }  // namespace
+
+void Recorder::Impl::append_events() {
+  if (pending_events.empty() || column_length(pending_events.front()) == 0) return;
+  std::vector<h5::Datatype> field_types;
+  field_types.reserve(pending_events.size());
+  std::vector<std::pair<std::string, const h5::Datatype*>> fields;
+  for (const TableColumn& column : pending_events) {
+    field_types.push_back(memory_type_of(column));
+    fields.emplace_back(column.name, &field_types.back());
+  }
+  const h5::CompoundLayout layout = h5::make_compound(fields);
+  if (!file.has_link(events_name))
+    file.create_dataset(events_name, layout.type,
+                        {.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {64}, .compress = false});
+  h5::Dataset events = file.open_dataset(events_name);
+  const std::vector<std::byte> rows = pack_rows(pending_events, layout);
+  for (std::size_t r = 0; r < column_length(pending_events.front()); ++r)
+    events.append(layout.type, rows.data() + r * layout.row_size);
+  for (TableColumn& column : pending_events)
+    std::visit([](auto& values) { values.clear(); }, column.values);
+}
+
+void Recorder::log_event(const std::string& iso_date, const std::string& kind, const std::string& subject,
+                         const std::string& detail, std::int64_t venues_affected) {
+  Impl& impl = live(impl_);
+  if (!is_iso_date(iso_date))
+    throw RecorderError(impl.path.string() + ": event date " + in_quotes(iso_date) + " is not YYYY-MM-DD");
+  auto& columns = impl.pending_events;
+  if (columns.empty())
+    columns = {{"date", std::vector<std::string>{}}, {"kind", std::vector<std::string>{}},
+               {"subject", std::vector<std::string>{}}, {"detail", std::vector<std::string>{}},
+               {"venues_affected", std::vector<std::int64_t>{}}};
+  std::get<std::vector<std::string>>(columns[0].values).push_back(iso_date);
+  std::get<std::vector<std::string>>(columns[1].values).push_back(kind);
+  std::get<std::vector<std::string>>(columns[2].values).push_back(subject);
+  std::get<std::vector<std::string>>(columns[3].values).push_back(detail);
+  std::get<std::vector<std::int64_t>>(columns[4].values).push_back(venues_affected);
+}
 
 void Recorder::write_table(const std::string& name, const std::vector<TableColumn>& columns) {
   const fs::path& path = live(impl_).path;

@@ -71,6 +71,12 @@ class Recorder {
   void write(int id, std::span<const std::int64_t> values);
   void end_record(const std::string& iso_date);
 
+  // One row of the /events table (timeline items applied, venues opened or closed). Rows are
+  // buffered and written by the next end_record, before its date, so /events never holds an
+  // event from a period whose record is missing.
+  void log_event(const std::string& iso_date, const std::string& kind, const std::string& subject,
+                 const std::string& detail, std::int64_t venues_affected);
+
   std::int64_t records() const;
   const std::filesystem::path& path() const;
 

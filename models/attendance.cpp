@@ -76,7 +76,8 @@ void AttendancePhase::choose_venues(const Day& day) {
   const std::uint8_t* __restrict group = residents_.group.data();
   const float* __restrict anxiety = residents_.anxiety.data();
   const std::int32_t* __restrict membership = residents_.membership.data();
-  const std::uint8_t* __restrict open = venues_.open.data();
+  const std::uint8_t* __restrict open_days = venues_.open_days.data();
+  const unsigned weekday = day.date.weekday();
   const float* __restrict share = venues_.member_group_share.data();
   std::array<std::int32_t* __restrict, kNumSlots> venue_of{};
   for (int s = 0; s < kNumSlots; ++s) venue_of[s] = sessions_.venue_of[s].data();
@@ -98,7 +99,7 @@ void AttendancePhase::choose_venues(const Day& day) {
       for (int k = 0; k < plan.types; ++k) {
         const std::int32_t v = mine[plan.type[k]];
         const std::int32_t safe_v = v < 0 ? 0 : v;
-        const float usable = (v >= 0 && open[safe_v]) ? 1.0f : 0.0f;
+        const float usable = (v >= 0 && ((open_days[safe_v] >> weekday) & 1u)) ? 1.0f : 0.0f;
         const float outgroup_share = 1.0f - share[static_cast<std::size_t>(safe_v) * groups + g];
         const float before = cumulative;
         cumulative += usable * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
@@ -114,7 +115,7 @@ void AttendancePhase::admit_within_capacity(const Day& day, int slot) {
   std::vector<std::int32_t>& venue_of = sessions_.venue_of[slot];
   bool turned_away = false;
   for (std::int32_t v : sessions_.venues_in_slot[slot]) {
-    const std::int32_t capacity = venues_.capacity[v];
+    const std::int32_t capacity = venues_.session_capacity[v];
     const auto members = index.members(v);
     if (capacity <= 0 || members.size() <= static_cast<std::size_t>(capacity)) continue;
     // Admit a uniformly random subset of `capacity`: partial Fisher–Yates over a copy.

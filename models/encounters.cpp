@@ -63,7 +63,7 @@ void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, 
   const int type_id = venues_.type[venue];
   const VenueType& type = types_[type_id];
   const double lambda = type.encounters * intensity_;
-  const double quality = type.quality();
+  const double quality = type.quality() * venues_.quality_factor[venue];
   const float depth = static_cast<float>(type.depth);
   const auto everyone = index.members(venue);
   const std::uint32_t venue_begin = index.venue_begin(venue);

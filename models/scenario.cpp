@@ -240,6 +240,10 @@ std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& 
     v.ward = s.ward_index(ward);
     if (v.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
     v.capacity = static_cast<std::int32_t>(item.integer("capacity", -1, 0, 10'000'000));
+    v.budget = item.number("budget", -1, 0, 1e12);
+    if (item.has("budget") && v.budget < 0) item.fail("budget", "expected a budget >= 0 (GBP a year)");
+    for (const auto& other : out)
+      if (other.name == v.name) item.fail("name", "duplicate venue name " + in_quotes(v.name));
     if (item.has("capacity") && v.capacity < 0) item.fail("capacity", "expected a number >= 0");
     const Membership m = s.venue_types[v.type].membership;
     if (m == Membership::block) item.fail("type", "street-like venues (membership \"block\") are generated per block, not listed");
@@ -301,12 +305,17 @@ Scenario read_scenario(const ConfigDocument& doc) {
     if (t.membership == Membership::faith && s.faiths.empty())
       root.fail("faiths", "venue type " + in_quotes(t.name) + " draws on faiths; expected [faiths.<name>] tables");
   s.venues = read_venues(root, s);
+  std::vector<std::string> ward_names, venue_names;
+  for (const auto& w : s.wards) ward_names.push_back(w.name);
+  for (const auto& v : s.venues) venue_names.push_back(v.name);
+  s.timeline = read_timeline(root, s.simulation.start, s.simulation.end, s.venue_types, ward_names, venue_names);
 
   // [mechanisms.<name>] tables are optional: an absent one means defaults, switched on.
   const auto mechanisms = root.optional_table("mechanisms");
   auto mechanism = [&]<class P>(const char* name, std::span<const ParamSpec<P>> specs) {
     return mechanisms ? read_mechanism(*mechanisms, name, specs) : MechanismSwitch<P>{true, defaults_of(specs)};
   };
+  s.funding = mechanism.operator()<FundingParams>("funding", kFundingParams);
   s.attendance = mechanism.operator()<AttendanceParams>("attendance", kAttendanceParams);
   s.encounters = mechanism.operator()<EncounterParams>("encounters", kEncounterParams);
   s.valence = mechanism.operator()<ValenceParams>("valence", kValenceParams);
@@ -350,6 +359,7 @@ std::vector<ParamDescription> parameter_dictionary() {
        "Full proficiency unless the scenario says otherwise (Census 2021 TS029 gives the real "
        "shares who do not speak English well)"},
   };
+  describe_params<FundingParams>("mechanisms.funding", kFundingParams, out);
   describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
   describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
   describe_params<ValenceParams>("mechanisms.valence", kValenceParams, out);

@@ -7,8 +7,10 @@
 #include "models/attendance.hpp"
 #include "models/attitude.hpp"
 #include "models/encounters.hpp"
+#include "models/funding.hpp"
 #include "models/metrics.hpp"
 #include "models/norms.hpp"
+#include "models/timeline.hpp"
 #include "models/valence.hpp"
 #include "models/venue_types.hpp"
 
@@ -57,6 +59,7 @@ struct ExplicitVenue {
   int ward = 0;
   std::int32_t capacity = -1;  // -1 = type's default
   int faith = -1;
+  double budget = -1;          // annual GBP; -1 = type's default
 };
 
 struct PopulationSettings {
@@ -85,7 +88,9 @@ struct Scenario {
   std::vector<WardSpec> wards;
   std::vector<VenueType> venue_types;
   std::vector<ExplicitVenue> venues;
+  std::vector<TimelineItem> timeline;
 
+  FundingSettings funding;
   AttendanceSettings attendance;
   EncounterSettings encounters;
   MechanismSwitch<ValenceParams> valence;

@@ -52,6 +52,13 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
       world_(build_world_on(threads_, scenario_, key_)),
       tally_(empty_tally(scenario_)),
       metrics_(scenario_.metrics, world_.residents, tally_, labels_of(scenario_)) {
+  std::vector<std::string> type_names, ward_names;
+  for (const auto& t : scenario_.venue_types) type_names.push_back(t.name);
+  for (const auto& w : scenario_.wards) ward_names.push_back(w.name);
+  scheduler_.add(std::make_unique<TimelinePhase>(scenario_.timeline, type_names, ward_names, world_.venues,
+                                                 decisions_, events_));
+  scheduler_.add(std::make_unique<FundingPhase>(scenario_.funding, scenario_.venue_types, ward_names, world_.venues,
+                                                decisions_, events_));
   scheduler_.add(std::make_unique<AttendancePhase>(scenario_.attendance, scenario_.venue_types, world_.residents,
                                                    world_.venues, key_, sessions_));
   auto encounters = std::make_unique<EncountersPhase>(scenario_.encounters, scenario_.valence, scenario_.attitude,
@@ -93,12 +100,20 @@ void Simulation::simulate_day() {
   attendances_ += sessions_.attendances;
   const bool last = today_ == end_;
   if (last || closes_period(today_, scenario_.simulation.start, scenario_.record.interval)) {
-    if (recorder_)
+    if (recorder_) {
+      write_events();
       metrics_.record(*recorder_, today_);
-    else
+    } else {
+      events_.clear();
       metrics_.discard_period();
+    }
   }
   ++today_;
+}
+
+void Simulation::write_events() {
+  for (const Event& e : events_) recorder_->log_event(e.date.iso(), e.kind, e.subject, e.detail, e.venues);
+  events_.clear();
 }
 
 std::int64_t Simulation::intergroup_encounters() const {

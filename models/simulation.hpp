@@ -51,6 +51,7 @@ class Simulation {
 
  private:
   void simulate_day();
+  void write_events();
 
   Scenario scenario_;
   StreamKey key_;
@@ -60,6 +61,8 @@ class Simulation {
   World world_;
   ContactTally tally_;
   DailySessions sessions_;
+  VenueDecisions decisions_;
+  EventLog events_;
   Metrics metrics_;
   Scheduler scheduler_;
   const EncountersPhase* encounters_ = nullptr;

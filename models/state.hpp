@@ -57,7 +57,14 @@ struct Venues {
   std::vector<std::uint8_t> faith;         // kNoFaith unless faith-restricted
   std::vector<std::uint32_t> members;      // residents holding a membership
   std::vector<float> member_group_share;   // size × num_groups: composition of the membership
-  std::vector<std::uint8_t> open;          // 1 = operating (closures arrive with funding)
+  // Set by funding from budgets and timeline decisions:
+  std::vector<double> budget;              // annual budget (GBP); budget_full 0 = not budget-driven
+  std::vector<double> budget_full;         // annual budget needed to run fully
+  std::vector<float> operating_level;      // f = clamp(budget / budget_full, 0, 1)
+  std::vector<std::uint8_t> open;          // 1 = operating today
+  std::vector<std::uint8_t> open_days;     // weekday mask of sessions that run (bit 0 = Monday)
+  std::vector<std::int32_t> session_capacity;  // effective per-session capacity, 0 = unlimited
+  std::vector<float> quality_factor;       // multiplies the type's contact quality
 };
 
 // Intergroup contacts since the last record, by (ward, group, venue type) of the experiencing

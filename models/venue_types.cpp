@@ -89,6 +89,7 @@ std::vector<Builtin> make_builtins() {
     t.visits_per_week = {1.0f, 1.0f, 1.0f, 1.5f};
     t.members_per_venue = 300;
     t.capacity = 120;
+    t.budget_full = 60000;
     t.encounters = 2.0;
     t.homophily = 0.4;
     t.depth = 0.6;
@@ -97,7 +98,9 @@ std::vector<Builtin> make_builtins() {
                  {"Regular users of a local community centre: ~10-18% by age (DCMS Community Life "
                   "Survey: ~1 in 6 adults take part in local groups monthly). Illustrative",
                   "A weekly activity, older residents more often (Community Life Survey). Illustrative",
-                  "Two to three centres per ward of ~7,000 residents (illustrative)",
+                  "Two to three centres per ward of ~7,000 residents; ~£60k a year for a part-time "
+                  "manager, activities and building costs (illustrative, typical of small council-"
+                  "supported centres)",
                   "Structured activities with facilitation: Keele evaluation 2022 describes community "
                   "hubs as the main place residents of Normacot and Shelton met. Illustrative",
                   "Facilitated, cooperative, council-supported (Keele evaluation 2022; British Academy "
@@ -233,6 +236,8 @@ void describe_venue_type_defaults(std::vector<ParamDescription>& out) {
       out.push_back({section, "local_share", t.local_share, 0, 1, "share", s.membership});
     out.push_back({section, "capacity", static_cast<double>(t.capacity), 0, 1e7, "per session (0 = unlimited)",
                    s.sizing});
+    if (t.budget_full > 0)
+      out.push_back({section, "budget_full", t.budget_full, 0, 1e12, "GBP/year", s.sizing});
     out.push_back({section, "encounters", t.encounters, 0, 100, "per attendee-session", s.contact});
     out.push_back({section, "homophily", t.homophily, 0, 1, "probability", s.contact});
     out.push_back({section, "depth", t.depth, 0, 1, "w", s.contact});
@@ -271,6 +276,8 @@ VenueType read_venue_type(const std::string& name, const ConfigTable& t) {
   v.members_per_venue = t.number("members_per_venue", v.members_per_venue, 1, 1e7);
   v.local_share = t.number("local_share", v.local_share, 0, 1);
   v.capacity = static_cast<std::int32_t>(t.integer("capacity", v.capacity, 0, 10'000'000));
+  v.budget_full = t.number("budget_full", v.budget_full, 0, 1e12);
+  v.budget = t.number("budget", v.budget < 0 ? v.budget_full : v.budget, 0, 1e12);
   v.encounters = t.number("encounters", v.encounters, 0, 100);
   v.homophily = t.number("homophily", v.homophily, 0, 1);
   v.depth = t.number("depth", v.depth, 0, 1);

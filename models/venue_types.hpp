@@ -38,6 +38,8 @@ struct VenueType {
   double members_per_venue = 1;  // sizing rule for generated venues
   double local_share = 1;        // city membership: share belonging to a venue in their own ward
   std::int32_t capacity = 0;     // per session, 0 = unlimited
+  double budget_full = 0;        // annual GBP a venue needs to run fully; 0 = not budget-driven
+  double budget = -1;            // annual GBP each venue starts with; < 0 = budget_full
   double encounters = 0;         // λ: encounters each attendee starts per session
   double homophily = 0;          // h: chance a partner is re-drawn from the own group
   double depth = 0;              // w: observational 0.2 … sustained meaningful 1.0

@@ -16,13 +16,21 @@ struct VenueBuilder {
   const Scenario& s;
   Venues& v;
 
-  std::int32_t add(int type, int ward, std::string name, std::int32_t capacity, int faith) {
+  std::int32_t add(int type, int ward, std::string name, std::int32_t capacity, int faith, double budget = -1) {
+    const VenueType& vt = s.venue_types[type];
     v.name.push_back(std::move(name));
     v.type.push_back(static_cast<std::uint8_t>(type));
     v.ward.push_back(static_cast<std::uint16_t>(ward));
     v.capacity.push_back(capacity);
     v.faith.push_back(faith < 0 ? kNoFaith : static_cast<std::uint8_t>(faith));
+    // Fully operating until funding settles it on the first day.
+    v.budget.push_back(budget >= 0 ? budget : vt.budget);
+    v.budget_full.push_back(vt.budget_full);
+    v.operating_level.push_back(1.0f);
     v.open.push_back(1);
+    v.open_days.push_back(vt.open_days);
+    v.session_capacity.push_back(capacity);
+    v.quality_factor.push_back(1.0f);
     return static_cast<std::int32_t>(v.type.size() - 1);
   }
 
@@ -36,7 +44,7 @@ struct VenueBuilder {
       pool.push_back(add(type, ward, kind + " " + std::to_string(k + 1) + where, vt.capacity, faith));
     for (const auto& e : s.venues)
       if (e.type == type && e.ward == ward && (faith < 0 || e.faith == faith))
-        pool.push_back(add(type, ward, e.name, e.capacity >= 0 ? e.capacity : vt.capacity, faith));
+        pool.push_back(add(type, ward, e.name, e.capacity >= 0 ? e.capacity : vt.capacity, faith, e.budget));
     return pool;
   }
 };

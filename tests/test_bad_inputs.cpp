@@ -612,3 +612,79 @@ TEST_F(BadInputs, ExistingOutputIsLeftUntouchedWithoutForce) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------- timeline
+
+TEST_F(BadInputs, TimelineUnknownVenueType) {
+  const std::string text = extending(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"library\"\nchange = -0.4\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "venue_type ="), "timeline[0].venue_type",
+                        "unknown venue type \"library\"; expected one of \"school\"");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, TimelineUnknownWard) {
+  const std::string text =
+      extending("[[timeline]]\nkind = \"close\"\ndate = 2021-04-01\nward = \"Atlantis\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "ward ="), "timeline[0].ward",
+                        "unknown ward \"Atlantis\"; expected a name from [wards]");
+}
+
+TEST_F(BadInputs, TimelineUnknownVenue) {
+  const std::string text =
+      extending("[[timeline]]\nkind = \"close\"\ndate = 2021-04-01\nvenue = \"Hanley Library\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "venue ="), "timeline[0].venue",
+                        "unknown venue \"Hanley Library\"; expected the name of a [[venues]] item");
+}
+
+TEST_F(BadInputs, TimelineNegativeBudget) {
+  const std::string text = extending(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"community_centre\"\nbudget = -5000\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "budget = -5000"), "timeline[0].budget",
+                        "expected a number in [0, 1e+12], got -5000");
+}
+
+TEST_F(BadInputs, TimelineCutOfMoreThanEverything) {
+  const std::string text = extending(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"community_centre\"\nchange = -1.5\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "change ="), "timeline[0].change",
+                        "expected a number in [-1, 10], got -1.5");
+}
+
+TEST_F(BadInputs, TimelineDateOutsideTheRun) {
+  const std::string text = extending(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2030-01-01\nvenue_type = \"community_centre\"\nchange = -0.4\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "date ="), "timeline[0].date",
+                        "expected a date within the run (2020-01-01 to 2023-12-31), got 2030-01-01");
+}
+
+TEST_F(BadInputs, TimelineInvertedLockdown) {
+  const std::string text = extending(
+      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-08-01\nend = 2020-03-01\nvenue_types = [\"school\"]\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "end ="), "timeline[0].end",
+                        "expected a date on or after start (2020-08-01), got 2020-03-01");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, TimelineOverlappingLockdowns) {
+  const std::string text = extending(
+      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-03-01\nend = 2020-06-30\nvenue_types = [\"school\"]\n"
+      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-06-01\nend = 2020-09-30\nvenue_types = [\"school\", \"street\"]\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "start = 2020-06-01"), "timeline[1].start",
+                        "lockdown of \"school\" overlaps the one from 2020-03-01 to 2020-06-30");
+}
+
+TEST_F(BadInputs, TimelineUnknownKind) {
+  const std::string text = extending("[[timeline]]\nkind = \"earthquake\"\ndate = 2021-04-01\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, line_containing(text, "kind ="), "timeline[0].kind",
+                        "expected one of \"budget\", \"open\", \"close\", \"lockdown\", got \"earthquake\"");
+}

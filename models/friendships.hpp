@@ -1,0 +1,198 @@
+#pragma once
+// Friendships (DESIGN §3.7): repeated positive encounters in stable venues (class, workplace,
+// regular group) turn acquaintances into friends; cross-group friends raise warmth every day
+// (the strongest form of contact); an in-group friend's cross-group friendship raises warmth a
+// little (extended contact, Wright et al. 1997); ties that are not renewed by meeting fade and
+// finally dissolve.
+//
+// Storage is pre-allocated at construction (OpenABM style), one fixed-width row per resident:
+//   friend_id_   N×K  friend's resident id, kNone in unused slots
+//   strength_    N×K  tie strength in (0,1]: 1 when renewed, halving every half_life_days unused
+//   acquaintance_id_/acquaintance_count_  N×A  people being got to know, positive stable-venue
+//                      encounters with each so far
+//   ingroup_count_ N  how many leading friend slots hold seeded in-group ties
+//   cross_mask_    N  bit h = has a cross-group friend in group h (the daily phase's snapshot)
+// A row is compact: slots [0, ingroup_count) hold the seeded in-group friends, which never fade
+// in this version (only intergroup encounters are simulated, so nothing could renew them);
+// the slots after them hold friends made through intergroup contact, then kNone.
+//
+// Invariants after every FriendshipsPhase::run: every tie is listed by both parties with the
+// same strength, and no row exceeds K friends. Both parties' strengths start equal (1) and decay
+// by the same factor each day, so both sides reach the dissolution threshold on the same day and
+// each row can drop its side alone, in parallel, and still stay mutual.
+#include "core/params.hpp"
+#include "core/rng.hpp"
+#include "core/scheduler.hpp"
+#include "models/attitude.hpp"
+#include "models/state.hpp"
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace contactsim {
+
+struct FriendshipParams {
+  double max_degree;
+  double acquaintance_slots;
+  double encounters_to_befriend;
+  double eta_friend;
+  double eta_extended;
+  double half_life_days;
+  double dissolve_below;
+  double replace_below;
+  double ingroup_friends;
+};
+
+inline constexpr std::array<ParamSpec<FriendshipParams>, 9> kFriendshipParams{{
+    {"max_degree", &FriendshipParams::max_degree, 8, 0, 16, "friends (whole number)",
+     "Close-friend circles hold about 5 (support clique) to 15 (sympathy group) people (Dunbar "
+     "1998; Zhou, Sornette, Hill & Dunbar 2005); 8 lies between and bounds memory at 8 bytes "
+     "per slot"},
+    {"acquaintance_slots", &FriendshipParams::acquaintance_slots, 6, 0, 16, "people (whole number)",
+     "How many outgroup acquaintances a resident is 'getting to know' at once; the least-met is "
+     "forgotten first. Memory bound, illustrative"},
+    {"encounters_to_befriend", &FriendshipParams::encounters_to_befriend, 5, 1, 1000,
+     "positive encounters (whole number)",
+     "Friendship needs repeated interaction in a shared setting (Hall 2019, J Soc Pers Relat: "
+     "~50 hours together to become casual friends). Five positive encounters in a stable venue "
+     "is illustrative"},
+    {"eta_friend", &FriendshipParams::eta_friend, 0.002, 0, 1, "per day at full strength",
+     "Cross-group friendship is the strongest form of contact (Pettigrew & Tropp 2006: r = -.26 "
+     "for friendship vs -.21 overall; Davies et al. 2011, PSPR 15:332). A friend is worth a "
+     "depth-1 positive encounter (eta_positive 0.004) every other day, ~+17 thermometer points "
+     "for an adult at equilibrium with the norms' pull. Illustrative"},
+    {"eta_extended", &FriendshipParams::eta_extended, 0.0005, 0, 1, "per day per outgroup",
+     "Knowing an in-group friend has an outgroup friend improves attitudes (Wright et al. 1997, "
+     "JPSP 73:73), less than direct friendship (Zhou et al. 2019 meta-analysis, PSPR 23:132: "
+     "r = .25, partly shared with direct contact): a quarter of eta_friend. Illustrative"},
+    {"half_life_days", &FriendshipParams::half_life_days, 180, 1, 1e6, "days",
+     "Emotional closeness declines when friends stop meeting (Roberts & Dunbar 2011, Pers Relat "
+     "18:439, over 18 months): an unrenewed tie halves in six months. Illustrative"},
+    {"dissolve_below", &FriendshipParams::dissolve_below, 0.125, 0, 1, "tie strength",
+     "Three half-lives (~18 months at the default) without meeting ends a friendship, the "
+     "horizon over which Roberts & Dunbar 2011 saw unrenewed friendships decline"},
+    {"replace_below", &FriendshipParams::replace_below, 0.5, 0, 1, "tie strength",
+     "A resident with no free slot drops a contact-made friend unseen for a half-life or more "
+     "to make a new one (bounded degree; the weakest tie goes first). Illustrative"},
+    {"ingroup_friends", &FriendshipParams::ingroup_friends, 4, 0, 16, "friends (whole number)",
+     "Friendship networks are strongly homophilous (McPherson, Smith-Lovin & Cook 2001): about "
+     "half the slots start with own-group friends from school, work or the block, leaving room "
+     "for contact-made ties; at most max_degree"},
+}};
+
+using FriendshipSettings = MechanismSwitch<FriendshipParams>;
+
+class Friendships {
+ public:
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  static constexpr int kMaxSlots = 16;  // max_degree and acquaintance_slots bound
+
+  // Allocates every row for residents.size() residents (nothing when the mechanism is off).
+  // Throws std::invalid_argument if ingroup_friends exceeds max_degree. Keeps a reference to
+  // `residents` for groups, blocks and memberships, which must outlive this object.
+  Friendships(const Residents& residents, const FriendshipSettings& settings);
+  Friendships(const Friendships&) = delete;
+  Friendships& operator=(const Friendships&) = delete;
+
+  // World build: gives each resident up to ingroup_friends mutual friends of their own group.
+  // Scopes are the co-members of each venue type in `venue_types` (in order), then the block.
+  // Each (place, group) bucket is shuffled by a keyed stream and laid out as a ring; round d
+  // links every member to the one d places on (d = 1, 2, …), visiting all scopes in each
+  // round, so a pupil gets school friends and neighbours rather than only school friends.
+  // A link is skipped if either side already has ingroup_friends or they are already friends.
+  // Requires that no ties exist yet (throws std::logic_error otherwise).
+  void seed_ingroup(std::span<const int> venue_types, StreamKey key);
+
+  // Encounters phase, for an intergroup encounter both parties experienced as positive.
+  // Renews an existing friendship (any venue); in a stable venue counts toward befriending.
+  // Touches only i's and j's rows: safe to call concurrently for disjoint pairs of residents.
+  // When a full resident drops its weakest tie to make room, the dropped friend's own row is
+  // left alone and repaired by the next FriendshipsPhase::run (see apply_pending_drops).
+  void note_positive_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue);
+
+  bool enabled() const { return enabled_; }
+  int max_degree() const { return k_; }
+  int acquaintance_slots() const { return a_; }
+  int degree(std::uint32_t i) const;
+  int ingroup_degree(std::uint32_t i) const { return enabled_ ? ingroup_count_[i] : 0; }
+  std::span<const std::uint32_t> friends_of(std::uint32_t i) const;  // degree(i) ids
+  bool are_friends(std::uint32_t i, std::uint32_t j) const;          // listed by both
+  float tie_strength(std::uint32_t i, std::uint32_t j) const;        // i's side; 0 if none
+  int acquaintance_count(std::uint32_t i, std::uint32_t j) const;    // i's count of j
+  bool has_friend_in(std::uint32_t i, int group) const;
+  int cross_group_friends(std::uint32_t i) const;
+  // Share of residents with at least one cross-group friend, per (ward, group): index
+  // ward × num_groups + group. Integer counts, so exact for any thread count.
+  std::vector<double> cross_group_friendship_share(int wards) const;
+
+  std::size_t bytes_per_resident() const;
+  std::size_t bytes() const;
+  std::size_t pending_drops() const { return pending_drops_.size(); }
+
+ private:
+  friend class FriendshipsPhase;
+
+  std::size_t row(std::uint32_t i) const { return static_cast<std::size_t>(i) * k_; }
+  std::size_t acquaintance_row(std::uint32_t i) const { return static_cast<std::size_t>(i) * a_; }
+  int slot_of(std::uint32_t i, std::uint32_t j) const;
+  int weakest_contact_slot(std::uint32_t i) const;
+  bool has_room(std::uint32_t i, int existing_slot) const;
+  int bump_acquaintance(std::uint32_t i, std::uint32_t j);
+  void forget_acquaintance(std::uint32_t i, std::uint32_t j);
+  void befriend_side(std::uint32_t i, std::uint32_t j, int existing_slot);
+  void remove_slot(std::uint32_t i, int slot);
+  bool add_seed_tie(std::uint32_t a, std::uint32_t b);
+  // Removes half-ties left by drops since the last call. Serial; cheap (drops are rare).
+  void apply_pending_drops();
+
+  const Residents& residents_;
+  bool enabled_;
+  int k_ = 0;
+  int a_ = 0;
+  int ingroup_target_ = 0;
+  std::uint16_t befriend_at_ = 0;
+  float replace_below_ = 0;
+  std::vector<std::uint32_t> friend_id_;
+  std::vector<float> strength_;
+  std::vector<std::uint32_t> acquaintance_id_;
+  std::vector<std::uint16_t> acquaintance_count_;
+  std::vector<std::uint8_t> ingroup_count_;
+  std::vector<std::uint16_t> cross_mask_;
+  // (holder, dropper): holder still lists dropper, who dropped it. Filled concurrently by the
+  // encounters phase (order varies with threads; repairing is order-independent).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pending_drops_;
+  std::mutex pending_mutex_;
+};
+
+// Daily: repairs dropped ties, then (1) each cross-group friend raises warmth toward its group
+// by eta_friend·plasticity·strength·(1−A), the tie fades and, below dissolve_below, dissolves
+// on both sides; (2) each outgroup in which an in-group friend has a friend raises warmth by
+// eta_extended·plasticity·(1−A), once per outgroup. Parallel over residents; each writes only
+// its own row and warmth and reads others' state from a completed pass, so results do not
+// depend on the thread count.
+class FriendshipsPhase final : public Phase {
+ public:
+  FriendshipsPhase(const FriendshipSettings& settings, const MechanismSwitch<AttitudeParams>& attitude,
+                   Friendships& friendships, Residents& residents);
+  const char* name() const override { return "friendships"; }
+  void run(const Day& day) override;
+
+ private:
+  void warm_from_friends_and_fade();
+  void warm_from_extended_contact();
+
+  bool enabled_;
+  float eta_friend_;
+  float eta_extended_;
+  float keep_;             // strength retained per day
+  float dissolve_below_;
+  std::array<float, kNumAgeBands> plasticity_;
+  Friendships& friendships_;
+  Residents& residents_;
+};
+
+}  // namespace contactsim
