@@ -9,26 +9,115 @@
 
 namespace contactsim {
 
-EncountersPhase::EncountersPhase(const EncounterSettings& settings, const MechanismSwitch<ValenceParams>& valence,
-                                 const MechanismSwitch<AttitudeParams>& attitude, const std::vector<VenueType>& types,
-                                 const Venues& venues, Residents& residents, const DailySessions& sessions,
-                                 ContactTally& tally, StreamKey key)
+namespace {
+
+void prefetch_party(const Residents& r, std::uint32_t i) {
+  __builtin_prefetch(r.warmth_of(i), 1);
+  __builtin_prefetch(&r.anxiety[i], 1);
+  __builtin_prefetch(&r.positive_memory[i], 1);
+  __builtin_prefetch(&r.negative_memory[i], 1);
+  __builtin_prefetch(&r.english[i]);
+  __builtin_prefetch(&r.group[i]);
+  __builtin_prefetch(&r.ward[i]);
+  __builtin_prefetch(&r.age_band[i]);
+}
+
+// Resident `self`'s experience of an encounter with a member of `partner_group`; returns
+// whether it was positive.
+bool experience(const EncounterRules& rules, const ContactSetting& setting, Residents& r, const ContactTally& layout,
+                std::uint32_t self, int partner_group, float min_english, RandomStream& rng, ContactCounts& counts) {
+  float* warmth = r.warmth_of(self);
+  float& anxiety = r.anxiety[self];
+  const double p_positive =
+      rules.valence.enabled
+          ? probability_positive(rules.valence.params, setting.quality, min_english, warmth[partner_group], anxiety)
+          : probability_positive(rules.valence.params, 0.5, 0.5, 0.5, 0.0);
+  const bool positive = rng.uniform() < p_positive;
+  const std::size_t cell = layout.cell(r.ward[self], r.group[self], setting.venue_type);
+  if (positive) {
+    ++counts.positive[cell];
+  } else {
+    ++counts.negative[cell];
+  }
+  if (!rules.attitude.enabled) return positive;
+  const float step = setting.depth * rules.plasticity[r.age_band[self]];
+  if (positive)
+    apply_positive(rules.attitude.params, warmth, r.num_groups, r.group[self], partner_group, step, anxiety,
+                   r.positive_memory[self]);
+  else
+    apply_negative(rules.attitude.params, warmth, partner_group, step, anxiety, r.negative_memory[self],
+                   r.positive_memory[self]);
+  return positive;
+}
+
+}  // namespace
+
+void ContactCounts::add_to(ContactTally& t) {
+  for (std::size_t c = 0; c < positive.size(); ++c) {
+    t.positive[c] += positive[c];
+    t.negative[c] += negative[c];
+  }
+  std::fill(positive.begin(), positive.end(), 0);
+  std::fill(negative.begin(), negative.end(), 0);
+}
+
+void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,
+                           const ContactTally& layout, std::span<const std::uint32_t> members,
+                           std::span<const std::uint32_t> group_begin, StreamKey key, std::uint32_t entity,
+                           std::uint32_t day, Purpose purpose, ContactCounts& counts) {
+  const auto n = static_cast<std::uint32_t>(members.size());
+  if (n < 2) return;
+  for (int g = 0; g < residents.num_groups; ++g) {
+    const std::uint32_t own_first = group_begin[g];
+    const std::uint32_t n_own = group_begin[g + 1] - own_first;
+    const std::uint32_t n_out = n - n_own;
+    if (n_own == 0 || n_out == 0) continue;
+    const double p_out = (n_own > 1 ? 1.0 - setting.homophily : 1.0) * n_out / (n - 1);
+    RandomStream rng(key, entity, day, purpose + static_cast<Purpose>(g));
+    boost::random::poisson_distribution<std::int64_t, double> total_of(setting.encounters * p_out * n_own);
+    const std::int64_t count = total_of(rng);
+    // Encounters go in batches: pick every pair of the batch first and prefetch both parties'
+    // state, so the scattered loads (city-wide venues draw members from everywhere) overlap
+    // instead of stalling one after another.
+    constexpr int kBatch = 16;
+    std::array<std::uint32_t, kBatch> from{}, to{};
+    for (std::int64_t done = 0; done < count; done += kBatch) {
+      const int batch = static_cast<int>(std::min<std::int64_t>(kBatch, count - done));
+      for (int b = 0; b < batch; ++b) {
+        from[b] = members[own_first + rng.below(n_own)];
+        // Uniform over the outgroup attendees: skip over the own group's contiguous slice.
+        std::uint32_t r = rng.below(n_out);
+        if (r >= own_first) r += n_own;
+        to[b] = members[r];
+        prefetch_party(residents, from[b]);
+        prefetch_party(residents, to[b]);
+      }
+      for (int b = 0; b < batch; ++b) {
+        const std::uint32_t i = from[b], j = to[b];
+        const float min_english = std::min(residents.english[i], residents.english[j]);
+        const bool i_positive = experience(rules, setting, residents, layout, i, residents.group[j], min_english, rng, counts);
+        const bool j_positive = experience(rules, setting, residents, layout, j, g, min_english, rng, counts);
+        if (setting.stable && i_positive && j_positive && rules.on_positive_stable) rules.on_positive_stable(i, j);
+      }
+    }
+    counts.encounters += count;
+  }
+}
+
+EncountersPhase::EncountersPhase(const EncounterSettings& settings, const EncounterRules& rules,
+                                 const std::vector<VenueType>& types, const Venues& venues, Residents& residents,
+                                 const DailySessions& sessions, ContactTally& tally, StreamKey key)
     : enabled_(settings.enabled),
       intensity_(settings.params.intensity),
-      valence_(valence),
-      attitude_(attitude),
-      plasticity_(attitude.params.plasticity()),
+      rules_(rules),
       types_(types),
       venues_(venues),
       residents_(residents),
       sessions_(sessions),
       tally_(tally),
       key_(key) {
-  thread_tallies_.resize(static_cast<std::size_t>(omp_get_max_threads()));
-  for (auto& t : thread_tallies_) {
-    t.positive.assign(tally.positive.size(), 0);
-    t.negative.assign(tally.negative.size(), 0);
-  }
+  thread_counts_.resize(static_cast<std::size_t>(omp_get_max_threads()));
+  for (auto& t : thread_counts_) t.resize_like(tally);
 }
 
 void EncountersPhase::run(const Day& day) {
@@ -38,107 +127,38 @@ void EncountersPhase::run(const Day& day) {
     const std::int64_t count = static_cast<std::int64_t>(venues.size());
 #pragma omp parallel
     {
-      ThreadTally& mine = thread_tallies_[static_cast<std::size_t>(omp_get_thread_num())];
+      ContactCounts& mine = thread_counts_[static_cast<std::size_t>(omp_get_thread_num())];
 #pragma omp for schedule(dynamic, 8)
       for (std::int64_t k = 0; k < count; ++k) run_session(day, slot, venues[static_cast<std::size_t>(k)], mine);
     }
   }
   // Integer tallies: the merge is exact in any order, so totals do not depend on threads.
-  for (auto& t : thread_tallies_) {
-    for (std::size_t c = 0; c < t.positive.size(); ++c) {
-      tally_.positive[c] += t.positive[c];
-      tally_.negative[c] += t.negative[c];
-    }
-    std::fill(t.positive.begin(), t.positive.end(), 0);
-    std::fill(t.negative.begin(), t.negative.end(), 0);
+  for (auto& t : thread_counts_) {
+    t.add_to(tally_);
     encounters_ += t.encounters;
     t.encounters = 0;
   }
 }
 
-void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, ThreadTally& tally) {
+void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, ContactCounts& counts) {
   const SessionIndex& index = sessions_.index[slot];
-  const std::uint32_t n = index.size(venue);
-  if (n < 2) return;
-  const int type_id = venues_.type[venue];
-  const VenueType& type = types_[type_id];
-  const double lambda = type.encounters * intensity_;
-  const double quality = type.quality() * venues_.quality_factor[venue];
-  const float depth = static_cast<float>(type.depth);
-  const auto everyone = index.members(venue);
-  const std::uint32_t venue_begin = index.venue_begin(venue);
-
-  for (int g = 0; g < residents_.num_groups; ++g) {
-    const auto own = index.members(venue, g);
-    const auto n_own = static_cast<std::uint32_t>(own.size());
-    const std::uint32_t n_out = n - n_own;
-    if (n_own == 0 || n_out == 0) continue;
-    const double p_out = (n_own > 1 ? 1.0 - type.homophily : 1.0) * n_out / (n - 1);
-    RandomStream rng(key_, static_cast<std::uint32_t>(venue), static_cast<std::uint32_t>(day.index),
-                     purpose::kEncounter + static_cast<Purpose>(slot * kMaxGroups + g));
-    boost::random::poisson_distribution<std::int64_t, double> total_of(lambda * p_out * n_own);
-    const std::int64_t count = total_of(rng);
-    const std::uint32_t own_first = index.stratum_begin(venue, g) - venue_begin;
-    // Encounters go in batches: pick every pair of the batch first and prefetch both parties'
-    // state, so the scattered loads (city-wide venues draw members from everywhere) overlap
-    // instead of stalling one after another.
-    constexpr int kBatch = 16;
-    std::array<std::uint32_t, kBatch> from{}, to{};
-    for (std::int64_t done = 0; done < count; done += kBatch) {
-      const int batch = static_cast<int>(std::min<std::int64_t>(kBatch, count - done));
-      for (int b = 0; b < batch; ++b) {
-        from[b] = own[rng.below(n_own)];
-        // Uniform over the outgroup attendees: skip over the own group's contiguous slice.
-        std::uint32_t r = rng.below(n_out);
-        if (r >= own_first) r += n_own;
-        to[b] = everyone[r];
-        prefetch_party(from[b]);
-        prefetch_party(to[b]);
-      }
-      for (int b = 0; b < batch; ++b) {
-        const std::uint32_t i = from[b], j = to[b];
-        const float min_english = std::min(residents_.english[i], residents_.english[j]);
-        experience(i, residents_.group[j], min_english, quality, depth, type_id, rng, tally);
-        experience(j, g, min_english, quality, depth, type_id, rng, tally);
-      }
-    }
-    tally.encounters += count;
-  }
-}
-
-void EncountersPhase::prefetch_party(std::uint32_t i) const {
-  __builtin_prefetch(residents_.warmth_of(i), 1);
-  __builtin_prefetch(&residents_.anxiety[i], 1);
-  __builtin_prefetch(&residents_.positive_memory[i], 1);
-  __builtin_prefetch(&residents_.negative_memory[i], 1);
-  __builtin_prefetch(&residents_.english[i]);
-  __builtin_prefetch(&residents_.group[i]);
-  __builtin_prefetch(&residents_.ward[i]);
-  __builtin_prefetch(&residents_.age_band[i]);
-}
-
-void EncountersPhase::experience(std::uint32_t self, int partner_group, float min_english, double quality,
-                                 float depth, int venue_type, RandomStream& rng, ThreadTally& tally) {
-  float* warmth = residents_.warmth_of(self);
-  float& anxiety = residents_.anxiety[self];
-  const double p_positive =
-      valence_.enabled ? probability_positive(valence_.params, quality, min_english, warmth[partner_group], anxiety)
-                       : probability_positive(valence_.params, 0.5, 0.5, 0.5, 0.0);
-  const bool positive = rng.uniform() < p_positive;
-  const std::size_t cell = tally_.cell(residents_.ward[self], residents_.group[self], venue_type);
-  if (positive) {
-    ++tally.positive[cell];
-  } else {
-    ++tally.negative[cell];
-  }
-  if (!attitude_.enabled) return;
-  const float step = depth * plasticity_[residents_.age_band[self]];
-  if (positive)
-    apply_positive(attitude_.params, warmth, residents_.num_groups, residents_.group[self], partner_group, step,
-                   anxiety, residents_.positive_memory[self]);
-  else
-    apply_negative(attitude_.params, warmth, partner_group, step, anxiety, residents_.negative_memory[self],
-                   residents_.positive_memory[self]);
+  if (index.size(venue) < 2) return;
+  const VenueType& type = types_[venues_.type[venue]];
+  ContactSetting setting;
+  setting.encounters = type.encounters * intensity_;
+  setting.homophily = type.homophily;
+  setting.quality = type.quality() * venues_.quality_factor[venue];
+  setting.depth = static_cast<float>(type.depth);
+  setting.venue_type = venues_.type[venue];
+  setting.stable = type.stable;
+  std::array<std::uint32_t, kMaxGroups + 1> group_begin{};
+  const std::uint32_t first = index.venue_begin(venue);
+  for (int g = 0; g < residents_.num_groups; ++g) group_begin[g] = index.stratum_begin(venue, g) - first;
+  group_begin[residents_.num_groups] = index.size(venue);
+  run_encounter_session(rules_, setting, residents_, tally_, index.members(venue),
+                        std::span<const std::uint32_t>(group_begin.data(), residents_.num_groups + 1), key_,
+                        static_cast<std::uint32_t>(venue), static_cast<std::uint32_t>(day.index),
+                        purpose::kEncounter + static_cast<Purpose>(slot * kMaxGroups), counts);
 }
 
 }  // namespace contactsim

@@ -26,6 +26,7 @@
 #include "models/venue_types.hpp"
 
 #include <array>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -43,10 +44,54 @@ inline constexpr std::array<ParamSpec<EncounterParams>, 1> kEncounterParams{{
 
 using EncounterSettings = MechanismSwitch<EncounterParams>;
 
+// What every encounter needs from the rest of the model: the valence and attitude rules, and
+// optional hooks other mechanisms install (tension lowers p+; friendships grow from positive
+// encounters in stable settings). Shared by venue sessions and by programmes' own sessions.
+struct EncounterRules {
+  MechanismSwitch<ValenceParams> valence;
+  MechanismSwitch<AttitudeParams> attitude;
+  std::array<float, kNumAgeBands> plasticity{};
+  // Called for every positive intergroup encounter in a stable setting, with both parties.
+  // Must touch only the two residents' own state (sessions run in parallel).
+  std::function<void(std::uint32_t, std::uint32_t)> on_positive_stable;
+
+  EncounterRules(const MechanismSwitch<ValenceParams>& v, const MechanismSwitch<AttitudeParams>& a)
+      : valence(v), attitude(a), plasticity(a.params.plasticity()) {}
+};
+
+// Where an encounter session happens and what contact there is like.
+struct ContactSetting {
+  double encounters = 0;  // λ per attendee
+  double homophily = 0;   // h
+  double quality = 0.5;   // q
+  float depth = 0.5f;     // w
+  int venue_type = 0;     // column of the contact tallies
+  bool stable = false;    // a regular group (class, team, congregation) where friendships form
+};
+
+// Intergroup contacts counted by one thread: cells as in ContactTally.
+struct ContactCounts {
+  std::vector<std::int64_t> positive, negative;
+  std::int64_t encounters = 0;
+  void resize_like(const ContactTally& t) {
+    positive.assign(t.positive.size(), 0);
+    negative.assign(t.negative.size(), 0);
+  }
+  void add_to(ContactTally& t);  // and clear
+};
+
+// One session's intergroup encounters. `members` are the attendees sorted by group, group g's
+// slice being [group_begin[g], group_begin[g+1]). Random numbers come from the stream keyed by
+// (entity, day, purpose + g) — entity is the session's id (venue, team, …) and must be unique
+// among sessions sharing a purpose on a day.
+void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,
+                           const ContactTally& layout, std::span<const std::uint32_t> members,
+                           std::span<const std::uint32_t> group_begin, StreamKey key, std::uint32_t entity,
+                           std::uint32_t day, Purpose purpose, ContactCounts& counts);
+
 class EncountersPhase final : public Phase {
  public:
-  EncountersPhase(const EncounterSettings& settings, const MechanismSwitch<ValenceParams>& valence,
-                  const MechanismSwitch<AttitudeParams>& attitude, const std::vector<VenueType>& types,
+  EncountersPhase(const EncounterSettings& settings, const EncounterRules& rules, const std::vector<VenueType>& types,
                   const Venues& venues, Residents& residents, const DailySessions& sessions, ContactTally& tally,
                   StreamKey key);
   const char* name() const override { return "encounters"; }
@@ -56,28 +101,18 @@ class EncountersPhase final : public Phase {
   std::int64_t intergroup_encounters() const { return encounters_; }
 
  private:
-  struct ThreadTally {
-    std::vector<std::int64_t> positive, negative;
-    std::int64_t encounters = 0;
-  };
-  void run_session(const Day& day, int slot, std::int32_t venue, ThreadTally& tally);
-  void prefetch_party(std::uint32_t resident) const;
-  // Resident `self`'s experience of an encounter with a member of `partner_group`.
-  void experience(std::uint32_t self, int partner_group, float min_english, double quality, float depth,
-                  int venue_type, RandomStream& rng, ThreadTally& tally);
+  void run_session(const Day& day, int slot, std::int32_t venue, ContactCounts& counts);
 
   bool enabled_;
   double intensity_;
-  MechanismSwitch<ValenceParams> valence_;
-  MechanismSwitch<AttitudeParams> attitude_;
-  std::array<float, kNumAgeBands> plasticity_;
+  const EncounterRules& rules_;
   const std::vector<VenueType>& types_;
   const Venues& venues_;
   Residents& residents_;
   const DailySessions& sessions_;
   ContactTally& tally_;
   StreamKey key_;
-  std::vector<ThreadTally> thread_tallies_;
+  std::vector<ContactCounts> thread_counts_;
   std::int64_t encounters_ = 0;
 };
 

@@ -10,11 +10,13 @@
 //   strength_    N×K  tie strength in (0,1]: 1 when renewed, halving every half_life_days unused
 //   acquaintance_id_/acquaintance_count_  N×A  people being got to know, positive stable-venue
 //                      encounters with each so far
-//   ingroup_count_ N  how many leading friend slots hold seeded in-group ties
-//   cross_mask_    N  bit h = has a cross-group friend in group h (the daily phase's snapshot)
-// A row is compact: slots [0, ingroup_count) hold the seeded in-group friends, which never fade
-// in this version (only intergroup encounters are simulated, so nothing could renew them);
-// the slots after them hold friends made through intergroup contact, then kNone.
+//   degree_        N  friends listed (the row's first degree_ slots; kNone after them)
+//   ingroup_count_ N  how many leading slots hold seeded in-group friends
+//   extended_mask_ N  scratch of the daily phase: bit h = an in-group friend has a friend in h
+// Slots [0, ingroup_count) hold the seeded in-group friends, which never fade in this version
+// (only intergroup encounters are simulated, so nothing could renew them); slots
+// [ingroup_count, degree) hold friends made through contact, which are always cross-group
+// (same-group pairs are ignored), so counting cross-group friends needs no group look-ups.
 //
 // Invariants after every FriendshipsPhase::run: every tie is listed by both parties with the
 // same strength, and no row exceeds K friends. Both parties' strengths start equal (1) and decay
@@ -107,7 +109,8 @@ class Friendships {
   // Requires that no ties exist yet (throws std::logic_error otherwise).
   void seed_ingroup(std::span<const int> venue_types, StreamKey key);
 
-  // Encounters phase, for an intergroup encounter both parties experienced as positive.
+  // Encounters phase, for an intergroup encounter both parties experienced as positive
+  // (same-group pairs are ignored).
   // Renews an existing friendship (any venue); in a stable venue counts toward befriending.
   // Touches only i's and j's rows: safe to call concurrently for disjoint pairs of residents.
   // When a full resident drops its weakest tie to make room, the dropped friend's own row is
@@ -117,14 +120,14 @@ class Friendships {
   bool enabled() const { return enabled_; }
   int max_degree() const { return k_; }
   int acquaintance_slots() const { return a_; }
-  int degree(std::uint32_t i) const;
+  int degree(std::uint32_t i) const { return enabled_ ? degree_[i] : 0; }
   int ingroup_degree(std::uint32_t i) const { return enabled_ ? ingroup_count_[i] : 0; }
   std::span<const std::uint32_t> friends_of(std::uint32_t i) const;  // degree(i) ids
   bool are_friends(std::uint32_t i, std::uint32_t j) const;          // listed by both
   float tie_strength(std::uint32_t i, std::uint32_t j) const;        // i's side; 0 if none
   int acquaintance_count(std::uint32_t i, std::uint32_t j) const;    // i's count of j
   bool has_friend_in(std::uint32_t i, int group) const;
-  int cross_group_friends(std::uint32_t i) const;
+  int cross_group_friends(std::uint32_t i) const { return degree(i) - ingroup_degree(i); }
   // Share of residents with at least one cross-group friend, per (ward, group): index
   // ward × num_groups + group. Integer counts, so exact for any thread count.
   std::vector<double> cross_group_friendship_share(int wards) const;
@@ -160,8 +163,9 @@ class Friendships {
   std::vector<float> strength_;
   std::vector<std::uint32_t> acquaintance_id_;
   std::vector<std::uint16_t> acquaintance_count_;
+  std::vector<std::uint8_t> degree_;
   std::vector<std::uint8_t> ingroup_count_;
-  std::vector<std::uint16_t> cross_mask_;
+  std::vector<std::uint16_t> extended_mask_;
   // (holder, dropper): holder still lists dropper, who dropped it. Filled concurrently by the
   // encounters phase (order varies with threads; repairing is order-independent).
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pending_drops_;
@@ -171,9 +175,13 @@ class Friendships {
 // Daily: repairs dropped ties, then (1) each cross-group friend raises warmth toward its group
 // by eta_friend·plasticity·strength·(1−A), the tie fades and, below dissolve_below, dissolves
 // on both sides; (2) each outgroup in which an in-group friend has a friend raises warmth by
-// eta_extended·plasticity·(1−A), once per outgroup. Parallel over residents; each writes only
-// its own row and warmth and reads others' state from a completed pass, so results do not
-// depend on the thread count.
+// eta_extended·plasticity·(1−A), once per outgroup. Parallel over residents and independent of
+// the thread count: each resident writes only its own row and warmth, except that it ORs the
+// groups of its cross-group friends into its in-group friends' extended_mask_ atomically —
+// OR is commutative, so the masks do not depend on the order of the writes.
+//
+// Cost follows the ties, not the residents: only residents with a contact-made friend (a
+// minority) read their rows and push masks; everyone else costs a look at two bytes.
 class FriendshipsPhase final : public Phase {
  public:
   FriendshipsPhase(const FriendshipSettings& settings, const MechanismSwitch<AttitudeParams>& attitude,
@@ -184,6 +192,7 @@ class FriendshipsPhase final : public Phase {
  private:
   void warm_from_friends_and_fade();
   void warm_from_extended_contact();
+  void warm_from_friends_and_fade(std::uint32_t i);
 
   bool enabled_;
   float eta_friend_;

@@ -1,6 +1,7 @@
 #include "models/metrics.hpp"
 
 #include "models/norms.hpp"
+#include "models/segregation.hpp"
 
 #include <algorithm>
 
@@ -44,13 +45,15 @@ std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v
 
 }  // namespace
 
-Metrics::Metrics(const MetricSettings& settings, const Residents& residents, ContactTally& tally, Labels labels)
+Metrics::Metrics(const MetricSettings& settings, const Residents& residents, ContactTally& tally, Labels labels,
+                 std::size_t blocks)
     : threshold_(settings.params.get_on_well_threshold),
       residents_(residents),
       tally_(tally),
       labels_(std::move(labels)),
       total_positive_(tally.positive.size(), 0),
-      total_negative_(tally.negative.size(), 0) {}
+      total_negative_(tally.negative.size(), 0),
+      blocks_(blocks) {}
 
 void Metrics::define_series(Recorder& rec) {
   rec.define_dimension("ward", labels_.wards);
@@ -75,6 +78,18 @@ void Metrics::define_series(Recorder& rec) {
                                 "encounters");
   negative_ = rec.define_series("contacts_negative", {"ward", "group", "venue_type"}, SeriesType::int64,
                                 "Negative intergroup encounters experienced during the period", "encounters");
+  rec.define_dimension("spatial_unit", {"block", "ward"});
+  dissimilarity_ = rec.define_series("segregation_dissimilarity", {"spatial_unit", "group"}, SeriesType::float32,
+                                     "Index of dissimilarity of each group vs everyone else over blocks or wards "
+                                     "(Massey & Denton 1988)",
+                                     "0-1");
+  isolation_ = rec.define_series("segregation_isolation", {"spatial_unit", "group"}, SeriesType::float32,
+                                 "Isolation index xPx: own-group share in the unit of the average member", "0-1");
+  exposure_ = rec.define_series("segregation_exposure", {"spatial_unit", "group", "target_group"}, SeriesType::float32,
+                                "Exposure index xPy: target_group's share in the unit of the average member of group",
+                                "0-1");
+  theil_ = rec.define_series("segregation_theil_h", {"spatial_unit"}, SeriesType::float32,
+                             "Multigroup Theil information index H (Reardon & Firebaugh 2002)", "0-1");
 }
 
 void Metrics::record(Recorder& rec, Date date) {
@@ -87,8 +102,35 @@ void Metrics::record(Recorder& rec, Date date) {
   rec.write(anxiety_, std::span<const float>(to_float(a.anxiety)));
   rec.write(positive_, std::span<const std::int64_t>(tally_.positive));
   rec.write(negative_, std::span<const std::int64_t>(tally_.negative));
+  record_segregation(rec);
   rec.end_record(date.iso());
   close_period();
+}
+
+// Residential segregation over blocks and over wards, from where residents live now.
+void Metrics::record_segregation(Recorder& rec) {
+  const int groups = residents_.num_groups;
+  const auto wards = static_cast<Eigen::Index>(labels_.wards.size());
+  UnitCounts by_block = UnitCounts::Zero(static_cast<Eigen::Index>(blocks_), groups);
+  UnitCounts by_ward = UnitCounts::Zero(wards, groups);
+  for (std::size_t i = 0; i < residents_.size(); ++i) {
+    by_block(residents_.block[i], residents_.group[i]) += 1.0;
+    by_ward(residents_.ward[i], residents_.group[i]) += 1.0;
+  }
+  const SegregationIndices levels[2] = {segregation_indices(by_block), segregation_indices(by_ward)};
+  std::vector<float> dissimilarity, isolation, exposure, theil;
+  for (const auto& s : levels) {
+    for (int g = 0; g < groups; ++g) {
+      dissimilarity.push_back(static_cast<float>(s.dissimilarity(g)));
+      isolation.push_back(static_cast<float>(s.isolation(g)));
+      for (int h = 0; h < groups; ++h) exposure.push_back(static_cast<float>(s.exposure(g, h)));
+    }
+    theil.push_back(static_cast<float>(s.theil_h));
+  }
+  rec.write(dissimilarity_, std::span<const float>(dissimilarity));
+  rec.write(isolation_, std::span<const float>(isolation));
+  rec.write(exposure_, std::span<const float>(exposure));
+  rec.write(theil_, std::span<const float>(theil));
 }
 
 void Metrics::discard_period() { close_period(); }

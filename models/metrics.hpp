@@ -41,7 +41,9 @@ struct Labels {
 
 class Metrics {
  public:
-  Metrics(const MetricSettings& settings, const Residents& residents, ContactTally& tally, Labels labels);
+  // `blocks`: number of residential blocks (residents.block indexes them).
+  Metrics(const MetricSettings& settings, const Residents& residents, ContactTally& tally, Labels labels,
+          std::size_t blocks);
 
   void define_series(Recorder& recorder);
   // Writes one record for the period ending on `date` and starts a new period.
@@ -53,13 +55,16 @@ class Metrics {
 
  private:
   void close_period();
+  void record_segregation(Recorder& recorder);
 
   double threshold_;
   const Residents& residents_;
   ContactTally& tally_;
   Labels labels_;
   std::vector<std::int64_t> total_positive_, total_negative_;  // whole run, same cells as tally
+  std::size_t blocks_;
   int population_ = -1, warmth_ = -1, get_on_well_ = -1, anxiety_ = -1, positive_ = -1, negative_ = -1;
+  int dissimilarity_ = -1, isolation_ = -1, exposure_ = -1, theil_ = -1;
 };
 
 }  // namespace contactsim

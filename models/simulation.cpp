@@ -51,7 +51,8 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
       today_(scenario_.simulation.start),
       world_(build_world_on(threads_, scenario_, key_)),
       tally_(empty_tally(scenario_)),
-      metrics_(scenario_.metrics, world_.residents, tally_, labels_of(scenario_)) {
+      rules_(scenario_.valence, scenario_.attitude),
+      metrics_(scenario_.metrics, world_.residents, tally_, labels_of(scenario_), world_.block_ward.size()) {
   std::vector<std::string> type_names, ward_names;
   for (const auto& t : scenario_.venue_types) type_names.push_back(t.name);
   for (const auto& w : scenario_.wards) ward_names.push_back(w.name);
@@ -61,9 +62,8 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
                                                 decisions_, events_));
   scheduler_.add(std::make_unique<AttendancePhase>(scenario_.attendance, scenario_.venue_types, world_.residents,
                                                    world_.venues, key_, sessions_));
-  auto encounters = std::make_unique<EncountersPhase>(scenario_.encounters, scenario_.valence, scenario_.attitude,
-                                                      scenario_.venue_types, world_.venues, world_.residents,
-                                                      sessions_, tally_, key_);
+  auto encounters = std::make_unique<EncountersPhase>(scenario_.encounters, rules_, scenario_.venue_types,
+                                                      world_.venues, world_.residents, sessions_, tally_, key_);
   encounters_ = encounters.get();
   scheduler_.add(std::move(encounters));
   scheduler_.add(std::make_unique<NormsPhase>(scenario_.norms, world_.residents,

@@ -62,6 +62,7 @@ class Simulation {
   ContactTally tally_;
   DailySessions sessions_;
   VenueDecisions decisions_;
+  EncounterRules rules_;
   EventLog events_;
   Metrics metrics_;
   Scheduler scheduler_;

@@ -31,6 +31,7 @@ std::vector<Builtin> make_builtins() {
   {
     VenueType t;
     t.name = "school";
+    t.stable = true;
     t.slot = Slot::daytime;
     t.membership = Membership::catchment;
     t.open_days = kWeekdays;
@@ -56,6 +57,7 @@ std::vector<Builtin> make_builtins() {
   {
     VenueType t;
     t.name = "workplace";
+    t.stable = true;
     t.slot = Slot::daytime;
     t.membership = Membership::city;
     t.open_days = kWeekdays;
@@ -82,6 +84,7 @@ std::vector<Builtin> make_builtins() {
   {
     VenueType t;
     t.name = "community_centre";
+    t.stable = true;
     t.slot = Slot::evening;
     t.membership = Membership::ward;
     t.open_days = kMonToSat;
@@ -109,6 +112,7 @@ std::vector<Builtin> make_builtins() {
   {
     VenueType t;
     t.name = "place_of_worship";
+    t.stable = true;
     t.slot = Slot::evening;
     t.membership = Membership::faith;
     t.open_days = kFriToSun;
@@ -273,6 +277,7 @@ VenueType read_venue_type(const std::string& name, const ConfigTable& t) {
   v.member_share = read_by_age(t, "member_share", v.member_share, 1.0);
   v.visits_per_week = read_by_age(t, "visits_per_week", v.visits_per_week, 7.0);
   v.generate = t.boolean("generate", v.generate);
+  v.stable = t.boolean("stable", v.stable);
   v.members_per_venue = t.number("members_per_venue", v.members_per_venue, 1, 1e7);
   v.local_share = t.number("local_share", v.local_share, 0, 1);
   v.capacity = static_cast<std::int32_t>(t.integer("capacity", v.capacity, 0, 10'000'000));

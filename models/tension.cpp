@@ -1,0 +1,253 @@
+#include "models/tension.hpp"
+
+#include <boost/random/poisson_distribution.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace contactsim {
+namespace {
+
+// Random-stream purposes of this module (DESIGN §6). To be listed in models/purposes.hpp as
+// purpose::kTensionIncidents / purpose::kLeafletReach; 232–250 stay free for tension and the
+// programmes that feed it.
+constexpr Purpose kTensionIncidents = 230;  // daily, entity = ward: the day's incident count
+constexpr Purpose kLeafletReach = 231;      // daily, entity = resident: one draw per campaign
+                                            // covering the resident, in scheduling order
+
+// Fixed partition of residents for reductions: independent of the thread count by design.
+constexpr std::size_t kReductionChunk = 1 << 14;
+
+// Sums and head counts of a per-resident array per (ward, group), index ward × groups + group.
+struct WardGroupSums {
+  std::vector<double> sum;
+  std::vector<std::int64_t> count;
+};
+
+// Each chunk sums its residents in index order, then chunks are added in chunk order: the same
+// additions in the same order whatever the thread count, so the result is bit-identical.
+WardGroupSums sum_by_ward_group(const Residents& r, int wards, const std::vector<float>& values) {
+  const std::size_t cells = static_cast<std::size_t>(wards) * r.num_groups;
+  const std::size_t n = values.empty() ? 0 : r.size();
+  const std::size_t chunks = std::max<std::size_t>(1, (n + kReductionChunk - 1) / kReductionChunk);
+  std::vector<double> partial_sum(chunks * cells, 0.0);
+  std::vector<std::int64_t> partial_count(chunks * cells, 0);
+
+#pragma omp parallel for schedule(static)
+  for (std::size_t c = 0; c < chunks; ++c) {
+    double* sums = partial_sum.data() + c * cells;
+    std::int64_t* counts = partial_count.data() + c * cells;
+    const std::size_t end = std::min(n, (c + 1) * kReductionChunk);
+    for (std::size_t i = c * kReductionChunk; i < end; ++i) {
+      const std::size_t cell = static_cast<std::size_t>(r.ward[i]) * r.num_groups + r.group[i];
+      sums[cell] += values[i];
+      ++counts[cell];
+    }
+  }
+  WardGroupSums total{std::vector<double>(cells, 0.0), std::vector<std::int64_t>(cells, 0)};
+  for (std::size_t c = 0; c < chunks; ++c)
+    for (std::size_t k = 0; k < cells; ++k) {
+      total.sum[k] += partial_sum[c * cells + k];
+      total.count[k] += partial_count[c * cells + k];
+    }
+  return total;
+}
+
+void check_ward(int ward, int wards, bool city_allowed, const char* what) {
+  const int lowest = city_allowed ? -1 : 0;
+  if (ward < lowest || ward >= wards)
+    throw std::out_of_range(std::string(what) + ": ward " + std::to_string(ward) + " is not in [" +
+                            std::to_string(lowest) + ", " + std::to_string(wards) + ")");
+}
+
+}  // namespace
+
+// --- TensionState ---------------------------------------------------------------------------
+
+void TensionState::serve_ward(int ward, bool on) {
+  check_ward(ward, wards(), false, "serve_ward");
+  if (!on && served[ward]) services_ended.push_back(ward);
+  served[ward] = on ? 1 : 0;
+}
+
+void TensionState::leaflet_campaign(int ward, bool translated, Date day) {
+  check_ward(ward, wards(), true, "leaflet_campaign");
+  pending_leaflets.push_back({day, ward, translated});
+}
+
+std::vector<std::int64_t> TensionState::take_incidents() {
+  std::vector<std::int64_t> taken = incidents;
+  std::fill(incidents.begin(), incidents.end(), 0);
+  return taken;
+}
+
+TensionState make_tension_state(const TensionSettings& settings, std::size_t residents, int wards) {
+  TensionState s;
+  const auto w = static_cast<std::size_t>(wards);
+  s.tension.assign(w, 0.0f);
+  s.safety.assign(w, 1.0f);
+  s.served.assign(w, 0);
+  s.incidents.assign(w, 0);
+  if (settings.enabled) {
+    s.knowledge.assign(residents, 1.0f);
+    s.trust.assign(residents, static_cast<float>(settings.params.initial_trust));
+  }
+  return s;
+}
+
+void init_knowledge(TensionState& state, const Residents& residents, const std::vector<double>& group_means) {
+  if (group_means.size() != static_cast<std::size_t>(residents.num_groups))
+    throw std::invalid_argument("init_knowledge: " + std::to_string(group_means.size()) +
+                                " group means for " + std::to_string(residents.num_groups) + " groups");
+  for (std::size_t g = 0; g < group_means.size(); ++g)
+    if (!(group_means[g] >= 0.0 && group_means[g] <= 1.0))
+      throw std::invalid_argument("init_knowledge: group " + std::to_string(g) + " mean " +
+                                  std::to_string(group_means[g]) + " is not in [0, 1]");
+  if (state.knowledge.empty()) return;
+  if (state.knowledge.size() != residents.size())
+    throw std::invalid_argument("init_knowledge: state holds " + std::to_string(state.knowledge.size()) +
+                                " residents, the city " + std::to_string(residents.size()));
+  const std::size_t n = residents.size();
+#pragma omp parallel for schedule(static, 4096)
+  for (std::size_t i = 0; i < n; ++i) state.knowledge[i] = static_cast<float>(group_means[residents.group[i]]);
+}
+
+std::vector<double> ward_group_mean(const Residents& residents, int wards, const std::vector<float>& values) {
+  const WardGroupSums sums = sum_by_ward_group(residents, wards, values);
+  std::vector<double> mean(sums.sum.size(), 0.0);
+  for (std::size_t k = 0; k < mean.size(); ++k)
+    if (sums.count[k] > 0) mean[k] = sums.sum[k] / static_cast<double>(sums.count[k]);
+  return mean;
+}
+
+// --- TensionPhase ---------------------------------------------------------------------------
+
+TensionPhase::TensionPhase(const TensionSettings& settings, Residents& residents, TensionState& state, StreamKey key)
+    : params_(settings.params),
+      enabled_(settings.enabled),
+      tension_keep_(static_cast<float>(std::exp2(-1.0 / settings.params.half_life_days))),
+      residents_(residents),
+      state_(state),
+      key_(key) {
+  if (enabled_ && (state.knowledge.size() != residents.size() || state.trust.size() != residents.size()))
+    throw std::invalid_argument("TensionPhase: the tension state is not sized for the residents "
+                                "(make_tension_state with the same settings)");
+}
+
+void TensionPhase::run(const Day& day) {
+  if (!enabled_) {
+    // Inputs still arrive from the timeline; drop them so they do not pile up.
+    state_.pending_leaflets.clear();
+    state_.services_ended.clear();
+    return;
+  }
+  lower_trust_where_services_ended();
+  const std::vector<LeafletCampaign> leaflets = take_due_leaflets(day.date);
+  update_wards(day);
+  update_residents(day, leaflets);
+}
+
+// An abrupt end undoes part of the trust the service built (Keele 2022, 5.1.2).
+void TensionPhase::lower_trust_where_services_ended() {
+  if (state_.services_ended.empty()) return;
+  std::vector<std::uint8_t> ended(state_.served.size(), 0);
+  for (int w : state_.services_ended) ended[w] = 1;
+  state_.services_ended.clear();
+  const auto keep = static_cast<float>(1.0 - params_.trust_loss_on_end);
+  const std::size_t n = residents_.size();
+#pragma omp parallel for schedule(static, 4096)
+  for (std::size_t i = 0; i < n; ++i)
+    if (ended[residents_.ward[i]]) state_.trust[i] *= keep;
+}
+
+// Campaigns dated today or earlier, in the order they were scheduled (which fixes the order of
+// each resident's reach draws).
+std::vector<LeafletCampaign> TensionPhase::take_due_leaflets(Date today) {
+  std::vector<LeafletCampaign> due, later;
+  for (const LeafletCampaign& c : state_.pending_leaflets) (c.date <= today ? due : later).push_back(c);
+  state_.pending_leaflets = std::move(later);
+  return due;
+}
+
+// Incidents from the knowledge gap as it stood this morning, then tension and safety.
+void TensionPhase::update_wards(const Day& day) {
+  const WardGroupSums sums = sum_by_ward_group(residents_, state_.wards(), state_.knowledge);
+  const int groups = residents_.num_groups;
+  // Wards are few (tens to thousands): a serial loop; each ward's draw is keyed by the ward.
+  for (int w = 0; w < state_.wards(); ++w) {
+    std::int64_t residents = 0;
+    double knowledge = 0.0;
+    for (int g = 0; g < groups; ++g) {
+      const std::size_t cell = static_cast<std::size_t>(w) * groups + g;
+      residents += sums.count[cell];
+      knowledge += sums.sum[cell];
+    }
+    double pressure = 0.0;  // incidents per 1,000 residents today
+    if (residents > 0) {
+      const double people = static_cast<double>(residents);
+      const double gap = std::clamp(1.0 - knowledge / people, 0.0, 1.0);
+      const double expected = params_.base_rate * people * (1.0 + params_.gap_weight * gap) *
+                              (1.0 - params_.services_effect * state_.served[w]);
+      std::int64_t incidents = 0;
+      if (expected > 0.0) {
+        RandomStream rng(key_, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(day.index), kTensionIncidents);
+        boost::random::poisson_distribution<std::int64_t, double> draw(expected);
+        incidents = draw(rng);
+      }
+      state_.incidents[w] += incidents;
+      pressure = static_cast<double>(incidents) / (people / 1000.0);
+    }
+    const double tension = state_.tension[w] * tension_keep_ + params_.incident_impact * pressure;
+    state_.tension[w] = static_cast<float>(std::clamp(tension, 0.0, 1.0));
+    state_.safety[w] = static_cast<float>(std::clamp(1.0 - params_.fear_weight * state_.tension[w], 0.0, 1.0));
+  }
+}
+
+// Learning, leaflets, trust built by a running service, and anxiety from today's tension.
+// Each resident touches only its own entries: parallel and order-free.
+void TensionPhase::update_residents(const Day& day, const std::vector<LeafletCampaign>& leaflets) {
+  const auto learning = static_cast<float>(params_.learning_rate);
+  const auto english_learning = static_cast<float>(params_.english_learning);
+  const auto service_learning = static_cast<float>(params_.service_learning);
+  const auto trust_gain = static_cast<float>(params_.trust_gain);
+  const auto anxiety_per_tension = static_cast<float>(params_.anxiety_from_tension);
+  const auto threshold = static_cast<float>(params_.translation_threshold);
+  const double reach = params_.leaflet_reach;
+  const auto leaflet_effect = static_cast<float>(params_.leaflet_effect);
+  const auto untranslated = static_cast<float>(params_.untranslated_comprehension);
+  const std::uint8_t* served = state_.served.data();
+  const float* tension = state_.tension.data();
+  const std::size_t n = residents_.size();
+
+#pragma omp parallel for schedule(static, 4096)
+  for (std::size_t i = 0; i < n; ++i) {
+    const int w = residents_.ward[i];
+    const float english = residents_.english[i];
+    float& knowledge = state_.knowledge[i];
+    float& trust = state_.trust[i];
+
+    const float served_here = served[w] ? 1.0f : 0.0f;
+    const float rate = learning * (1.0f + english_learning * english) * (1.0f + service_learning * trust * served_here);
+    knowledge += std::min(rate, 1.0f) * (1.0f - knowledge);
+
+    if (!leaflets.empty()) {
+      RandomStream rng(key_, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), kLeafletReach);
+      for (const LeafletCampaign& c : leaflets) {
+        if (c.ward >= 0 && c.ward != w) continue;
+        if (!rng.bernoulli(reach)) continue;
+        const bool readable = c.translated || english >= threshold;
+        knowledge += leaflet_effect * (readable ? 1.0f : untranslated) * (1.0f - knowledge);
+      }
+    }
+    knowledge = std::clamp(knowledge, 0.0f, 1.0f);
+
+    trust = std::clamp(trust + served_here * trust_gain * (1.0f - trust), 0.0f, 1.0f);
+
+    float& anxiety = residents_.anxiety[i];
+    anxiety = std::clamp(anxiety + anxiety_per_tension * tension[w] * (1.0f - anxiety), 0.0f, 1.0f);
+  }
+}
+
+}  // namespace contactsim
