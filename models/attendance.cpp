@@ -46,6 +46,7 @@ struct SlotPlan {
   int types = 0;
   std::array<int, 64> type{};
   std::array<std::array<float, kNumAgeBands>, 64> chance{};
+  std::array<std::uint8_t, 64> fear_sensitive{};
 };
 
 SlotPlan plan_slot(const std::vector<int>& types_in_slot, const std::vector<VenueType>& types, unsigned weekday) {
@@ -54,6 +55,7 @@ SlotPlan plan_slot(const std::vector<int>& types_in_slot, const std::vector<Venu
     const VenueType& type = types[t];
     if (!type.open_on(weekday)) continue;
     plan.type[plan.types] = t;
+    plan.fear_sensitive[plan.types] = type.fear_sensitive;
     for (int a = 0; a < kNumAgeBands; ++a)
       plan.chance[plan.types][a] = type.visits_per_week[a] / static_cast<float>(type.sessions_per_week());
     ++plan.types;
@@ -76,6 +78,8 @@ void AttendancePhase::choose_venues(const Day& day) {
   const std::uint8_t* __restrict group = residents_.group.data();
   const float* __restrict anxiety = residents_.anxiety.data();
   const std::int32_t* __restrict membership = residents_.membership.data();
+  const std::uint16_t* __restrict ward = residents_.ward.data();
+  const float* safety = ward_safety_.empty() ? nullptr : ward_safety_.data();
   const std::uint8_t* __restrict open_days = venues_.open_days.data();
   const unsigned weekday = day.date.weekday();
   const float* __restrict share = venues_.member_group_share.data();
@@ -88,6 +92,7 @@ void AttendancePhase::choose_venues(const Day& day) {
     const int age = age_band[i];
     const int g = group[i];
     const float shyness = avoidance * anxiety[i];
+    const float safe = safety ? safety[ward[i]] : 1.0f;
     const std::int32_t* mine = membership + i * venue_types;
     for (int s = 0; s < kNumSlots; ++s) {
       const SlotPlan& plan = plans[s];
@@ -102,7 +107,8 @@ void AttendancePhase::choose_venues(const Day& day) {
         const float usable = (v >= 0 && ((open_days[safe_v] >> weekday) & 1u)) ? 1.0f : 0.0f;
         const float outgroup_share = 1.0f - share[static_cast<std::size_t>(safe_v) * groups + g];
         const float before = cumulative;
-        cumulative += usable * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
+        const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
+        cumulative += usable * fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
         chosen = (chosen == SessionIndex::kNone && u >= before && u < cumulative) ? v : chosen;
       }
       venue_of[s][i] = chosen;

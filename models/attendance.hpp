@@ -13,6 +13,7 @@
 #include "models/venue_types.hpp"
 
 #include <array>
+#include <span>
 
 namespace contactsim {
 
@@ -42,6 +43,9 @@ class AttendancePhase final : public Phase {
   AttendancePhase(const AttendanceSettings& settings, const std::vector<VenueType>& types, const Residents& residents,
                   const Venues& venues, StreamKey key, DailySessions& sessions);
   const char* name() const override { return "attendance"; }
+  // Per-ward safety in [0,1] multiplying attendance at fear-sensitive venues (parks, streets);
+  // set by the tension mechanism. Unset means safe everywhere.
+  void use_ward_safety(const std::vector<float>& safety) { ward_safety_ = std::span<const float>(safety); }
   void run(const Day& day) override;
 
  private:
@@ -56,6 +60,7 @@ class AttendancePhase final : public Phase {
   StreamKey key_;
   DailySessions& sessions_;
   std::array<std::vector<int>, kNumSlots> types_in_slot_;
+  std::span<const float> ward_safety_;
 };
 
 }  // namespace contactsim

@@ -19,6 +19,7 @@ constexpr std::size_t kReductionChunk = 1 << 14;
 
 int whole(double value) { return static_cast<int>(std::lround(value)); }
 
+
 // Residents grouped by (place, group) in CSR form, each bucket in a keyed random order.
 struct Buckets {
   std::vector<std::uint32_t> begin;    // bucket b holds members[begin[b] .. begin[b+1])
@@ -77,19 +78,12 @@ Friendships::Friendships(const Residents& residents, const FriendshipSettings& s
   strength_.assign(n * k_, 0.0f);
   acquaintance_id_.assign(n * a_, kNone);
   acquaintance_count_.assign(n * a_, 0);
+  degree_.assign(n, 0);
   ingroup_count_.assign(n, 0);
-  cross_mask_.assign(n, 0);
+  extended_mask_.assign(n, 0);
 }
 
 // ---- queries -------------------------------------------------------------------------------
-
-int Friendships::degree(std::uint32_t i) const {
-  if (!enabled_) return 0;
-  const std::uint32_t* ids = friend_id_.data() + row(i);
-  int d = 0;
-  while (d < k_ && ids[d] != kNone) ++d;
-  return d;
-}
 
 std::span<const std::uint32_t> Friendships::friends_of(std::uint32_t i) const {
   if (!enabled_) return {};
@@ -98,7 +92,7 @@ std::span<const std::uint32_t> Friendships::friends_of(std::uint32_t i) const {
 
 int Friendships::slot_of(std::uint32_t i, std::uint32_t j) const {
   const std::uint32_t* ids = friend_id_.data() + row(i);
-  for (int s = 0; s < k_ && ids[s] != kNone; ++s)
+  for (int s = 0; s < degree_[i]; ++s)
     if (ids[s] == j) return s;
   return -1;
 }
@@ -120,15 +114,11 @@ int Friendships::acquaintance_count(std::uint32_t i, std::uint32_t j) const {
 }
 
 bool Friendships::has_friend_in(std::uint32_t i, int group) const {
-  for (const std::uint32_t f : friends_of(i))
+  if (!enabled_) return false;
+  if (group == residents_.group[i]) return ingroup_count_[i] > 0;
+  for (const std::uint32_t f : friends_of(i).subspan(ingroup_count_[i]))
     if (residents_.group[f] == group) return true;
   return false;
-}
-
-int Friendships::cross_group_friends(std::uint32_t i) const {
-  int count = 0;
-  for (const std::uint32_t f : friends_of(i)) count += residents_.group[f] != residents_.group[i];
-  return count;
 }
 
 std::vector<double> Friendships::cross_group_friendship_share(int wards) const {
@@ -158,20 +148,21 @@ std::vector<double> Friendships::cross_group_friendship_share(int wards) const {
 std::size_t Friendships::bytes_per_resident() const {
   if (!enabled_) return 0;
   return static_cast<std::size_t>(k_) * (sizeof(std::uint32_t) + sizeof(float)) +
-         static_cast<std::size_t>(a_) * (sizeof(std::uint32_t) + sizeof(std::uint16_t)) + sizeof(std::uint8_t) +
+         static_cast<std::size_t>(a_) * (sizeof(std::uint32_t) + sizeof(std::uint16_t)) + 2 * sizeof(std::uint8_t) +
          sizeof(std::uint16_t);
 }
 
 std::size_t Friendships::bytes() const {
   return friend_id_.capacity() * sizeof(std::uint32_t) + strength_.capacity() * sizeof(float) +
          acquaintance_id_.capacity() * sizeof(std::uint32_t) + acquaintance_count_.capacity() * sizeof(std::uint16_t) +
-         ingroup_count_.capacity() + cross_mask_.capacity() * sizeof(std::uint16_t);
+         degree_.capacity() + ingroup_count_.capacity() + extended_mask_.capacity() * sizeof(std::uint16_t);
 }
 
 // ---- forming ties from encounters ---------------------------------------------------------
 
 void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue) {
-  if (!enabled_ || i == j) return;
+  // Only contact between groups makes friends here; in-group ties are seeded (seed_ingroup).
+  if (!enabled_ || residents_.group[i] == residents_.group[j]) return;
   const int slot_i = slot_of(i, j), slot_j = slot_of(j, i);
   if (slot_i >= 0 && slot_j >= 0) {  // friends meeting again: the tie is renewed on both sides
     strength_[row(i) + slot_i] = 1.0f;
@@ -193,9 +184,8 @@ void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool
 // The contact-made (non-seeded) slot with the weakest tie, first on ties; −1 if none.
 int Friendships::weakest_contact_slot(std::uint32_t i) const {
   const float* s = strength_.data() + row(i);
-  const std::uint32_t* ids = friend_id_.data() + row(i);
   int weakest = -1;
-  for (int k = ingroup_count_[i]; k < k_ && ids[k] != kNone; ++k)
+  for (int k = ingroup_count_[i]; k < degree_[i]; ++k)
     if (weakest < 0 || s[k] < s[weakest]) weakest = k;
   return weakest;
 }
@@ -237,8 +227,8 @@ void Friendships::forget_acquaintance(std::uint32_t i, std::uint32_t j) {
 // apply_pending_drops, because its row belongs to another session.
 void Friendships::befriend_side(std::uint32_t i, std::uint32_t j, int existing_slot) {
   int slot = existing_slot;
-  if (slot < 0) slot = degree(i);
-  if (slot >= k_) {
+  if (slot < 0 && degree_[i] < k_) slot = degree_[i]++;
+  if (slot < 0) {
     slot = weakest_contact_slot(i);
     std::lock_guard<std::mutex> lock(pending_mutex_);
     pending_drops_.emplace_back(friend_id_[row(i) + slot], i);
@@ -249,7 +239,7 @@ void Friendships::befriend_side(std::uint32_t i, std::uint32_t j, int existing_s
 
 // Removes a contact-made tie from i's row, keeping the row compact (last tie moves in).
 void Friendships::remove_slot(std::uint32_t i, int slot) {
-  const int last = degree(i) - 1;
+  const int last = --degree_[i];
   friend_id_[row(i) + slot] = friend_id_[row(i) + last];
   strength_[row(i) + slot] = strength_[row(i) + last];
   friend_id_[row(i) + last] = kNone;
@@ -271,16 +261,16 @@ void Friendships::apply_pending_drops() {
 // ---- in-group seeding ----------------------------------------------------------------------
 
 bool Friendships::add_seed_tie(std::uint32_t a, std::uint32_t b) {
-  const int da = degree(a), db = degree(b);
+  const int da = degree_[a], db = degree_[b];
   if (da >= ingroup_target_ || db >= ingroup_target_ || slot_of(a, b) >= 0) return false;
-  friend_id_[row(a) + da] = b, strength_[row(a) + da] = 1.0f;
-  friend_id_[row(b) + db] = a, strength_[row(b) + db] = 1.0f;
+  friend_id_[row(a) + da] = b, strength_[row(a) + da] = 1.0f, ++degree_[a];
+  friend_id_[row(b) + db] = a, strength_[row(b) + db] = 1.0f, ++degree_[b];
   return true;
 }
 
 void Friendships::seed_ingroup(std::span<const int> venue_types, StreamKey key) {
   if (!enabled_ || ingroup_target_ == 0) return;
-  if (std::any_of(friend_id_.begin(), friend_id_.end(), [](std::uint32_t f) { return f != kNone; }))
+  if (std::any_of(degree_.begin(), degree_.end(), [](std::uint8_t d) { return d != 0; }))
     throw std::logic_error("Friendships::seed_ingroup: ties exist already; seed once, at world build");
   const Residents& r = residents_;
   std::vector<Buckets> scopes;
@@ -304,8 +294,7 @@ void Friendships::seed_ingroup(std::span<const int> venue_types, StreamKey key) 
         for (std::uint32_t k = 0; k < size; ++k) add_seed_tie(m[k], m[(k + d) % size]);
       }
     }
-  for (std::size_t i = 0; i < r.size(); ++i)
-    ingroup_count_[i] = static_cast<std::uint8_t>(degree(static_cast<std::uint32_t>(i)));
+  ingroup_count_ = degree_;
 }
 
 // ---- the daily phase -----------------------------------------------------------------------
@@ -313,69 +302,123 @@ void Friendships::seed_ingroup(std::span<const int> venue_types, StreamKey key) 
 FriendshipsPhase::FriendshipsPhase(const FriendshipSettings& settings, const MechanismSwitch<AttitudeParams>& attitude,
                                    Friendships& friendships, Residents& residents)
     : enabled_(settings.enabled && friendships.enabled()),
-      eta_friend_(static_cast<float>(settings.params.eta_friend)),
-      eta_extended_(static_cast<float>(settings.params.eta_extended)),
-      keep_(static_cast<float>(std::exp2(-1.0 / settings.params.half_life_days))),
+      interval_(std::max(1, whole(settings.params.interval_days))),
+      day_keep_(static_cast<float>(std::exp2(-1.0 / settings.params.half_life_days))),
+      keep_(static_cast<float>(std::exp2(-interval_ / settings.params.half_life_days))),
       dissolve_below_(static_cast<float>(settings.params.dissolve_below)),
-      plasticity_(attitude.params.plasticity()),
+      extended_on_(settings.params.eta_extended > 0.0),
       friendships_(friendships),
-      residents_(residents) {}
-
-void FriendshipsPhase::run(const Day&) {
-  if (!enabled_) return;
-  friendships_.apply_pending_drops();
-  warm_from_friends_and_fade();
-  if (eta_extended_ > 0.0f) warm_from_extended_contact();
-}
-
-// Step (1) and fading, one pass: row i and warmth i only, so rows run in parallel. Both sides
-// of a tie hold the same strength and multiply it by the same factor, so both see it fall
-// below dissolve_below on the same day and the tie disappears from both rows.
-void FriendshipsPhase::warm_from_friends_and_fade() {
-  Friendships& f = friendships_;
-  const std::size_t n = residents_.size();
-  const int k = f.k_;
-#pragma omp parallel for schedule(static, 4096)
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t* ids = f.friend_id_.data() + i * k;
-    float* strength = f.strength_.data() + i * k;
-    const int own = residents_.group[i];
-    float* warmth = residents_.warmth_of(i);
-    const float gain = eta_friend_ * plasticity_[residents_.age_band[i]];
-    std::uint16_t mask = 0;
-    int last = f.degree(static_cast<std::uint32_t>(i)) - 1;
-    for (int s = f.ingroup_count_[i]; s <= last;) {
-      const int h = residents_.group[ids[s]];
-      if (h != own) warmth[h] += gain * strength[s] * (1.0f - warmth[h]);
-      strength[s] *= keep_;
-      if (strength[s] < dissolve_below_) {  // the last tie moves into this slot; visit it next
-        ids[s] = ids[last], strength[s] = strength[last];
-        ids[last] = Friendships::kNone, strength[last] = 0.0f;
-        --last;
-        continue;
-      }
-      if (h != own) mask = static_cast<std::uint16_t>(mask | (1u << h));
-      ++s;
-    }
-    f.cross_mask_[i] = mask;
+      residents_(residents) {
+  const auto plasticity = attitude.params.plasticity();
+  for (int a = 0; a < kNumAgeBands; ++a) {
+    friend_rate_[a] = static_cast<float>(settings.params.eta_friend) * plasticity[a];
+    extended_gain_[a] =
+        static_cast<float>(1.0 - std::pow(1.0 - settings.params.eta_extended * plasticity[a], interval_));
   }
 }
 
-// Step (2): reads in-group friends' cross_mask_ (complete after the previous pass), writes
-// only i's warmth. Each outgroup counts once, however many friends-of-friends are in it.
-void FriendshipsPhase::warm_from_extended_contact() {
-  const Friendships& f = friendships_;
+void FriendshipsPhase::run(const Day& day) {
+  if (!enabled_) return;
+  friendships_.apply_pending_drops();  // daily, so queries (media shocks) see mutual ties
+  if ((day.index + 1) % interval_ != 0) return;
+  warm_from_friends_and_fade();
+  if (extended_on_) warm_from_extended_contact();
+}
+
+// Steps (1) and fading, and the mask of groups for step (2). Only residents with a
+// contact-made friend have anything to do; they are a minority scattered over the city, so
+// each block of residents first lists them (skimming two bytes per resident), then works
+// through the list prefetching a few residents ahead: the scattered rows, friends' groups and
+// in-group friends' masks then load in parallel instead of one miss after another.
+void FriendshipsPhase::warm_from_friends_and_fade() {
   const std::size_t n = residents_.size();
-  const int k = f.k_;
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static)
+  for (std::size_t b = 0; b < blocks; ++b) {
+    std::array<std::uint32_t, kBlock> active;
+    int count = 0;
+    const std::size_t end = std::min(n, (b + 1) * kBlock);
+    for (std::size_t i = b * kBlock; i < end; ++i) {
+      active[count] = static_cast<std::uint32_t>(i);
+      count += friendships_.degree_[i] > friendships_.ingroup_count_[i];  // branch-free listing
+    }
+    for (int k = 0; k < count; ++k) {
+      if (k + kRowsAhead < count) prefetch_row(active[k + kRowsAhead]);
+      if (k + kFriendsAhead < count) prefetch_friends(active[k + kFriendsAhead]);
+      warm_from_friends_and_fade(active[k]);
+    }
+  }
+}
+
+void FriendshipsPhase::prefetch_row(std::uint32_t i) const {
+  __builtin_prefetch(friendships_.friend_id_.data() + friendships_.row(i));
+  __builtin_prefetch(friendships_.strength_.data() + friendships_.row(i), 1);
+  __builtin_prefetch(residents_.warmth_of(i), 1);
+}
+
+// Needs i's row in cache (prefetch_row a few residents earlier).
+void FriendshipsPhase::prefetch_friends(std::uint32_t i) const {
+  const Friendships& f = friendships_;
+  const std::uint32_t* ids = f.friend_id_.data() + f.row(i);
+  for (int s = f.ingroup_count_[i]; s < f.degree_[i]; ++s) __builtin_prefetch(&residents_.group[ids[s]]);
+  if (extended_on_)
+    for (int s = 0; s < f.ingroup_count_[i]; ++s) __builtin_prefetch(&f.extended_mask_[ids[s]], 1);
+}
+
+// The factor by which an interval of daily friendship steps shrinks 1 − A, for a tie whose
+// daily gain starts at `gain` and fades with the tie.
+float FriendshipsPhase::remaining_distance(float gain) const {
+  float remaining = 1.0f;
+  for (int t = 0; t < interval_; ++t, gain *= day_keep_) remaining *= 1.0f - gain;
+  return remaining;
+}
+
+// Row i and warmth i only, plus an atomic OR into each in-group friend's extended_mask_. Both
+// sides of a tie hold the same strength and multiply it by the same factor, so both see it fall
+// below dissolve_below on the same day and the tie disappears from both rows.
+void FriendshipsPhase::warm_from_friends_and_fade(std::uint32_t i) {
+  Friendships& f = friendships_;
+  std::uint32_t* ids = f.friend_id_.data() + f.row(i);
+  float* strength = f.strength_.data() + f.row(i);
+  float* warmth = residents_.warmth_of(i);
+  const float rate = friend_rate_[residents_.age_band[i]];
+  const int first = f.ingroup_count_[i];
+  unsigned groups = 0;
+  int last = f.degree_[i] - 1;
+  for (int s = first; s <= last;) {
+    const int h = residents_.group[ids[s]];
+    warmth[h] += (1.0f - remaining_distance(rate * strength[s])) * (1.0f - warmth[h]);
+    groups |= 1u << h;  // a tie alive during the interval counts for extended contact too
+    strength[s] *= keep_;
+    if (strength[s] < dissolve_below_) {  // the last tie moves into this slot; visit it next
+      ids[s] = ids[last], strength[s] = strength[last];
+      ids[last] = Friendships::kNone, strength[last] = 0.0f;
+      --last;
+      continue;
+    }
+    ++s;
+  }
+  f.degree_[i] = static_cast<std::uint8_t>(last + 1);
+  if (groups == 0 || !extended_on_) return;
+  const auto mask = static_cast<std::uint16_t>(groups);
+  for (int s = 0; s < first; ++s) {
+    std::uint16_t& theirs = f.extended_mask_[ids[s]];
+#pragma omp atomic update
+    theirs |= mask;
+  }
+}
+
+// Step (2): each outgroup in the mask counts once, however many friends-of-friends are in it.
+void FriendshipsPhase::warm_from_extended_contact() {
+  const std::size_t n = residents_.size();
+  std::uint16_t* extended = friendships_.extended_mask_.data();
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t* ids = f.friend_id_.data() + i * k;
-    unsigned outgroups = 0;
-    for (int s = 0; s < f.ingroup_count_[i]; ++s) outgroups |= f.cross_mask_[ids[s]];
-    outgroups &= ~(1u << residents_.group[i]);
-    if (outgroups == 0) continue;
+    if (extended[i] == 0) continue;
+    unsigned outgroups = extended[i] & ~(1u << residents_.group[i]);
+    extended[i] = 0;
     float* warmth = residents_.warmth_of(i);
-    const float gain = eta_extended_ * plasticity_[residents_.age_band[i]];
+    const float gain = extended_gain_[residents_.age_band[i]];
     for (; outgroups != 0; outgroups &= outgroups - 1) {
       const int h = std::countr_zero(outgroups);
       warmth[h] += gain * (1.0f - warmth[h]);

@@ -55,6 +55,14 @@ WardGroupSums sum_by_ward_group(const Residents& r, int wards, const std::vector
   return total;
 }
 
+// base^exponent by squaring: a handful of multiplications where std::pow would cost a call.
+inline float power(float base, int exponent) {
+  float result = 1.0f;
+  for (; exponent > 0; exponent >>= 1, base *= base)
+    if (exponent & 1) result *= base;
+  return result;
+}
+
 void check_ward(int ward, int wards, bool city_allowed, const char* what) {
   const int lowest = city_allowed ? -1 : 0;
   if (ward < lowest || ward >= wards)
@@ -127,13 +135,18 @@ std::vector<double> ward_group_mean(const Residents& residents, int wards, const
 TensionPhase::TensionPhase(const TensionSettings& settings, Residents& residents, TensionState& state, StreamKey key)
     : params_(settings.params),
       enabled_(settings.enabled),
+      interval_(static_cast<int>(std::lround(settings.params.interval_days))),
       tension_keep_(static_cast<float>(std::exp2(-1.0 / settings.params.half_life_days))),
       residents_(residents),
       state_(state),
-      key_(key) {
+      key_(key),
+      served_days_(state.served.size(), 0),
+      calm_kept_(state.served.size(), 1.0) {
   if (enabled_ && (state.knowledge.size() != residents.size() || state.trust.size() != residents.size()))
-    throw std::invalid_argument("TensionPhase: the tension state is not sized for the residents "
-                                "(make_tension_state with the same settings)");
+    throw std::invalid_argument("TensionPhase: the tension state holds " + std::to_string(state.knowledge.size()) +
+                                " residents, the city " + std::to_string(residents.size()) +
+                                " (make it with make_tension_state and the same settings)");
+  if (interval_ < 1) throw std::invalid_argument("TensionPhase: interval_days must be at least 1");
 }
 
 void TensionPhase::run(const Day& day) {
@@ -143,10 +156,25 @@ void TensionPhase::run(const Day& day) {
     state_.services_ended.clear();
     return;
   }
-  lower_trust_where_services_ended();
+  if (state_.knowledge.size() != residents_.size())
+    throw std::logic_error("TensionPhase: residents were added or removed without resizing the tension state");
   const std::vector<LeafletCampaign> leaflets = take_due_leaflets(day.date);
+  if (!state_.services_ended.empty() || !leaflets.empty()) {
+    settle();  // the days before the event first, so events and daily steps keep their order
+    lower_trust_where_services_ended();
+    if (!leaflets.empty()) read_leaflets(day, leaflets);
+  }
   update_wards(day);
-  update_residents(day, leaflets);
+  if ((day.index + 1) % interval_ == 0) settle();
+}
+
+// Campaigns dated today or earlier, in the order they were scheduled (which fixes the order of
+// each resident's reach draws).
+std::vector<LeafletCampaign> TensionPhase::take_due_leaflets(Date today) {
+  std::vector<LeafletCampaign> due, later;
+  for (const LeafletCampaign& c : state_.pending_leaflets) (c.date <= today ? due : later).push_back(c);
+  state_.pending_leaflets = std::move(later);
+  return due;
 }
 
 // An abrupt end undoes part of the trust the service built (Keele 2022, 5.1.2).
@@ -162,33 +190,56 @@ void TensionPhase::lower_trust_where_services_ended() {
     if (ended[residents_.ward[i]]) state_.trust[i] *= keep;
 }
 
-// Campaigns dated today or earlier, in the order they were scheduled (which fixes the order of
-// each resident's reach draws).
-std::vector<LeafletCampaign> TensionPhase::take_due_leaflets(Date today) {
-  std::vector<LeafletCampaign> due, later;
-  for (const LeafletCampaign& c : state_.pending_leaflets) (c.date <= today ? due : later).push_back(c);
-  state_.pending_leaflets = std::move(later);
-  return due;
+// A campaign reaches each covered resident with probability leaflet_reach; a resident who
+// needs a translation takes in only untranslated_comprehension of an English-only leaflet.
+void TensionPhase::read_leaflets(const Day& day, const std::vector<LeafletCampaign>& leaflets) {
+  const auto threshold = static_cast<float>(params_.translation_threshold);
+  const double reach = params_.leaflet_reach;
+  const auto full_effect = static_cast<float>(params_.leaflet_effect);
+  const auto partial_effect = static_cast<float>(params_.leaflet_effect * params_.untranslated_comprehension);
+  const std::size_t n = residents_.size();
+#pragma omp parallel for schedule(static, 4096)
+  for (std::size_t i = 0; i < n; ++i) {
+    const int w = residents_.ward[i];
+    const bool needs_translation = residents_.english[i] < threshold;
+    RandomStream rng(key_, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), kLeafletReach);
+    float& knowledge = state_.knowledge[i];
+    for (const LeafletCampaign& c : leaflets) {
+      if (c.ward >= 0 && c.ward != w) continue;
+      if (!rng.bernoulli(reach)) continue;
+      knowledge += (c.translated || !needs_translation ? full_effect : partial_effect) * (1.0f - knowledge);
+    }
+  }
+  gap_stale_ = true;
 }
 
-// Incidents from the knowledge gap as it stood this morning, then tension and safety.
-void TensionPhase::update_wards(const Day& day) {
-  const WardGroupSums sums = sum_by_ward_group(residents_, state_.wards(), state_.knowledge);
-  const int groups = residents_.num_groups;
-  // Wards are few (tens to thousands): a serial loop; each ward's draw is keyed by the ward.
-  for (int w = 0; w < state_.wards(); ++w) {
-    std::int64_t residents = 0;
+void TensionPhase::refresh_ward_gap() {
+  const int wards = state_.wards(), groups = residents_.num_groups;
+  const WardGroupSums sums = sum_by_ward_group(residents_, wards, state_.knowledge);
+  ward_gap_.assign(wards, 0.0);
+  ward_residents_.assign(wards, 0);
+  for (int w = 0; w < wards; ++w) {
     double knowledge = 0.0;
     for (int g = 0; g < groups; ++g) {
       const std::size_t cell = static_cast<std::size_t>(w) * groups + g;
-      residents += sums.count[cell];
+      ward_residents_[w] += sums.count[cell];
       knowledge += sums.sum[cell];
     }
+    if (ward_residents_[w] > 0)
+      ward_gap_[w] = std::clamp(1.0 - knowledge / static_cast<double>(ward_residents_[w]), 0.0, 1.0);
+  }
+  gap_stale_ = false;
+}
+
+// Incidents, tension and safety; the day's factors for the resident steps are accumulated.
+void TensionPhase::update_wards(const Day& day) {
+  if (gap_stale_) refresh_ward_gap();
+  // Wards are few (tens to thousands): a serial loop; each ward's draw is keyed by the ward.
+  for (int w = 0; w < state_.wards(); ++w) {
     double pressure = 0.0;  // incidents per 1,000 residents today
-    if (residents > 0) {
-      const double people = static_cast<double>(residents);
-      const double gap = std::clamp(1.0 - knowledge / people, 0.0, 1.0);
-      const double expected = params_.base_rate * people * (1.0 + params_.gap_weight * gap) *
+    if (ward_residents_[w] > 0) {
+      const auto people = static_cast<double>(ward_residents_[w]);
+      const double expected = params_.base_rate * people * (1.0 + params_.gap_weight * ward_gap_[w]) *
                               (1.0 - params_.services_effect * state_.served[w]);
       std::int64_t incidents = 0;
       if (expected > 0.0) {
@@ -202,52 +253,54 @@ void TensionPhase::update_wards(const Day& day) {
     const double tension = state_.tension[w] * tension_keep_ + params_.incident_impact * pressure;
     state_.tension[w] = static_cast<float>(std::clamp(tension, 0.0, 1.0));
     state_.safety[w] = static_cast<float>(std::clamp(1.0 - params_.fear_weight * state_.tension[w], 0.0, 1.0));
+
+    served_days_[w] += state_.served[w] ? 1 : 0;
+    calm_kept_[w] *= 1.0 - params_.anxiety_from_tension * state_.tension[w];
   }
+  ++pending_days_;
 }
 
-// Learning, leaflets, trust built by a running service, and anxiety from today's tension.
-// Each resident touches only its own entries: parallel and order-free.
-void TensionPhase::update_residents(const Day& day, const std::vector<LeafletCampaign>& leaflets) {
+// Applies the accumulated days at once. Each step moves a value part of the way toward 1 by a
+// factor in [0,1], so values stay in [0,1] without clamping. Parallel over residents, each
+// touching only its own entries.
+void TensionPhase::settle() {
+  if (!enabled_ || pending_days_ == 0) return;
+  const int days = pending_days_;
   const auto learning = static_cast<float>(params_.learning_rate);
   const auto english_learning = static_cast<float>(params_.english_learning);
   const auto service_learning = static_cast<float>(params_.service_learning);
-  const auto trust_gain = static_cast<float>(params_.trust_gain);
-  const auto anxiety_per_tension = static_cast<float>(params_.anxiety_from_tension);
-  const auto threshold = static_cast<float>(params_.translation_threshold);
-  const double reach = params_.leaflet_reach;
-  const auto leaflet_effect = static_cast<float>(params_.leaflet_effect);
-  const auto untranslated = static_cast<float>(params_.untranslated_comprehension);
-  const std::uint8_t* served = state_.served.data();
-  const float* tension = state_.tension.data();
+  // Per ward: days served, and the shares of the distrust and calm gaps that remain.
+  const std::size_t wards = served_days_.size();
+  const std::vector<int>& served_days = served_days_;
+  std::vector<float> distrust_kept(wards), calm_kept(wards);
+  for (std::size_t w = 0; w < wards; ++w) {
+    distrust_kept[w] = static_cast<float>(std::pow(1.0 - params_.trust_gain, served_days_[w]));
+    calm_kept[w] = static_cast<float>(calm_kept_[w]);
+  }
+  // Raw pointers: the loop keeps them in registers instead of reloading them per resident.
+  const std::uint16_t* ward = residents_.ward.data();
+  const float* english = residents_.english.data();
+  float* anxiety = residents_.anxiety.data();
+  float* knowledge = state_.knowledge.data();
+  float* trust = state_.trust.data();
   const std::size_t n = residents_.size();
 
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
-    const int w = residents_.ward[i];
-    const float english = residents_.english[i];
-    float& knowledge = state_.knowledge[i];
-    float& trust = state_.trust[i];
-
-    const float served_here = served[w] ? 1.0f : 0.0f;
-    const float rate = learning * (1.0f + english_learning * english) * (1.0f + service_learning * trust * served_here);
-    knowledge += std::min(rate, 1.0f) * (1.0f - knowledge);
-
-    if (!leaflets.empty()) {
-      RandomStream rng(key_, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), kLeafletReach);
-      for (const LeafletCampaign& c : leaflets) {
-        if (c.ward >= 0 && c.ward != w) continue;
-        if (!rng.bernoulli(reach)) continue;
-        const bool readable = c.translated || english >= threshold;
-        knowledge += leaflet_effect * (readable ? 1.0f : untranslated) * (1.0f - knowledge);
-      }
-    }
-    knowledge = std::clamp(knowledge, 0.0f, 1.0f);
-
-    trust = std::clamp(trust + served_here * trust_gain * (1.0f - trust), 0.0f, 1.0f);
-
-    float& anxiety = residents_.anxiety[i];
-    anxiety = std::clamp(anxiety + anxiety_per_tension * tension[w] * (1.0f - anxiety), 0.0f, 1.0f);
+    const std::uint16_t w = ward[i];
+    // Two independent daily chances to learn: on one's own, and (when served) from champions.
+    const float own_rate = std::min(1.0f, learning * (1.0f + english_learning * english[i]));
+    const float champion_rate = std::min(1.0f, own_rate * service_learning * trust[i]);
+    const float gap_kept = power(1.0f - own_rate, days) * power(1.0f - champion_rate, served_days[w]);
+    knowledge[i] = 1.0f - (1.0f - knowledge[i]) * gap_kept;
+    trust[i] = 1.0f - (1.0f - trust[i]) * distrust_kept[w];
+    anxiety[i] = 1.0f - (1.0f - anxiety[i]) * calm_kept[w];
   }
+
+  std::fill(served_days_.begin(), served_days_.end(), 0);
+  std::fill(calm_kept_.begin(), calm_kept_.end(), 1.0);
+  pending_days_ = 0;
+  gap_stale_ = true;
 }
 
 }  // namespace contactsim

@@ -7,18 +7,26 @@
 // noise) — for want of English and of anyone to explain — and answered with a community
 // integration officer, community champions and waste leaflets translated into Romanian. So:
 //
-//   knowledge k_i ∈ [0,1]: starts from the resident's group (newcomer groups lower) and each day
-//     k += r·(1 − k),  r = learning_rate·(1 + english_learning·e_i)·(1 + service_learning·trust_i·served_w);
-//     a leaflet campaign reaching the resident (prob. leaflet_reach) closes leaflet_effect of
-//     the gap, only untranslated_comprehension of that if it is in English and e_i is below
-//     translation_threshold.
+//   knowledge k_i ∈ [0,1]: starts from the resident's group (newcomer groups lower); each day
+//     the gap 1 − k shrinks by a share r = learning_rate·(1 + english_learning·e_i) (learning on
+//     one's own, faster with English), and in a served ward also by r·service_learning·trust_i
+//     (champions / an integration officer explaining); a leaflet campaign reaching the resident
+//     (prob. leaflet_reach) closes leaflet_effect of the gap, only untranslated_comprehension of
+//     that if it is in English and e_i is below translation_threshold.
 //   incidents_w ~ Poisson(base_rate·N_w·(1 + gap_weight·mean_gap_w)·(1 − services_effect·served_w))
 //   tension    T_w ← clamp(T_w·2^(−1/half_life) + incident_impact·incidents_w/(N_w/1000), 0, 1)
-//   anxiety    X_i += anxiety_from_tension·T_w·(1 − X_i)        (Stephan & Stephan 1985)
+//   anxiety    X_i += anxiety_from_tension·T_w·(1 − X_i) a day     (Stephan & Stephan 1985)
 //   safety     S_w = 1 − fear_weight·T_w: multiplies attendance at fear-sensitive venues
-//   trust      rises while a ward is served (trust_gain); falls by trust_loss_on_end for the
-//              ward's residents when its service ends (time-limited programmes, DESIGN §3.2).
+//   trust      the distrust gap shrinks by trust_gain a day while a ward is served; trust falls by
+//              trust_loss_on_end for the ward's residents when its service ends (time-limited
+//              programmes, DESIGN §3.2). Trust multiplies the champions' effect on learning.
 // The valence phase subtracts βT·T_w from the logit of p+ (its parameter, not this module's).
+//
+// Cost: wards are updated daily (incidents, tension, safety); the per-resident steps change
+// slowly, so their daily factors are accumulated per ward and applied every interval_days, and
+// before any service end or leaflet campaign so events keep their order. This compounds exactly
+// as daily steps would, except that within an interval learning uses trust as it stood at the
+// interval's start and incidents use a mean knowledge gap up to an interval old.
 //
 // State lives in TensionState, a plain struct of arrays owned by the simulation; the timeline
 // drives its inputs (serve_ward, leaflet_campaign); TensionPhase advances it once a day.
@@ -52,9 +60,10 @@ struct TensionParams {
   double initial_trust;
   double trust_gain;
   double trust_loss_on_end;
+  double interval_days;
 };
 
-inline constexpr std::array<ParamSpec<TensionParams>, 17> kTensionParams{{
+inline constexpr std::array<ParamSpec<TensionParams>, 18> kTensionParams{{
     {"base_rate", &TensionParams::base_rate, 6e-5, 0, 0.01, "incidents per resident per day",
      "About 22 incidents per 1,000 residents a year where nobody lacks local know-how and no "
      "service runs: police recorded roughly 1.4 million ASB incidents in England and Wales in the "
@@ -120,6 +129,10 @@ inline constexpr std::array<ParamSpec<TensionParams>, 17> kTensionParams{{
      "Time-limited funding 'negatively impacts on trust that may have been built between public "
      "services, community workers and residents' (Keele 2022, 5.1.2; DESIGN 3.2). A year of "
      "service then an abrupt end leaves trust about where it started. Illustrative"},
+    {"interval_days", &TensionParams::interval_days, 7, 1, 365, "days (whole number)",
+     "Knowledge, trust and anxiety move by tenths of a percent a day: applying their compounded "
+     "daily factors every 7 days (exact but for trust's within-week effect on learning) costs a "
+     "seventh of daily passes over every resident; 1 = daily"},
 }};
 
 using TensionSettings = MechanismSwitch<TensionParams>;
@@ -178,30 +191,46 @@ inline std::vector<double> mean_trust(const TensionState& s, const Residents& r)
   return ward_group_mean(r, s.wards(), s.trust);
 }
 
-// Daily, in this order: (1) trust falls where a service ended; (2) each ward's incidents are
-// drawn from its residents' mean knowledge gap as it stood at the start of the day, and its
-// tension and safety updated; (3) each resident learns (and reads any leaflet reaching them),
-// trust grows where served, and anxiety rises with the ward's tension. Residents are updated
-// independently and ward means are fixed-chunk reductions, so results do not depend on the
-// thread count.
+// Each day: (1) if a service ended or a leaflet campaign is due, the pending resident steps are
+// settled, trust falls where the service ended and the campaign is read; (2) each ward's
+// incidents are drawn from its mean knowledge gap, its tension and safety updated, and the
+// day's learning, trust and anxiety factors accumulated; (3) every interval_days the
+// accumulated steps are applied to every resident. Residents are updated independently and
+// ward means are fixed-chunk reductions, so results do not depend on the thread count.
 class TensionPhase final : public Phase {
  public:
+  // Throws std::invalid_argument if the state is not sized for `residents` (when enabled).
   TensionPhase(const TensionSettings& settings, Residents& residents, TensionState& state, StreamKey key);
   const char* name() const override { return "tension"; }
   void run(const Day& day) override;
+  // Applies the resident steps accumulated since the last application (knowledge, trust and
+  // anxiety then stand as daily steps would have left them). Called by run on schedule; call it
+  // before reading those arrays for a record that must be exact to the day.
+  void settle();
 
  private:
   void lower_trust_where_services_ended();
+  void read_leaflets(const Day& day, const std::vector<LeafletCampaign>& leaflets);
   void update_wards(const Day& day);
-  void update_residents(const Day& day, const std::vector<LeafletCampaign>& leaflets);
+  void refresh_ward_gap();
   std::vector<LeafletCampaign> take_due_leaflets(Date today);
 
   TensionParams params_;
   bool enabled_;
+  int interval_;        // days between applications of the resident steps
   float tension_keep_;  // tension retained per day
   Residents& residents_;
   TensionState& state_;
   StreamKey key_;
+  // Per ward, since the last settle(): days served, and the product over days of
+  // (1 − anxiety_from_tension·T), the factor by which tension shrank residents' calm (1 − X).
+  std::vector<int> served_days_;
+  std::vector<double> calm_kept_;
+  int pending_days_ = 0;
+  // Per ward mean knowledge gap and residents, refreshed whenever knowledge has changed.
+  std::vector<double> ward_gap_;
+  std::vector<std::int64_t> ward_residents_;
+  bool gap_stale_ = true;
 };
 
 }  // namespace contactsim

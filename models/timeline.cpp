@@ -62,8 +62,7 @@ void check_within_run(const ConfigTable& item, const char* key, Date d, Date sta
 TimelineItem read_item(const ConfigTable& item, Date start, Date end, const std::vector<std::string>& type_names,
                        const std::vector<std::string>& wards, const std::vector<std::string>& venue_names) {
   TimelineItem t;
-  const std::string kind = item.choice("kind", "", {"budget", "open", "close", "lockdown"});
-  if (kind.empty()) item.fail("kind", "required; expected one of \"budget\", \"open\", \"close\", \"lockdown\"");
+  const std::string kind = item.required_string("kind");
   t.label = item.string("label", "");
   if (kind == "lockdown") {
     t.kind = TimelineKind::lockdown;
@@ -121,13 +120,32 @@ std::string VenueSelector::describe(const std::vector<std::string>& type_names,
   return s;
 }
 
+std::vector<std::pair<int, ConfigTable>> timeline_items_of_kind(const ConfigTable& root,
+                                                                const std::vector<std::string>& kinds) {
+  std::vector<std::pair<int, ConfigTable>> out;
+  const auto tables = root.array_of_tables("timeline");
+  for (std::size_t k = 0; k < tables.size(); ++k) {
+    const std::string kind = tables[k].required_string("kind");
+    if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) out.emplace_back(static_cast<int>(k), tables[k]);
+  }
+  return out;
+}
+
 std::vector<TimelineItem> read_timeline(const ConfigTable& root, Date start, Date end,
                                         const std::vector<VenueType>& types, const std::vector<std::string>& wards,
-                                        const std::vector<std::string>& explicit_venue_names) {
+                                        const std::vector<std::string>& explicit_venue_names,
+                                        const std::vector<std::string>& other_kinds) {
+  std::vector<std::string> all_kinds = kVenueTimelineKinds;
+  all_kinds.insert(all_kinds.end(), other_kinds.begin(), other_kinds.end());
+  for (const auto& table : root.array_of_tables("timeline")) table.choice("kind", "", all_kinds);
+
   const auto type_names = type_names_of(types);
-  const auto tables = root.array_of_tables("timeline");
   std::vector<TimelineItem> items;
-  for (const auto& table : tables) items.push_back(read_item(table, start, end, type_names, wards, explicit_venue_names));
+  std::vector<ConfigTable> tables;
+  for (const auto& [index, table] : timeline_items_of_kind(root, kVenueTimelineKinds)) {
+    items.push_back(read_item(table, start, end, type_names, wards, explicit_venue_names));
+    tables.push_back(table);
+  }
   check_lockdowns(items, tables, type_names);
   return items;
 }

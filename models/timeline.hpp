@@ -37,10 +37,21 @@ struct TimelineItem {
   std::string label;              // optional, for /events
 };
 
-// Reads [[timeline]] (validates references, dates within the run, overlapping lockdowns).
+// The kinds this file applies itself; other mechanisms (programmes, festivals, media, …) own
+// further kinds and read those items with their own readers.
+inline const std::vector<std::string> kVenueTimelineKinds{"budget", "open", "close", "lockdown"};
+
+// Every [[timeline]] item whose kind is one of `kinds`, with its index in the timeline.
+std::vector<std::pair<int, ConfigTable>> timeline_items_of_kind(const ConfigTable& root,
+                                                                const std::vector<std::string>& kinds);
+
+// Reads the venue items of [[timeline]] (validates references, dates within the run,
+// overlapping lockdowns) and checks that every item's kind is one of kVenueTimelineKinds or
+// `other_kinds`.
 std::vector<TimelineItem> read_timeline(const ConfigTable& root, Date start, Date end,
                                         const std::vector<VenueType>& types, const std::vector<std::string>& wards,
-                                        const std::vector<std::string>& explicit_venue_names);
+                                        const std::vector<std::string>& explicit_venue_names,
+                                        const std::vector<std::string>& other_kinds = {});
 
 // An event for /events, collected by phases and written with the next record.
 struct Event {

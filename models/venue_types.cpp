@@ -136,6 +136,7 @@ std::vector<Builtin> make_builtins() {
   {
     VenueType t;
     t.name = "street";
+    t.fear_sensitive = true;
     t.slot = Slot::street;
     t.membership = Membership::block;
     t.open_days = kEveryDay;
@@ -154,6 +155,109 @@ std::vector<Builtin> make_builtins() {
                   "Brief, observational neighbourhood encounters: depth 0.2 is DESIGN's "
                   "'observational' end of the scale",
                   "Unstructured public space: few of Allport's conditions hold"}});
+  }
+  {
+    VenueType t;
+    t.name = "youth_club";
+    t.stable = true;
+    t.slot = Slot::evening;
+    t.membership = Membership::ward;
+    t.open_days = kMonToSat & ~0b0100000;  // Mon–Fri evenings
+    t.member_share = {0.05f, 0.15f, 0.0f, 0.0f};
+    t.visits_per_week = {1.0f, 1.5f, 0.0f, 0.0f};
+    t.members_per_venue = 80;
+    t.capacity = 60;
+    t.budget_full = 40000;
+    t.encounters = 2.5;
+    t.homophily = 0.4;
+    t.depth = 0.6;
+    t.equal_status = 0.8, t.cooperation = 0.7, t.common_goal = 0.6, t.institutional_support = 0.7;
+    b.push_back({t,
+                 {"About one in seven 11-17s attend a youth club or group regularly (DCMS Taking Part "
+                  "survey); youth services were cut heavily in the 2010s. Illustrative",
+                  "One to two evenings a week (illustrative)",
+                  "A club of ~80 members; ~£40k a year for a youth worker and building "
+                  "(illustrative)",
+                  "Structured activity with peers across backgrounds (British Academy 2017, youth "
+                  "action). Illustrative",
+                  "Youth work builds cooperation under adult support (Allport 1954). Illustrative"}});
+  }
+  {
+    VenueType t;
+    t.name = "market";
+    t.slot = Slot::street;
+    t.membership = Membership::ward;
+    t.open_days = 0b0110100;  // Wed, Fri, Sat
+    t.member_share = {0.0f, 0.1f, 0.3f, 0.4f};
+    t.visits_per_week = {0.0f, 0.5f, 0.8f, 1.0f};
+    t.members_per_venue = 4000;
+    t.capacity = 0;
+    t.encounters = 1.5;
+    t.homophily = 0.3;
+    t.depth = 0.3;
+    t.equal_status = 0.5, t.cooperation = 0.3, t.common_goal = 0.2, t.institutional_support = 0.3;
+    b.push_back({t,
+                 {"A third of adults shop at a local market or high street weekly (illustrative)",
+                  "Market days, about weekly (illustrative)",
+                  "About one market or shopping street per ward (illustrative)",
+                  "Everyday transactions across groups ('banal encounters'; Wessendorf 2014). "
+                  "Illustrative",
+                  "Brief, semi-structured public contact. Illustrative"}});
+  }
+  {
+    VenueType t;
+    t.name = "park";
+    t.slot = Slot::street;
+    t.membership = Membership::ward;
+    t.fear_sensitive = true;
+    t.open_days = kEveryDay;
+    t.member_share = {0.5f, 0.4f, 0.3f, 0.25f};
+    t.visits_per_week = {1.5f, 1.0f, 0.7f, 0.7f};
+    t.members_per_venue = 3000;
+    t.capacity = 0;
+    t.encounters = 1.0;
+    t.homophily = 0.5;
+    t.depth = 0.2;
+    t.equal_status = 0.5, t.cooperation = 0.2, t.common_goal = 0.1, t.institutional_support = 0.2;
+    b.push_back({t,
+                 {"Natural England's People and Nature Survey: about half of adults visit green "
+                  "space weekly; children more. Illustrative",
+                  "About weekly (illustrative)",
+                  "One or two parks per ward (illustrative)",
+                  "Mostly observational co-presence; families mix at playgrounds. Illustrative",
+                  "Unstructured public space; fear of anti-social behaviour keeps people away "
+                  "(Keele 2022)"}});
+  }
+  {
+    // Contact columns for sessions that programmes run themselves (no standing venues).
+    VenueType t;
+    t.name = "esol_class";
+    t.stable = true;
+    t.slot = Slot::evening;
+    t.membership = Membership::ward;
+    t.generate = false;
+    t.encounters = 2.0, t.homophily = 0.3, t.depth = 0.7;
+    t.equal_status = 0.9, t.cooperation = 0.8, t.common_goal = 0.9, t.institutional_support = 0.8;
+    b.push_back({t,
+                 {"Seats and eligibility come from each ESOL course in the timeline",
+                  "Sessions come from each ESOL course in the timeline",
+                  "Classes are formed by ESOL courses, not generated",
+                  "Learners of many origins in one class (British Academy 2017 ESOL action). "
+                  "Illustrative",
+                  "Equal status as learners, shared goal, tutor support. Illustrative"}});
+    VenueType f;
+    f.name = "festival";
+    f.slot = Slot::street;
+    f.membership = Membership::ward;
+    f.generate = false;
+    f.encounters = 3.0, f.homophily = 0.3, f.depth = 0.4;
+    f.equal_status = 0.7, f.cooperation = 0.6, f.common_goal = 0.6, f.institutional_support = 0.6;
+    b.push_back({f,
+                 {"Attendance comes from each festival in the timeline",
+                  "Festival days come from the timeline",
+                  "Crowds are formed by festivals, not generated",
+                  "A community festival brings many residents together (Keele 2022). Illustrative",
+                  "Celebration with shared purpose and council support. Illustrative"}});
   }
   return b;
 }
@@ -278,6 +382,7 @@ VenueType read_venue_type(const std::string& name, const ConfigTable& t) {
   v.visits_per_week = read_by_age(t, "visits_per_week", v.visits_per_week, 7.0);
   v.generate = t.boolean("generate", v.generate);
   v.stable = t.boolean("stable", v.stable);
+  v.fear_sensitive = t.boolean("fear_sensitive", v.fear_sensitive);
   v.members_per_venue = t.number("members_per_venue", v.members_per_venue, 1, 1e7);
   v.local_share = t.number("local_share", v.local_share, 0, 1);
   v.capacity = static_cast<std::int32_t>(t.integer("capacity", v.capacity, 0, 10'000'000));

@@ -36,6 +36,7 @@ struct VenueType {
   std::array<float, kNumAgeBands> visits_per_week{};
   bool generate = true;          // create venues by the sizing rule (false: only [[venues]])
   bool stable = false;           // regular groups (classes, teams, congregations): friendships form
+  bool fear_sensitive = false;   // attendance falls with ward tension (parks, streets)
   double members_per_venue = 1;  // sizing rule for generated venues
   double local_share = 1;        // city membership: share belonging to a venue in their own ward
   std::int32_t capacity = 0;     // per session, 0 = unlimited
