@@ -8,14 +8,16 @@ namespace contactsim {
 
 AttendancePhase::AttendancePhase(const AttendanceSettings& settings, const std::vector<VenueType>& types,
                                  const Residents& residents, const Venues& venues, StreamKey key,
-                                 DailySessions& sessions)
+                                 DailySessions& sessions, VenueActivity& activity)
     : params_(settings.params),
       enabled_(settings.enabled),
       types_(types),
       residents_(residents),
       venues_(venues),
       key_(key),
-      sessions_(sessions) {
+      sessions_(sessions),
+      activity_(activity) {
+  activity_.resize(venues.size());
   for (int t = 0; t < static_cast<int>(types.size()); ++t)
     types_in_slot_[static_cast<int>(types[t].slot)].push_back(t);
   for (int s = 0; s < kNumSlots; ++s) {
@@ -35,6 +37,7 @@ void AttendancePhase::run(const Day& day) {
                              residents_.num_groups);
     admit_within_capacity(day, s);
     sessions_.attendances += static_cast<std::int64_t>(sessions_.index[s].attendees());
+    count_activity(day, s);
   }
 }
 
@@ -113,6 +116,15 @@ void AttendancePhase::choose_venues(const Day& day) {
       }
       venue_of[s][i] = chosen;
     }
+  }
+}
+
+void AttendancePhase::count_activity(const Day& day, int slot) {
+  const unsigned weekday = day.date.weekday();
+  const SessionIndex& index = sessions_.index[slot];
+  for (std::int32_t v : sessions_.venues_in_slot[slot]) {
+    activity_.sessions[v] += (venues_.open_days[v] >> weekday) & 1u;
+    activity_.attendances[v] += index.size(v);
   }
 }
 

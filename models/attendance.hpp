@@ -41,7 +41,7 @@ struct DailySessions {
 class AttendancePhase final : public Phase {
  public:
   AttendancePhase(const AttendanceSettings& settings, const std::vector<VenueType>& types, const Residents& residents,
-                  const Venues& venues, StreamKey key, DailySessions& sessions);
+                  const Venues& venues, StreamKey key, DailySessions& sessions, VenueActivity& activity);
   const char* name() const override { return "attendance"; }
   // Per-ward safety in [0,1] multiplying attendance at fear-sensitive venues (parks, streets);
   // set by the tension mechanism. Unset means safe everywhere.
@@ -51,6 +51,7 @@ class AttendancePhase final : public Phase {
  private:
   void choose_venues(const Day& day);
   void admit_within_capacity(const Day& day, int slot);
+  void count_activity(const Day& day, int slot);
 
   AttendanceParams params_;
   bool enabled_;
@@ -59,6 +60,7 @@ class AttendancePhase final : public Phase {
   const Venues& venues_;
   StreamKey key_;
   DailySessions& sessions_;
+  VenueActivity& activity_;
   std::array<std::vector<int>, kNumSlots> types_in_slot_;
   std::span<const float> ward_safety_;
 };

@@ -25,12 +25,15 @@ void prefetch_party(const Residents& r, std::uint32_t i) {
 // Resident `self`'s experience of an encounter with a member of `partner_group`; returns
 // whether it was positive.
 bool experience(const EncounterRules& rules, const ContactSetting& setting, Residents& r, const ContactTally& layout,
-                std::uint32_t self, int partner_group, float min_english, RandomStream& rng, ContactCounts& counts) {
+                std::uint32_t self, int partner_group, float min_english, std::uint32_t day, RandomStream& rng,
+                ContactCounts& counts) {
+  r.last_intergroup_contact[self] = static_cast<std::int32_t>(day);
   float* warmth = r.warmth_of(self);
   float& anxiety = r.anxiety[self];
   const double p_positive =
       rules.valence.enabled
-          ? probability_positive(rules.valence.params, setting.quality, min_english, warmth[partner_group], anxiety)
+          ? probability_positive(rules.valence.params, setting.quality, min_english, warmth[partner_group], anxiety,
+                                 rules.ward_tension ? rules.ward_tension[r.ward[self]] : 0.0f)
           : probability_positive(rules.valence.params, 0.5, 0.5, 0.5, 0.0);
   const bool positive = rng.uniform() < p_positive;
   const std::size_t cell = layout.cell(r.ward[self], r.group[self], setting.venue_type);
@@ -56,9 +59,11 @@ void ContactCounts::add_to(ContactTally& t) {
   for (std::size_t c = 0; c < positive.size(); ++c) {
     t.positive[c] += positive[c];
     t.negative[c] += negative[c];
+    t.ingroup_milli[c] += ingroup_milli[c];
   }
   std::fill(positive.begin(), positive.end(), 0);
   std::fill(negative.begin(), negative.end(), 0);
+  std::fill(ingroup_milli.begin(), ingroup_milli.end(), 0);
 }
 
 void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,
@@ -71,8 +76,16 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
     const std::uint32_t own_first = group_begin[g];
     const std::uint32_t n_own = group_begin[g + 1] - own_first;
     const std::uint32_t n_out = n - n_own;
-    if (n_own == 0 || n_out == 0) continue;
-    const double p_out = (n_own > 1 ? 1.0 - setting.homophily : 1.0) * n_out / (n - 1);
+    if (n_own == 0) continue;
+    const double p_out = n_out == 0 ? 0.0 : (n_own > 1 ? 1.0 - setting.homophily : 1.0) * n_out / (n - 1);
+    if (n_own > 1) {
+      // In-group encounters started by this group (expected; both parties are of g), credited to
+      // the ward of the session's first member of g — a session's attendees mostly share a ward.
+      const double expected = setting.encounters * n_own * (1.0 - p_out) * 2.0;
+      const std::size_t cell = layout.cell(residents.ward[members[own_first]], g, setting.venue_type);
+      counts.ingroup_milli[cell] += static_cast<std::int64_t>(std::llround(expected * 1000.0));
+    }
+    if (n_out == 0) continue;
     RandomStream rng(key, entity, day, purpose + static_cast<Purpose>(g));
     boost::random::poisson_distribution<std::int64_t, double> total_of(setting.encounters * p_out * n_own);
     const std::int64_t count = total_of(rng);
@@ -95,9 +108,10 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
       for (int b = 0; b < batch; ++b) {
         const std::uint32_t i = from[b], j = to[b];
         const float min_english = std::min(residents.english[i], residents.english[j]);
-        const bool i_positive = experience(rules, setting, residents, layout, i, residents.group[j], min_english, rng, counts);
-        const bool j_positive = experience(rules, setting, residents, layout, j, g, min_english, rng, counts);
-        if (setting.stable && i_positive && j_positive && rules.on_positive_stable) rules.on_positive_stable(i, j);
+        const bool i_positive =
+            experience(rules, setting, residents, layout, i, residents.group[j], min_english, day, rng, counts);
+        const bool j_positive = experience(rules, setting, residents, layout, j, g, min_english, day, rng, counts);
+        if (i_positive && j_positive && rules.on_positive) rules.on_positive(i, j, setting.stable);
       }
     }
     counts.encounters += count;

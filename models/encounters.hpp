@@ -51,9 +51,12 @@ struct EncounterRules {
   MechanismSwitch<ValenceParams> valence;
   MechanismSwitch<AttitudeParams> attitude;
   std::array<float, kNumAgeBands> plasticity{};
-  // Called for every positive intergroup encounter in a stable setting, with both parties.
+  // Called for every intergroup encounter both parties experienced as positive, with whether
+  // the setting is stable (friendships form there; elsewhere existing ties are only renewed).
   // Must touch only the two residents' own state (sessions run in parallel).
-  std::function<void(std::uint32_t, std::uint32_t)> on_positive_stable;
+  std::function<void(std::uint32_t, std::uint32_t, bool)> on_positive;
+  // Tension of each ward (the experiencer's home ward), or null when there is none.
+  const float* ward_tension = nullptr;
 
   EncounterRules(const MechanismSwitch<ValenceParams>& v, const MechanismSwitch<AttitudeParams>& a)
       : valence(v), attitude(a), plasticity(a.params.plasticity()) {}
@@ -71,11 +74,12 @@ struct ContactSetting {
 
 // Intergroup contacts counted by one thread: cells as in ContactTally.
 struct ContactCounts {
-  std::vector<std::int64_t> positive, negative;
+  std::vector<std::int64_t> positive, negative, ingroup_milli;
   std::int64_t encounters = 0;
   void resize_like(const ContactTally& t) {
     positive.assign(t.positive.size(), 0);
     negative.assign(t.negative.size(), 0);
+    ingroup_milli.assign(t.ingroup_milli.size(), 0);
   }
   void add_to(ContactTally& t);  // and clear
 };

@@ -15,10 +15,11 @@ constexpr Purpose kFriendSeedVenue = 200;  // entity = venue × 16 + group
 constexpr Purpose kFriendSeedBlock = 201;  // entity = block × 16 + group
 
 // Fixed partition of residents for reductions: independent of the thread count by design.
+// Loops below go parallel only when there is more than one chunk's work (tiny test worlds
+// would otherwise pay more in thread start-up than in work).
 constexpr std::size_t kReductionChunk = 1 << 14;
 
 int whole(double value) { return static_cast<int>(std::lround(value)); }
-
 
 // Residents grouped by (place, group) in CSR form, each bucket in a keyed random order.
 struct Buckets {
@@ -47,7 +48,7 @@ Buckets bucket_by_place(const Residents& r, PlaceOf place_of, StreamKey key, Pur
     if (place_of(i) >= 0) b.members[next[bucket_of(i)]++] = static_cast<std::uint32_t>(i);
 
   const auto count = static_cast<std::int64_t>(buckets);
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 256) if (count > 256)
   for (std::int64_t k = 0; k < count; ++k) {
     const std::uint32_t first = b.begin[k], size = b.begin[k + 1] - first;
     if (size < 2) continue;
@@ -127,7 +128,7 @@ std::vector<double> Friendships::cross_group_friendship_share(int wards) const {
   const std::size_t n = residents_.size();
   const std::size_t chunks = std::max<std::size_t>(1, (n + kReductionChunk - 1) / kReductionChunk);
   std::vector<std::int64_t> with_friend(chunks * cells, 0), residents(chunks * cells, 0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
   for (std::size_t c = 0; c < chunks; ++c) {
     const std::size_t end = std::min(n, (c + 1) * kReductionChunk);
     for (std::size_t i = c * kReductionChunk; i < end; ++i) {
@@ -179,6 +180,15 @@ void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool
   forget_acquaintance(j, i);
   befriend_side(i, j, slot_i);
   befriend_side(j, i, slot_j);
+}
+
+void Friendships::prefetch(std::uint32_t i) const {
+  if (!enabled_) return;
+  __builtin_prefetch(&degree_[i]);
+  __builtin_prefetch(friend_id_.data() + row(i));
+  if (a_ == 0) return;
+  __builtin_prefetch(acquaintance_id_.data() + acquaintance_row(i), 1);
+  __builtin_prefetch(acquaintance_count_.data() + acquaintance_row(i), 1);
 }
 
 // The contact-made (non-seeded) slot with the weakest tie, first on ties; −1 if none.
@@ -286,7 +296,7 @@ void Friendships::seed_ingroup(std::span<const int> venue_types, StreamKey key) 
     for (const Buckets& scope : scopes) {
       const auto count = static_cast<std::int64_t>(scope.begin.size()) - 1;
       // Buckets of one scope are disjoint, so they link in parallel without races.
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 256) if (count > 256)
       for (std::int64_t b = 0; b < count; ++b) {
         const std::uint32_t first = scope.begin[b], size = scope.begin[b + 1] - first;
         if (size <= static_cast<std::uint32_t>(d)) continue;
@@ -333,7 +343,7 @@ void FriendshipsPhase::run(const Day& day) {
 void FriendshipsPhase::warm_from_friends_and_fade() {
   const std::size_t n = residents_.size();
   const std::size_t blocks = (n + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (blocks > 1)
   for (std::size_t b = 0; b < blocks; ++b) {
     std::array<std::uint32_t, kBlock> active;
     int count = 0;
@@ -412,7 +422,7 @@ void FriendshipsPhase::warm_from_friends_and_fade(std::uint32_t i) {
 void FriendshipsPhase::warm_from_extended_contact() {
   const std::size_t n = residents_.size();
   std::uint16_t* extended = friendships_.extended_mask_.data();
-#pragma omp parallel for schedule(static, 4096)
+#pragma omp parallel for schedule(static, kBlock) if (n > kBlock)
   for (std::size_t i = 0; i < n; ++i) {
     if (extended[i] == 0) continue;
     unsigned outgroups = extended[i] & ~(1u << residents_.group[i]);

@@ -20,7 +20,7 @@
 //
 // Invariants after every FriendshipsPhase::run: every tie is listed by both parties with the
 // same strength, and no row exceeds K friends. Both parties' strengths start equal (1) and decay
-// by the same factor each day, so both sides reach the dissolution threshold on the same day and
+// by the same factor, so both sides reach the dissolution threshold at the same application and
 // each row can drop its side alone, in parallel, and still stay mutual.
 #include "core/params.hpp"
 #include "core/rng.hpp"
@@ -73,8 +73,8 @@ inline constexpr std::array<ParamSpec<FriendshipParams>, 10> kFriendshipParams{{
      "JPSP 73:73), less than direct friendship (Zhou et al. 2019 meta-analysis, PSPR 23:132: "
      "r = .25, partly shared with direct contact): a quarter of eta_friend. Illustrative"},
     {"half_life_days", &FriendshipParams::half_life_days, 180, 1, 1e6, "days",
-     "Emotional closeness declines when friends stop meeting (Roberts & Dunbar 2011, Pers Relat "
-     "18:439, over 18 months): an unrenewed tie halves in six months. Illustrative"},
+     "Emotional closeness declines when friends stop meeting (Roberts & Dunbar 2011, Evol Hum "
+     "Behav 32:186, over 18 months): an unrenewed tie halves in six months. Illustrative"},
     {"dissolve_below", &FriendshipParams::dissolve_below, 0.125, 0, 1, "tie strength",
      "Three half-lives (~18 months at the default) without meeting ends a friendship, the "
      "horizon over which Roberts & Dunbar 2011 saw unrenewed friendships decline"},
@@ -86,9 +86,9 @@ inline constexpr std::array<ParamSpec<FriendshipParams>, 10> kFriendshipParams{{
      "half the slots start with own-group friends from school, work or the block, leaving room "
      "for contact-made ties; at most max_degree"},
     {"interval_days", &FriendshipParams::interval_days, 7, 1, 365, "days (whole number)",
-     "Friendship effects and fading act slowly: applying a week's compounded warmth gain and "
-     "decay every 7 days differs from daily steps by under 0.1% of the change at the default "
-     "rates, at a seventh of the cost (most of it scattered memory access)"},
+     "Friendship effects and fading act slowly: a week's daily steps are applied at once, "
+     "compounded (equal to daily steps apart from their order relative to other mechanisms "
+     "within the week), at a seventh of the cost, most of which is scattered memory access"},
 }};
 
 using FriendshipSettings = MechanismSwitch<FriendshipParams>;
@@ -121,6 +121,8 @@ class Friendships {
   // When a full resident drops its weakest tie to make room, the dropped friend's own row is
   // left alone and repaired by the next FriendshipsPhase::run (see apply_pending_drops).
   void note_positive_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue);
+  // Starts loading the rows note_positive_encounter reads (for the encounters phase's batches).
+  void prefetch(std::uint32_t i) const;
 
   bool enabled() const { return enabled_; }
   int max_degree() const { return k_; }
@@ -177,18 +179,22 @@ class Friendships {
   std::mutex pending_mutex_;
 };
 
-// Daily: repairs dropped ties. Every interval_days (compounding the days in between): (1) each cross-group friend raises warmth toward its group
-// by eta_friend·plasticity·strength·(1−A), the tie fades and, below dissolve_below, dissolves
-// on both sides; (2) each outgroup in which an in-group friend has a friend raises warmth by
-// eta_extended·plasticity·(1−A), once per outgroup. Each update scales 1−A by a factor, so an
-// interval's updates are applied as the product of its daily factors: the same as daily steps,
-// except for the order relative to other mechanisms' (small) changes within the interval. Parallel over residents and independent of
-// the thread count: each resident writes only its own row and warmth, except that it ORs the
-// groups of its cross-group friends into its in-group friends' extended_mask_ atomically —
-// OR is commutative, so the masks do not depend on the order of the writes.
+// Every day: repairs the ties left half-dropped by replacements (see note_positive_encounter).
+// Every interval_days, for the days since the last application:
+//   (1) each cross-group friend raises warmth toward its group by
+//       eta_friend·plasticity·strength·(1−A) a day, while the tie fades by exp2(−1/half_life)
+//       a day; a tie below dissolve_below is then dropped, on both sides;
+//   (2) each outgroup in which an in-group friend had a friend during the interval raises
+//       warmth by eta_extended·plasticity·(1−A) a day, once per outgroup.
+// Every update scales 1−A by a factor, so an interval is applied as the product of its daily
+// factors: equal to daily steps but for the order relative to other mechanisms' changes within
+// the interval (and dissolution is checked at the interval's end).
 //
-// Cost follows the ties, not the residents: only residents with a contact-made friend (a
-// minority) read their rows and push masks; everyone else costs a look at two bytes.
+// Parallel over residents and independent of the thread count: each resident writes only its
+// own row and warmth, except that it ORs the groups of its cross-group friends into its
+// in-group friends' extended_mask_ atomically — OR is commutative, so the masks do not depend
+// on the order of the writes. Cost follows the ties, not the residents: only residents with a
+// contact-made friend (a minority) read their rows; everyone else costs a look at two bytes.
 class FriendshipsPhase final : public Phase {
  public:
   FriendshipsPhase(const FriendshipSettings& settings, const MechanismSwitch<AttitudeParams>& attitude,
@@ -197,7 +203,7 @@ class FriendshipsPhase final : public Phase {
   void run(const Day& day) override;
 
  private:
-  static constexpr std::size_t kBlock = 4096;  // residents listed at a time
+  static constexpr std::size_t kBlock = 512;  // residents listed at a time (one thread's unit)
   static constexpr int kRowsAhead = 16;          // prefetch distances, in listed residents
   static constexpr int kFriendsAhead = 8;
 

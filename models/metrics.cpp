@@ -4,6 +4,7 @@
 #include "models/segregation.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace contactsim {
 namespace {
@@ -45,15 +46,21 @@ std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v
 
 }  // namespace
 
-Metrics::Metrics(const MetricSettings& settings, const Residents& residents, ContactTally& tally, Labels labels,
-                 std::size_t blocks)
+Metrics::Metrics(const MetricSettings& settings, MetricInputs in)
     : threshold_(settings.params.get_on_well_threshold),
-      residents_(residents),
-      tally_(tally),
-      labels_(std::move(labels)),
-      total_positive_(tally.positive.size(), 0),
-      total_negative_(tally.negative.size(), 0),
-      blocks_(blocks) {}
+      residents_(in.residents),
+      venues_(in.venues),
+      tally_(in.tally),
+      activity_(in.activity),
+      labels_(std::move(in.labels)),
+      total_positive_(in.tally.positive.size(), 0),
+      total_negative_(in.tally.negative.size(), 0),
+      blocks_(in.blocks),
+      start_(in.start),
+      tension_state_(in.tension),
+      friendships_(in.friendships),
+      festivals_(in.festivals),
+      esol_(in.esol) {}
 
 void Metrics::define_series(Recorder& rec) {
   rec.define_dimension("ward", labels_.wards);
@@ -90,6 +97,53 @@ void Metrics::define_series(Recorder& rec) {
                                 "0-1");
   theil_ = rec.define_series("segregation_theil_h", {"spatial_unit"}, SeriesType::float32,
                              "Multigroup Theil information index H (Reardon & Firebaugh 2002)", "0-1");
+  attendance_ = rec.define_series("venue_attendance", {"ward", "venue_type"}, SeriesType::int64,
+                                  "Resident-sessions attended at venues of the ward during the period", "visits");
+  sessions_ = rec.define_series("venue_sessions", {"ward", "venue_type"}, SeriesType::int64,
+                                "Venue-days with a session held during the period", "sessions");
+  budget_ = rec.define_series("venue_budget", {"ward", "venue_type"}, SeriesType::float32,
+                              "Annual budget of the ward's venues at the end of the period", "GBP/year");
+  open_ = rec.define_series("venues_open", {"ward", "venue_type"}, SeriesType::int64,
+                            "Venues operating at the end of the period", "venues");
+  english_ = rec.define_series("mean_english", {"ward", "group"}, SeriesType::float32,
+                               "Mean English proficiency", "0-1");
+  no_contact_ = rec.define_series("no_intergroup_contact_share", {"ward", "group"}, SeriesType::float32,
+                                  "Share of residents with no intergroup encounter in the last 365 days (within "
+                                  "the first year of a run: since it started)",
+                                  "share");
+  mixing_ = rec.define_series("intergroup_mixing_ratio", {"group"}, SeriesType::float32,
+                              "Activity-space segregation: the share of the group's encounters during the period "
+                              "that were intergroup, divided by the share random mixing across the city would "
+                              "give (1 = as random; below 1 = people meet their own group more than chance). "
+                              "In-group encounters are counted by their expected number",
+                              "ratio");
+  cohesion_ = rec.define_series("perceived_cohesion", {"ward", "group"}, SeriesType::float32,
+                                "Perceived area cohesion: the share who would agree people from different "
+                                "backgrounds get on well in their area — residents whose mean outgroup warmth "
+                                "is at least the get-on-well threshold, discounted by their ward's tension "
+                                "(a resident counts 1 − T)",
+                                "share");
+  if (tension_state_) {
+    tension_ = rec.define_series("tension", {"ward"}, SeriesType::float32, "Ward tension T at the period's end", "0-1");
+    incidents_ = rec.define_series("incidents", {"ward"}, SeriesType::int64,
+                                   "Anti-social-behaviour incidents during the period", "incidents");
+    knowledge_ = rec.define_series("mean_knowledge", {"ward", "group"}, SeriesType::float32,
+                                   "Mean 'knowing how things work' (bins, parking, noise…)", "0-1");
+    trust_ = rec.define_series("mean_trust", {"ward", "group"}, SeriesType::float32,
+                               "Mean trust in local services", "0-1");
+  }
+  if (friendships_)
+    friendship_share_ = rec.define_series("cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
+                                          "Share of residents with at least one friend in another group", "share");
+  if (festivals_)
+    festival_attendance_ = rec.define_series("festival_attendance", {"ward", "group"}, SeriesType::int64,
+                                             "Festival attendances during the period", "visits");
+  if (esol_) {
+    esol_learners_ = rec.define_series("esol_learners", {"ward", "group"}, SeriesType::int64,
+                                       "Residents learning in an ESOL class at the period's end", "learners");
+    esol_waiting_ = rec.define_series("esol_waiting", {"ward", "group"}, SeriesType::int64,
+                                      "Residents on an ESOL waiting list at the period's end", "residents");
+  }
 }
 
 void Metrics::record(Recorder& rec, Date date) {
@@ -103,6 +157,9 @@ void Metrics::record(Recorder& rec, Date date) {
   rec.write(positive_, std::span<const std::int64_t>(tally_.positive));
   rec.write(negative_, std::span<const std::int64_t>(tally_.negative));
   record_segregation(rec);
+  record_venues(rec);
+  record_reach(rec, date);
+  record_mechanisms(rec);
   rec.end_record(date.iso());
   close_period();
 }
@@ -133,6 +190,92 @@ void Metrics::record_segregation(Recorder& rec) {
   rec.write(theil_, std::span<const float>(theil));
 }
 
+void Metrics::record_venues(Recorder& rec) {
+  const std::size_t types = labels_.venue_types.size();
+  const std::size_t cells = labels_.wards.size() * types;
+  std::vector<std::int64_t> attendance(cells, 0), sessions(cells, 0), open(cells, 0);
+  std::vector<double> budget(cells, 0.0);
+  for (std::size_t v = 0; v < venues_.size(); ++v) {
+    const std::size_t cell = venues_.ward[v] * types + venues_.type[v];
+    attendance[cell] += activity_.attendances[v];
+    sessions[cell] += activity_.sessions[v];
+    open[cell] += venues_.open[v];
+    budget[cell] += venues_.budget[v];
+  }
+  rec.write(attendance_, std::span<const std::int64_t>(attendance));
+  rec.write(sessions_, std::span<const std::int64_t>(sessions));
+  rec.write(budget_, std::span<const float>(to_float(budget)));
+  rec.write(open_, std::span<const std::int64_t>(open));
+}
+
+// English, who has had no intergroup contact for a year, and how mixed encounters were.
+void Metrics::record_reach(Recorder& rec, Date date) {
+  const int groups = residents_.num_groups;
+  const std::size_t cells = labels_.wards.size() * static_cast<std::size_t>(groups);
+  const std::int32_t today = date - start_;
+  std::vector<double> english(cells, 0.0), no_contact(cells, 0.0);
+  std::vector<std::int64_t> population(cells, 0), group_size(static_cast<std::size_t>(groups), 0);
+  for (std::size_t i = 0; i < residents_.size(); ++i) {
+    const std::size_t cell = static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i];
+    ++population[cell];
+    ++group_size[residents_.group[i]];
+    english[cell] += residents_.english[i];
+    const std::int32_t last = residents_.last_intergroup_contact[i];
+    no_contact[cell] += (last < 0 || today - last >= 365) ? 1.0 : 0.0;
+  }
+  for (std::size_t c = 0; c < cells; ++c)
+    if (population[c] > 0) {
+      english[c] /= static_cast<double>(population[c]);
+      no_contact[c] /= static_cast<double>(population[c]);
+    }
+  const auto total = static_cast<double>(residents_.size());
+  std::vector<float> mixing(static_cast<std::size_t>(groups), std::numeric_limits<float>::quiet_NaN());
+  for (int g = 0; g < groups; ++g) {
+    double inter = 0, intra = 0;
+    for (int w = 0; w < tally_.wards; ++w)
+      for (int t = 0; t < tally_.venue_types; ++t) {
+        const std::size_t c = tally_.cell(w, g, t);
+        inter += static_cast<double>(tally_.positive[c] + tally_.negative[c]);
+        intra += static_cast<double>(tally_.ingroup_milli[c]) / 1000.0;
+      }
+    const double random_share = (total - static_cast<double>(group_size[g])) / (total - 1.0);
+    if (inter + intra > 0 && random_share > 0) mixing[g] = static_cast<float>(inter / (inter + intra) / random_share);
+  }
+  rec.write(english_, std::span<const float>(to_float(english)));
+  rec.write(no_contact_, std::span<const float>(to_float(no_contact)));
+  rec.write(mixing_, std::span<const float>(mixing));
+}
+
+void Metrics::record_mechanisms(Recorder& rec) {
+  const int groups = residents_.num_groups;
+  const int wards = static_cast<int>(labels_.wards.size());
+  const std::size_t cells = static_cast<std::size_t>(wards) * groups;
+  std::vector<double> cohesion(cells, 0.0);
+  std::vector<std::int64_t> population(cells, 0);
+  for (std::size_t i = 0; i < residents_.size(); ++i) {
+    const std::size_t cell = static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i];
+    ++population[cell];
+    const double tension = tension_state_ ? tension_state_->tension[residents_.ward[i]] : 0.0;
+    if (outgroup_mean(residents_.warmth_of(i), groups, residents_.group[i]) >= threshold_) cohesion[cell] += 1.0 - tension;
+  }
+  for (std::size_t c = 0; c < cells; ++c)
+    if (population[c] > 0) cohesion[c] /= static_cast<double>(population[c]);
+  rec.write(cohesion_, std::span<const float>(to_float(cohesion)));
+  if (tension_state_) {
+    rec.write(tension_, std::span<const float>(tension_state_->tension));
+    rec.write(incidents_, std::span<const std::int64_t>(tension_state_->take_incidents()));
+    rec.write(knowledge_, std::span<const float>(to_float(mean_knowledge(*tension_state_, residents_))));
+    rec.write(trust_, std::span<const float>(to_float(mean_trust(*tension_state_, residents_))));
+  }
+  if (friendships_)
+    rec.write(friendship_share_, std::span<const float>(to_float(friendships_->cross_group_friendship_share(wards))));
+  if (festivals_) rec.write(festival_attendance_, std::span<const std::int64_t>(festivals_->take()));
+  if (esol_) {
+    rec.write(esol_learners_, std::span<const std::int64_t>(esol_learners(*esol_, residents_, wards)));
+    rec.write(esol_waiting_, std::span<const std::int64_t>(esol_waiting(*esol_, residents_, wards)));
+  }
+}
+
 void Metrics::discard_period() { close_period(); }
 
 void Metrics::close_period() {
@@ -141,6 +284,7 @@ void Metrics::close_period() {
     total_negative_[c] += tally_.negative[c];
   }
   tally_.clear();
+  activity_.clear();
 }
 
 std::vector<GroupSummary> Metrics::summary() const {

@@ -4,7 +4,11 @@
 #include "core/calendar.hpp"
 #include "core/params.hpp"
 #include "core/recorder.hpp"
+#include "models/esol.hpp"
+#include "models/festivals.hpp"
+#include "models/friendships.hpp"
 #include "models/state.hpp"
+#include "models/tension.hpp"
 
 #include <array>
 #include <string>
@@ -39,11 +43,25 @@ struct Labels {
   std::vector<std::string> groups, wards, venue_types;
 };
 
+// The state metrics read (and the period tallies they clear).
+struct MetricInputs {
+  const Residents& residents;
+  const Venues& venues;
+  ContactTally& tally;
+  VenueActivity& activity;
+  Labels labels;
+  std::size_t blocks = 0;  // residential blocks (residents.block indexes them)
+  Date start;              // day index 0
+  // Mechanisms that report through metrics; null when switched off.
+  TensionState* tension = nullptr;
+  const Friendships* friendships = nullptr;
+  FestivalAttendance* festivals = nullptr;
+  const EsolState* esol = nullptr;
+};
+
 class Metrics {
  public:
-  // `blocks`: number of residential blocks (residents.block indexes them).
-  Metrics(const MetricSettings& settings, const Residents& residents, ContactTally& tally, Labels labels,
-          std::size_t blocks);
+  Metrics(const MetricSettings& settings, MetricInputs inputs);
 
   void define_series(Recorder& recorder);
   // Writes one record for the period ending on `date` and starts a new period.
@@ -56,15 +74,29 @@ class Metrics {
  private:
   void close_period();
   void record_segregation(Recorder& recorder);
+  void record_venues(Recorder& recorder);
+  void record_reach(Recorder& recorder, Date date);
+  void record_mechanisms(Recorder& recorder);
 
   double threshold_;
   const Residents& residents_;
+  const Venues& venues_;
   ContactTally& tally_;
+  VenueActivity& activity_;
   Labels labels_;
   std::vector<std::int64_t> total_positive_, total_negative_;  // whole run, same cells as tally
   std::size_t blocks_;
+  Date start_;
+  TensionState* tension_state_;
+  const Friendships* friendships_;
+  FestivalAttendance* festivals_;
+  const EsolState* esol_;
   int population_ = -1, warmth_ = -1, get_on_well_ = -1, anxiety_ = -1, positive_ = -1, negative_ = -1;
   int dissimilarity_ = -1, isolation_ = -1, exposure_ = -1, theil_ = -1;
+  int attendance_ = -1, sessions_ = -1, budget_ = -1, open_ = -1;
+  int english_ = -1, no_contact_ = -1, mixing_ = -1;
+  int tension_ = -1, incidents_ = -1, knowledge_ = -1, trust_ = -1, cohesion_ = -1;
+  int friendship_share_ = -1, festival_attendance_ = -1, esol_learners_ = -1, esol_waiting_ = -1;
 };
 
 }  // namespace contactsim

@@ -133,6 +133,17 @@ std::int32_t relocate_venue(const Residents& r, const Venues& v, const VenueDire
   return current;
 }
 
+// Venue `venue`'s members and group shares from its row of counts (venue × groups + group).
+void publish_composition(Venues& v, std::size_t venue, const std::vector<std::uint32_t>& counts) {
+  const std::size_t groups = static_cast<std::size_t>(v.num_groups);
+  std::uint32_t members = 0;
+  for (std::size_t g = 0; g < groups; ++g) members += counts[venue * groups + g];
+  v.members[venue] = members;
+  for (std::size_t g = 0; g < groups; ++g)
+    v.member_group_share[venue * groups + g] =
+        members > 0 ? static_cast<float>(counts[venue * groups + g]) / static_cast<float>(members) : 0.0f;
+}
+
 bool stays_member(double s_old, double s_new, double u) {
   if (s_new <= 0.0) return false;
   return s_old <= s_new || u < s_new / s_old;
@@ -308,35 +319,17 @@ void rejoin_venues(Residents& r, Venues& v, const VenueDirectory& d, std::uint32
 
 void refresh_compositions(Venues& v, const Residents& r) {
   const int groups = r.num_groups;
-  const std::size_t cells = v.size() * static_cast<std::size_t>(groups);
-  const std::size_t n = r.size();
   const int types = r.num_venue_types;
-  std::vector<std::uint32_t> counts(cells, 0);
-#pragma omp parallel
-  {
-    std::vector<std::uint32_t> mine(cells, 0);
-#pragma omp for schedule(static) nowait
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::int32_t* venue = r.membership.data() + i * types;
-      for (int t = 0; t < types; ++t)
-        if (venue[t] >= 0) ++mine[static_cast<std::size_t>(venue[t]) * groups + r.group[i]];
-    }
-    // Integer sums: the order threads add in does not change the result.
-#pragma omp critical(contactsim_refresh_compositions)
-    for (std::size_t k = 0; k < cells; ++k) counts[k] += mine[k];
+  std::vector<std::uint32_t> counts(v.size() * static_cast<std::size_t>(groups), 0);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const std::int32_t* venue = r.membership.data() + i * types;
+    for (int t = 0; t < types; ++t)
+      if (venue[t] >= 0) ++counts[static_cast<std::size_t>(venue[t]) * groups + r.group[i]];
   }
   v.num_groups = groups;
   v.members.assign(v.size(), 0);
-  v.member_group_share.assign(cells, 0.0f);
-  for (std::size_t venue = 0; venue < v.size(); ++venue) {
-    std::uint32_t members = 0;
-    for (int g = 0; g < groups; ++g) members += counts[venue * groups + g];
-    v.members[venue] = members;
-    if (members == 0) continue;
-    for (int g = 0; g < groups; ++g)
-      v.member_group_share[venue * groups + g] =
-          static_cast<float>(counts[venue * groups + g]) / static_cast<float>(members);
-  }
+  v.member_group_share.assign(counts.size(), 0.0f);
+  for (std::size_t venue = 0; venue < v.size(); ++venue) publish_composition(v, venue, counts);
 }
 
 void MobilityCounts::reset(int w, int g) {
@@ -422,6 +415,19 @@ MobilityPhase::MobilityPhase(const MobilitySettings& settings, Demography demogr
   }
   replaced_mark_.assign(n, 0);
   counts_.reset(wards_, groups);
+
+  // Venue compositions are kept by counting changes, so a month costs what moved, not the city.
+  if (venues_.num_groups != groups || venues_.members.size() != venues_.size() ||
+      venues_.member_group_share.size() != venues_.size() * static_cast<std::size_t>(groups))
+    throw std::invalid_argument("mobility: venue compositions are not sized for the venues and groups");
+  venue_group_count_.assign(venues_.size() * static_cast<std::size_t>(groups), 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int t = 0; t < residents_.num_venue_types; ++t) {
+      const std::int32_t venue = residents_.member_venue(i, t);
+      if (venue >= 0) ++venue_group_count_[static_cast<std::size_t>(venue) * groups + residents_.group[i]];
+    }
+  venue_dirty_.assign(venues_.size(), 0);
+  previous_venues_.resize(static_cast<std::size_t>(residents_.num_venue_types));
 }
 
 void MobilityPhase::run(const Day& day) {
@@ -430,7 +436,42 @@ void MobilityPhase::run(const Day& day) {
   replaced_.clear();
   if (day.date.month() == 1) age_and_renew(day);
   migrate_and_move(day);
-  refresh_compositions(venues_, residents_);
+  publish_compositions();
+}
+
+void MobilityPhase::rejoin(std::uint32_t i, int previous_group, const MembershipChange& change, RandomStream& rng) {
+  const int types = residents_.num_venue_types;
+  const auto groups = static_cast<std::size_t>(residents_.num_groups);
+  const std::int32_t* now = residents_.membership.data() + static_cast<std::size_t>(i) * types;
+  std::copy(now, now + types, previous_venues_.begin());
+  rejoin_venues(residents_, venues_, directory_, i, change, rng);
+  const int group = residents_.group[i];
+  for (int t = 0; t < types; ++t) {
+    const std::int32_t before = previous_venues_[t];
+    if (before == now[t] && previous_group == group) continue;
+    if (before >= 0) {
+      --venue_group_count_[static_cast<std::size_t>(before) * groups + previous_group];
+      mark_dirty(before);
+    }
+    if (now[t] >= 0) {
+      ++venue_group_count_[static_cast<std::size_t>(now[t]) * groups + group];
+      mark_dirty(now[t]);
+    }
+  }
+}
+
+void MobilityPhase::mark_dirty(std::int32_t venue) {
+  if (venue_dirty_[venue]) return;
+  venue_dirty_[venue] = 1;
+  dirty_venues_.push_back(venue);
+}
+
+void MobilityPhase::publish_compositions() {
+  for (std::int32_t venue : dirty_venues_) {
+    publish_composition(venues_, static_cast<std::size_t>(venue), venue_group_count_);
+    venue_dirty_[venue] = 0;
+  }
+  dirty_venues_.clear();
 }
 
 MobilityCounts MobilityPhase::take_counts() {
@@ -443,6 +484,13 @@ MobilityCounts MobilityPhase::take_counts() {
 void MobilityPhase::mark_replaced(std::uint32_t i) {
   replaced_mark_[i] = 1;
   replaced_.push_back(i);
+  replaced_untaken_.push_back(i);
+}
+
+std::vector<std::uint32_t> MobilityPhase::take_replaced() {
+  std::vector<std::uint32_t> out = std::move(replaced_untaken_);
+  replaced_untaken_.clear();
+  return out;
 }
 
 float MobilityPhase::threshold_of(std::uint32_t i) const {
@@ -456,6 +504,13 @@ float MobilityPhase::threshold_of(std::uint32_t i) const {
     outgroup /= groups - 1;
   }
   return static_cast<float>(std::clamp(params_.base_threshold * (1.0 - params_.warmth_relief * outgroup), 0.0, 1.0));
+}
+
+bool MobilityPhase::dissatisfied(std::uint32_t i) const {
+  const double share = neighbour_share(residents_.block[i], residents_.group[i]);
+  // No threshold exceeds base_threshold (relief and warmth are ≥ 0): most residents are settled
+  // without reading their warmth row.
+  return share < params_.base_threshold && share < threshold_of(i);
 }
 
 double MobilityPhase::neighbour_share(std::uint32_t block, int group) const {
@@ -539,7 +594,6 @@ void MobilityPhase::age_and_renew(const Day& day) {
   const int groups = r.num_groups;
   const auto day_counter = static_cast<std::uint32_t>(day.index);
   std::vector<std::uint8_t> event(n, none);
-#pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
     RandomStream rng(key_, static_cast<std::uint32_t>(i), day_counter, purpose::kMobilityAgeing);
     const double u = rng.uniform();
@@ -578,7 +632,7 @@ void MobilityPhase::age_and_renew(const Day& day) {
       const auto previous = static_cast<AgeBand>(r.age_band[i]);
       r.age_band[i] = static_cast<std::uint8_t>(r.age_band[i] + 1);
       RandomStream rng(key_, i, day_counter, purpose::kMobilityAgeingMembership);
-      rejoin_venues(r, venues_, directory_, i, {previous, false}, rng);
+      rejoin(i, r.group[i], {previous, false}, rng);
     } else if (event[i] == die) {
       const int g = r.group[i];
       const std::size_t cell = counts_.cell(r.ward[i], g);
@@ -596,7 +650,7 @@ void MobilityPhase::age_and_renew(const Day& day) {
       r.negative_memory[i] = 0.0f;
       if (!knowledge_.empty()) knowledge_[i] = 1.0f;  // born here
       RandomStream membership(key_, i, day_counter, purpose::kMobilityNewbornMembership);
-      rejoin_venues(r, venues_, directory_, i, {AgeBand::child, true}, membership);
+      rejoin(i, g, {AgeBand::child, true}, membership);
       ++counts_.births[cell];
       mark_replaced(i);
     }
@@ -608,15 +662,15 @@ void MobilityPhase::age_and_renew(const Day& day) {
 // Schelling move (if dissatisfied) for the rest. Equivalent Bernoulli thinning: a resident is a
 // candidate with monthly_any_ (found by geometric skips along a chunk's ids), and one uniform
 // on [0, monthly_any_) then says which event it is. Decisions read the state at the start of
-// the month only, so chunks run in parallel and any thread count agrees.
+// the month only and each chunk has its own stream, so chunks could run in any order or in
+// parallel with the same result (serial here: the pass touches only the few percent who act).
 std::vector<MobilityPhase::Candidate> MobilityPhase::monthly_candidates(const Day& day) const {
   const std::size_t n = residents_.size();
   const std::size_t chunks = (n + kMobilityDecisionChunk - 1) / kMobilityDecisionChunk;
-  std::vector<std::vector<Candidate>> found(chunks);
-  if (monthly_any_ <= 0.0) return {};
+  std::vector<Candidate> found;
+  if (monthly_any_ <= 0.0) return found;
   const double log_miss = monthly_any_ < 1.0 ? std::log1p(-monthly_any_) : 0.0;
   const auto day_counter = static_cast<std::uint32_t>(day.index);
-#pragma omp parallel for schedule(static)
   for (std::size_t c = 0; c < chunks; ++c) {
     RandomStream rng(key_, static_cast<std::uint32_t>(c), day_counter, purpose::kMobilityMonthly);
     const std::size_t end = std::min(n, (c + 1) * kMobilityDecisionChunk);
@@ -635,14 +689,12 @@ std::vector<MobilityPhase::Candidate> MobilityPhase::monthly_candidates(const Da
         action = MonthlyAction::leave;
       else if ((u - monthly_out_) / (1.0 - monthly_out_) < monthly_base_move_)
         action = MonthlyAction::life_course_move;
-      else if (neighbour_share(residents_.block[i], residents_.group[i]) < threshold_of(i))
+      else if (dissatisfied(i))
         action = MonthlyAction::dissatisfied_move;
-      if (action != MonthlyAction::stay) found[c].push_back({order, i, action});
+      if (action != MonthlyAction::stay) found.push_back({order, i, action});
     }
   }
-  std::vector<Candidate> all;
-  for (const auto& chunk : found) all.insert(all.end(), chunk.begin(), chunk.end());
-  return all;
+  return found;
 }
 
 void MobilityPhase::migrate_and_move(const Day& day) {
@@ -660,7 +712,8 @@ void MobilityPhase::migrate_and_move(const Day& day) {
 void MobilityPhase::depart_and_replace(std::uint32_t i, const Day& day) {
   Residents& r = residents_;
   const auto day_counter = static_cast<std::uint32_t>(day.index);
-  ++counts_.departures[counts_.cell(r.ward[i], r.group[i])];
+  const int previous_group = r.group[i];
+  ++counts_.departures[counts_.cell(r.ward[i], previous_group)];
   leave_block(i);
 
   RandomStream rng(key_, i, day_counter, purpose::kMobilityNewcomer);
@@ -681,7 +734,7 @@ void MobilityPhase::depart_and_replace(std::uint32_t i, const Day& day) {
   RandomStream placement(key_, i, day_counter, purpose::kMobilityNewcomerPlacement);
   enter_block(i, newcomer_block(g, placement));
   RandomStream membership(key_, i, day_counter, purpose::kMobilityNewcomerMembership);
-  rejoin_venues(r, venues_, directory_, i, {static_cast<AgeBand>(r.age_band[i]), true}, membership);
+  rejoin(i, previous_group, {static_cast<AgeBand>(r.age_band[i]), true}, membership);
   ++counts_.arrivals[counts_.cell(r.ward[i], g)];
   mark_replaced(i);
 }
@@ -690,7 +743,7 @@ void MobilityPhase::move(std::uint32_t i, MonthlyAction why, const Day& day) {
   Residents& r = residents_;
   const int g = r.group[i];
   // Others have moved since the decision: a block that has become acceptable is kept.
-  if (why == MonthlyAction::dissatisfied_move && neighbour_share(r.block[i], g) >= threshold_of(i)) return;
+  if (why == MonthlyAction::dissatisfied_move && !dissatisfied(i)) return;
   const auto day_counter = static_cast<std::uint32_t>(day.index);
   RandomStream rng(key_, i, day_counter, purpose::kMobilityDestination);
   const std::int64_t destination = choose_destination(i, why, rng);
@@ -700,7 +753,7 @@ void MobilityPhase::move(std::uint32_t i, MonthlyAction why, const Day& day) {
   enter_block(i, static_cast<std::uint32_t>(destination));
   ++counts_.moves_in[counts_.cell(r.ward[i], g)];
   RandomStream membership(key_, i, day_counter, purpose::kMobilityMoveMembership);
-  rejoin_venues(r, venues_, directory_, i, {static_cast<AgeBand>(r.age_band[i]), false}, membership);
+  rejoin(i, g, {static_cast<AgeBand>(r.age_band[i]), false}, membership);
 }
 
 }  // namespace contactsim

@@ -47,13 +47,27 @@
 //
 // Ageing on 1 January: bands are 0–10, 11–17, 18–64 and 65+ years, ages uniform within a band,
 // so a share 1/11 of children, 1/7 of youth and 1/47 of adults move up a band each year.
+// Newborns take their warmth from their group's mean in their block (the norm they grow up
+// in), their other traits from the group's; newcomers take their group's traits except English
+// and knowledge, which are the group's newcomer values.
 //
-// Random numbers: every decision is a keyed stream from the range 260–280 below. Who leaves or
-// moves in a month is found by Bernoulli thinning with geometric skips over fixed chunks of
-// resident ids (one stream per chunk), so the monthly cost follows the few percent who act,
-// not the whole population. Passes over all residents run in parallel and only read state
-// fixed during the pass; the rest is serial in a fixed order, so results are identical for any
-// thread count.
+// Order on a run day: (1 January) deaths → births and moving up a band; then departures →
+// newcomers in id order; then moves in random order; then Venues::member_group_share of the
+// venues whose membership changed. A slot replaced this month neither leaves nor moves again
+// until next month.
+//
+// Venue compositions (members, member_group_share) are kept by counting each membership this
+// phase changes, so the monthly cost follows the movers, not the city. This assumes memberships
+// change only here after the world is built; a mechanism that changes them elsewhere must
+// keep Venues::members and member_group_share itself (refresh_compositions recounts all).
+//
+// Random numbers and cost: every decision is a keyed stream from the range 260–280 below. Who
+// leaves or moves in a month is found by Bernoulli thinning with geometric skips over fixed
+// chunks of resident ids (one stream per chunk), so a month costs what the few percent who act
+// cost, not a pass over the city; only 1 January's ageing visits every resident. All of it is
+// serial, in a fixed order (OpenMP barriers would cost more than this work), so results do not
+// depend on the thread count; the streams are keyed so that the decision passes could be
+// parallelised unchanged.
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
@@ -114,10 +128,12 @@ inline constexpr std::array<ParamSpec<MobilityParams>, 10> kMobilityParams{{
      "Residents with warmer views of other groups accept more mixed neighbourhoods (stated "
      "preferences vary with outgroup attitudes: Clark 1991, Demography 28:1; Charles 2000, Soc "
      "Probl 47:379). At warmth 0.6 the threshold falls by 30%. Magnitude illustrative"},
-    {"move_probability", &MobilityParams::move_probability, 0.05, 0, 1, "per month",
-     "A dissatisfied household does not move at once (search, costs, tenure); 5% a month, "
-     "about 46% within a year, is illustrative: Schelling (1971) and Clark (1991) leave the "
-     "rate free"},
+    {"move_probability", &MobilityParams::move_probability, 0.02, 0, 1, "per month",
+     "A dissatisfied household does not move at once (search, costs, tenure); Schelling (1971) "
+     "and Clark (1991) leave the rate free. 2% a month (~22% a year) keeps block-level Theil H "
+     "of the default Stoke-on-Trent scenario roughly stable over four years in a mobility-only "
+     "run (0.28 -> 0.26), as minority segregation in England changed little, mostly "
+     "downward, between censuses (Catney 2016, Urban Stud 53:1691). Calibrated, illustrative"},
     {"destination_candidates", &MobilityParams::destination_candidates, 5, 1, 100, "vacancies (whole number)",
      "Movers view a handful of vacancies and choose among them (bounded search); 5 is "
      "illustrative. More candidates make preferences bite harder"},
@@ -155,6 +171,9 @@ struct GroupMigration {
   double inflow_share = 0;           // share of all newcomers who belong to the group
   double newcomer_english = 0.5;     // mean English proficiency on arrival (sd = english_sd)
   double newcomer_knowledge = 0.3;   // knowledge of "how things work" locally on arrival, [0,1]
+  // Ages of newcomers (child, youth, adult, older): migrants are mostly young adults, some with
+  // children (ONS long-term international migration: about three quarters aged 15–44).
+  // Illustrative.
   std::array<double, kNumAgeBands> newcomer_age_shares{0.1, 0.05, 0.8, 0.05};
 };
 
@@ -205,7 +224,8 @@ struct MembershipChange {
 };
 
 // Brings resident i's memberships in line with their current block, ward, age band and faith,
-// keeping Venues::members counts exact (member_group_share is left to refresh_compositions):
+// keeping Venues::members counts exact (member_group_share is not updated: MobilityPhase keeps
+// it from its own counts; other callers can use refresh_compositions):
 // - block types: the venue of the current block;
 // - catchment/ward types: kept if in the current ward, else a random venue of the type in the
 //   current ward (open ones preferred; none if the ward has none);
@@ -220,8 +240,8 @@ struct MembershipChange {
 void rejoin_venues(Residents& residents, Venues& venues, const VenueDirectory& directory, std::uint32_t resident,
                    const MembershipChange& change, RandomStream& rng);
 
-// Recomputes Venues::members and member_group_share from the memberships (O(residents × types),
-// parallel; integer counts, so identical for any thread count).
+// Recomputes Venues::members and member_group_share from every membership (O(residents ×
+// types)): for callers that change memberships outside MobilityPhase, and for checks.
 void refresh_compositions(Venues& venues, const Residents& residents);
 
 // Events since the last take_counts(), per (ward, group): cell ward × groups + group.
@@ -230,7 +250,7 @@ struct MobilityCounts {
   int groups = 0;
   std::vector<std::int64_t> moves_out;   // by the mover's origin ward and group
   std::vector<std::int64_t> moves_in;    // by the mover's destination ward and group
-  std::vector<std::int64_t> arrivals;    // newcomers, by destination ward
+  std::vector<std::int64_t> arrivals;    // newcomers (in-migrants), by destination ward
   std::vector<std::int64_t> departures;  // out-migrants, by the ward they left
   std::vector<std::int64_t> births;
   std::vector<std::int64_t> deaths;
@@ -257,14 +277,15 @@ class CountTree {
   std::int64_t total_ = 0;
 };
 
-// Resident ids per stream of the monthly decision pass (fixed: results must not depend on the
-// thread count).
+// Resident ids per stream of the monthly decision pass (a fixed partition, so that results
+// never depend on how the pass is scheduled).
 inline constexpr std::size_t kMobilityDecisionChunk = 4096;
 
 class MobilityPhase final : public Phase {
  public:
-  // `knowledge` (optional, one value per resident) receives newcomers' newcomer_knowledge and
-  // newborns' 1 (born here). Keeps references to residents, venues and knowledge.
+  // `knowledge` (optional, one value per resident, e.g. TensionState::knowledge; empty = not
+  // tracked) receives newcomers' newcomer_knowledge and newborns' 1 (born here). Keeps
+  // references to residents, venues and knowledge.
   // Throws std::invalid_argument if demography does not match the residents' groups, inflow
   // shares are all 0 while out_migration_rate > 0, a resident's block or ward is inconsistent
   // with block_ward, or the venue directory cannot be built.
@@ -279,6 +300,10 @@ class MobilityPhase final : public Phase {
   MobilityCounts take_counts();
   // Ids re-initialised (departed → newcomer, died → newborn) at the last monthly run.
   std::span<const std::uint32_t> replaced_slots() const { return replaced_; }
+  // Ids re-initialised since the last call (each once, in the order replaced), then cleared:
+  // for the mechanisms that must forget a slot's previous occupant (friend lists, ESOL lists,
+  // trust). Empty on days the phase did nothing.
+  std::vector<std::uint32_t> take_replaced();
   std::span<const std::int32_t> block_occupancy() const { return occupancy_; }
   std::span<const std::int32_t> block_capacity() const { return capacity_; }
   // Residents by block and group: block × groups + group.
@@ -300,6 +325,7 @@ class MobilityPhase final : public Phase {
   void move(std::uint32_t i, MonthlyAction why, const Day& day);
 
   float threshold_of(std::uint32_t i) const;
+  bool dissatisfied(std::uint32_t i) const;  // own-group share of neighbours below threshold
   double neighbour_share(std::uint32_t block, int group) const;  // excluding the resident
   double resident_share(std::uint32_t block, int group) const;   // of a block one would join
   std::int64_t vacancies(std::uint32_t block) const { return capacity_[block] - occupancy_[block]; }
@@ -308,6 +334,11 @@ class MobilityPhase final : public Phase {
   std::int64_t random_vacancy(int ward, RandomStream& rng) const;
   std::uint32_t newcomer_block(int group, RandomStream& rng) const;
   std::int64_t choose_destination(std::uint32_t i, MonthlyAction why, RandomStream& rng) const;
+  // rejoin_venues, then the venue group counts of what changed (previous_group: the slot's
+  // group before a re-initialisation).
+  void rejoin(std::uint32_t i, int previous_group, const MembershipChange& change, RandomStream& rng);
+  void mark_dirty(std::int32_t venue);
+  void publish_compositions();  // members and member_group_share of venues that changed
   void leave_block(std::uint32_t i);
   void enter_block(std::uint32_t i, std::uint32_t block);
   void mark_replaced(std::uint32_t i);
@@ -340,8 +371,15 @@ class MobilityPhase final : public Phase {
   CountTree vacancy_tree_;
   std::vector<CountTree> group_trees_;     // residents of each group by block position
 
+  // Members of each venue by group (venue × groups + group), kept up to date with every
+  // membership this phase changes; venues changed since the last publish are dirty.
+  std::vector<std::uint32_t> venue_group_count_;
+  std::vector<std::uint8_t> venue_dirty_;
+  std::vector<std::int32_t> dirty_venues_;
+  std::vector<std::int32_t> previous_venues_;  // scratch: one resident's memberships
   std::vector<std::uint8_t> replaced_mark_;
   std::vector<std::uint32_t> replaced_;
+  std::vector<std::uint32_t> replaced_untaken_;
   MobilityCounts counts_;
 };
 

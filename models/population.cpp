@@ -66,6 +66,7 @@ void allocate_arrays(Residents& r, std::size_t n, int groups, int venue_types) {
   r.positive_memory.assign(n, 0.0f);
   r.negative_memory.assign(n, 0.0f);
   r.disposition.resize(n);
+  r.last_intergroup_contact.assign(n, -1);
   r.warmth.resize(n * static_cast<std::size_t>(groups));
   r.membership.assign(n * static_cast<std::size_t>(venue_types), -1);
 }

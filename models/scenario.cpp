@@ -135,6 +135,7 @@ GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::v
     if (sum > 1.0 + 1e-9)
       f->fail(f->most_derived(f->keys()), "expected faith shares summing to at most 1, got " + std::to_string(sum));
   }
+  g.knowledge = t.number("knowledge", 0.9, 0, 1);
   g.age_shares = city_ages;
   if (auto a = t.optional_table("age_shares")) g.age_shares = read_age_shares(*a);
   return g;
@@ -259,6 +260,88 @@ std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& 
   return out;
 }
 
+// Timeline kinds that belong to mechanisms other than the venue timeline.
+const std::vector<std::string> kMechanismTimelineKinds{"youth_programme", "school_linking", "festival",
+                                                       "esol_course", "media_shock", "myth_busting", "service",
+                                                       "leaflets"};
+
+// Programmes count their contact under their own venue type: add it if the scenario did not.
+void ensure_contact_column(Scenario& s, const std::string& name) {
+  if (s.venue_type_index(name) >= 0) return;
+  for (const auto& t : builtin_venue_types())
+    if (t.name == name) s.venue_types.push_back(t);
+}
+
+double expected_youth(const Scenario& s) {
+  double youth = 0;
+  for (const auto& row : s.population.counts)
+    for (std::size_t g = 0; g < row.size(); ++g)
+      youth += static_cast<double>(row[g]) * s.groups[g].age_shares[static_cast<int>(AgeBand::youth)];
+  return youth;
+}
+
+void read_programmes(const ConfigTable& root, Scenario& s) {
+  const Date start = s.simulation.start, end = s.simulation.end;
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"youth_programme"}))
+    s.youth_programmes.push_back(read_youth_programme(item, start, end, expected_youth(s), s.programmes.params));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"school_linking"})) {
+    if (s.venue_type_index("school") < 0) item.fail("kind", "school linking needs a venue type named \"school\"");
+    s.school_linking.push_back(read_school_linking(item, start, end));
+  }
+  if (!s.youth_programmes.empty()) ensure_contact_column(s, "youth_programme");
+  if (!s.school_linking.empty()) ensure_contact_column(s, "school_linking");
+}
+
+void read_events_of_others(const ConfigTable& root, Scenario& s) {
+  const Date start = s.simulation.start, end = s.simulation.end;
+  std::vector<std::string> groups, wards;
+  for (const auto& g : s.groups) groups.push_back(g.name);
+  for (const auto& w : s.wards) wards.push_back(w.name);
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"festival"}))
+    s.festivals.push_back(
+        read_festival(item, start, end, groups, wards, s.population.unscaled_counts, s.population.scale));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"esol_course"}))
+    s.esol_courses.push_back(read_esol_course(item, start, end, wards, s.population.scale));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"media_shock"}))
+    s.media_shocks.push_back(read_media_shock(item, start, end, groups, wards));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"myth_busting"}))
+    s.myth_busting.push_back(read_myth_busting(item, start, end, groups, wards));
+  auto ward_of = [&](const ConfigTable& item) {
+    const std::string ward = item.required_string("ward");
+    const auto it = std::find(wards.begin(), wards.end(), ward);
+    if (it == wards.end()) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+    return static_cast<int>(it - wards.begin());
+  };
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"service"})) {
+    ServicePeriod p;
+    p.ward = ward_of(item);
+    p.start = item.required_date("start");
+    if (p.start < start || p.start > end)
+      item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    if (item.has("end")) {
+      p.end = item.required_date("end");
+      if (*p.end < p.start) item.fail("end", "expected a date on or after start (" + p.start.iso() + ")");
+    }
+    item.string("label", "");
+    for (const auto& other : s.services)
+      if (other.ward == p.ward && !(p.end && *p.end < other.start) && !(other.end && *other.end < p.start))
+        item.fail("start", "service in " + in_quotes(wards[p.ward]) + " overlaps another service there");
+    s.services.push_back(p);
+  }
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"leaflets"})) {
+    LeafletCampaign c;
+    c.date = item.required_date("date");
+    if (c.date < start || c.date > end)
+      item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    c.ward = item.has("ward") ? ward_of(item) : -1;
+    c.translated = item.boolean("translated", false);
+    item.string("label", "");
+    s.leaflets.push_back(c);
+  }
+  if (!s.festivals.empty()) ensure_contact_column(s, "festival");
+  if (!s.esol_courses.empty()) ensure_contact_column(s, "esol_class");
+}
+
 }  // namespace
 
 int Scenario::group_index(const std::string& name) const { return index_of(groups, name); }
@@ -308,7 +391,8 @@ Scenario read_scenario(const ConfigDocument& doc) {
   std::vector<std::string> ward_names, venue_names;
   for (const auto& w : s.wards) ward_names.push_back(w.name);
   for (const auto& v : s.venues) venue_names.push_back(v.name);
-  s.timeline = read_timeline(root, s.simulation.start, s.simulation.end, s.venue_types, ward_names, venue_names);
+  s.timeline = read_timeline(root, s.simulation.start, s.simulation.end, s.venue_types, ward_names, venue_names,
+                             kMechanismTimelineKinds);
 
   // [mechanisms.<name>] tables are optional: an absent one means defaults, switched on.
   const auto mechanisms = root.optional_table("mechanisms");
@@ -322,6 +406,17 @@ Scenario read_scenario(const ConfigDocument& doc) {
   s.attitude = mechanism.operator()<AttitudeParams>("attitude", kAttitudeParams);
   s.norms = mechanism.operator()<NormParams>("norms", kNormParams);
   s.metrics = mechanism.operator()<MetricParams>("metrics", kMetricParams);
+  s.programmes = mechanism.operator()<ProgrammeParams>("programmes", kProgrammeParams);
+  s.friendships = mechanism.operator()<FriendshipParams>("friendships", kFriendshipParams);
+  s.festival_settings = mechanism.operator()<FestivalParams>("festivals", kFestivalParams);
+  s.esol = mechanism.operator()<EsolParams>("esol", kEsolParams);
+  s.media = mechanism.operator()<MediaParams>("media", kMediaParams);
+  s.tension = mechanism.operator()<TensionParams>("tension", kTensionParams);
+  if (s.friendships.params.ingroup_friends > s.friendships.params.max_degree)
+    (mechanisms ? *mechanisms : root)
+        .fail("friendships", "expected ingroup_friends <= max_degree");
+  read_programmes(root, s);
+  read_events_of_others(root, s);
 
   if (auto record = root.optional_table("record"))
     s.record.interval = *parse_record_interval(record->choice("interval", "week", {"day", "week", "month"}));
@@ -366,6 +461,12 @@ std::vector<ParamDescription> parameter_dictionary() {
   describe_params<AttitudeParams>("mechanisms.attitude", kAttitudeParams, out);
   describe_params<NormParams>("mechanisms.norms", kNormParams, out);
   describe_params<MetricParams>("mechanisms.metrics", kMetricParams, out);
+  describe_params<ProgrammeParams>("mechanisms.programmes", kProgrammeParams, out);
+  describe_params<FriendshipParams>("mechanisms.friendships", kFriendshipParams, out);
+  describe_params<FestivalParams>("mechanisms.festivals", kFestivalParams, out);
+  describe_params<EsolParams>("mechanisms.esol", kEsolParams, out);
+  describe_params<MediaParams>("mechanisms.media", kMediaParams, out);
+  describe_params<TensionParams>("mechanisms.tension", kTensionParams, out);
   describe_venue_type_defaults(out);
   return out;
 }

@@ -10,6 +10,12 @@
 #include "models/funding.hpp"
 #include "models/metrics.hpp"
 #include "models/norms.hpp"
+#include "models/tension.hpp"
+#include "models/esol.hpp"
+#include "models/festivals.hpp"
+#include "models/friendships.hpp"
+#include "models/media.hpp"
+#include "models/programmes.hpp"
 #include "models/timeline.hpp"
 #include "models/valence.hpp"
 #include "models/venue_types.hpp"
@@ -37,6 +43,7 @@ struct GroupSpec {
   double english_sd = 0.0;
   double anxiety_mean = 0.3;         // Beta-distributed intergroup anxiety
   double anxiety_sd = 0.1;
+  double knowledge = 0.9;            // "knowing how things work" (tension mechanism)
   std::vector<double> warmth;        // initial mean warmth toward each group (own included)
   double warmth_sd = 0.15;
   std::vector<double> faith_shares;  // per scenario faith; remainder has none
@@ -89,8 +96,22 @@ struct Scenario {
   std::vector<VenueType> venue_types;
   std::vector<ExplicitVenue> venues;
   std::vector<TimelineItem> timeline;
+  std::vector<YouthProgrammeSpec> youth_programmes;
+  std::vector<SchoolLinkingSpec> school_linking;
+  std::vector<FestivalSpec> festivals;
+  std::vector<EsolCourse> esol_courses;
+  std::vector<MediaShock> media_shocks;
+  std::vector<MythBusting> myth_busting;
+  std::vector<ServicePeriod> services;
+  std::vector<LeafletCampaign> leaflets;
 
   FundingSettings funding;
+  ProgrammeSettings programmes;
+  FriendshipSettings friendships;
+  FestivalSettings festival_settings;
+  EsolSettings esol;
+  MediaSettings media;
+  TensionSettings tension;
   AttendanceSettings attendance;
   EncounterSettings encounters;
   MechanismSwitch<ValenceParams> valence;

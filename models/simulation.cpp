@@ -52,20 +52,83 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
       world_(build_world_on(threads_, scenario_, key_)),
       tally_(empty_tally(scenario_)),
       rules_(scenario_.valence, scenario_.attitude),
-      metrics_(scenario_.metrics, world_.residents, tally_, labels_of(scenario_), world_.block_ward.size()) {
-  std::vector<std::string> type_names, ward_names;
+      friendships_(world_.residents, scenario_.friendships),
+      tension_(make_tension_state(scenario_.tension, world_.residents.size(),
+                                  static_cast<int>(scenario_.wards.size()))),
+      metrics_(scenario_.metrics, MetricInputs{world_.residents, world_.venues, tally_, activity_, labels_of(scenario_),
+                                               world_.block_ward.size(), scenario_.simulation.start,
+                                               scenario_.tension.enabled ? &tension_ : nullptr,
+                                               scenario_.friendships.enabled ? &friendships_ : nullptr,
+                                               scenario_.festivals.empty() ? nullptr : &festival_attendance_,
+                                               scenario_.esol_courses.empty() ? nullptr : &esol_}) {
+  std::vector<std::string> type_names, ward_names, group_names;
   for (const auto& t : scenario_.venue_types) type_names.push_back(t.name);
   for (const auto& w : scenario_.wards) ward_names.push_back(w.name);
+  for (const auto& g : scenario_.groups) group_names.push_back(g.name);
+  if (scenario_.tension.enabled) {
+    std::vector<double> knowledge;
+    for (const auto& g : scenario_.groups) knowledge.push_back(g.knowledge);
+    init_knowledge(tension_, world_.residents, knowledge);
+    rules_.ward_tension = tension_.tension.data();
+    for (const auto& c : scenario_.leaflets) tension_.leaflet_campaign(c.ward, c.translated, c.date);
+  }
+  festival_attendance_.resize(static_cast<int>(ward_names.size()), static_cast<int>(group_names.size()));
+  if (scenario_.friendships.enabled) {
+    std::vector<int> seed_types;  // in-group ties from classes and workplaces (and blocks)
+    for (int t = 0; t < static_cast<int>(scenario_.venue_types.size()); ++t)
+      if (scenario_.venue_types[t].stable && scenario_.venue_types[t].slot == Slot::daytime &&
+          scenario_.venue_types[t].generate)
+        seed_types.push_back(t);
+    friendships_.seed_ingroup(seed_types, key_);
+    rules_.on_positive = [this](std::uint32_t i, std::uint32_t j, bool stable) {
+      friendships_.note_positive_encounter(i, j, stable);
+    };
+  }
   scheduler_.add(std::make_unique<TimelinePhase>(scenario_.timeline, type_names, ward_names, world_.venues,
                                                  decisions_, events_));
   scheduler_.add(std::make_unique<FundingPhase>(scenario_.funding, scenario_.venue_types, ward_names, world_.venues,
                                                 decisions_, events_));
-  scheduler_.add(std::make_unique<AttendancePhase>(scenario_.attendance, scenario_.venue_types, world_.residents,
-                                                   world_.venues, key_, sessions_));
+  if (!scenario_.services.empty())
+    scheduler_.add(std::make_unique<ServicesPhase>(scenario_.services, ward_names, tension_, events_));
+  auto attendance = std::make_unique<AttendancePhase>(scenario_.attendance, scenario_.venue_types, world_.residents,
+                                                      world_.venues, key_, sessions_, activity_);
+  if (scenario_.tension.enabled) attendance->use_ward_safety(tension_.safety);
+  scheduler_.add(std::move(attendance));
   auto encounters = std::make_unique<EncountersPhase>(scenario_.encounters, rules_, scenario_.venue_types,
                                                       world_.venues, world_.residents, sessions_, tally_, key_);
   encounters_ = encounters.get();
   scheduler_.add(std::move(encounters));
+  if (!scenario_.youth_programmes.empty() || !scenario_.school_linking.empty()) {
+    const ProgrammeColumns columns{scenario_.venue_type_index("youth_programme"),
+                                   scenario_.venue_type_index("school_linking")};
+    auto programmes = std::make_unique<ProgrammesPhase>(
+        scenario_.programmes, scenario_.youth_programmes, scenario_.school_linking, rules_, world_.residents,
+        world_.venues, scenario_.venue_type_index("school"), columns, tally_, key_, events_);
+    if (scenario_.tension.enabled)
+      programmes->on_cut_short([this](std::span<const std::uint32_t> p) { tension_.programme_cut_short(p); });
+    programmes_ = programmes.get();
+    scheduler_.add(std::move(programmes));
+  }
+  if (!scenario_.festivals.empty())
+    scheduler_.add(std::make_unique<FestivalsPhase>(scenario_.festival_settings, scenario_.festivals, rules_,
+                                                    scenario_.venue_type_index("festival"), ward_names,
+                                                    world_.residents, tally_, festival_attendance_, events_, key_));
+  if (!scenario_.esol_courses.empty())
+    scheduler_.add(std::make_unique<EsolPhase>(scenario_.esol, scenario_.esol_courses, rules_,
+                                               scenario_.venue_type_index("esol_class"), ward_names,
+                                               world_.residents, tally_, esol_, events_, key_));
+  scheduler_.add(std::make_unique<FriendshipsPhase>(scenario_.friendships, scenario_.attitude, friendships_,
+                                                    world_.residents));
+  if (!scenario_.media_shocks.empty() || !scenario_.myth_busting.empty()) {
+    HasFriendIn has_friend_in;
+    if (scenario_.friendships.enabled)
+      has_friend_in = [this](std::uint32_t i, int g) { return friendships_.has_friend_in(i, g); };
+    scheduler_.add(std::make_unique<MediaPhase>(scenario_.media, scenario_.media_shocks, scenario_.myth_busting,
+                                                has_friend_in, group_names, ward_names, world_.residents, events_,
+                                                key_));
+  }
+  if (scenario_.tension.enabled)
+    scheduler_.add(std::make_unique<TensionPhase>(scenario_.tension, world_.residents, tension_, key_));
   scheduler_.add(std::make_unique<NormsPhase>(scenario_.norms, world_.residents,
                                               static_cast<int>(scenario_.wards.size())));
 }

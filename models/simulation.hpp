@@ -6,6 +6,11 @@
 #include "core/scheduler.hpp"
 #include "models/attendance.hpp"
 #include "models/encounters.hpp"
+#include "models/tension.hpp"
+#include "models/esol.hpp"
+#include "models/festivals.hpp"
+#include "models/friendships.hpp"
+#include "models/programmes.hpp"
 #include "models/metrics.hpp"
 #include "models/scenario.hpp"
 #include "models/world.hpp"
@@ -48,6 +53,10 @@ class Simulation {
   const Scheduler& scheduler() const { return scheduler_; }
   std::int64_t intergroup_encounters() const;
   std::int64_t attendances() const { return attendances_; }
+  // The programmes phase, if the scenario runs any (participants, cohorts, links).
+  const ProgrammesPhase* programmes() const { return programmes_; }
+  const Friendships& friendships() const { return friendships_; }
+  const TensionState& tension() const { return tension_; }
 
  private:
   void simulate_day();
@@ -62,11 +71,17 @@ class Simulation {
   ContactTally tally_;
   DailySessions sessions_;
   VenueDecisions decisions_;
+  VenueActivity activity_;
   EncounterRules rules_;
+  Friendships friendships_;
+  FestivalAttendance festival_attendance_;
+  EsolState esol_;
+  TensionState tension_;
   EventLog events_;
   Metrics metrics_;
   Scheduler scheduler_;
   const EncountersPhase* encounters_ = nullptr;
+  const ProgrammesPhase* programmes_ = nullptr;
   Recorder* recorder_ = nullptr;
   std::int64_t attendances_ = 0;
 };

@@ -38,6 +38,7 @@ struct Residents {
   // lasting individual difference: Allport 1954; Sibley & Duckitt 2008). Norms pull warmth
   // toward the in-group ward norm plus this offset, so individual differences do not melt away.
   std::vector<float> disposition;
+  std::vector<std::int32_t> last_intergroup_contact;  // day index of the latest one, -1 = none yet
   std::vector<float> warmth;            // size × num_groups: warmth[i*G + g] toward group g
   std::vector<std::int32_t> membership; // size × num_venue_types: the venue i belongs to, or -1
 
@@ -73,11 +74,15 @@ struct ContactTally {
   int wards = 0, groups = 0, venue_types = 0;
   std::vector<std::int64_t> positive;
   std::vector<std::int64_t> negative;
+  // Expected in-group encounters (×1000, fixed point so sums are exact in any order): in-group
+  // encounters are not simulated one by one, but activity-space segregation needs their number.
+  std::vector<std::int64_t> ingroup_milli;
 
   void resize(int w, int g, int t) {
     wards = w, groups = g, venue_types = t;
     positive.assign(static_cast<std::size_t>(w) * g * t, 0);
     negative.assign(positive.size(), 0);
+    ingroup_milli.assign(positive.size(), 0);
   }
   std::size_t cell(int w, int g, int t) const {
     return (static_cast<std::size_t>(w) * groups + g) * venue_types + t;
@@ -85,7 +90,19 @@ struct ContactTally {
   void clear() {
     std::fill(positive.begin(), positive.end(), 0);
     std::fill(negative.begin(), negative.end(), 0);
+    std::fill(ingroup_milli.begin(), ingroup_milli.end(), 0);
   }
+};
+
+// What venues did since the last record: filled by attendance, read and cleared by metrics.
+struct VenueActivity {
+  std::vector<std::int64_t> attendances;  // per venue: resident-sessions
+  std::vector<std::int64_t> sessions;     // per venue: days it held a session
+  void resize(std::size_t venues) {
+    attendances.assign(venues, 0);
+    sessions.assign(venues, 0);
+  }
+  void clear() { resize(attendances.size()); }
 };
 
 }  // namespace contactsim

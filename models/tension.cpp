@@ -85,6 +85,14 @@ void TensionState::leaflet_campaign(int ward, bool translated, Date day) {
   pending_leaflets.push_back({day, ward, translated});
 }
 
+void TensionState::programme_cut_short(std::span<const std::uint32_t> participants) {
+  for (std::uint32_t i : participants)
+    if (!trust.empty() && i >= trust.size())
+      throw std::out_of_range("programme_cut_short: resident " + std::to_string(i) + " of " +
+                              std::to_string(trust.size()));
+  programme_dropouts.insert(programme_dropouts.end(), participants.begin(), participants.end());
+}
+
 std::vector<std::int64_t> TensionState::take_incidents() {
   std::vector<std::int64_t> taken = incidents;
   std::fill(incidents.begin(), incidents.end(), 0);
@@ -105,7 +113,8 @@ TensionState make_tension_state(const TensionSettings& settings, std::size_t res
   return s;
 }
 
-void init_knowledge(TensionState& state, const Residents& residents, const std::vector<double>& group_means) {
+namespace {
+void check_group_means(const Residents& residents, const std::vector<double>& group_means) {
   if (group_means.size() != static_cast<std::size_t>(residents.num_groups))
     throw std::invalid_argument("init_knowledge: " + std::to_string(group_means.size()) +
                                 " group means for " + std::to_string(residents.num_groups) + " groups");
@@ -113,6 +122,11 @@ void init_knowledge(TensionState& state, const Residents& residents, const std::
     if (!(group_means[g] >= 0.0 && group_means[g] <= 1.0))
       throw std::invalid_argument("init_knowledge: group " + std::to_string(g) + " mean " +
                                   std::to_string(group_means[g]) + " is not in [0, 1]");
+}
+}  // namespace
+
+void init_knowledge(TensionState& state, const Residents& residents, const std::vector<double>& group_means) {
+  check_group_means(residents, group_means);
   if (state.knowledge.empty()) return;
   if (state.knowledge.size() != residents.size())
     throw std::invalid_argument("init_knowledge: state holds " + std::to_string(state.knowledge.size()) +
@@ -122,7 +136,23 @@ void init_knowledge(TensionState& state, const Residents& residents, const std::
   for (std::size_t i = 0; i < n; ++i) state.knowledge[i] = static_cast<float>(group_means[residents.group[i]]);
 }
 
+void reinitialise_residents(TensionState& state, const Residents& residents, std::span<const std::uint32_t> slots,
+                            const std::vector<double>& group_means, const TensionSettings& settings) {
+  check_group_means(residents, group_means);
+  if (state.knowledge.empty()) return;
+  for (std::uint32_t i : slots) {
+    if (i >= state.knowledge.size())
+      throw std::out_of_range("reinitialise_residents: slot " + std::to_string(i) + " of " +
+                              std::to_string(state.knowledge.size()));
+    state.knowledge[i] = static_cast<float>(group_means[residents.group[i]]);
+    state.trust[i] = static_cast<float>(settings.params.initial_trust);
+  }
+}
+
 std::vector<double> ward_group_mean(const Residents& residents, int wards, const std::vector<float>& values) {
+  if (!values.empty() && values.size() != residents.size())
+    throw std::invalid_argument("ward_group_mean: " + std::to_string(values.size()) + " values for " +
+                                std::to_string(residents.size()) + " residents");
   const WardGroupSums sums = sum_by_ward_group(residents, wards, values);
   std::vector<double> mean(sums.sum.size(), 0.0);
   for (std::size_t k = 0; k < mean.size(); ++k)
@@ -154,14 +184,16 @@ void TensionPhase::run(const Day& day) {
     // Inputs still arrive from the timeline; drop them so they do not pile up.
     state_.pending_leaflets.clear();
     state_.services_ended.clear();
+    state_.programme_dropouts.clear();
     return;
   }
   if (state_.knowledge.size() != residents_.size())
     throw std::logic_error("TensionPhase: residents were added or removed without resizing the tension state");
   const std::vector<LeafletCampaign> leaflets = take_due_leaflets(day.date);
-  if (!state_.services_ended.empty() || !leaflets.empty()) {
+  if (!state_.services_ended.empty() || !state_.programme_dropouts.empty() || !leaflets.empty()) {
     settle();  // the days before the event first, so events and daily steps keep their order
     lower_trust_where_services_ended();
+    lower_trust_of_programme_dropouts();
     if (!leaflets.empty()) read_leaflets(day, leaflets);
   }
   update_wards(day);
@@ -188,6 +220,14 @@ void TensionPhase::lower_trust_where_services_ended() {
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i)
     if (ended[residents_.ward[i]]) state_.trust[i] *= keep;
+}
+
+// Programme participants lose trust as a ward's residents do when its service ends. A resident
+// listed twice (two programmes cut short) loses twice.
+void TensionPhase::lower_trust_of_programme_dropouts() {
+  const auto keep = static_cast<float>(1.0 - params_.trust_loss_on_end);
+  for (std::uint32_t i : state_.programme_dropouts) state_.trust[i] *= keep;
+  state_.programme_dropouts.clear();
 }
 
 // A campaign reaches each covered resident with probability leaflet_reach; a resident who
@@ -260,8 +300,8 @@ void TensionPhase::update_wards(const Day& day) {
   ++pending_days_;
 }
 
-// Applies the accumulated days at once. Each step moves a value part of the way toward 1 by a
-// factor in [0,1], so values stay in [0,1] without clamping. Parallel over residents, each
+// Applies the accumulated days at once. Each step moves a value toward 1 by a share in [0,1],
+// so values stay in [0,1] without clamping. Parallel over residents, each
 // touching only its own entries.
 void TensionPhase::settle() {
   if (!enabled_ || pending_days_ == 0) return;
@@ -292,9 +332,10 @@ void TensionPhase::settle() {
     const float own_rate = std::min(1.0f, learning * (1.0f + english_learning * english[i]));
     const float champion_rate = std::min(1.0f, own_rate * service_learning * trust[i]);
     const float gap_kept = power(1.0f - own_rate, days) * power(1.0f - champion_rate, served_days[w]);
-    knowledge[i] = 1.0f - (1.0f - knowledge[i]) * gap_kept;
-    trust[i] = 1.0f - (1.0f - trust[i]) * distrust_kept[w];
-    anxiety[i] = 1.0f - (1.0f - anxiety[i]) * calm_kept[w];
+    // Written as x += (1 − kept)·(1 − x) so a value nothing acted on stays bit-identical.
+    knowledge[i] += (1.0f - gap_kept) * (1.0f - knowledge[i]);
+    trust[i] += (1.0f - distrust_kept[w]) * (1.0f - trust[i]);
+    anxiety[i] += (1.0f - calm_kept[w]) * (1.0f - anxiety[i]);
   }
 
   std::fill(served_days_.begin(), served_days_.end(), 0);

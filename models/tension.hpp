@@ -35,9 +35,13 @@
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
 #include "models/state.hpp"
+#include "models/timeline.hpp"
 
 #include <array>
 #include <cstdint>
+#include <span>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace contactsim {
@@ -160,6 +164,7 @@ struct TensionState {
   // Inputs waiting for the next run of the phase.
   std::vector<LeafletCampaign> pending_leaflets;
   std::vector<int> services_ended;         // wards whose service ended since the last run
+  std::vector<std::uint32_t> programme_dropouts;  // residents whose programme was cut short
 
   int wards() const { return static_cast<int>(tension.size()); }
 
@@ -168,6 +173,9 @@ struct TensionState {
   void serve_ward(int ward, bool on);
   // Schedules a leaflet campaign in `ward` (−1 = city-wide). Throws std::out_of_range.
   void leaflet_campaign(int ward, bool translated, Date day);
+  // Residents whose programme (e.g. a youth cohort) ended abruptly: their trust falls by
+  // trust_loss_on_end at the phase's next run. Throws std::out_of_range for an unknown resident.
+  void programme_cut_short(std::span<const std::uint32_t> participants);
   // Incidents per ward since the last call; resets the counts.
   std::vector<std::int64_t> take_incidents();
 };
@@ -181,8 +189,16 @@ TensionState make_tension_state(const TensionSettings& settings, std::size_t res
 // Throws std::invalid_argument for a wrong count or a value outside [0,1].
 void init_knowledge(TensionState& state, const Residents& residents, const std::vector<double>& group_means);
 
+// For slots re-used by another person (mobility's replaced_slots(): an in-migrant or a birth):
+// knowledge from the new person's group mean, trust back to initial_trust. Does nothing when
+// the state holds no per-resident arrays. Throws like init_knowledge, std::out_of_range for a
+// slot beyond the residents.
+void reinitialise_residents(TensionState& state, const Residents& residents, std::span<const std::uint32_t> slots,
+                            const std::vector<double>& group_means, const TensionSettings& settings);
+
 // Mean of a per-resident array per (ward, group), index ward × num_groups + group (0 for an empty
 // cell or an empty array), summed in a fixed chunk order: identical for any thread count.
+// Throws std::invalid_argument if a non-empty array is not one value per resident.
 std::vector<double> ward_group_mean(const Residents& residents, int wards, const std::vector<float>& values);
 inline std::vector<double> mean_knowledge(const TensionState& s, const Residents& r) {
   return ward_group_mean(r, s.wards(), s.knowledge);
@@ -191,12 +207,46 @@ inline std::vector<double> mean_trust(const TensionState& s, const Residents& r)
   return ward_group_mean(r, s.wards(), s.trust);
 }
 
-// Each day: (1) if a service ended or a leaflet campaign is due, the pending resident steps are
-// settled, trust falls where the service ended and the campaign is read; (2) each ward's
-// incidents are drawn from its mean knowledge gap, its tension and safety updated, and the
-// day's learning, trust and anxiety factors accumulated; (3) every interval_days the
-// accumulated steps are applied to every resident. Residents are updated independently and
+// Each day: (1) if a service or programme ended or a leaflet campaign is due, the pending
+// resident steps are settled, trust falls for those the service or programme served and the
+// campaign is read; (2) each ward's incidents are drawn from its mean knowledge gap, its tension
+// and safety updated, and the day's learning, trust and anxiety factors accumulated; (3) every
+// interval_days the accumulated steps are applied to every resident. Residents are updated independently and
 // ward means are fixed-chunk reductions, so results do not depend on the thread count.
+// Champions / an integration officer serving a ward over a period (timeline kind "service").
+struct ServicePeriod {
+  int ward = 0;
+  Date start;
+  std::optional<Date> end;  // last day served; none = to the end of the run
+};
+
+// Switches services on and off on their dates (before the tension phase runs that day).
+class ServicesPhase final : public Phase {
+ public:
+  ServicesPhase(std::vector<ServicePeriod> periods, std::vector<std::string> ward_names, TensionState& state,
+                EventLog& log)
+      : periods_(std::move(periods)), ward_names_(std::move(ward_names)), state_(state), log_(log) {}
+  const char* name() const override { return "services"; }
+  void run(const Day& day) override {
+    for (const auto& p : periods_) {
+      if (p.start == day.date) {
+        state_.serve_ward(p.ward, true);
+        log_.push_back({day.date, "service_start", ward_names_[p.ward], "community champions / integration officer", 0});
+      }
+      if (p.end && *p.end + 1 == day.date) {
+        state_.serve_ward(p.ward, false);
+        log_.push_back({day.date, "service_end", ward_names_[p.ward], "service ended; residents' trust falls", 0});
+      }
+    }
+  }
+
+ private:
+  std::vector<ServicePeriod> periods_;
+  std::vector<std::string> ward_names_;
+  TensionState& state_;
+  EventLog& log_;
+};
+
 class TensionPhase final : public Phase {
  public:
   // Throws std::invalid_argument if the state is not sized for `residents` (when enabled).
@@ -204,12 +254,14 @@ class TensionPhase final : public Phase {
   const char* name() const override { return "tension"; }
   void run(const Day& day) override;
   // Applies the resident steps accumulated since the last application (knowledge, trust and
-  // anxiety then stand as daily steps would have left them). Called by run on schedule; call it
-  // before reading those arrays for a record that must be exact to the day.
+  // anxiety then stand as daily steps would have left them). Called by run on schedule and
+  // before events. Calling it at other times (e.g. from recording) nudges the trajectory (trust's
+  // within-interval effect, an earlier refresh of the ward gaps), so recording must not call it.
   void settle();
 
  private:
   void lower_trust_where_services_ended();
+  void lower_trust_of_programme_dropouts();
   void read_leaflets(const Day& day, const std::vector<LeafletCampaign>& leaflets);
   void update_wards(const Day& day);
   void refresh_ward_gap();

@@ -258,6 +258,20 @@ std::vector<Builtin> make_builtins() {
                   "Crowds are formed by festivals, not generated",
                   "A community festival brings many residents together (Keele 2022). Illustrative",
                   "Celebration with shared purpose and council support. Illustrative"}});
+    for (const char* name : {"youth_programme", "school_linking"}) {
+      VenueType p;
+      p.name = name;
+      p.stable = true;
+      p.slot = Slot::daytime;
+      p.membership = Membership::ward;
+      p.generate = false;
+      b.push_back({p,
+                   {"Participants come from the programme in the timeline",
+                    "Sessions come from the programme in the timeline",
+                    "Teams and classes are formed by the programme, not generated",
+                    "Contact settings are the programme's own (mechanisms.programmes)",
+                    "Contact quality is the programme's own (mechanisms.programmes)"}});
+    }
   }
   return b;
 }

@@ -368,7 +368,9 @@ TEST_F(BadInputs, UnknownVenueType) {
   const fs::path f = write("bad.toml", text);
   expect_validate_error(f, 4, "venues[0].type",
                         "unknown venue type \"swimming_pool\"; expected one of \"school\", \"workplace\", "
-                        "\"community_centre\", \"place_of_worship\", \"street\"");
+                        "\"community_centre\", \"youth_club\", \"place_of_worship\", \"market\", \"park\", \"street\", "
+                        "\"esol_class\", \"festival\"");
+
 }
 
 const std::string kGroupList =
@@ -686,5 +688,5 @@ TEST_F(BadInputs, TimelineUnknownKind) {
   const std::string text = extending("[[timeline]]\nkind = \"earthquake\"\ndate = 2021-04-01\n");
   const fs::path f = write("bad.toml", text);
   expect_validate_error(f, line_containing(text, "kind ="), "timeline[0].kind",
-                        "expected one of \"budget\", \"open\", \"close\", \"lockdown\", got \"earthquake\"");
+                        "expected one of \"budget\", \"open\", \"close\", \"lockdown\", \"youth_programme\", \"school_linking\", \"festival\", \"esol_course\", \"media_shock\", \"myth_busting\", \"service\", \"leaflets\", got \"earthquake\"");
 }

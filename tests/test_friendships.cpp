@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 using namespace contactsim;
@@ -45,11 +46,20 @@ std::vector<std::uint32_t> own_blocks(std::size_t n) {
   return b;
 }
 
+// Defaults, applied daily so that single days can be checked (interval_days has its own test).
 FriendshipSettings settings() {
-  return {true, defaults_of<FriendshipParams>(kFriendshipParams)};
+  FriendshipSettings s{true, defaults_of<FriendshipParams>(kFriendshipParams)};
+  s.params.interval_days = 1;
+  return s;
 }
 
 MechanismSwitch<AttitudeParams> attitude() { return {true, defaults_of<AttitudeParams>(kAttitudeParams)}; }
+
+// Restores the OpenMP thread count on scope exit, so other tests in the binary are unaffected.
+struct ThreadCountGuard {
+  int saved = omp_get_max_threads();
+  ~ThreadCountGuard() { omp_set_num_threads(saved); }
+};
 
 void meet(Friendships& f, std::uint32_t i, std::uint32_t j, int times, bool stable = true) {
   for (int k = 0; k < times; ++k) f.note_positive_encounter(i, j, stable);
@@ -187,12 +197,15 @@ TEST(Friendships, ExtendedContactWarmsLessThanDirectFriendship) {
 }
 
 TEST(Friendships, UnusedTiesFadeAndDissolveOnBothSidesRenewedOnesDoNot) {
-  Residents r = make_residents({0, 1, 0, 1}, 2, own_blocks(4));
+  // 4 and 5 share a block: seeded in-group friends, which do not fade in this version.
+  Residents r = make_residents({0, 1, 0, 1, 0, 0}, 2, {0, 1, 2, 3, 4, 4});
   FriendshipSettings s = settings();
   s.params.half_life_days = 10;
   s.params.dissolve_below = 0.125;  // three half-lives: 30 days
   Friendships f(r, s);
   FriendshipsPhase phase(s, attitude(), f, r);
+  f.seed_ingroup({}, StreamKey{5, 0});
+  ASSERT_TRUE(f.are_friends(4, 5));
   meet(f, 0, 1, 5);
   meet(f, 2, 3, 5);
   for (int day = 0; day < 29; ++day) {
@@ -210,6 +223,42 @@ TEST(Friendships, UnusedTiesFadeAndDissolveOnBothSidesRenewedOnesDoNot) {
   EXPECT_EQ(f.degree(1), 0);
   EXPECT_TRUE(f.are_friends(2, 3));
   EXPECT_GT(f.tie_strength(2, 3), 0.7f);
+  EXPECT_EQ(f.tie_strength(4, 5), 1.0f);
+}
+
+TEST(Friendships, WeeklyApplicationMatchesDailySteps) {
+  // 0,1 group 0 (in-group friends); 1 befriends 2 and 3 befriends 4 (group 1). Weekly and
+  // daily runs must agree at every week's end, through the ties' dissolution on day 70.
+  auto run = [](int interval) {
+    Residents r = make_residents({0, 0, 1, 0, 1}, 2, {0, 0, 1, 2, 3});
+    FriendshipSettings s = settings();
+    s.params.interval_days = interval;
+    s.params.half_life_days = 30;
+    s.params.dissolve_below = 0.2;
+    s.params.eta_friend = 0.01;  // large rates, so that any error in compounding shows
+    s.params.eta_extended = 0.005;
+    Friendships f(r, s);
+    FriendshipsPhase phase(s, attitude(), f, r);
+    f.seed_ingroup({}, StreamKey{1, 0});
+    meet(f, 1, 2, 5);
+    meet(f, 3, 4, 5);
+    std::vector<float> trace;
+    for (int day = 0; day < 84; ++day) {
+      phase.run(Day{Date{}, day});
+      if ((day + 1) % 7 == 0) {
+        trace.push_back(r.warmth_of(0)[1]);
+        trace.push_back(r.warmth_of(1)[1]);
+        trace.push_back(r.warmth_of(3)[1]);
+        trace.push_back(f.tie_strength(3, 4));
+      }
+    }
+    return trace;
+  };
+  const auto daily = run(1), weekly = run(7);
+  ASSERT_EQ(daily.size(), weekly.size());
+  for (std::size_t k = 0; k < daily.size(); ++k) EXPECT_NEAR(weekly[k], daily[k], 2e-6) << "entry " << k;
+  EXPECT_GT(daily[daily.size() - 2], 0.55f) << "the test must move warmth a lot";
+  EXPECT_EQ(daily.back(), 0.0f) << "and dissolve the tie (after 70 days)";
 }
 
 TEST(Friendships, SeededInGroupTiesAreMutualSameGroupWithinScopeAndBounded) {
@@ -248,6 +297,7 @@ TEST(Friendships, SeededInGroupTiesAreMutualSameGroupWithinScopeAndBounded) {
   EXPECT_THROW(f.seed_ingroup(school, StreamKey{11, 0}), std::logic_error);
 
   // Deterministic for a key, for any thread count; another key gives other friends.
+  ThreadCountGuard guard;
   auto rows = [&](StreamKey key, int threads) {
     omp_set_num_threads(threads);
     Friendships g(r, s);
@@ -272,6 +322,14 @@ TEST(Friendships, InGroupFriendsBeyondMaxDegreeAreRejected) {
   EXPECT_THROW(Friendships(r, s), std::invalid_argument);
 }
 
+TEST(Friendships, EveryParameterHasASourceAndADefaultInRange) {
+  for (const auto& spec : kFriendshipParams) {
+    EXPECT_GE(spec.fallback, spec.min) << spec.key;
+    EXPECT_LE(spec.fallback, spec.max) << spec.key;
+    EXPECT_GT(std::string(spec.source).size(), 20u) << spec.key;
+  }
+}
+
 TEST(Friendships, DisabledMechanismHoldsNothing) {
   Residents r = make_residents({0, 1}, 2, own_blocks(2));
   FriendshipSettings s = settings();
@@ -286,11 +344,11 @@ TEST(Friendships, DisabledMechanismHoldsNothing) {
 TEST(Friendships, DefaultsUseAboutOneHundredBytesPerResident) {
   Residents r = make_residents({0, 1}, 2, own_blocks(2));
   Friendships f(r, settings());
-  EXPECT_EQ(f.bytes_per_resident(), 8u * (4 + 4) + 6u * (4 + 2) + 1 + 2);
+  EXPECT_EQ(f.bytes_per_resident(), 8u * (4 + 4) + 6u * (4 + 2) + 1 + 1 + 2);
   EXPECT_EQ(f.bytes(), 2 * f.bytes_per_resident());
 }
 
-// A population of ~2000 in classes (stable) and on streets (not), many encounters in sessions
+// A population of 3000 in classes (stable) and on streets (not), many encounters in sessions
 // run concurrently as the encounters phase does, with churn in every rule (replacement,
 // dissolution): identical friend rows, strengths and warmth for 1 and 2 threads.
 namespace {
@@ -304,7 +362,7 @@ struct Outcome {
 
 Outcome simulate_town(int threads) {
   omp_set_num_threads(threads);
-  const std::uint32_t n = 2000, classes = 100;
+  const std::uint32_t n = 3000, classes = 150;
   const StreamKey key{2024, 1};
   std::vector<std::uint8_t> groups(n);
   std::vector<std::uint32_t> blocks(n);
@@ -326,6 +384,7 @@ Outcome simulate_town(int threads) {
   s.params.half_life_days = 5;
   s.params.replace_below = 0.8;
   s.params.dissolve_below = 0.3;
+  s.params.interval_days = 3;  // also exercises the days in between
   Friendships f(r, s);
   FriendshipsPhase phase(s, attitude(), f, r);
   const std::vector<int> class_type{0};
@@ -376,6 +435,7 @@ Outcome simulate_town(int threads) {
 }  // namespace
 
 TEST(Friendships, IdenticalForOneAndTwoThreads) {
+  ThreadCountGuard guard;
   const Outcome one = simulate_town(1);
   const Outcome two = simulate_town(2);
   EXPECT_GT(one.ties, 100u) << "the test must form cross-group friendships";

@@ -1,0 +1,297 @@
+#include "models/esol.hpp"
+
+#include "models/attitude.hpp"
+#include "models/valence.hpp"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+namespace contactsim {
+namespace {
+
+constexpr int kStreet = 0;  // tally column of the ordinary daily mixing
+constexpr int kEsol = 1;    // tally column of ESOL classes
+
+// Group 0 are fluent locals; groups 1 and 2 newer migrants with little English (the learners).
+// Laid out ward by ward, `per_group` of each group per ward, adults.
+Residents make_residents(int wards, int per_group, float migrant_english = 0.3f) {
+  Residents r;
+  r.num_groups = 3;
+  r.num_venue_types = 1;
+  const int n = wards * 3 * per_group;
+  for (int i = 0; i < n; ++i) {
+    const int group = i % 3;
+    r.group.push_back(static_cast<std::uint8_t>(group));
+    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
+    r.faith.push_back(kNoFaith);
+    r.ward.push_back(static_cast<std::uint16_t>(i / (3 * per_group)));
+    r.block.push_back(static_cast<std::uint32_t>(i / 100));
+    r.english.push_back(group == 0 ? 1.0f : migrant_english);
+    r.anxiety.push_back(0.2f);
+    r.positive_memory.push_back(0.0f);
+    r.negative_memory.push_back(0.0f);
+    r.disposition.push_back(0.0f);
+    r.last_intergroup_contact.push_back(-1);
+    for (int g = 0; g < 3; ++g) r.warmth.push_back(g == group ? 0.8f : 0.5f);
+    r.membership.push_back(-1);
+  }
+  return r;
+}
+
+EncounterRules default_rules() {
+  return EncounterRules(MechanismSwitch<ValenceParams>{true, defaults_of<ValenceParams>(kValenceParams)},
+                        MechanismSwitch<AttitudeParams>{true, defaults_of<AttitudeParams>(kAttitudeParams)});
+}
+
+EsolSettings settings_with(double interest, double monthly_dropout, double gain = 0.01) {
+  EsolSettings s{true, defaults_of<EsolParams>(kEsolParams)};
+  s.params.interest = interest;
+  s.params.monthly_dropout = monthly_dropout;
+  s.params.english_gain = gain;
+  return s;
+}
+
+Date day0() { return Date::from_ymd(2019, 1, 7); }  // a Monday
+
+EsolCourse course(int ward, int seats, int sessions_per_week, int length_days) {
+  EsolCourse c;
+  c.start = day0();
+  c.end = day0() + (length_days - 1);
+  c.ward = ward;
+  c.seats = seats;
+  c.sessions_per_week = sessions_per_week;
+  return c;
+}
+
+// One ordinary mixed session a day of all residents of ward 0 (street column): where better
+// English shows up as a larger share of positive intergroup encounters.
+void street_session(const EncounterRules& rules, Residents& r, ContactTally& tally, const Day& day, StreamKey key) {
+  std::vector<std::uint32_t> members;
+  for (std::uint32_t i = 0; i < r.size(); ++i)
+    if (r.ward[i] == 0) members.push_back(i);
+  std::stable_sort(members.begin(), members.end(), [&](auto a, auto b) { return r.group[a] < r.group[b]; });
+  std::vector<std::uint32_t> begin(4, 0);
+  for (auto i : members) ++begin[r.group[i] + 1u];
+  for (int g = 0; g < 3; ++g) begin[g + 1] += begin[g];
+  ContactSetting street;
+  street.encounters = 1.0;
+  street.venue_type = kStreet;
+  ContactCounts counts;
+  counts.resize_like(tally);
+  run_encounter_session(rules, street, r, tally, members, begin, key, 0, static_cast<std::uint32_t>(day.index), 1000,
+                        counts);
+  counts.add_to(tally);
+}
+
+struct Outcome {
+  double learner_english = 0;    // mean English of groups 1 and 2 in ward 0
+  double positive_share = 0;     // street contacts of groups 1 and 2: positive / all
+  std::int64_t esol_contacts = 0;
+};
+
+Outcome run_city(std::vector<EsolCourse> courses, int days, StreamKey key) {
+  Residents residents = make_residents(1, 100);
+  ContactTally tally;
+  tally.resize(1, 3, 2);
+  EsolState state;
+  EventLog log;
+  const EncounterRules rules = default_rules();
+  EsolPhase phase(settings_with(1.0, 0.0, 0.02), std::move(courses), rules, kEsol, {"w0"}, residents, tally, state,
+                  log, key);
+  std::int64_t positive = 0, all = 0, esol_contacts = 0;
+  for (int d = 0; d < days; ++d) {
+    const Day day{day0() + d, d};
+    street_session(rules, residents, tally, day, key);
+    phase.run(day);
+    for (int g = 1; g < 3; ++g) {
+      positive += tally.positive[tally.cell(0, g, kStreet)];
+      all += tally.positive[tally.cell(0, g, kStreet)] + tally.negative[tally.cell(0, g, kStreet)];
+    }
+    for (int g = 0; g < 3; ++g)
+      esol_contacts += tally.positive[tally.cell(0, g, kEsol)] + tally.negative[tally.cell(0, g, kEsol)];
+    tally.clear();
+  }
+  Outcome out;
+  const auto english = mean_english(residents, 1);
+  out.learner_english = (english[1] + english[2]) / 2;
+  out.positive_share = static_cast<double>(positive) / static_cast<double>(all);
+  out.esol_contacts = esol_contacts;
+  return out;
+}
+
+TEST(Esol, RaisesLearnersEnglishAndTheirPositiveContactShareAgainstThePairedRunWithout) {
+  const StreamKey key{2019, 0};
+  const int days = 240;
+  const Outcome with = run_city({course(0, 200, 2, days)}, days, key);
+  const Outcome without = run_city({}, days, key);
+  EXPECT_FLOAT_EQ(static_cast<float>(without.learner_english), 0.3f);
+  // ~68 sessions at gain 0.02: 1 − 0.7·0.98^68 ≈ 0.82, capped by completion at 0.7.
+  EXPECT_GT(with.learner_english, 0.65);
+  // βL = 1 per unit of the pair's lower proficiency: +0.4 on the logit for most encounters.
+  EXPECT_GT(with.positive_share, without.positive_share + 0.03);
+  EXPECT_GT(with.esol_contacts, 0);
+  EXPECT_EQ(without.esol_contacts, 0);
+}
+
+TEST(Esol, ClassesAreMixedSettingsCountedInTheirColumn) {
+  Residents residents = make_residents(1, 30);
+  ContactTally tally;
+  tally.resize(1, 3, 2);
+  EsolState state;
+  EventLog log;
+  const EncounterRules rules = default_rules();
+  EsolPhase phase(settings_with(1.0, 0.0), {course(0, 60, 5, 5)}, rules, kEsol, {"w0"}, residents, tally, state, log,
+                  StreamKey{1, 0});
+  for (int d = 0; d < 5; ++d) phase.run(Day{day0() + d, d});
+  std::int64_t learners_contacts = 0;
+  for (int g = 1; g < 3; ++g)
+    learners_contacts += tally.positive[tally.cell(0, g, kEsol)] + tally.negative[tally.cell(0, g, kEsol)];
+  EXPECT_GT(learners_contacts, 100);  // 60 learners × λ 2 × (1 − h) × ½ outgroup × 5 sessions × 2 parties
+  // Locals (English 1.0) are not eligible: they never sit in a class.
+  EXPECT_EQ(tally.positive[tally.cell(0, 0, kEsol)] + tally.negative[tally.cell(0, 0, kEsol)], 0);
+  for (int g = 0; g < 3; ++g)
+    EXPECT_EQ(tally.positive[tally.cell(0, g, kStreet)] + tally.negative[tally.cell(0, g, kStreet)], 0);
+}
+
+TEST(Esol, SeatsAreNeverExceededAndTheWaitingListDrainsAsSeatsFree) {
+  Residents residents = make_residents(2, 100);
+  ContactTally tally;
+  tally.resize(2, 3, 2);
+  EsolState state;
+  EventLog log;
+  const EncounterRules rules = default_rules();
+  const int days = 365;
+  // 20 seats for ward 1's 200 eligible; a high dropout frees seats often; no English gain, so
+  // nobody completes and every freed seat comes from dropout.
+  EsolPhase phase(settings_with(1.0, 0.3, 0.0), {course(1, 20, 2, 300)}, rules, kEsol, {"w0", "w1"}, residents,
+                  tally, state, log, StreamKey{9, 0});
+  std::size_t previous_waiting = 0;
+  std::vector<std::size_t> waiting_by_day;
+  for (int d = 0; d < days; ++d) {
+    phase.run(Day{day0() + d, d});
+    const EsolCourseState& s = state.courses[0];
+    if (d < 300) {
+      EXPECT_LE(s.learners(), 20u) << "day " << d;
+      if (s.waiting_length() > 0) {
+        EXPECT_EQ(s.learners(), 20u) << "a free seat while people wait, day " << d;
+      }
+      if (d > 0) {
+        EXPECT_LE(s.waiting_length(), previous_waiting) << "day " << d;
+      }
+    }
+    previous_waiting = s.waiting_length();
+    waiting_by_day.push_back(s.waiting_length());
+    // Only ward 1's residents take seats or wait.
+    const auto learners = esol_learners(state, residents, 2);
+    const auto waiting = esol_waiting(state, residents, 2);
+    for (int g = 0; g < 3; ++g) {
+      EXPECT_EQ(learners[static_cast<std::size_t>(g)], 0);
+      EXPECT_EQ(waiting[static_cast<std::size_t>(g)], 0);
+    }
+  }
+  EXPECT_EQ(waiting_by_day.front(), 180u);  // 200 applicants (interest 1), 20 seated
+  EXPECT_LT(waiting_by_day[150], waiting_by_day.front() - 20);  // ~30%/month of 20 seats freed
+  EXPECT_GT(state.courses[0].dropped_out, 20);
+  // After the end (day 300) the course is withdrawn: no learners, no list.
+  EXPECT_EQ(state.courses[0].learners(), 0u);
+  EXPECT_EQ(waiting_by_day.back(), 0u);
+  EXPECT_EQ(std::accumulate(state.enrolled.begin(), state.enrolled.end(), 0), 0);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].kind, "esol_course_start");
+  EXPECT_EQ(log[1].kind, "esol_course_end");
+  EXPECT_EQ(log[1].date, day0() + 300);
+}
+
+TEST(Esol, LearnersWhoReachTheThresholdCompleteAndFreeTheirSeat) {
+  Residents residents = make_residents(1, 50, 0.65f);
+  ContactTally tally;
+  tally.resize(1, 3, 2);
+  EsolState state;
+  EventLog log;
+  const EncounterRules rules = default_rules();
+  EsolPhase phase(settings_with(1.0, 0.0, 0.05), {course(0, 10, 5, 60)}, rules, kEsol, {"w0"}, residents, tally,
+                  state, log, StreamKey{4, 0});
+  for (int d = 0; d < 60; ++d) phase.run(Day{day0() + d, d});
+  // From 0.65 two sessions reach 0.7 (0.35 → 0.3159 → 0.2851 gap), so learners turn over fast.
+  EXPECT_GT(state.courses[0].completed, 50);
+  EXPECT_EQ(state.courses[0].dropped_out, 0);
+}
+
+TEST(Esol, ForgetFreesSeatsAndStrikesReplacedResidentsFromTheList) {
+  Residents residents = make_residents(1, 20);
+  ContactTally tally;
+  tally.resize(1, 3, 2);
+  EsolState state;
+  EventLog log;
+  const EncounterRules rules = default_rules();
+  EsolPhase phase(settings_with(1.0, 0.0, 0.0), {course(0, 5, 1, 30)}, rules, kEsol, {"w0"}, residents, tally, state,
+                  log, StreamKey{4, 0});
+  phase.run(Day{day0(), 0});
+  EsolCourseState& s = state.courses[0];
+  ASSERT_EQ(s.learners(), 5u);
+  ASSERT_EQ(s.waiting_length(), 35u);
+  const std::uint32_t seated = s.seat[0];
+  const std::uint32_t waiting = s.waiting[s.next_waiting];
+  const std::vector<std::uint32_t> replaced{seated, waiting};
+  state.forget(replaced);
+  EXPECT_EQ(s.learners(), 4u);
+  EXPECT_EQ(s.waiting_length(), 34u);
+  EXPECT_EQ(state.enrolled[seated], 0);
+  phase.run(Day{day0() + 1, 1});
+  EXPECT_EQ(s.learners(), 5u);
+  EXPECT_EQ(s.waiting_length(), 33u);
+}
+
+TEST(Esol, SessionDaysSpreadThroughTheWeek) {
+  for (int n = 1; n <= 7; ++n) EXPECT_EQ(__builtin_popcount(esol_session_days(n)), n);
+  EXPECT_EQ(esol_session_days(2), 0x0a);  // Tuesday, Thursday
+}
+
+// --- reader ----------------------------------------------------------------------------------
+
+std::string read_error(const std::string& item_text) {
+  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"esol_course\"\n" + item_text, "scenario.toml");
+  const auto items = ConfigTable::root(doc).array_of_tables("timeline");
+  try {
+    read_esol_course(items.at(0), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 1.0);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Esol, ReadsAValidItem) {
+  const auto doc = ConfigDocument::parse(
+      "[[timeline]]\nkind = \"esol_course\"\nstart = 2019-01-07\nend = 2019-07-19\nward = \"Shelton\"\n"
+      "seats = 30\nsessions_per_week = 2\n",
+      "scenario.toml");
+  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
+  const EsolCourse c =
+      read_esol_course(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 0.1);
+  EXPECT_EQ(c.start, Date::from_ymd(2019, 1, 7));
+  EXPECT_EQ(c.end, Date::from_ymd(2019, 7, 19));
+  EXPECT_EQ(c.ward, 1);
+  EXPECT_EQ(c.seats, 3);  // × population.scale
+  EXPECT_EQ(c.sessions_per_week, 2);
+}
+
+TEST(Esol, ReaderErrorsNameTheKey) {
+  const std::string ok_dates = "start = 2019-01-07\nend = 2019-07-19\n";
+  EXPECT_EQ(read_error(ok_dates + "ward = \"Hanley\"\nseats = 10\nsessions_per_week = 2\n"),
+            "scenario.toml:5: timeline[0].ward: unknown ward \"Hanley\"; expected a name from [wards]");
+  EXPECT_EQ(read_error("start = 2019-01-07\nend = 2019-01-06\nseats = 10\nsessions_per_week = 2\n"),
+            "scenario.toml:4: timeline[0].end: expected a date on or after start (2019-01-07), got 2019-01-06");
+  EXPECT_EQ(read_error("start = 2021-01-07\nend = 2021-03-06\nseats = 10\nsessions_per_week = 2\n"),
+            "scenario.toml:3: timeline[0].start: expected a date within the run (2019-01-01 to 2020-12-31), got "
+            "2021-01-07");
+  EXPECT_EQ(read_error(ok_dates + "seats = 0\nsessions_per_week = 2\n"),
+            "scenario.toml:5: timeline[0].seats: expected an integer in [1, 1000000], got 0");
+  EXPECT_EQ(read_error(ok_dates + "seats = 10\nsessions_per_week = 8\n"),
+            "scenario.toml:6: timeline[0].sessions_per_week: expected an integer in [1, 7], got 8");
+  EXPECT_EQ(read_error(ok_dates + "sessions_per_week = 2\n"),
+            "scenario.toml:1: timeline[0].seats: required key missing; expected an integer in [1, 1000000]");
+}
+
+}  // namespace
+}  // namespace contactsim

@@ -1,0 +1,269 @@
+#include "models/media.hpp"
+
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+namespace contactsim {
+namespace {
+
+constexpr int kTarget = 1;
+constexpr float kWarmth = 0.6f;  // everyone's initial warmth toward every outgroup
+
+// `wards` wards of `per_ward` residents, groups 0, 1, 2 in turn; warmth 0.6 toward outgroups.
+Residents make_residents(int wards, int per_ward) {
+  Residents r;
+  r.num_groups = 3;
+  r.num_venue_types = 1;
+  for (int i = 0; i < wards * per_ward; ++i) {
+    const int group = i % 3;
+    r.group.push_back(static_cast<std::uint8_t>(group));
+    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
+    r.faith.push_back(kNoFaith);
+    r.ward.push_back(static_cast<std::uint16_t>(i / per_ward));
+    r.block.push_back(static_cast<std::uint32_t>(i / 100));
+    r.english.push_back(1.0f);
+    r.anxiety.push_back(0.2f);
+    r.positive_memory.push_back(0.0f);
+    r.negative_memory.push_back(0.0f);
+    r.disposition.push_back(0.0f);
+    r.last_intergroup_contact.push_back(-1);
+    for (int g = 0; g < 3; ++g) r.warmth.push_back(g == group ? 0.9f : kWarmth);
+    r.membership.push_back(-1);
+  }
+  return r;
+}
+
+MediaSettings default_settings() { return {true, defaults_of<MediaParams>(kMediaParams)}; }
+
+Date day0() { return Date::from_ymd(2020, 3, 1); }
+
+MediaShock shock_on(Date date, double magnitude, int ward = -1) {
+  MediaShock s;
+  s.date = date;
+  s.target = kTarget;
+  s.magnitude = magnitude;
+  s.ward = ward;
+  return s;
+}
+
+MythBusting campaign_on(Date date, double reach, double softening, int window_days = 60, int target = kTarget) {
+  MythBusting m;
+  m.date = date;
+  m.target = target;
+  m.reach = reach;
+  m.softening = softening;
+  m.window_days = window_days;
+  return m;
+}
+
+// Runs `days` days of the media phase; returns each resident's warmth toward the target.
+std::vector<float> warmth_after(Residents& r, std::vector<MediaShock> shocks, std::vector<MythBusting> campaigns,
+                                HasFriendIn has_friend_in, int days = 15) {
+  EventLog log;
+  MediaPhase phase(default_settings(), std::move(shocks), std::move(campaigns), std::move(has_friend_in),
+                   {"g0", "g1", "g2"}, {"w0", "w1"}, r, log, StreamKey{77, 0});
+  for (int d = 0; d < days; ++d) phase.run(Day{day0() + d, d});
+  std::vector<float> out;
+  for (std::size_t i = 0; i < r.size(); ++i) out.push_back(r.warmth_of(i)[kTarget]);
+  return out;
+}
+
+TEST(Media, ShockLowersWarmthOnlyForResidentsWithoutAFriendInTheTarget) {
+  Residents r = make_residents(1, 300);
+  const auto friend_in_target = [](std::uint32_t i, int g) { return g == kTarget && i % 2 == 0; };
+  const auto after = warmth_after(r, {shock_on(day0() + 3, 0.1)}, {}, friend_in_target);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.group[i] == kTarget) {
+      EXPECT_EQ(after[i], 0.9f) << "the target group's own in-group warmth is untouched";
+    } else if (i % 2 == 0) {
+      EXPECT_EQ(after[i], kWarmth) << "resident " << i << " has a friend in the target group";
+    } else {
+      EXPECT_FLOAT_EQ(after[i], kWarmth * 0.9f) << "resident " << i;
+    }
+    // Warmth toward the other groups is untouched.
+    for (int g = 0; g < 3; ++g)
+      if (g != kTarget) {
+        EXPECT_EQ(r.warmth_of(i)[g], g == r.group[i] ? 0.9f : kWarmth);
+      }
+  }
+}
+
+TEST(Media, MorePositiveContactMemoryMeansASmallerLoss) {
+  Residents r = make_residents(1, 300);
+  for (std::size_t i = 0; i < r.size(); ++i) r.positive_memory[i] = static_cast<float>(i % 5) * 10.0f;
+  const auto after = warmth_after(r, {shock_on(day0(), 0.1)}, {}, nullptr);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.group[i] == kTarget) continue;
+    // ΔA = −0.1 · 0.6 / (1 + 0.05 · memory): 0.06, 0.04, 0.03, 0.024, 0.02.
+    const float expected_loss = 0.1f * kWarmth / (1.0f + 0.05f * r.positive_memory[i]);
+    EXPECT_NEAR(kWarmth - after[i], expected_loss, 1e-6f) << "resident " << i;
+  }
+  float loss_no_memory = 0, loss_high_memory = 0;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.group[i] == kTarget) continue;
+    if (r.positive_memory[i] == 0.0f) loss_no_memory = kWarmth - after[i];
+    if (r.positive_memory[i] == 40.0f) loss_high_memory = kWarmth - after[i];
+  }
+  EXPECT_GT(loss_no_memory, 2.5f * loss_high_memory);
+}
+
+TEST(Media, MythBustingSoftensShocksWithinItsWindowForItsTarget) {
+  Residents base = make_residents(1, 3000);
+  const auto loss_with = [&](std::vector<MythBusting> campaigns) {
+    Residents r = base;
+    const auto after = warmth_after(r, {shock_on(day0() + 10, 0.1)}, std::move(campaigns), nullptr);
+    double loss = 0;
+    int n = 0;
+    for (std::size_t i = 0; i < r.size(); ++i)
+      if (r.group[i] != kTarget) loss += kWarmth - after[i], ++n;
+    return loss / n;
+  };
+  const double none = loss_with({});
+  EXPECT_NEAR(none, 0.06, 1e-6);
+  // Everyone reached, half the exposure prevented.
+  EXPECT_NEAR(loss_with({campaign_on(day0(), 1.0, 0.5)}), 0.03, 1e-6);
+  // Half reached: three quarters of the loss on average.
+  EXPECT_NEAR(loss_with({campaign_on(day0(), 0.5, 0.5)}), 0.045, 0.0015);
+  // Two campaigns reaching everyone compound: (1 − 0.5)(1 − 0.5).
+  EXPECT_NEAR(loss_with({campaign_on(day0(), 1.0, 0.5), campaign_on(day0() + 5, 1.0, 0.5)}), 0.015, 1e-6);
+  // Too early (window 5 days before a shock on day 10), too late (after the shock), or about
+  // another group: no softening.
+  EXPECT_NEAR(loss_with({campaign_on(day0(), 1.0, 0.5, 5)}), none, 1e-9);
+  EXPECT_NEAR(loss_with({campaign_on(day0() + 11, 1.0, 0.5)}), none, 1e-9);
+  EXPECT_NEAR(loss_with({campaign_on(day0(), 1.0, 0.5, 60, 2)}), none, 1e-9);
+  // On the shock's own day it still counts.
+  EXPECT_NEAR(loss_with({campaign_on(day0() + 10, 1.0, 0.5)}), 0.03, 1e-6);
+}
+
+TEST(Media, LocalMythBustingReachesOnlyItsWard) {
+  Residents r = make_residents(2, 300);
+  MythBusting local = campaign_on(day0(), 1.0, 1.0);
+  local.ward = 1;
+  const auto after = warmth_after(r, {shock_on(day0() + 1, 0.1)}, {local}, nullptr);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.group[i] == kTarget) continue;
+    EXPECT_EQ(after[i], r.ward[i] == 1 ? kWarmth : kWarmth * 0.9f) << "resident " << i;
+  }
+}
+
+TEST(Media, LocalShockOnlyAffectsItsWard) {
+  Residents r = make_residents(2, 300);
+  const auto after = warmth_after(r, {shock_on(day0() + 2, 0.2, 0)}, {}, nullptr);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r.group[i] == kTarget) continue;
+    EXPECT_FLOAT_EQ(after[i], r.ward[i] == 0 ? kWarmth * 0.8f : kWarmth) << "resident " << i;
+  }
+}
+
+TEST(Media, NothingHappensOffTheShockDayOrWhenSwitchedOff) {
+  Residents r = make_residents(1, 90);
+  const auto after = warmth_after(r, {shock_on(day0() + 20, 0.5)}, {}, nullptr, 20);
+  for (std::size_t i = 0; i < r.size(); ++i)
+    if (r.group[i] != kTarget) {
+      EXPECT_EQ(after[i], kWarmth);
+    }
+  EventLog log;
+  MediaSettings off = default_settings();
+  off.enabled = false;
+  MediaPhase phase(off, {shock_on(day0(), 0.5)}, {}, nullptr, {"g0", "g1", "g2"}, {"w0"}, r, log, StreamKey{});
+  phase.run(Day{day0(), 0});
+  for (std::size_t i = 0; i < r.size(); ++i)
+    if (r.group[i] != kTarget) {
+      EXPECT_EQ(r.warmth_of(i)[kTarget], kWarmth);
+    }
+  EXPECT_TRUE(log.empty());
+}
+
+TEST(Media, SameResultsForAnyThreadCount) {
+  const auto run_with = [](int threads) {
+    omp_set_num_threads(threads);
+    Residents r = make_residents(2, 5000);
+    for (std::size_t i = 0; i < r.size(); ++i) r.positive_memory[i] = static_cast<float>(i % 7);
+    return warmth_after(r, {shock_on(day0() + 2, 0.2)}, {campaign_on(day0(), 0.3, 0.7)},
+                        [](std::uint32_t i, int) { return i % 11 == 0; });
+  };
+  EXPECT_EQ(run_with(1), run_with(4));
+}
+
+TEST(Media, LogsShocksAndCampaigns) {
+  Residents r = make_residents(1, 30);
+  EventLog log;
+  MythBusting m = campaign_on(day0(), 0.4, 0.5);
+  MediaShock s = shock_on(day0() + 1, 0.1);
+  s.label = "tabloid story";
+  MediaPhase phase(default_settings(), {s}, {m}, nullptr, {"g0", "g1", "g2"}, {"w0"}, r, log, StreamKey{});
+  phase.run(Day{day0(), 0});
+  phase.run(Day{day0() + 1, 1});
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].kind, "myth_busting");
+  EXPECT_EQ(log[0].subject, "g1");
+  EXPECT_EQ(log[0].detail, "reach 0.40, softening 0.50");
+  EXPECT_EQ(log[1].kind, "media_shock");
+  EXPECT_EQ(log[1].subject, "tabloid story");
+  EXPECT_EQ(log[1].detail, "magnitude 0.10 national, 20 residents exposed");
+}
+
+// --- readers ---------------------------------------------------------------------------------
+
+std::string read_error(const std::string& kind, const std::string& item_text) {
+  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"" + kind + "\"\n" + item_text, "scenario.toml");
+  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
+  const Date start = Date::from_ymd(2019, 1, 1), end = Date::from_ymd(2020, 12, 31);
+  const std::vector<std::string> groups{"white_british", "other_white"}, wards{"Normacot", "Shelton"};
+  try {
+    if (kind == "media_shock")
+      read_media_shock(item, start, end, groups, wards);
+    else
+      read_myth_busting(item, start, end, groups, wards);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Media, ReadsValidItems) {
+  const auto doc = ConfigDocument::parse(
+      "[[timeline]]\nkind = \"media_shock\"\ndate = 2020-03-01\ntarget = \"other_white\"\nmagnitude = 0.1\n"
+      "ward = \"Shelton\"\n"
+      "[[timeline]]\nkind = \"myth_busting\"\ndate = 2020-02-01\ntarget = \"other_white\"\nreach = 0.4\n"
+      "softening = 0.5\n",
+      "scenario.toml");
+  const auto items = ConfigTable::root(doc).array_of_tables("timeline");
+  const Date start = Date::from_ymd(2019, 1, 1), end = Date::from_ymd(2020, 12, 31);
+  const MediaShock s = read_media_shock(items[0], start, end, {"white_british", "other_white"}, {"Normacot", "Shelton"});
+  EXPECT_EQ(s.date, Date::from_ymd(2020, 3, 1));
+  EXPECT_EQ(s.target, 1);
+  EXPECT_DOUBLE_EQ(s.magnitude, 0.1);
+  EXPECT_EQ(s.ward, 1);
+  const MythBusting m =
+      read_myth_busting(items[1], start, end, {"white_british", "other_white"}, {"Normacot", "Shelton"});
+  EXPECT_EQ(m.target, 1);
+  EXPECT_DOUBLE_EQ(m.reach, 0.4);
+  EXPECT_DOUBLE_EQ(m.softening, 0.5);
+  EXPECT_EQ(m.window_days, kDefaultMythBustingWindowDays);
+  EXPECT_EQ(m.ward, -1);
+}
+
+TEST(Media, ReaderErrorsNameTheKey) {
+  EXPECT_EQ(read_error("media_shock", "date = 2020-03-01\ntarget = \"polish\"\nmagnitude = 0.1\n"),
+            "scenario.toml:4: timeline[0].target: unknown group \"polish\"; expected one of \"white_british\", "
+            "\"other_white\"");
+  EXPECT_EQ(read_error("media_shock", "date = 2020-03-01\ntarget = \"other_white\"\nmagnitude = 1.5\n"),
+            "scenario.toml:5: timeline[0].magnitude: expected a number in [0, 1], got 1.5");
+  EXPECT_EQ(read_error("media_shock", "date = 2020-03-01\ntarget = \"other_white\"\nmagnitude = 0.1\nward = \"Hanley\"\n"),
+            "scenario.toml:6: timeline[0].ward: unknown ward \"Hanley\"; expected a name from [wards]");
+  EXPECT_EQ(read_error("media_shock", "date = 2022-03-01\ntarget = \"other_white\"\nmagnitude = 0.1\n"),
+            "scenario.toml:3: timeline[0].date: expected a date within the run (2019-01-01 to 2020-12-31), got "
+            "2022-03-01");
+  EXPECT_EQ(read_error("myth_busting", "date = 2020-03-01\ntarget = \"other_white\"\nreach = 0.4\nsoftening = -0.1\n"),
+            "scenario.toml:6: timeline[0].softening: expected a number in [0, 1], got -0.1");
+  EXPECT_EQ(read_error("myth_busting", "date = 2020-03-01\ntarget = \"other_white\"\nsoftening = 0.5\n"),
+            "scenario.toml:1: timeline[0].reach: required key missing; expected a number in [0, 1]");
+  EXPECT_EQ(read_error("myth_busting",
+                       "date = 2020-03-01\ntarget = \"other_white\"\nreach = 0.4\nsoftening = 0.5\nwindow_days = -1\n"),
+            "scenario.toml:7: timeline[0].window_days: expected an integer in [0, 3650], got -1");
+}
+
+}  // namespace
+}  // namespace contactsim
