@@ -248,6 +248,39 @@ void Friendships::befriend_side(std::uint32_t i, std::uint32_t j, int existing_s
 }
 
 // Removes a contact-made tie from i's row, keeping the row compact (last tie moves in).
+// Removes a tie keeping the in-group ties as the row's leading slots.
+void Friendships::remove_keeping_order(std::uint32_t i, int slot) {
+  if (slot < ingroup_count_[i]) --ingroup_count_[i];
+  const int last = --degree_[i];
+  for (int s = slot; s < last; ++s) {
+    friend_id_[row(i) + s] = friend_id_[row(i) + s + 1];
+    strength_[row(i) + s] = strength_[row(i) + s + 1];
+  }
+  friend_id_[row(i) + last] = kNone;
+  strength_[row(i) + last] = 0.0f;
+}
+
+void Friendships::forget(std::span<const std::uint32_t> residents) {
+  if (!enabled_) return;
+  for (const std::uint32_t i : residents) {
+    for (int s = 0; s < degree_[i]; ++s) {
+      const std::uint32_t k = friend_id_[row(i) + s];
+      if (const int t = slot_of(k, i); t >= 0) remove_keeping_order(k, t);
+    }
+    for (int s = 0; s < k_; ++s) {
+      friend_id_[row(i) + s] = kNone;
+      strength_[row(i) + s] = 0.0f;
+    }
+    degree_[i] = 0;
+    ingroup_count_[i] = 0;
+    extended_mask_[i] = 0;
+    for (int s = 0; s < a_; ++s) {
+      acquaintance_id_[acquaintance_row(i) + s] = kNone;
+      acquaintance_count_[acquaintance_row(i) + s] = 0;
+    }
+  }
+}
+
 void Friendships::remove_slot(std::uint32_t i, int slot) {
   const int last = --degree_[i];
   friend_id_[row(i) + slot] = friend_id_[row(i) + last];

@@ -121,6 +121,10 @@ class Friendships {
   // When a full resident drops its weakest tie to make room, the dropped friend's own row is
   // left alone and repaired by the next FriendshipsPhase::run (see apply_pending_drops).
   void note_positive_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue);
+  // Forgets the previous occupants of re-used resident slots (mobility: someone left, a
+  // newcomer arrived): their ties are removed on both sides and their acquaintances cleared.
+  // Serial; call between days.
+  void forget(std::span<const std::uint32_t> residents);
   // Starts loading the rows note_positive_encounter reads (for the encounters phase's batches).
   void prefetch(std::uint32_t i) const;
 
@@ -146,6 +150,7 @@ class Friendships {
  private:
   friend class FriendshipsPhase;
 
+  void remove_keeping_order(std::uint32_t i, int slot);
   std::size_t row(std::uint32_t i) const { return static_cast<std::size_t>(i) * k_; }
   std::size_t acquaintance_row(std::uint32_t i) const { return static_cast<std::size_t>(i) * a_; }
   int slot_of(std::uint32_t i, std::uint32_t j) const;

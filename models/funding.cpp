@@ -55,7 +55,7 @@ void FundingPhase::settle_venue(std::size_t v, Date today) {
   // the timeline itself.
   if (underfunded != was_underfunded)
     log_.push_back({today, underfunded ? "closed_underfunded" : "refunded",
-                    venues_.name[v] + " (" + ward_names_[venues_.ward[v]] + ")",
+                    venues_.name[v],
                     "operating level " + std::to_string(std::lround(level * 100)) + "%", 1});
 }
 

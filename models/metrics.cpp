@@ -132,6 +132,16 @@ void Metrics::define_series(Recorder& rec) {
     trust_ = rec.define_series("mean_trust", {"ward", "group"}, SeriesType::float32,
                                "Mean trust in local services", "0-1");
   }
+  if (mobility_enabled_) {
+    moves_out_ = rec.define_series("moves_out", {"ward", "group"}, SeriesType::int64,
+                                   "Residents who moved home out of a block of the ward during the period", "moves");
+    moves_in_ = rec.define_series("moves_in", {"ward", "group"}, SeriesType::int64,
+                                  "Residents who moved home into a block of the ward during the period", "moves");
+    arrivals_ = rec.define_series("arrivals", {"ward", "group"}, SeriesType::int64,
+                                  "Newcomers to the city settling in the ward during the period", "residents");
+    departures_ = rec.define_series("departures", {"ward", "group"}, SeriesType::int64,
+                                    "Residents leaving the city from the ward during the period", "residents");
+  }
   if (friendships_)
     friendship_share_ = rec.define_series("cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
                                           "Share of residents with at least one friend in another group", "share");
@@ -266,6 +276,15 @@ void Metrics::record_mechanisms(Recorder& rec) {
     rec.write(incidents_, std::span<const std::int64_t>(tension_state_->take_incidents()));
     rec.write(knowledge_, std::span<const float>(to_float(mean_knowledge(*tension_state_, residents_))));
     rec.write(trust_, std::span<const float>(to_float(mean_trust(*tension_state_, residents_))));
+  }
+  if (mobility_enabled_) {
+    MobilityCounts c = take_mobility_();
+    const std::size_t mobility_cells = cells;
+    for (auto* v : {&c.moves_out, &c.moves_in, &c.arrivals, &c.departures}) v->resize(mobility_cells, 0);
+    rec.write(moves_out_, std::span<const std::int64_t>(c.moves_out));
+    rec.write(moves_in_, std::span<const std::int64_t>(c.moves_in));
+    rec.write(arrivals_, std::span<const std::int64_t>(c.arrivals));
+    rec.write(departures_, std::span<const std::int64_t>(c.departures));
   }
   if (friendships_)
     rec.write(friendship_share_, std::span<const float>(to_float(friendships_->cross_group_friendship_share(wards))));

@@ -5,12 +5,14 @@
 #include "core/params.hpp"
 #include "core/recorder.hpp"
 #include "models/esol.hpp"
+#include "models/mobility.hpp"
 #include "models/festivals.hpp"
 #include "models/friendships.hpp"
 #include "models/state.hpp"
 #include "models/tension.hpp"
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,11 @@ class Metrics {
   void discard_period();
 
   std::vector<GroupSummary> summary() const;
+  // Residential moves, arrivals and departures per period, from the mobility mechanism.
+  void report_mobility(std::function<MobilityCounts()> take_counts, bool enabled) {
+    take_mobility_ = std::move(take_counts);
+    mobility_enabled_ = enabled;
+  }
 
  private:
   void close_period();
@@ -96,6 +103,9 @@ class Metrics {
   int attendance_ = -1, sessions_ = -1, budget_ = -1, open_ = -1;
   int english_ = -1, no_contact_ = -1, mixing_ = -1;
   int tension_ = -1, incidents_ = -1, knowledge_ = -1, trust_ = -1, cohesion_ = -1;
+  std::function<MobilityCounts()> take_mobility_;
+  bool mobility_enabled_ = false;
+  int moves_in_ = -1, moves_out_ = -1, arrivals_ = -1, departures_ = -1;
   int friendship_share_ = -1, festival_attendance_ = -1, esol_learners_ = -1, esol_waiting_ = -1;
 };
 

@@ -138,6 +138,19 @@ GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::v
   g.knowledge = t.number("knowledge", 0.9, 0, 1);
   g.age_shares = city_ages;
   if (auto a = t.optional_table("age_shares")) g.age_shares = read_age_shares(*a);
+  // Newcomers: by default the group keeps its share of arrivals and arrives as residents are.
+  g.migration.inflow_share = -1;  // filled in from the city share after the population is read
+  g.migration.newcomer_english = g.english_mean;
+  g.migration.newcomer_knowledge = g.knowledge;
+  if (auto m = t.optional_table("migration")) {
+    g.migration.inflow_share = m->number("inflow_share", -1, 0, 1);
+    g.migration.newcomer_english = m->number("newcomer_english", g.english_mean, 0, 1);
+    g.migration.newcomer_knowledge = m->number("newcomer_knowledge", g.knowledge, 0, 1);
+    if (auto a = m->optional_table("newcomer_age_shares")) {
+      const auto shares = read_age_shares(*a);
+      std::copy(shares.begin(), shares.end(), g.migration.newcomer_age_shares.begin());
+    }
+  }
   return g;
 }
 
@@ -377,6 +390,12 @@ Scenario read_scenario(const ConfigDocument& doc) {
   for (const auto& [name, t] : group_tables) group_names.push_back(name);
   for (const auto& [name, t] : group_tables) s.groups.push_back(read_group(name, t, group_names, s.faiths, city_ages));
   s.population = read_population(root, s.groups, s.wards);
+  std::vector<double> group_totals(s.groups.size(), 0.0);
+  for (const auto& row : s.population.counts)
+    for (std::size_t g = 0; g < row.size(); ++g) group_totals[g] += static_cast<double>(row[g]);
+  const double everyone = std::accumulate(group_totals.begin(), group_totals.end(), 0.0);
+  for (std::size_t g = 0; g < s.groups.size(); ++g)
+    if (s.groups[g].migration.inflow_share < 0) s.groups[g].migration.inflow_share = group_totals[g] / everyone;
 
   if (root.has("venue_types")) {
     for (const auto& [name, t] : root.named_tables("venue_types")) s.venue_types.push_back(read_venue_type(name, t));
@@ -412,6 +431,7 @@ Scenario read_scenario(const ConfigDocument& doc) {
   s.esol = mechanism.operator()<EsolParams>("esol", kEsolParams);
   s.media = mechanism.operator()<MediaParams>("media", kMediaParams);
   s.tension = mechanism.operator()<TensionParams>("tension", kTensionParams);
+  s.mobility = mechanism.operator()<MobilityParams>("mobility", kMobilityParams);
   if (s.friendships.params.ingroup_friends > s.friendships.params.max_degree)
     (mechanisms ? *mechanisms : root)
         .fail("friendships", "expected ingroup_friends <= max_degree");
@@ -467,6 +487,16 @@ std::vector<ParamDescription> parameter_dictionary() {
   describe_params<EsolParams>("mechanisms.esol", kEsolParams, out);
   describe_params<MediaParams>("mechanisms.media", kMediaParams, out);
   describe_params<TensionParams>("mechanisms.tension", kTensionParams, out);
+  describe_params<MobilityParams>("mechanisms.mobility", kMobilityParams, out);
+  out.push_back({"groups.<name>.migration", "inflow_share", -1, 0, 1, "share of arrivals",
+                 "Default (absent): the group's share of the city, so arrivals keep the mix; set it to model "
+                 "a changing population (e.g. EU accession migration, Keele 2022)"});
+  out.push_back({"groups.<name>.migration", "newcomer_english", -1, 0, 1, "0-1",
+                 "Default (absent): the group's english.mean. Recent arrivals often speak less English "
+                 "(Census 2021 TS029 by year of arrival)"});
+  out.push_back({"groups.<name>.migration", "newcomer_knowledge", -1, 0, 1, "0-1",
+                 "Default (absent): the group's knowledge. Newcomers do not yet know how local services work "
+                 "(Keele 2022)"});
   describe_venue_type_defaults(out);
   return out;
 }

@@ -10,6 +10,7 @@
 #include "models/funding.hpp"
 #include "models/metrics.hpp"
 #include "models/norms.hpp"
+#include "models/mobility.hpp"
 #include "models/tension.hpp"
 #include "models/esol.hpp"
 #include "models/festivals.hpp"
@@ -44,6 +45,7 @@ struct GroupSpec {
   double anxiety_mean = 0.3;         // Beta-distributed intergroup anxiety
   double anxiety_sd = 0.1;
   double knowledge = 0.9;            // "knowing how things work" (tension mechanism)
+  GroupMigration migration;          // who arrives (mobility mechanism)
   std::vector<double> warmth;        // initial mean warmth toward each group (own included)
   double warmth_sd = 0.15;
   std::vector<double> faith_shares;  // per scenario faith; remainder has none
@@ -112,6 +114,7 @@ struct Scenario {
   EsolSettings esol;
   MediaSettings media;
   TensionSettings tension;
+  MobilitySettings mobility;
   AttendanceSettings attendance;
   EncounterSettings encounters;
   MechanismSwitch<ValenceParams> valence;

@@ -61,6 +61,8 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
                                                scenario_.friendships.enabled ? &friendships_ : nullptr,
                                                scenario_.festivals.empty() ? nullptr : &festival_attendance_,
                                                scenario_.esol_courses.empty() ? nullptr : &esol_}) {
+  metrics_.report_mobility([this] { return mobility_ ? mobility_->take_counts() : MobilityCounts{}; },
+                           scenario_.mobility.enabled);
   std::vector<std::string> type_names, ward_names, group_names;
   for (const auto& t : scenario_.venue_types) type_names.push_back(t.name);
   for (const auto& w : scenario_.wards) ward_names.push_back(w.name);
@@ -131,6 +133,21 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
     scheduler_.add(std::make_unique<TensionPhase>(scenario_.tension, world_.residents, tension_, key_));
   scheduler_.add(std::make_unique<NormsPhase>(scenario_.norms, world_.residents,
                                               static_cast<int>(scenario_.wards.size())));
+  if (scenario_.mobility.enabled) {
+    Demography d;
+    for (const auto& g : scenario_.groups) {
+      d.groups.push_back({g.english_mean, g.english_sd, g.anxiety_mean, g.anxiety_sd, g.warmth, g.warmth_sd,
+                          g.faith_shares});
+      d.migration.push_back(g.migration);
+    }
+    for (const auto& f : scenario_.faiths) d.faith_attendance.push_back(f.attendance);
+    d.warmth_correlation = scenario_.population.warmth_correlation;
+    auto mobility = std::make_unique<MobilityPhase>(
+        scenario_.mobility, std::move(d), scenario_.venue_types, world_.residents, world_.venues, world_.block_ward,
+        static_cast<int>(scenario_.wards.size()), key_, std::span<float>(tension_.knowledge));
+    mobility_ = mobility.get();
+    scheduler_.add(std::move(mobility));
+  }
 }
 
 void Simulation::attach(Recorder& recorder) {
@@ -160,6 +177,7 @@ void Simulation::run(const std::function<void(Date)>& progress) {
 void Simulation::simulate_day() {
   const Day day{today_, today_ - scenario_.simulation.start};
   scheduler_.run_day(day);
+  forget_replaced_residents();
   attendances_ += sessions_.attendances;
   const bool last = today_ == end_;
   if (last || closes_period(today_, scenario_.simulation.start, scenario_.record.interval)) {
@@ -172,6 +190,23 @@ void Simulation::simulate_day() {
     }
   }
   ++today_;
+}
+
+// A slot whose resident left (or died) now holds a newcomer (or a newborn): mechanisms that keep
+// lists of residents must forget the previous occupant.
+void Simulation::forget_replaced_residents() {
+  if (!mobility_) return;
+  const std::vector<std::uint32_t> replaced = mobility_->take_replaced();
+  if (replaced.empty()) return;
+  friendships_.forget(replaced);
+  esol_.forget(replaced);
+  if (scenario_.tension.enabled) {
+    // Slots are re-used by newcomers (and newborns): they start with newcomers' knowledge.
+    std::vector<double> knowledge;
+    for (const auto& g : scenario_.groups) knowledge.push_back(g.migration.newcomer_knowledge);
+    reinitialise_residents(tension_, world_.residents, replaced, knowledge, scenario_.tension);
+  }
+  for (const std::uint32_t i : replaced) world_.residents.last_intergroup_contact[i] = -1;
 }
 
 void Simulation::write_events() {

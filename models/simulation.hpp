@@ -6,6 +6,7 @@
 #include "core/scheduler.hpp"
 #include "models/attendance.hpp"
 #include "models/encounters.hpp"
+#include "models/mobility.hpp"
 #include "models/tension.hpp"
 #include "models/esol.hpp"
 #include "models/festivals.hpp"
@@ -61,6 +62,7 @@ class Simulation {
  private:
   void simulate_day();
   void write_events();
+  void forget_replaced_residents();
 
   Scenario scenario_;
   StreamKey key_;
@@ -82,6 +84,7 @@ class Simulation {
   Scheduler scheduler_;
   const EncountersPhase* encounters_ = nullptr;
   const ProgrammesPhase* programmes_ = nullptr;
+  MobilityPhase* mobility_ = nullptr;
   Recorder* recorder_ = nullptr;
   std::int64_t attendances_ = 0;
 };

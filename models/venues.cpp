@@ -24,7 +24,7 @@ struct VenueBuilder {
     v.capacity.push_back(capacity);
     v.faith.push_back(faith < 0 ? kNoFaith : static_cast<std::uint8_t>(faith));
     // Fully operating until funding settles it on the first day.
-    v.budget.push_back(budget >= 0 ? budget : vt.budget);
+    v.budget.push_back(budget >= 0 ? budget : vt.budget >= 0 ? vt.budget : vt.budget_full);
     v.budget_full.push_back(vt.budget_full);
     v.operating_level.push_back(1.0f);
     v.open.push_back(1);
