@@ -306,18 +306,49 @@ void Metrics::close_period() {
   activity_.clear();
 }
 
-std::vector<GroupSummary> Metrics::summary() const {
+std::vector<GroupSummary> Metrics::summary(Date today) const {
   const int groups = residents_.num_groups;
   std::vector<GroupSummary> out(static_cast<std::size_t>(groups));
   std::vector<double> warmth_sum(out.size(), 0.0), anxiety_sum(out.size(), 0.0);
+  std::vector<double> english(out.size(), 0.0), no_contact(out.size(), 0.0), cohesion(out.size(), 0.0);
   std::vector<std::int64_t> well(out.size(), 0);
+  const std::int32_t day = today - start_;
+  UnitCounts by_block = UnitCounts::Zero(static_cast<Eigen::Index>(blocks_), groups);
   for (std::size_t i = 0; i < residents_.size(); ++i) {
     const int g = residents_.group[i];
     const double m = outgroup_mean(residents_.warmth_of(i), groups, g);
     ++out[g].residents;
     warmth_sum[g] += m;
     anxiety_sum[g] += residents_.anxiety[i];
-    if (m >= threshold_) ++well[g];
+    english[g] += residents_.english[i];
+    const std::int32_t last = residents_.last_intergroup_contact[i];
+    no_contact[g] += (last < 0 || day - last >= 365) ? 1.0 : 0.0;
+    const double tension = tension_state_ ? tension_state_->tension[residents_.ward[i]] : 0.0;
+    if (m >= threshold_) {
+      ++well[g];
+      cohesion[g] += 1.0 - tension;
+    }
+    by_block(residents_.block[i], g) += 1.0;
+  }
+  const SegregationIndices blocks = segregation_indices(by_block);
+  std::vector<double> friends(out.size(), std::numeric_limits<double>::quiet_NaN());
+  if (friendships_) {
+    const auto share = friendships_->cross_group_friendship_share(static_cast<int>(labels_.wards.size()));
+    std::vector<double> weighted(out.size(), 0.0);
+    std::vector<std::int64_t> population(share.size(), 0);
+    for (std::size_t i = 0; i < residents_.size(); ++i)
+      ++population[static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i]];
+    for (std::size_t c = 0; c < share.size(); ++c) weighted[c % groups] += share[c] * static_cast<double>(population[c]);
+    for (int g = 0; g < groups; ++g)
+      friends[g] = out[g].residents ? weighted[g] / static_cast<double>(out[g].residents) : 0.0;
+  }
+  for (int g = 0; g < groups; ++g) {
+    const double n = out[g].residents ? static_cast<double>(out[g].residents) : 1.0;
+    out[g].mean_english = english[g] / n;
+    out[g].no_contact_share = no_contact[g] / n;
+    out[g].perceived_cohesion = cohesion[g] / n;
+    out[g].cross_group_friend_share = friends[g];
+    out[g].block_dissimilarity = blocks.dissimilarity(g);
   }
   for (int g = 0; g < groups; ++g) {
     GroupSummary& s = out[g];

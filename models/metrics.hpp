@@ -39,6 +39,11 @@ struct GroupSummary {
   double mean_anxiety = 0;
   std::int64_t contacts_positive = 0;  // intergroup, whole run
   std::int64_t contacts_negative = 0;
+  double mean_english = 0;
+  double no_contact_share = 0;         // no intergroup encounter in the last 365 days
+  double cross_group_friend_share = 0; // NaN when friendships are off
+  double block_dissimilarity = 0;      // vs everyone else, over blocks
+  double perceived_cohesion = 0;
 };
 
 struct Labels {
@@ -71,7 +76,8 @@ class Metrics {
   // Starts a new period without writing (when no recorder is attached).
   void discard_period();
 
-  std::vector<GroupSummary> summary() const;
+  // `today`: the last simulated day (for the no-contact share).
+  std::vector<GroupSummary> summary(Date today) const;
   // Residential moves, arrivals and departures per period, from the mobility mechanism.
   void report_mobility(std::function<MobilityCounts()> take_counts, bool enabled) {
     take_mobility_ = std::move(take_counts);

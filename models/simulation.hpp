@@ -50,7 +50,7 @@ class Simulation {
   const World& world() const { return world_; }
   std::uint64_t seed() const { return key_.seed; }
   int threads() const { return threads_; }
-  std::vector<GroupSummary> summary() const { return metrics_.summary(); }
+  std::vector<GroupSummary> summary() const { return metrics_.summary(today_ + -1); }
   const Scheduler& scheduler() const { return scheduler_; }
   std::int64_t intergroup_encounters() const;
   std::int64_t attendances() const { return attendances_; }

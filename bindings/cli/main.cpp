@@ -59,7 +59,13 @@ void print_summary(const Simulation& sim, double seconds, const fs::path& output
   std::printf("%-16s %10lld %12.3f %12.3f %14lld %14lld %8.2f\n", "all", static_cast<long long>(residents),
               warmth / static_cast<double>(residents), well / static_cast<double>(residents),
               static_cast<long long>(positive), static_cast<long long>(negative), total_ratio);
-  std::printf("Contacts are intergroup encounters as experienced by members of each group over the whole run\n"
+  std::printf("\n%-16s %10s %12s %12s %12s %12s\n", "group", "English", "no contact", "cross-group", "block", "perceived");
+  std::printf("%-16s %10s %12s %12s %12s %12s\n", "", "(mean)", "last year", "friend share", "dissimilarity",
+              "cohesion");
+  for (const auto& r : rows)
+    std::printf("%-16s %10.3f %12.3f %12.3f %12.3f %12.3f\n", r.group.c_str(), r.mean_english, r.no_contact_share,
+                r.cross_group_friend_share, r.block_dissimilarity, r.perceived_cohesion);
+  std::printf("\nContacts are intergroup encounters as experienced by members of each group over the whole run\n"
               "(%.2f years). Warmth is a feeling thermometer / 100 at the end of the run.\n",
               years);
   const double agent_days = static_cast<double>(sim.world().residents.size()) * (sim.end() - sim.start() + 1);
