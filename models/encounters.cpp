@@ -20,6 +20,7 @@ void prefetch_party(const Residents& r, std::uint32_t i) {
   __builtin_prefetch(&r.group[i]);
   __builtin_prefetch(&r.ward[i]);
   __builtin_prefetch(&r.age_band[i]);
+  __builtin_prefetch(&r.last_intergroup_contact[i], 1);
 }
 
 // Resident `self`'s experience of an encounter with a member of `partner_group`; returns
@@ -104,6 +105,10 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
         to[b] = members[r];
         prefetch_party(residents, from[b]);
         prefetch_party(residents, to[b]);
+        if (rules.prefetch) {
+          rules.prefetch(from[b]);
+          rules.prefetch(to[b]);
+        }
       }
       for (int b = 0; b < batch; ++b) {
         const std::uint32_t i = from[b], j = to[b];

@@ -85,6 +85,7 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
     rules_.on_positive = [this](std::uint32_t i, std::uint32_t j, bool stable) {
       friendships_.note_positive_encounter(i, j, stable);
     };
+    rules_.prefetch = [this](std::uint32_t i) { friendships_.prefetch(i); };
   }
   scheduler_.add(std::make_unique<TimelinePhase>(scenario_.timeline, type_names, ward_names, world_.venues,
                                                  decisions_, events_));
