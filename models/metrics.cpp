@@ -223,21 +223,17 @@ void Metrics::record_reach(Recorder& rec, Date date) {
   const int groups = residents_.num_groups;
   const std::size_t cells = labels_.wards.size() * static_cast<std::size_t>(groups);
   const std::int32_t today = date - start_;
-  std::vector<double> english(cells, 0.0), no_contact(cells, 0.0);
+  std::vector<double> no_contact(cells, 0.0);
   std::vector<std::int64_t> population(cells, 0), group_size(static_cast<std::size_t>(groups), 0);
   for (std::size_t i = 0; i < residents_.size(); ++i) {
     const std::size_t cell = static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i];
     ++population[cell];
     ++group_size[residents_.group[i]];
-    english[cell] += residents_.english[i];
     const std::int32_t last = residents_.last_intergroup_contact[i];
     no_contact[cell] += (last < 0 || today - last >= 365) ? 1.0 : 0.0;
   }
   for (std::size_t c = 0; c < cells; ++c)
-    if (population[c] > 0) {
-      english[c] /= static_cast<double>(population[c]);
-      no_contact[c] /= static_cast<double>(population[c]);
-    }
+    if (population[c] > 0) no_contact[c] /= static_cast<double>(population[c]);
   const auto total = static_cast<double>(residents_.size());
   std::vector<float> mixing(static_cast<std::size_t>(groups), std::numeric_limits<float>::quiet_NaN());
   for (int g = 0; g < groups; ++g) {
@@ -251,9 +247,14 @@ void Metrics::record_reach(Recorder& rec, Date date) {
     const double random_share = (total - static_cast<double>(group_size[g])) / (total - 1.0);
     if (inter + intra > 0 && random_share > 0) mixing[g] = static_cast<float>(inter / (inter + intra) / random_share);
   }
-  rec.write(english_, std::span<const float>(to_float(english)));
+  rec.write(english_, std::span<const float>(to_float(mean_english(residents_, static_cast<int>(labels_.wards.size())))));
   rec.write(no_contact_, std::span<const float>(to_float(no_contact)));
   rec.write(mixing_, std::span<const float>(mixing));
+}
+
+double Metrics::cohesion_of(std::size_t i, double outgroup_warmth) const {
+  if (outgroup_warmth < threshold_) return 0.0;
+  return 1.0 - (tension_state_ ? tension_state_->tension[residents_.ward[i]] : 0.0);
 }
 
 void Metrics::record_mechanisms(Recorder& rec) {
@@ -265,8 +266,7 @@ void Metrics::record_mechanisms(Recorder& rec) {
   for (std::size_t i = 0; i < residents_.size(); ++i) {
     const std::size_t cell = static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i];
     ++population[cell];
-    const double tension = tension_state_ ? tension_state_->tension[residents_.ward[i]] : 0.0;
-    if (outgroup_mean(residents_.warmth_of(i), groups, residents_.group[i]) >= threshold_) cohesion[cell] += 1.0 - tension;
+    cohesion[cell] += cohesion_of(i, outgroup_mean(residents_.warmth_of(i), groups, residents_.group[i]));
   }
   for (std::size_t c = 0; c < cells; ++c)
     if (population[c] > 0) cohesion[c] /= static_cast<double>(population[c]);
@@ -323,11 +323,8 @@ std::vector<GroupSummary> Metrics::summary(Date today) const {
     english[g] += residents_.english[i];
     const std::int32_t last = residents_.last_intergroup_contact[i];
     no_contact[g] += (last < 0 || day - last >= 365) ? 1.0 : 0.0;
-    const double tension = tension_state_ ? tension_state_->tension[residents_.ward[i]] : 0.0;
-    if (m >= threshold_) {
-      ++well[g];
-      cohesion[g] += 1.0 - tension;
-    }
+    if (m >= threshold_) ++well[g];
+    cohesion[g] += cohesion_of(i, m);
     by_block(residents_.block[i], g) += 1.0;
   }
   const SegregationIndices blocks = segregation_indices(by_block);

@@ -90,6 +90,9 @@ class Metrics {
   void record_venues(Recorder& recorder);
   void record_reach(Recorder& recorder, Date date);
   void record_mechanisms(Recorder& recorder);
+  // A resident's contribution to perceived cohesion, given their mean outgroup warmth: 1 − T of
+  // their ward if they get on well, else 0.
+  double cohesion_of(std::size_t resident, double outgroup_warmth) const;
 
   double threshold_;
   const Residents& residents_;
