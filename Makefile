@@ -9,7 +9,9 @@ SCENARIO ?= scenarios/stoke_on_trent.toml
 DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   libeigen3-dev libboost-dev libhdf5-dev hdf5-tools libtomlplusplus-dev libcli11-dev \
   librandom123-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  python3 python3-numpy python3-h5py python3-pytest
+  python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-pytest \
+  python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy \
+  python3-nbformat python3-nbclient python3-ipykernel
 
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPython_EXECUTABLE=$(SYSTEM_PYTHON)
 ifeq ($(CI),true)

@@ -266,7 +266,107 @@ ConfigDocument ConfigDocument::parse(std::string_view text, const fs::path& virt
   doc.root_ = std::make_shared<toml::table>(resolver.load(text, virtual_path));
   doc.path_ = virtual_path;
   doc.files_ = resolver.take_files();
+  doc.source_text_ = std::string(text);
   return doc;
+}
+
+namespace {
+
+struct KeyStep {
+  std::string key;
+  std::vector<std::size_t> indexes;  // [i] after the key, in order
+};
+
+// `a."b.c"[2].d` → a, b.c[2], d. Throws the message of what is wrong.
+std::vector<KeyStep> split_dotted(std::string_view text) {
+  std::vector<KeyStep> steps;
+  std::size_t i = 0;
+  const auto bad = [&](const std::string& why) -> std::runtime_error {
+    return std::runtime_error("expected a dotted key like mechanisms.valence.beta0 or timeline[0].change (" + why +
+                              ")");
+  };
+  while (true) {
+    KeyStep step;
+    if (i < text.size() && text[i] == '"') {
+      const std::size_t close = text.find('"', i + 1);
+      if (close == std::string_view::npos) throw bad("unclosed quote");
+      step.key = std::string(text.substr(i + 1, close - i - 1));
+      i = close + 1;
+    } else {
+      const std::size_t stop = text.find_first_of(".[", i);
+      step.key = std::string(text.substr(i, stop == std::string_view::npos ? text.size() - i : stop - i));
+      i = stop == std::string_view::npos ? text.size() : stop;
+    }
+    if (step.key.empty()) throw bad("empty key");
+    while (i < text.size() && text[i] == '[') {
+      const std::size_t close = text.find(']', i);
+      if (close == std::string_view::npos || close == i + 1) throw bad("bad index");
+      std::size_t index = 0;
+      for (std::size_t k = i + 1; k < close; ++k) {
+        if (text[k] < '0' || text[k] > '9') throw bad("index is not a number");
+        index = index * 10 + static_cast<std::size_t>(text[k] - '0');
+      }
+      step.indexes.push_back(index);
+      i = close + 1;
+    }
+    steps.push_back(std::move(step));
+    if (i == text.size()) return steps;
+    if (text[i] != '.') throw bad("unexpected character");
+    ++i;
+  }
+}
+
+// Puts `value` at `key` inside `root` (in place, so every other node keeps its file and line).
+void assign(toml::table& root, const std::string& key, const toml::node& value, const fs::path& path) {
+  const auto fail = [&](const std::string& expected) { throw ConfigError(path.string(), 0, key, expected); };
+  std::vector<KeyStep> steps;
+  try {
+    steps = split_dotted(key);
+  } catch (const std::runtime_error& e) {
+    fail(e.what());
+  }
+  toml::table* table = &root;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const KeyStep& step = steps[s];
+    const bool last = s + 1 == steps.size();
+    if (last && step.indexes.empty()) {
+      value.visit([&](const auto& concrete) { table->insert_or_assign(step.key, concrete); });
+      return;
+    }
+    toml::node* node = table->get(step.key);
+    if (!node) {
+      if (!step.indexes.empty()) fail("no array '" + step.key + "' to index");
+      node = &table->insert_or_assign(step.key, toml::table{}).first->second;
+    }
+    for (std::size_t k = 0; k < step.indexes.size(); ++k) {
+      toml::array* array = node->as_array();
+      if (!array) fail("'" + step.key + "' is not an array");
+      const std::size_t index = step.indexes[k];
+      if (index >= array->size())
+        fail("index " + std::to_string(index) + " is past the end of '" + step.key + "' (" +
+             std::to_string(array->size()) + " items)");
+      if (last && k + 1 == step.indexes.size()) {
+        const auto at = array->begin() + static_cast<std::ptrdiff_t>(index);
+        value.visit([&](const auto& concrete) { array->replace(at, concrete); });
+        return;
+      }
+      node = array->get(index);
+    }
+    table = node->as_table();
+    if (!table) fail("'" + step.key + "' is not a table");
+  }
+}
+
+}  // namespace
+
+ConfigDocument ConfigDocument::with_value(std::string_view dotted_key, const toml::node& value) const {
+  // Re-read rather than copy: toml++ copies drop source positions, and errors need them.
+  ConfigDocument copy = parse(source_text_, path_);
+  copy.overrides_ = overrides_;
+  copy.overrides_.emplace_back(std::string(dotted_key), toml::array{});
+  value.visit([&](const auto& concrete) { copy.overrides_.back().second.push_back(concrete); });
+  for (const auto& [key, holder] : copy.overrides_) assign(*copy.root_, key, *holder.get(0), path_);
+  return copy;
 }
 
 std::string ConfigDocument::resolved_text() const {
@@ -306,6 +406,15 @@ std::vector<std::pair<const toml::key*, const toml::node*>> entries_in_document_
   });
   return entries;
 }
+
+}  // namespace
+
+std::vector<std::pair<const toml::key*, const toml::node*>> ConfigDocument::in_document_order(
+    const toml::table& table) const {
+  return entries_in_document_order(*this, table);
+}
+
+namespace {
 
 std::string child_path(const std::string& prefix, std::string_view key) {
   return prefix.empty() ? key_segment(key) : prefix + "." + key_segment(key);

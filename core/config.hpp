@@ -53,7 +53,17 @@ class ConfigDocument {
   // `extends` is resolved relative to virtual_path's directory.
   static ConfigDocument parse(std::string_view text, const std::filesystem::path& virtual_path);
 
+  // A copy with `value` at `dotted_key` (the syntax of ConfigTable::dotted: `a.b`, `"a.b"`,
+  // `timeline[0].change`); missing tables on the way are created, array items must exist.
+  // The new node has no source position: errors about it name the key with line 0. Values set
+  // earlier on this document's ancestors stay set, in order.
+  // Throws ConfigError (line 0) for a path through a value that is not a table or array.
+  ConfigDocument with_value(std::string_view dotted_key, const toml::node& value) const;
+
   const toml::table& root() const { return *root_; }
+  // A table's entries in the order they were written (toml++ tables are sorted maps; group,
+  // ward and venue-type indexes follow document order).
+  std::vector<std::pair<const toml::key*, const toml::node*>> in_document_order(const toml::table& table) const;
   const std::filesystem::path& path() const { return path_; }
   // Every file that contributed, the main file first, then its bases in order.
   const std::vector<std::filesystem::path>& files() const { return files_; }
@@ -66,6 +76,8 @@ class ConfigDocument {
   std::shared_ptr<toml::table> root_;
   std::filesystem::path path_;
   std::vector<std::filesystem::path> files_;
+  std::string source_text_;  // the main file as read (bases are re-read by with_value)
+  std::vector<std::pair<std::string, toml::array>> overrides_;  // key, [value], in order
 };
 
 // Read cursor over one table. Cheap to copy; copies share the "used keys" record.

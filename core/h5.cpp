@@ -372,7 +372,11 @@ bool Dataset::is_scale() const {
 Group Group::create_group(const std::string& name) {
   return Group(
       Handle(checked(file_name(), "create group " + in_quotes(name),
-                     [&] { return H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT); }),
+                     [&] {
+                       const Handle creation = make_plist(file_name(), H5P_GROUP_CREATE, "group creation");
+                       H5Pset_obj_track_times(creation.id(), false);
+                       return H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, creation.id(), H5P_DEFAULT);
+                     }),
              H5Gclose),
       file_name());
 }
@@ -389,6 +393,8 @@ Dataset Group::create_dataset(const std::string& name, const Datatype& stored_ty
   const std::string& file = file_name();
   const Handle space = simple_space(file, layout.dims, layout.max_dims);
   const Handle creation = make_plist(file, H5P_DATASET_CREATE, "dataset creation");
+  // No modification times in object headers: the same run must give the same bytes.
+  checked(file, "disable time tracking", [&] { return H5Pset_obj_track_times(creation.id(), false); });
   if (!layout.chunk.empty())
     checked(file, "set chunking of " + in_quotes(name), [&] {
       return H5Pset_chunk(creation.id(), static_cast<int>(layout.chunk.size()), layout.chunk.data());

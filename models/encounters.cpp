@@ -38,10 +38,13 @@ bool experience(const EncounterRules& rules, const ContactSetting& setting, Resi
           : probability_positive(rules.valence.params, 0.5, 0.5, 0.5, 0.0);
   const bool positive = rng.uniform() < p_positive;
   const std::size_t cell = layout.cell(r.ward[self], r.group[self], setting.venue_type);
+  const std::size_t pair = layout.pair(r.group[self], partner_group);
   if (positive) {
     ++counts.positive[cell];
+    ++counts.pair_positive[pair];
   } else {
     ++counts.negative[cell];
+    ++counts.pair_negative[pair];
   }
   if (!rules.attitude.enabled) return positive;
   const float step = setting.depth * rules.plasticity[r.age_band[self]];
@@ -62,9 +65,15 @@ void ContactCounts::add_to(ContactTally& t) {
     t.negative[c] += negative[c];
     t.ingroup_milli[c] += ingroup_milli[c];
   }
+  for (std::size_t c = 0; c < pair_positive.size(); ++c) {
+    t.pair_positive[c] += pair_positive[c];
+    t.pair_negative[c] += pair_negative[c];
+  }
   std::fill(positive.begin(), positive.end(), 0);
   std::fill(negative.begin(), negative.end(), 0);
   std::fill(ingroup_milli.begin(), ingroup_milli.end(), 0);
+  std::fill(pair_positive.begin(), pair_positive.end(), 0);
+  std::fill(pair_negative.begin(), pair_negative.end(), 0);
 }
 
 void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,

@@ -76,12 +76,14 @@ struct ContactSetting {
 
 // Intergroup contacts counted by one thread: cells as in ContactTally.
 struct ContactCounts {
-  std::vector<std::int64_t> positive, negative, ingroup_milli;
+  std::vector<std::int64_t> positive, negative, ingroup_milli, pair_positive, pair_negative;
   std::int64_t encounters = 0;
   void resize_like(const ContactTally& t) {
     positive.assign(t.positive.size(), 0);
     negative.assign(t.negative.size(), 0);
     ingroup_milli.assign(t.ingroup_milli.size(), 0);
+    pair_positive.assign(t.pair_positive.size(), 0);
+    pair_negative.assign(t.pair_negative.size(), 0);
   }
   void add_to(ContactTally& t);  // and clear
 };

@@ -85,6 +85,14 @@ void Metrics::define_series(Recorder& rec) {
                                 "encounters");
   negative_ = rec.define_series("contacts_negative", {"ward", "group", "venue_type"}, SeriesType::int64,
                                 "Negative intergroup encounters experienced during the period", "encounters");
+  pair_positive_ = rec.define_series("contact_matrix_positive", {"group", "target_group"}, SeriesType::int64,
+                                     "Positive intergroup encounters experienced during the period by members of "
+                                     "group with members of target_group (the intergroup contact matrix)",
+                                     "encounters");
+  pair_negative_ = rec.define_series("contact_matrix_negative", {"group", "target_group"}, SeriesType::int64,
+                                     "Negative intergroup encounters experienced during the period by members of "
+                                     "group with members of target_group",
+                                     "encounters");
   rec.define_dimension("spatial_unit", {"block", "ward"});
   dissimilarity_ = rec.define_series("segregation_dissimilarity", {"spatial_unit", "group"}, SeriesType::float32,
                                      "Index of dissimilarity of each group vs everyone else over blocks or wards "
@@ -166,6 +174,8 @@ void Metrics::record(Recorder& rec, Date date) {
   rec.write(anxiety_, std::span<const float>(to_float(a.anxiety)));
   rec.write(positive_, std::span<const std::int64_t>(tally_.positive));
   rec.write(negative_, std::span<const std::int64_t>(tally_.negative));
+  rec.write(pair_positive_, std::span<const std::int64_t>(tally_.pair_positive));
+  rec.write(pair_negative_, std::span<const std::int64_t>(tally_.pair_negative));
   record_segregation(rec);
   record_venues(rec);
   record_reach(rec, date);

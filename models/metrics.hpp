@@ -108,6 +108,7 @@ class Metrics {
   FestivalAttendance* festivals_;
   const EsolState* esol_;
   int population_ = -1, warmth_ = -1, get_on_well_ = -1, anxiety_ = -1, positive_ = -1, negative_ = -1;
+  int pair_positive_ = -1, pair_negative_ = -1;
   int dissimilarity_ = -1, isolation_ = -1, exposure_ = -1, theil_ = -1;
   int attendance_ = -1, sessions_ = -1, budget_ = -1, open_ = -1;
   int english_ = -1, no_contact_ = -1, mixing_ = -1;

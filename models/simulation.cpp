@@ -6,6 +6,8 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <stdexcept>
 #include <ctime>
 
 namespace contactsim {
@@ -32,8 +34,15 @@ ContactTally empty_tally(const Scenario& s) {
   return t;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+// The creation time, or SOURCE_DATE_EPOCH when set (the reproducible-builds convention), so two
+// runs of the same scenario and seed can be compared byte for byte.
+std::string creation_time_utc() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(epoch, &end, 10);
+    if (*end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
+  }
   char buf[32];
   std::tm tm{};
   gmtime_r(&now, &tm);
@@ -45,7 +54,7 @@ std::string utc_now() {
 
 Simulation::Simulation(Scenario scenario, const RunOptions& options)
     : scenario_(std::move(scenario)),
-      key_{options.seed.value_or(scenario_.simulation.seed), scenario_.simulation.replicate},
+      key_{options.seed.value_or(scenario_.simulation.seed), options.replicate.value_or(scenario_.simulation.replicate)},
       threads_(resolve_threads(options.threads.value_or(scenario_.simulation.threads))),
       end_(std::min(options.until.value_or(scenario_.simulation.end), scenario_.simulation.end)),
       today_(scenario_.simulation.start),
@@ -157,6 +166,14 @@ void Simulation::attach(Recorder& recorder) {
   metrics_.define_series(recorder);
 }
 
+void Simulation::end_at(Date date) {
+  if (date < today_)
+    throw std::invalid_argument("cannot end the run on " + date.iso() + ": it is already simulated (the next day is " +
+                                today_.iso() + ")");
+  end_ = std::min(date, scenario_.simulation.end);
+  if (recorder_) recorder_->set_attribute("end_date", end_.iso());
+}
+
 int Simulation::step(int days) {
   omp_set_num_threads(threads_);
   int done = 0;
@@ -227,14 +244,14 @@ void write_provenance(Recorder& rec, const Simulation& sim) {
   rec.set_attribute("scenario_text", s.resolved_text);
   rec.set_attribute("scenario_sha256", s.sha256);
   rec.set_attribute("seed", static_cast<std::int64_t>(sim.seed()));
-  rec.set_attribute("replicate", static_cast<std::int64_t>(s.simulation.replicate));
+  rec.set_attribute("replicate", static_cast<std::int64_t>(sim.replicate()));
   rec.set_attribute("threads", static_cast<std::int64_t>(sim.threads()));
   rec.set_attribute("start_date", s.simulation.start.iso());
   rec.set_attribute("end_date", sim.end().iso());
   rec.set_attribute("record_interval", std::string(to_string(s.record.interval)));
   rec.set_attribute("population_source", s.population.source);
   rec.set_attribute("population_scale", s.population.scale);
-  rec.set_attribute("created_utc", utc_now());
+  rec.set_attribute("created_utc", creation_time_utc());
 
   std::vector<std::string> group_names, group_labels, ward_names, ward_codes;
   std::vector<std::int64_t> group_residents(s.groups.size(), 0), ward_residents(s.wards.size(), 0);

@@ -23,6 +23,7 @@ namespace contactsim {
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;   // overrides [simulation] seed
+  std::optional<std::uint32_t> replicate;  // overrides [simulation] replicate
   std::optional<int> threads;          // overrides [simulation] threads (0 = every core)
   std::optional<Date> until;           // stop after this day instead of [simulation] end
 };
@@ -35,6 +36,13 @@ class Simulation {
 
   // Writes provenance, tables and series definitions; from now on every period is recorded.
   void attach(Recorder& recorder);
+  // Stops recording (before the recorder is closed); later periods are not written.
+  void detach() { recorder_ = nullptr; }
+
+  // Makes `date` the last day (at most the scenario's end): the period closing on it is the
+  // final record, as with the CLI's --until. Throws std::invalid_argument for a day already
+  // simulated.
+  void end_at(Date date);
 
   // Simulates up to `days` days (fewer at the end date). Returns the number simulated.
   int step(int days);
@@ -49,6 +57,7 @@ class Simulation {
   const Scenario& scenario() const { return scenario_; }
   const World& world() const { return world_; }
   std::uint64_t seed() const { return key_.seed; }
+  std::uint32_t replicate() const { return key_.replicate; }
   int threads() const { return threads_; }
   std::vector<GroupSummary> summary() const { return metrics_.summary(today_ + -1); }
   const Scheduler& scheduler() const { return scheduler_; }

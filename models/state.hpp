@@ -77,20 +77,29 @@ struct ContactTally {
   // Expected in-group encounters (×1000, fixed point so sums are exact in any order): in-group
   // encounters are not simulated one by one, but activity-space segregation needs their number.
   std::vector<std::int64_t> ingroup_milli;
+  // The same encounters by (group, partner's group) of the experiencing resident: the
+  // intergroup contact matrix (the diagonal stays 0).
+  std::vector<std::int64_t> pair_positive;
+  std::vector<std::int64_t> pair_negative;
 
   void resize(int w, int g, int t) {
     wards = w, groups = g, venue_types = t;
     positive.assign(static_cast<std::size_t>(w) * g * t, 0);
     negative.assign(positive.size(), 0);
     ingroup_milli.assign(positive.size(), 0);
+    pair_positive.assign(static_cast<std::size_t>(g) * g, 0);
+    pair_negative.assign(pair_positive.size(), 0);
   }
   std::size_t cell(int w, int g, int t) const {
     return (static_cast<std::size_t>(w) * groups + g) * venue_types + t;
   }
+  std::size_t pair(int g, int partner) const { return static_cast<std::size_t>(g) * groups + partner; }
   void clear() {
     std::fill(positive.begin(), positive.end(), 0);
     std::fill(negative.begin(), negative.end(), 0);
     std::fill(ingroup_milli.begin(), ingroup_milli.end(), 0);
+    std::fill(pair_positive.begin(), pair_positive.end(), 0);
+    std::fill(pair_negative.begin(), pair_negative.end(), 0);
   }
 };
 

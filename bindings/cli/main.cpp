@@ -28,6 +28,7 @@ struct RunArgs {
   std::string output;
   std::optional<int> threads;
   std::optional<std::uint64_t> seed;
+  std::optional<std::uint32_t> replicate;
   std::string until;
   bool force = false;
   bool quiet = false;
@@ -88,6 +89,7 @@ int run_command(const RunArgs& a) {
   Scenario scenario = load_scenario(a.scenario);
   RunOptions options;
   options.seed = a.seed;
+  options.replicate = a.replicate;
   options.threads = a.threads;
   if (!a.until.empty()) options.until = parse_until(a.until, scenario);
   const fs::path output = a.output.empty() ? fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5")
@@ -161,6 +163,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "Worker threads (default: the scenario's, 0 = every core)")
       ->check(CLI::Range(0, 1024));
   run_cmd->add_option("--seed", run.seed, "Random seed (overrides [simulation] seed)");
+  run_cmd->add_option("--replicate", run.replicate,
+                      "Replicate number (overrides [simulation] replicate; keys the random streams)");
   run_cmd->add_option("--until", run.until, "Stop after this date (YYYY-MM-DD) instead of the scenario's end");
   run_cmd->add_flag("--force", run.force, "Overwrite an existing output file");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress display");

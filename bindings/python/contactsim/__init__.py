@@ -1,0 +1,24 @@
+"""contactsim — agent-based simulation of intergroup contact in a city's wards.
+
+    import contactsim
+    scenario = contactsim.Scenario.load("scenarios/stoke_on_trent.toml")
+    sim = contactsim.Simulation(scenario.override({"population.scale": 0.1}), seed=1)
+    sim.run(until="2020-12-31", output="results/quick.h5")
+    sim.summary()                                # pandas DataFrame per group
+    ds = contactsim.open_results("results/quick.h5")  # xarray Dataset
+
+The compiled core (`contactsim._core`) is the same library the `contactsim` command runs.
+"""
+from . import _core
+from ._core import OutputError, ScenarioError
+from .simulation import AGE_BANDS, AGENT_ARRAYS, Scenario, Simulation
+from .results import concat_replicates, contact_matrix, open_results, read_events, read_table
+from . import plotting
+
+__version__ = _core.__version__
+git_revision = _core.git_revision
+
+__all__ = [
+    "Scenario", "Simulation", "ScenarioError", "OutputError", "AGENT_ARRAYS", "AGE_BANDS",
+    "open_results", "read_table", "read_events", "concat_replicates", "contact_matrix", "plotting",
+]

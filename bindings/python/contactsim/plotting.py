@@ -1,0 +1,429 @@
+"""Figures of contactsim results (matplotlib).
+
+Every function accepts an open Dataset (:func:`contactsim.open_results`), a path, or a list
+of either (combined with :func:`contactsim.concat_replicates`); takes an optional ``ax``;
+returns the Axes it drew on; and never calls ``plt.show()``. With a ``replicate`` dimension,
+lines are the replicate mean and a shaded band spans the central `band` share of replicates.
+
+:func:`aggregate` returns the numbers :func:`plot_series` draws, so they can be checked or
+tabulated.
+"""
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .results import DataLike, as_dataset, contact_matrix
+
+__all__ = ["aggregate", "plot_series", "plot_ward_group_heatmap", "plot_contact_matrix", "plot_segregation"]
+
+BY_CHOICES = ("group", "ward", None)
+REPLICATE = "replicate"
+SEGREGATION_PREFIX = "segregation_"
+# Float series that are amounts rather than averages: summed over wards, like integer counts.
+EXTENSIVE_UNITS = ("GBP/year",)
+BAND_ALPHA = 0.25
+TITLE_WIDTH = 72
+
+
+# ----------------------------------------------------------------------------- argument checks
+
+def _variable(ds: xr.Dataset, variable: str) -> xr.DataArray:
+    if variable not in ds.data_vars:
+        raise ValueError(f"unknown variable {variable!r}; available: {', '.join(sorted(ds.data_vars))}")
+    return ds[variable]
+
+
+def _check_by(da: xr.DataArray, by) -> None:
+    if by not in BY_CHOICES:
+        raise ValueError(f"by must be 'group', 'ward' or None; got {by!r}")
+    if by is not None and by not in da.dims:
+        raise ValueError(f"{da.name} has no {by!r} dimension (its dimensions: {', '.join(da.dims)}); "
+                         f"choose by from {[d for d in ('group', 'ward') if d in da.dims] + [None]}")
+
+
+def _check_band(band) -> None:
+    if band is not None and band != 0 and not 0 < band < 1:
+        raise ValueError(f"band must be a share in (0, 1), or None for no band; got {band!r}")
+
+
+def _select(da: xr.DataArray, dim: str, labels, keep_dim: bool) -> xr.DataArray:
+    """Select labels along `dim`; a single label drops the dimension unless `keep_dim`."""
+    valid = [str(v) for v in da[dim].values]
+    wanted = [labels] if isinstance(labels, str) else list(labels)
+    unknown = [label for label in wanted if label not in valid]
+    if unknown:
+        raise ValueError(f"unknown {dim} {', '.join(map(repr, unknown))}; valid {dim} labels: {', '.join(valid)}")
+    if isinstance(labels, str) and not keep_dim:
+        return da.sel({dim: labels})
+    return da.sel({dim: wanted})
+
+
+# ----------------------------------------------------------------------------- aggregation
+
+def _is_extensive(da: xr.DataArray) -> bool:
+    """Counts and amounts add up over wards and groups; shares, means and indices do not."""
+    return np.issubdtype(da.dtype, np.integer) or da.attrs.get("units") in EXTENSIVE_UNITS
+
+
+def _weights(population: xr.DataArray | None, da: xr.DataArray) -> xr.DataArray | None:
+    """Residents per cell of `da`: population summed over the axes `da` lacks."""
+    if population is None:
+        return None
+    extra = [d for d in population.dims if d not in da.dims]
+    return population.sum(extra) if extra else population
+
+
+def _reduce(da: xr.DataArray, population: xr.DataArray | None, keep: set, target_selected: bool):
+    """Reduce every axis of `da` not in `keep`; return (result, description of what was done)."""
+    others = [d for d in da.dims if d not in keep]
+    if _is_extensive(da):
+        return da.sum(others), (f"sum over {', '.join(others)}" if others else "")
+    steps = []
+    da = da.astype(np.float64)
+    if "target_group" in others:
+        if not target_selected and "group" in da.coords:
+            # Default to outgroup attitudes: the diagonal is in-group warmth, a different quantity.
+            da = da.where(da["target_group"] != da["group"])
+            steps.append("mean over target_group ≠ group")
+        else:
+            steps.append("mean over target_group")
+        da = da.mean("target_group")
+        others.remove("target_group")
+    weighted = [d for d in others if d in ("ward", "group")]
+    weights = _weights(population, da)
+    if weighted and weights is not None:
+        da = da.weighted(weights).mean(weighted)
+        steps.append(f"population-weighted mean over {', '.join(weighted)}")
+        others = [d for d in others if d not in weighted]
+    if others:
+        da = da.mean(others)
+        steps.append(f"mean over {', '.join(others)}")
+    return da, "; ".join(steps)
+
+
+def aggregate(data: DataLike, variable: str, by: str | None = "group", *, ward=None, group=None,
+              target_group=None, venue_type=None, spatial_unit=None) -> xr.DataArray:
+    """A series reduced to one line per group (or ward) over time, as :func:`plot_series` draws it.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, path, or list of them
+        Results; a list is combined as replicates.
+    variable : str
+        Series name, e.g. ``"mean_warmth"``, ``"contacts_positive"``.
+    by : {"group", "ward", None}
+        Axis kept as separate lines; None reduces everything but time.
+    ward, group, target_group, venue_type : str or list of str, optional
+        Restrict to these labels before aggregating.
+    spatial_unit : str, optional
+        For segregation series: ``"block"`` (default) or ``"ward"``.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dimensions ``(time, by[, replicate])``. Integer counts (and budgets) are summed over
+        the other axes. Other series are averaged: over ``target_group`` first (by default
+        over target groups other than ``group``: outgroup warmth), then over wards and groups
+        weighted by ``population`` (residents of each cell at the period's end), then plainly
+        over anything left (venue types). ``attrs["aggregation"]`` says what was done.
+    """
+    ds = as_dataset(data)
+    da = _variable(ds, variable)
+    _check_by(da, by)
+    if spatial_unit is None and "spatial_unit" in da.dims:
+        spatial_unit = "block"
+    selections = {"ward": ward, "group": group, "target_group": target_group, "venue_type": venue_type,
+                  "spatial_unit": spatial_unit}
+    population = ds["population"] if "population" in ds.data_vars and variable != "population" else None
+    chosen = []
+    for dim, labels in selections.items():
+        if labels is None:
+            continue
+        chosen.append(f"{dim} = {labels if isinstance(labels, str) else ', '.join(labels)}")
+        if dim not in da.dims:
+            raise ValueError(f"{variable} has no {dim!r} dimension (its dimensions: {', '.join(da.dims)})")
+        da = _select(da, dim, labels, keep_dim=(dim == by))
+        if population is not None and dim in population.dims:
+            population = _select(population, dim, labels, keep_dim=(dim == by))
+    keep = {"time", by, REPLICATE} - {None}
+    result, how = _reduce(da, population, keep, target_selected=target_group is not None)
+    how = "; ".join(filter(None, chosen + [how]))
+    order = [d for d in ("time", by, REPLICATE) if d in result.dims]
+    result = result.transpose(*order)
+    result.name = variable
+    result.attrs = {"description": ds[variable].attrs.get("description", variable),
+                    "units": ds[variable].attrs.get("units", ""), "aggregation": how}
+    return result
+
+
+# ----------------------------------------------------------------------------- drawing helpers
+
+def _axes(ax, figsize=(8, 4.5)):
+    if ax is None:
+        # pyplot is imported only when a figure is made, so `import contactsim` stays light
+        # and does not choose a backend.
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _labels(ds: xr.Dataset, by: str | None, values) -> list[str]:
+    """Legend text: the groups' display labels when the file has them, else the raw labels."""
+    if by == "group" and "group_label" in ds.coords:
+        lookup = dict(zip(ds["group"].values, ds["group_label"].values))
+        return [str(lookup.get(v, v)) or str(v) for v in values]
+    return [str(v) for v in values]
+
+
+def _draw_lines(ax, series: xr.DataArray, by: str | None, labels: list[str], band) -> None:
+    """One line per `by` label; with replicates, their mean plus a quantile band."""
+    times = series["time"].values
+    columns = [series] if by is None else [series.isel({by: k}) for k in range(series.sizes[by])]
+    for column, label in zip(columns, labels):
+        if REPLICATE in column.dims:
+            (line,) = ax.plot(times, column.mean(REPLICATE).values, label=label)
+            if band:
+                lower, upper = (1 - band) / 2, 1 - (1 - band) / 2
+                bounds = column.quantile([lower, upper], dim=REPLICATE)
+                ax.fill_between(times, bounds.isel(quantile=0).values, bounds.isel(quantile=1).values,
+                                color=line.get_color(), alpha=BAND_ALPHA, linewidth=0)
+        else:
+            ax.plot(times, column.values, label=label)
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _title(description: str, *details: str) -> str:
+    """Series description wrapped to the figure, then details (date, aggregation) below it."""
+    lines = [textwrap.fill(description, TITLE_WIDTH)]
+    lines += [textwrap.fill(d, TITLE_WIDTH) for d in details if d]
+    return "\n".join(lines)
+
+
+def _finish_lines(ax, series: xr.DataArray, title: str, legend: bool, band) -> None:
+    units = series.attrs.get("units", "")
+    ax.set_xlabel("end of record period")
+    ax.set_ylabel(f"{series.name} ({units})" if units else str(series.name))
+    if REPLICATE in series.dims:
+        n = series.sizes[REPLICATE]
+        title += f"\nmean of {n} replicates" + (f", band: central {band:.0%}" if band else "")
+    ax.set_title(title, fontsize="medium")
+    if legend:
+        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+
+# ----------------------------------------------------------------------------- time series
+
+def plot_series(data: DataLike, variable: str, by: str | None = "group", ward=None, group=None,
+                target_group=None, ax=None, band: float | None = 0.95, *, venue_type=None,
+                spatial_unit=None):
+    """Plot a series over time, one line per group (or ward).
+
+    Parameters
+    ----------
+    data : xarray.Dataset, path, or list of them
+        Results; a list is combined as replicates.
+    variable : str
+        Series name.
+    by : {"group", "ward", None}
+        One line per group or per ward; None for a single line.
+    ward, group, target_group, venue_type, spatial_unit : str or list of str, optional
+        Restrict to these labels (see :func:`aggregate` for how the rest is aggregated;
+        ``mean_warmth`` defaults to outgroup warmth).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if None.
+    band : float or None, default 0.95
+        With replicates, shade between the (1 − band)/2 and 1 − (1 − band)/2 quantiles
+        across replicates; None for no band.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _check_band(band)
+    ds = as_dataset(data)
+    series = aggregate(ds, variable, by, ward=ward, group=group, target_group=target_group,
+                       venue_type=venue_type, spatial_unit=spatial_unit)
+    ax = _axes(ax)
+    labels = _labels(ds, by, series[by].values) if by else [variable]
+    _draw_lines(ax, series, by, labels, band)
+    how = series.attrs["aggregation"]
+    title = _title(series.attrs["description"], f"({how})" if how else "")
+    _finish_lines(ax, series, title, legend=by is not None, band=band)
+    return ax
+
+
+def plot_segregation(data: DataLike, index: str = "dissimilarity", unit: str = "block", ax=None,
+                     band: float | None = 0.95, *, target_group=None):
+    """Plot a residential segregation index over time.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, path, or list of them
+        Results; a list is combined as replicates.
+    index : {"dissimilarity", "isolation", "exposure", "theil_h"}
+        Index (series ``segregation_<index>``). ``theil_h`` is multigroup: one line;
+        the others: one line per group. ``exposure`` needs `target_group`.
+    unit : {"block", "ward"}
+        Spatial unit over which the index is computed.
+    ax : matplotlib.axes.Axes, optional
+    band : float or None, default 0.95
+        Replicate band, as in :func:`plot_series`.
+    target_group : str, optional
+        For ``exposure``: the group whose share in the unit is measured.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _check_band(band)
+    ds = as_dataset(data)
+    available = sorted(v[len(SEGREGATION_PREFIX):] for v in ds.data_vars if v.startswith(SEGREGATION_PREFIX))
+    if index not in available:
+        raise ValueError(f"unknown segregation index {index!r}; available: {', '.join(available)}")
+    variable = SEGREGATION_PREFIX + index
+    if "target_group" in ds[variable].dims and target_group is None:
+        raise ValueError(f"{variable} is per (group, target_group): pass target_group= one of "
+                         f"{', '.join(map(str, ds['target_group'].values))}")
+    if "spatial_unit" not in ds[variable].dims:
+        raise ValueError(f"{variable} has no spatial_unit dimension")
+    by = "group" if "group" in ds[variable].dims else None
+    series = aggregate(ds, variable, by, spatial_unit=unit, target_group=target_group)
+    ax = _axes(ax)
+    labels = _labels(ds, by, series[by].values) if by else [index]
+    _draw_lines(ax, series, by, labels, band)
+    detail = f"over {unit}s" + (f", exposure to {target_group}" if target_group is not None else "")
+    title = _title(ds[variable].attrs.get("description", variable), detail)
+    _finish_lines(ax, series, title, legend=by is not None, band=band)
+    return ax
+
+
+# ----------------------------------------------------------------------------- heatmaps
+
+def _one_record(da: xr.DataArray, time) -> xr.DataArray:
+    """The record at an index (negative counts from the end) or with a given end date."""
+    dates = da["time"].values
+    if isinstance(time, (int, np.integer)):
+        if not -len(dates) <= time < len(dates):
+            raise ValueError(f"time index {time} out of range: the file holds {len(dates)} records")
+        return da.isel(time=int(time))
+    try:
+        return da.sel(time=np.datetime64(pd.Timestamp(time), "ns"))
+    except (KeyError, ValueError):
+        listed = ", ".join(str(d)[:10] for d in dates)
+        raise ValueError(f"no record dated {time!r}; records end on {listed}") from None
+
+
+def _heatmap(ax, values: np.ndarray, cmap, label: str):
+    image = ax.imshow(values, aspect="auto", cmap=cmap, interpolation="nearest")
+    colorbar = ax.figure.colorbar(image, ax=ax)
+    colorbar.set_label(label)
+    return image
+
+
+def plot_ward_group_heatmap(data: DataLike, variable: str, time=-1, ax=None, cmap="viridis", *,
+                            target_group=None, venue_type=None):
+    """Heatmap of a (ward, group) series at one record.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, path, or list of them
+        Results; with replicates the cells show the replicate mean.
+    variable : str
+        A series with ``ward`` and ``group`` axes.
+    time : int or date, default -1
+        Record index (negative from the end) or the record's end date (``"2020-06-30"``).
+    ax : matplotlib.axes.Axes, optional
+    cmap : str or Colormap
+    target_group, venue_type : str or list of str, optional
+        Restrict these axes before aggregating them away as :func:`aggregate` does.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ds = as_dataset(data)
+    da = _variable(ds, variable)
+    missing = [d for d in ("ward", "group") if d not in da.dims]
+    if missing:
+        raise ValueError(f"{variable} has no {' or '.join(missing)} axis (its dimensions: {', '.join(da.dims)})")
+    da = _one_record(da, time)
+    population = _one_record(ds["population"], time) if "population" in ds.data_vars else None
+    for dim, labels in (("target_group", target_group), ("venue_type", venue_type)):
+        if labels is not None:
+            da = _select(da, dim, labels, keep_dim=False)
+    cells, how = _reduce(da, population, {"ward", "group", REPLICATE}, target_selected=target_group is not None)
+    if REPLICATE in cells.dims:
+        cells = cells.mean(REPLICATE)
+        how = "; ".join(filter(None, [how, "mean over replicates"]))
+    cells = cells.transpose("ward", "group")
+    ax = _axes(ax, figsize=(7, 2 + 0.22 * cells.sizes["ward"]))
+    units = ds[variable].attrs.get("units", "")
+    _heatmap(ax, cells.values, cmap, f"{variable} ({units})" if units else variable)
+    ax.set_yticks(range(cells.sizes["ward"]), [str(w) for w in cells["ward"].values], fontsize="small")
+    ax.set_xticks(range(cells.sizes["group"]), [str(g) for g in cells["group"].values], rotation=45, ha="right")
+    ax.set_xlabel("group")
+    ax.set_ylabel("ward")
+    date = str(da["time"].values)[:10]
+    ax.set_title(_title(ds[variable].attrs.get("description", variable), date + (f" ({how})" if how else "")),
+                 fontsize="medium")
+    return ax
+
+
+def plot_contact_matrix(data: DataLike, kind: str = "both", share: bool = True, time=None, ax=None,
+                        cmap="viridis"):
+    """Heatmap of intergroup encounters by (group, target_group), each cell annotated.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, path, or list of them
+        Results holding ``contact_matrix_positive``/``_negative``; with replicates the cells
+        show the replicate mean.
+    kind : {"both", "positive", "negative"}
+    share : bool, default True
+        Row shares (each group's encounters split by the group met) instead of counts.
+    time : None, int, date or slice, optional
+        Records summed (see :func:`contactsim.results.contact_matrix`); None = whole run.
+    ax : matplotlib.axes.Axes, optional
+    cmap : str or Colormap
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ds = as_dataset(data)
+    matrix = contact_matrix(ds, kind=kind, time=time, share=share)
+    attrs = matrix.attrs
+    if REPLICATE in matrix.dims:
+        matrix = matrix.mean(REPLICATE)
+    ax = _axes(ax, figsize=(7, 6))
+    values = matrix.values
+    image = _heatmap(ax, values, cmap, "share of the row's encounters" if share else "encounters")
+    groups = [str(g) for g in matrix["group"].values]
+    targets = [str(g) for g in matrix["target_group"].values]
+    ax.set_yticks(range(len(groups)), groups)
+    ax.set_xticks(range(len(targets)), targets, rotation=45, ha="right")
+    ax.set_ylabel("group (experiencing the encounter)")
+    ax.set_xlabel("target_group (met)")
+    _annotate(ax, image, values, share)
+    ax.set_title(_title(attrs["description"], f"({attrs['period']})"), fontsize="medium")
+    return ax
+
+
+def _annotate(ax, image, values: np.ndarray, share: bool) -> None:
+    """Write each cell's value, in white on dark cells and black on light ones."""
+    norm = image.norm
+    for (i, j), value in np.ndenumerate(values):
+        if np.isnan(value):
+            text, dark = "–", False
+        else:
+            text = f"{value:.2f}" if share else f"{value:,.0f}"
+            dark = norm(value) < 0.5
+        ax.text(j, i, text, ha="center", va="center", fontsize="small", color="white" if dark else "black")

@@ -1,0 +1,488 @@
+// contactsim._core: the compiled half of the Python package. It converts between Python and the
+// library's own types and drives the very Simulation the CLI drives; everything pandas, xarray,
+// tqdm or matplotlib lives in the pure-Python package around it (bindings/python/contactsim/).
+#include "contactsim/version.hpp"
+#include "core/config.hpp"
+#include "core/recorder.hpp"
+#include "models/programmes.hpp"
+#include "models/scenario.hpp"
+#include "models/simulation.hpp"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <filesystem>
+#include <memory>
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace py = pybind11;
+namespace fs = std::filesystem;
+using namespace contactsim;
+
+namespace {
+
+// ----------------------------------------------------------------------------- errors
+
+// Python exception types, created at import (see PYBIND11_MODULE).
+PyObject* g_scenario_error = nullptr;  // ValueError subclass with file, line, key, expected
+PyObject* g_output_error = nullptr;    // OSError subclass
+
+void raise_scenario_error(const ConfigError& e, const std::string& message) {
+  py::object error = py::reinterpret_borrow<py::object>(g_scenario_error)(message);
+  error.attr("file") = e.file();
+  error.attr("line") = e.line();
+  error.attr("key") = e.key();
+  error.attr("expected") = e.expected();
+  PyErr_SetObject(g_scenario_error, error.ptr());
+}
+
+// ----------------------------------------------------------------------------- TOML ⇄ Python
+
+// Tables become dicts in document order, so group and ward order survive a round trip.
+py::object to_python(const ConfigDocument& doc, const toml::node& node) {
+  static const py::module_ datetime = py::module_::import("datetime");
+  if (const auto* table = node.as_table()) {
+    py::dict out;
+    for (const auto& [key, value] : doc.in_document_order(*table))
+      out[py::str(std::string(key->str()))] = to_python(doc, *value);
+    return out;
+  }
+  if (const auto* array = node.as_array()) {
+    py::list out;
+    for (const auto& value : *array) out.append(to_python(doc, value));
+    return out;
+  }
+  if (const auto* v = node.as_string()) return py::str(v->get());
+  if (const auto* v = node.as_integer()) return py::int_(v->get());
+  if (const auto* v = node.as_floating_point()) return py::float_(v->get());
+  if (const auto* v = node.as_boolean()) return py::bool_(v->get());
+  if (const auto* v = node.as_date()) return datetime.attr("date")(v->get().year, v->get().month, v->get().day);
+  if (const auto* v = node.as_time())
+    return datetime.attr("time")(v->get().hour, v->get().minute, v->get().second, v->get().nanosecond / 1000);
+  if (const auto* v = node.as_date_time()) {
+    const toml::date_time& dt = v->get();
+    py::object tz = py::none();
+    if (dt.offset)
+      tz = datetime.attr("timezone")(datetime.attr("timedelta")(py::arg("minutes") = dt.offset->minutes));
+    return datetime.attr("datetime")(dt.date.year, dt.date.month, dt.date.day, dt.time.hour, dt.time.minute,
+                                     dt.time.second, dt.time.nanosecond / 1000, tz);
+  }
+  throw std::logic_error("unhandled TOML node type");
+}
+
+[[noreturn]] void type_error(const std::string& key, const std::string& expected, py::handle got) {
+  throw py::type_error("scenario value " + key + ": expected " + expected + ", got " +
+                       std::string(py::str(py::type::of(got).attr("__name__"))) + " " +
+                       std::string(py::repr(got)));
+}
+
+std::string item_key(const std::string& key, std::size_t index) { return key + "[" + std::to_string(index) + "]"; }
+std::string member_key(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+toml::table to_table(py::handle mapping, const std::string& key);
+
+// Moves a converted node into a table or array (which take concrete TOML types).
+void put(toml::table& table, const std::string& name, toml::node&& node) {
+  std::move(node).visit([&](auto&& concrete) { table.insert_or_assign(name, std::move(concrete)); });
+}
+void put(toml::array& array, toml::node&& node) {
+  std::move(node).visit([&](auto&& concrete) { array.push_back(std::move(concrete)); });
+}
+
+// `value` as a TOML node; `key` names it in errors.
+std::unique_ptr<toml::node> to_node(py::handle value, const std::string& key) {
+  static const py::module_ datetime = py::module_::import("datetime");
+  static const py::module_ numbers = py::module_::import("numbers");
+  static const py::module_ abc = py::module_::import("collections.abc");
+  static const py::module_ numpy = py::module_::import("numpy");
+  if (value.is_none()) type_error(key, "a TOML value (TOML has no null; leave the key out instead)", value);
+  if (py::isinstance<py::bool_>(value) || py::isinstance(value, numpy.attr("bool_")))
+    return std::make_unique<toml::value<bool>>(value.cast<bool>());
+  if (py::isinstance(value, numbers.attr("Integral"))) {
+    try {
+      return std::make_unique<toml::value<std::int64_t>>(
+          py::int_(py::reinterpret_borrow<py::object>(value)).cast<std::int64_t>());
+    } catch (const py::cast_error&) {
+      throw py::value_error("scenario value " + key + ": expected an integer that fits in 64 bits, got " +
+                            std::string(py::repr(value)));
+    }
+  }
+  if (py::isinstance(value, numbers.attr("Real")))
+    return std::make_unique<toml::value<double>>(py::float_(py::reinterpret_borrow<py::object>(value)).cast<double>());
+  if (py::isinstance<py::str>(value)) return std::make_unique<toml::value<std::string>>(value.cast<std::string>());
+  if (py::isinstance(value, datetime.attr("datetime")))
+    type_error(key, "a date (datetime.date; the scenario format has dates, not times)", value);
+  if (py::isinstance(value, datetime.attr("date")))
+    return std::make_unique<toml::value<toml::date>>(toml::date{value.attr("year").cast<std::uint16_t>(),
+                                                                value.attr("month").cast<std::uint8_t>(),
+                                                                value.attr("day").cast<std::uint8_t>()});
+  if (py::isinstance(value, abc.attr("Mapping"))) return std::make_unique<toml::table>(to_table(value, key));
+  if (py::hasattr(value, "tolist") || py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    const py::object items =
+        py::hasattr(value, "tolist") ? value.attr("tolist")() : py::reinterpret_borrow<py::object>(value);
+    if (!py::isinstance<py::list>(items) && !py::isinstance<py::tuple>(items))
+      return to_node(items, key);  // a 0-d numpy array is a scalar
+    auto array = std::make_unique<toml::array>();
+    std::size_t index = 0;
+    for (const py::handle item : items) put(*array, std::move(*to_node(item, item_key(key, index++))));
+    return array;
+  }
+  type_error(key, "a TOML value (str, int, float, bool, datetime.date, list or dict)", value);
+}
+
+toml::table to_table(py::handle mapping, const std::string& key) {
+  static const py::module_ abc = py::module_::import("collections.abc");
+  if (!py::isinstance(mapping, abc.attr("Mapping"))) type_error(key.empty() ? "(root)" : key, "a dict", mapping);
+  toml::table table;
+  for (const auto item : mapping.attr("items")()) {
+    const py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
+    if (!py::isinstance<py::str>(pair[0])) type_error(key.empty() ? "(root)" : key, "string keys", pair[0]);
+    const std::string name = pair[0].cast<std::string>();
+    put(table, name, std::move(*to_node(pair[1], member_key(key, name))));
+  }
+  return table;
+}
+
+// A mapping as TOML text in the mapping's own order (toml++'s formatter would sort keys, and
+// the order of [groups.*] and [wards] is meaningful). Values are converted (and type-checked)
+// by to_node and printed by toml++; sub-tables and arrays of tables become sections.
+std::string toml_key(const std::string& key) {
+  const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+  if (bare) return key;
+  std::ostringstream quoted;
+  quoted << toml::toml_formatter{toml::value<std::string>(key)};
+  return quoted.str();
+}
+
+bool is_array_of_tables(const toml::node& node) {
+  const auto* array = node.as_array();
+  return array && !array->empty() && array->is_array_of_tables();
+}
+
+void write_toml(std::ostream& out, py::handle mapping, const std::string& header, const std::string& key) {
+  std::vector<std::pair<std::string, std::unique_ptr<toml::node>>> sections;
+  static const py::module_ abc = py::module_::import("collections.abc");
+  if (!py::isinstance(mapping, abc.attr("Mapping"))) type_error(key.empty() ? "(root)" : key, "a dict", mapping);
+  for (const auto item : mapping.attr("items")()) {
+    const py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
+    if (!py::isinstance<py::str>(pair[0])) type_error(key.empty() ? "(root)" : key, "string keys", pair[0]);
+    const std::string name = pair[0].cast<std::string>();
+    auto node = to_node(pair[1], member_key(key, name));
+    if (node->is_table() || is_array_of_tables(*node)) {
+      sections.emplace_back(name, nullptr);
+      continue;
+    }
+    out << toml_key(name) << " = " << toml::toml_formatter{*node, toml::format_flags::none} << "\n";
+  }
+  for (const auto& [name, unused] : sections) {
+    const std::string path = header.empty() ? toml_key(name) : header + "." + toml_key(name);
+    const py::object value = mapping[py::str(name)];
+    if (py::isinstance(value, abc.attr("Mapping"))) {
+      out << "\n[" << path << "]\n";
+      write_toml(out, value, path, member_key(key, name));
+    } else {
+      const py::object items = py::hasattr(value, "tolist") ? value.attr("tolist")() : value;
+      std::size_t index = 0;
+      for (const py::handle element : items) {
+        out << "\n[[" << path << "]]\n";
+        write_toml(out, element, path, item_key(member_key(key, name), index++));
+      }
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------- Scenario
+
+// A scenario as the user wrote it (the merged document) and as validated. Immutable: overrides
+// make a new one, so a baseline cannot be changed behind a counterfactual's back.
+struct PyScenario {
+  ConfigDocument document;
+  Scenario scenario;
+  bool from_dict = false;  // errors then name keys without file lines
+};
+
+// A dict has no lines: its errors name the key alone.
+template <class F>
+auto with_dict_errors(const fs::path& virtual_path, F&& read) {
+  try {
+    return read();
+  } catch (const ConfigError& e) {
+    if (e.file() != virtual_path.string()) throw;
+    raise_scenario_error(e, "scenario dict: " + e.key() + ": " + e.expected());
+    throw py::error_already_set();
+  }
+}
+
+std::shared_ptr<PyScenario> load(const fs::path& path) {
+  auto out = std::make_shared<PyScenario>(PyScenario{ConfigDocument::load(path), {}, false});
+  out->scenario = read_scenario(out->document);
+  return out;
+}
+
+std::shared_ptr<PyScenario> from_dict(py::handle mapping, const std::optional<fs::path>& base_dir) {
+  const fs::path virtual_path = (base_dir ? *base_dir : fs::current_path()) / "<dict>";
+  std::ostringstream text;
+  write_toml(text, mapping, "", "");
+  return with_dict_errors(virtual_path, [&] {
+    auto out = std::make_shared<PyScenario>(PyScenario{ConfigDocument::parse(text.str(), virtual_path), {}, true});
+    out->scenario = read_scenario(out->document);
+    return out;
+  });
+}
+
+std::shared_ptr<PyScenario> override_values(const PyScenario& base, py::handle mapping) {
+  static const py::module_ abc = py::module_::import("collections.abc");
+  if (!py::isinstance(mapping, abc.attr("Mapping")))
+    throw py::type_error("override: expected a dict of {\"dotted.key\": value}, got " +
+                         std::string(py::str(py::type::of(mapping).attr("__name__"))));
+  ConfigDocument document = base.document;
+  std::vector<std::pair<std::string, std::string>> overridden;  // key, repr(value)
+  for (const auto item : mapping.attr("items")()) {
+    const py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
+    if (!py::isinstance<py::str>(pair[0])) type_error("override key", "a dotted key string", pair[0]);
+    const std::string key = pair[0].cast<std::string>();
+    document = document.with_value(key, *to_node(pair[1], key));
+    overridden.emplace_back(key, std::string(py::repr(pair[1])));
+  }
+  auto out = std::make_shared<PyScenario>(PyScenario{std::move(document), {}, base.from_dict});
+  try {
+    out->scenario = read_scenario(out->document);
+  } catch (const ConfigError& e) {
+    // An overridden value has no line of its own: name the override instead.
+    for (const auto& [key, value] : overridden)
+      if (e.key() == key || e.key().rfind(key + ".", 0) == 0 || e.key().rfind(key + "[", 0) == 0) {
+        raise_scenario_error(e, "override " + key + " = " + value + ": " + e.key() + ": " + e.expected());
+        throw py::error_already_set();
+      }
+    throw;
+  }
+  return out;
+}
+
+py::dict scenario_dict(const PyScenario& s) { return to_python(s.document, s.document.root()).cast<py::dict>(); }
+
+// ----------------------------------------------------------------------------- Simulation
+
+Date to_date(py::handle value, const char* what) {
+  static const py::module_ datetime = py::module_::import("datetime");
+  if (py::isinstance<py::str>(value)) {
+    const std::string text = value.cast<std::string>();
+    if (const auto d = Date::parse_iso(text)) return *d;
+    throw py::value_error(std::string(what) + ": expected a date YYYY-MM-DD, got \"" + text + "\"");
+  }
+  if (py::isinstance(value, datetime.attr("date"))) {
+    const auto d = Date::parse_iso(py::str(value.attr("strftime")("%Y-%m-%d")).cast<std::string>());
+    if (d) return *d;
+  }
+  throw py::type_error(std::string(what) + ": expected a date (datetime.date or 'YYYY-MM-DD'), got " +
+                       std::string(py::str(py::type::of(value).attr("__name__"))));
+}
+
+py::object to_pydate(Date d) {
+  static const py::module_ datetime = py::module_::import("datetime");
+  return datetime.attr("date").attr("fromisoformat")(d.iso());
+}
+
+// Owns the run and, when recording, its output file (closed by close() or on destruction).
+struct PySimulation {
+  std::shared_ptr<PyScenario> scenario;  // kept alive: the Simulation holds references into it
+  std::unique_ptr<Simulation> simulation;
+  std::unique_ptr<Recorder> recorder;
+  fs::path output;
+};
+
+std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenario, std::optional<std::int64_t> seed,
+                                              std::optional<int> threads, std::optional<std::int64_t> replicate) {
+  if (seed && *seed < 0) throw py::value_error("seed: expected an integer >= 0, got " + std::to_string(*seed));
+  if (threads && (*threads < 0 || *threads > 1024))
+    throw py::value_error("threads: expected 0 (every core) to 1024, got " + std::to_string(*threads));
+  if (replicate && (*replicate < 0 || *replicate > 0xffffffffLL))
+    throw py::value_error("replicate: expected an integer in [0, 4294967295], got " + std::to_string(*replicate));
+  RunOptions options;
+  if (seed) options.seed = static_cast<std::uint64_t>(*seed);
+  if (replicate) options.replicate = static_cast<std::uint32_t>(*replicate);
+  options.threads = threads;
+  auto out = std::make_unique<PySimulation>();
+  out->scenario = std::move(scenario);
+  py::gil_scoped_release release;  // building the world takes a while
+  out->simulation = std::make_unique<Simulation>(out->scenario->scenario, options);
+  return out;
+}
+
+void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
+  if (s.recorder) throw py::value_error("this simulation already records to " + s.output.string());
+  if (s.simulation->date() != s.simulation->start())
+    throw py::value_error("record_to: a simulation records from its first day; " + s.simulation->date().iso() +
+                          " is past the start " + s.simulation->start().iso() + " (create a new Simulation)");
+  if (fs::exists(path) && !overwrite)
+    throw py::value_error(path.string() + ": output file exists; pass overwrite=True to replace it");
+  s.recorder = std::make_unique<Recorder>(Recorder::create(path, overwrite));
+  s.output = path;
+  s.simulation->attach(*s.recorder);
+}
+
+// Simulates day by day with the GIL released; between days a pending Ctrl-C (or any signal
+// handler raising) stops the run cleanly: every finished day, and every finished record, stays.
+int step(PySimulation& s, int days) {
+  if (days < 0) throw py::value_error("step: days must be >= 0, got " + std::to_string(days));
+  int done = 0;
+  while (done < days && !s.simulation->finished()) {
+    {
+      py::gil_scoped_release release;
+      done += s.simulation->step(1);
+    }
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  }
+  return done;
+}
+
+void close_output(PySimulation& s) {
+  if (!s.recorder) return;
+  s.simulation->detach();
+  s.recorder.reset();  // closes the file
+}
+
+// A read-only numpy view of one of the simulation's arrays: no copy; the array keeps the
+// simulation alive.
+template <class T>
+py::array view(const std::vector<T>& data, std::vector<py::ssize_t> shape, py::handle owner) {
+  py::array_t<T> out(shape, data.data(), owner);
+  py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return out;
+}
+
+py::list summary_rows(const Simulation& sim) {
+  py::list rows;
+  for (const GroupSummary& g : sim.summary()) {
+    py::dict row;
+    row["group"] = g.group;
+    row["residents"] = g.residents;
+    row["mean_outgroup_warmth"] = g.mean_outgroup_warmth;
+    row["get_on_well_share"] = g.get_on_well_share;
+    row["mean_anxiety"] = g.mean_anxiety;
+    row["contacts_positive"] = g.contacts_positive;
+    row["contacts_negative"] = g.contacts_negative;
+    row["mean_english"] = g.mean_english;
+    row["no_contact_share"] = g.no_contact_share;
+    row["cross_group_friend_share"] = g.cross_group_friend_share;
+    row["block_dissimilarity"] = g.block_dissimilarity;
+    row["perceived_cohesion"] = g.perceived_cohesion;
+    rows.append(row);
+  }
+  return rows;
+}
+
+std::vector<std::string> names_of(const auto& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) out.push_back(item.name);
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "contactsim's compiled core; use the `contactsim` package instead of this module";
+  m.attr("__version__") = kVersion;
+  m.attr("git_revision") = kGitRevision;
+
+  static py::exception<ConfigError> scenario_error(m, "ScenarioError", PyExc_ValueError);
+  static py::exception<RecorderError> output_error(m, "OutputError", PyExc_OSError);
+  g_scenario_error = scenario_error.ptr();
+  g_output_error = output_error.ptr();
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ConfigError& e) {
+      raise_scenario_error(e, e.what());
+    } catch (const RecorderError& e) {
+      PyErr_SetString(g_output_error, e.what());
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  py::class_<PyScenario, std::shared_ptr<PyScenario>>(m, "Scenario")
+      .def_static("load", &load, py::arg("path"))
+      .def_static("from_dict", &from_dict, py::arg("mapping"), py::arg("base_dir") = py::none())
+      .def("to_dict", &scenario_dict)
+      .def("override", &override_values, py::arg("values"))
+      .def_property_readonly("path", [](const PyScenario& s) { return s.scenario.path; })
+      .def_property_readonly("text", [](const PyScenario& s) { return s.scenario.resolved_text; })
+      .def_property_readonly("sha256", [](const PyScenario& s) { return s.scenario.sha256; })
+      .def_property_readonly("start", [](const PyScenario& s) { return to_pydate(s.scenario.simulation.start); })
+      .def_property_readonly("end", [](const PyScenario& s) { return to_pydate(s.scenario.simulation.end); })
+      .def_property_readonly("seed", [](const PyScenario& s) { return s.scenario.simulation.seed; })
+      .def_property_readonly("groups", [](const PyScenario& s) { return names_of(s.scenario.groups); })
+      .def_property_readonly("wards", [](const PyScenario& s) { return names_of(s.scenario.wards); })
+      .def_property_readonly("venue_types", [](const PyScenario& s) { return names_of(s.scenario.venue_types); })
+      .def_property_readonly("population_size", [](const PyScenario& s) { return s.scenario.population_size(); });
+
+  py::class_<PySimulation>(m, "Simulation")
+      .def(py::init(&make_simulation), py::arg("scenario"), py::arg("seed") = py::none(),
+           py::arg("threads") = py::none(), py::arg("replicate") = py::none())
+      .def("record_to", &record_to, py::arg("path"), py::arg("overwrite") = false)
+      .def("end_at", [](PySimulation& s, py::handle date) { s.simulation->end_at(to_date(date, "until")); },
+           py::arg("date"))
+      .def("step", &step, py::arg("days") = 1)
+      .def("close", &close_output)
+      .def_property_readonly("output", [](const PySimulation& s) -> py::object {
+        return s.recorder ? py::cast(s.output) : py::none();
+      })
+      .def_property_readonly("date", [](const PySimulation& s) { return to_pydate(s.simulation->date()); })
+      .def_property_readonly("start", [](const PySimulation& s) { return to_pydate(s.simulation->start()); })
+      .def_property_readonly("end", [](const PySimulation& s) { return to_pydate(s.simulation->end()); })
+      .def_property_readonly("finished", [](const PySimulation& s) { return s.simulation->finished(); })
+      .def_property_readonly("days_done", [](const PySimulation& s) { return s.simulation->date() - s.simulation->start(); })
+      .def_property_readonly("seed", [](const PySimulation& s) { return s.simulation->seed(); })
+      .def_property_readonly("replicate", [](const PySimulation& s) { return s.simulation->replicate(); })
+      .def_property_readonly("threads", [](const PySimulation& s) { return s.simulation->threads(); })
+      .def_property_readonly("intergroup_encounters",
+                             [](const PySimulation& s) { return s.simulation->intergroup_encounters(); })
+      .def("summary_rows", [](const PySimulation& s) { return summary_rows(*s.simulation); })
+      .def("view", [](py::object self, const std::string& name) -> py::array {
+        const PySimulation& s = self.cast<const PySimulation&>();
+        const Residents& r = s.simulation->world().residents;
+        const auto n = static_cast<py::ssize_t>(r.size());
+        if (name == "group") return view(r.group, {n}, self);
+        if (name == "age_band") return view(r.age_band, {n}, self);
+        if (name == "faith") return view(r.faith, {n}, self);
+        if (name == "ward") return view(r.ward, {n}, self);
+        if (name == "block") return view(r.block, {n}, self);
+        if (name == "english") return view(r.english, {n}, self);
+        if (name == "anxiety") return view(r.anxiety, {n}, self);
+        if (name == "disposition") return view(r.disposition, {n}, self);
+        if (name == "positive_memory") return view(r.positive_memory, {n}, self);
+        if (name == "negative_memory") return view(r.negative_memory, {n}, self);
+        if (name == "last_intergroup_contact") return view(r.last_intergroup_contact, {n}, self);
+        if (name == "warmth") return view(r.warmth, {n, r.num_groups}, self);
+        if (name == "membership") return view(r.membership, {n, r.num_venue_types}, self);
+        if (name == "programme_start_day") {
+          if (const ProgrammesPhase* p = s.simulation->programmes()) return view(p->participation_day(), {n}, self);
+          py::array_t<std::int32_t> never(n);  // no programme: nobody took part
+          std::fill_n(never.mutable_data(), n, -1);
+          return never;
+        }
+        throw py::value_error("no agent array named '" + name + "'");
+      }, py::arg("name"))
+      .def("matched_non_participants", [](const PySimulation& s) {
+        const ProgrammesPhase* p = s.simulation->programmes();
+        if (!p) throw py::value_error("this scenario runs no youth programme or school linking");
+        const std::vector<std::int32_t> controls = matched_non_participants(
+            s.simulation->world().residents, p->participation_day(),
+            StreamKey{s.simulation->seed(), s.simulation->replicate()});
+        return py::array_t<std::int32_t>(static_cast<py::ssize_t>(controls.size()), controls.data());
+      });
+}

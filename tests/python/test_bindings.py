@@ -1,0 +1,329 @@
+"""The Python package (`import contactsim`): scenarios round-trip, overrides apply, agent views are
+live, read-only and agree with the CLI's output, Python and CLI write byte-identical files, bad
+arguments raise precise errors, Ctrl-C stops cleanly."""
+import datetime
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import tomllib
+
+import h5py
+import numpy as np
+import pytest
+
+import contactsim
+from conftest import SEED, THREADS, UNTIL, cli_env, write_small_scenario
+
+
+@pytest.fixture(scope="module")
+def small_scenario_path(tmp_path_factory, base_scenario) -> pathlib.Path:
+    return write_small_scenario(tmp_path_factory.mktemp("bindings"), base_scenario, "month")
+
+
+@pytest.fixture(scope="module")
+def small(small_scenario_path) -> contactsim.Scenario:
+    return contactsim.Scenario.load(small_scenario_path)
+
+
+@pytest.fixture(scope="module")
+def stepped(small):
+    """A simulation stepped to UNTIL with the CLI fixture's seed and threads (no output)."""
+    sim = contactsim.Simulation(small, seed=SEED, threads=THREADS)
+    sim.run(until=UNTIL, progress=False)
+    return sim
+
+
+# ----------------------------------------------------------------------------- package
+
+def test_package_reports_the_library_version(source_dir):
+    cmake = (source_dir / "CMakeLists.txt").read_text(encoding="utf-8")
+    assert f"VERSION {contactsim.__version__}" in cmake
+    assert contactsim.git_revision
+
+
+@pytest.mark.skipif(os.environ.get("CONTACTSIM_EXPECT_USER_SITE") != "1",
+                    reason="the build was configured without CONTACTSIM_PYTHON_USER_SITE")
+def test_plain_system_python_imports_the_built_package(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(["/usr/bin/python3", "-c", "import contactsim, sys; print(contactsim.__file__)"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    expected = pathlib.Path(os.environ["PYTHONPATH"].split(os.pathsep)[0]).resolve()
+    assert pathlib.Path(result.stdout.strip()).resolve().is_relative_to(expected)
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+def test_load_gives_the_file_as_a_dict(base_scenario):
+    with open(base_scenario, "rb") as f:
+        expected = tomllib.load(f)
+    assert contactsim.Scenario.load(base_scenario).to_dict() == expected
+
+
+def test_dict_round_trip_preserves_the_scenario(small, source_dir):
+    again = contactsim.Scenario.from_dict(small.to_dict(), base_dir=source_dir / "scenarios")
+    assert again.to_dict() == small.to_dict()
+    assert again.population_size == small.population_size
+    assert again.wards == small.wards and again.groups == small.groups
+
+
+def test_from_dict_resolves_extends_against_base_dir(source_dir):
+    scenario = contactsim.Scenario.from_dict({"extends": "baseline.toml", "population": {"scale": 0.02}},
+                                             base_dir=source_dir / "scenarios")
+    assert scenario.end == datetime.date(2024, 12, 31)  # from baseline.toml
+    assert scenario.to_dict()["population"]["scale"] == 0.02
+
+
+def test_override_returns_a_new_scenario_and_leaves_the_original(small):
+    changed = small.override({"mechanisms.valence.beta0": 0.25, "population.scale": 0.02,
+                              "simulation.end": datetime.date(2021, 6, 30)})
+    assert changed.to_dict()["mechanisms"]["valence"]["beta0"] == 0.25
+    assert changed.end == datetime.date(2021, 6, 30)
+    assert changed.population_size < small.population_size
+    assert "mechanisms" not in small.to_dict() or "valence" not in small.to_dict()["mechanisms"]
+    assert small.end == datetime.date(2023, 12, 31)
+    # Chained overrides accumulate.
+    twice = changed.override({"mechanisms.valence.beta_quality": 0.5})
+    assert twice.to_dict()["mechanisms"]["valence"] == {"beta0": 0.25, "beta_quality": 0.5}
+
+
+def test_override_changes_the_simulation(small):
+    """A parameter override reaches the model: a much lower valence intercept means fewer
+    positive encounters for the same seed."""
+    def positive_share(scenario):
+        sim = contactsim.Simulation(scenario, seed=3, threads=THREADS)
+        sim.run(until="2020-01-20", progress=False)
+        s = sim.summary()
+        return s.contacts_positive.sum() / (s.contacts_positive.sum() + s.contacts_negative.sum())
+    assert positive_share(small.override({"mechanisms.valence.beta0": -1.0})) < positive_share(small) - 0.1
+
+
+def test_override_of_an_array_item(source_dir):
+    cut = contactsim.Scenario.load(source_dir / "scenarios" / "cut_community_centres.toml")
+    deeper = cut.override({"timeline[0].change": -0.6})
+    assert deeper.to_dict()["timeline"][0]["change"] == -0.6
+    with pytest.raises(contactsim.ScenarioError, match=r"timeline\[5\].*past the end"):
+        cut.override({"timeline[5].change": -0.6})
+
+
+@pytest.mark.parametrize("values, pattern", [
+    ({"mechanisms.valence.beta0": 99}, r"override mechanisms\.valence\.beta0 = 99: .*expected a number in \[-10, 10\]"),
+    ({"mechanisms.valence.betaX": 1}, r"betaX: unknown key; expected one of: beta0, "),
+    ({"population.scale": "big"}, r"override population\.scale = 'big': .*expected a number"),
+    ({"simulation..seed": 1}, r"expected a dotted key"),
+])
+def test_bad_overrides_name_the_key(small, values, pattern):
+    with pytest.raises(contactsim.ScenarioError, match=pattern) as caught:
+        small.override(values)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_scenario_errors_carry_the_cli_message(tmp_path, cli, base_scenario):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{base_scenario.as_posix()}"\n\n[population]\nscale = -1\n', encoding="utf-8")
+    cli_result = subprocess.run([str(cli), "validate", str(bad)], capture_output=True, text=True, env=cli_env())
+    assert cli_result.returncode == 2
+    with pytest.raises(contactsim.ScenarioError) as caught:
+        contactsim.Scenario.load(bad)
+    assert f"error: {caught.value}" == cli_result.stderr.strip()
+    assert caught.value.file == str(bad) and caught.value.line == 4 and caught.value.key == "population.scale"
+
+
+def test_dict_errors_name_the_key_without_lines():
+    with pytest.raises(contactsim.ScenarioError, match=r"^scenario dict: simulation\.start: expected a date"):
+        contactsim.Scenario.from_dict({"simulation": {"start": "soon"}})
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda: contactsim.Scenario.load(42), TypeError, "expected a path"),
+    (lambda: contactsim.Scenario.load("/nonexistent/x.toml"), FileNotFoundError, "scenario file not found"),
+    (lambda: contactsim.Scenario.from_dict([1, 2]), TypeError, "expected a dict"),
+    (lambda: contactsim.Scenario.from_dict({"simulation": {"seed": None}}), TypeError, "simulation.seed.*no null"),
+    (lambda: contactsim.Scenario.from_dict({"simulation": {"seed": object()}}), TypeError, "simulation.seed"),
+    (lambda: contactsim.Scenario.from_dict({1: 2}), TypeError, "string keys"),
+])
+def test_bad_scenario_arguments(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+# ----------------------------------------------------------------------------- simulations
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    ({"seed": "1"}, TypeError, "seed: expected an integer"),
+    ({"seed": -1}, ValueError, r"seed: expected an integer in \[0, "),
+    ({"threads": 2.5}, TypeError, "threads: expected an integer"),
+    ({"threads": 5000}, ValueError, r"threads: expected an integer in \[0, 1024\]"),
+    ({"replicate": True}, TypeError, "replicate: expected an integer"),
+])
+def test_bad_simulation_arguments(small, kwargs, error, pattern):
+    with pytest.raises(error, match=pattern):
+        contactsim.Simulation(small, **kwargs)
+
+
+def test_simulation_needs_a_scenario():
+    with pytest.raises(TypeError, match="expected a Scenario or a scenario path"):
+        contactsim.Simulation(12)
+
+
+def test_bad_run_arguments(small, tmp_path):
+    sim = contactsim.Simulation(small, seed=1, threads=1)
+    with pytest.raises(ValueError, match="until: expected a date between 2020-01-01 and 2023-12-31"):
+        sim.run(until="2019-12-01")
+    with pytest.raises(ValueError, match="until: expected a date YYYY-MM-DD"):
+        sim.run(until="next week")
+    with pytest.raises(TypeError, match="until: expected a date"):
+        sim.run(until=3.5)
+    with pytest.raises(ValueError, match="days: expected an integer in"):
+        sim.step(-1)
+    existing = tmp_path / "exists.h5"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(ValueError, match="output file exists; pass overwrite=True"):
+        sim.run(until="2020-01-05", output=existing)
+    assert existing.read_bytes() == b"keep me"
+    sim.step(3)
+    with pytest.raises(ValueError, match="records from its first day"):
+        sim.record_to(tmp_path / "late.h5")
+    with pytest.raises(ValueError, match="already simulated"):
+        sim.run(until="2020-01-02")
+
+
+def test_step_advances_day_by_day(small):
+    sim = contactsim.Simulation(small, seed=1, threads=1)
+    assert sim.date == datetime.date(2019, 12, 31) and not sim.finished
+    assert sim.step(10) == 10
+    assert sim.date == datetime.date(2020, 1, 10)
+    sim.run(until="2020-01-31", progress=False)
+    assert sim.date == datetime.date(2020, 1, 31)
+
+
+def test_views_are_read_only_live_and_not_copies(small):
+    sim = contactsim.Simulation(small, seed=11, threads=THREADS)
+    warmth = sim.warmth
+    before = warmth.copy()
+    assert warmth.shape == (small.population_size, len(small.groups)) and warmth.dtype == np.float32
+    assert not warmth.flags.writeable and not warmth.flags.owndata
+    with pytest.raises(ValueError, match="read-only"):
+        warmth[0, 0] = 1.0
+    assert np.shares_memory(warmth, sim.warmth)
+    sim.step(14)
+    assert not np.array_equal(warmth, before), "the view follows the simulation"
+    for name, dtype in [("group", np.uint8), ("age_band", np.uint8), ("ward", np.uint16), ("block", np.uint32),
+                        ("english", np.float32), ("anxiety", np.float32)]:
+        array = getattr(sim, name)
+        assert array.dtype == dtype and array.shape == (small.population_size,) and not array.flags.writeable
+    assert sim.group.max() == len(small.groups) - 1 and sim.ward.max() == len(small.wards) - 1
+    assert np.all((sim.english >= 0) & (sim.english <= 1))
+    with pytest.raises(ValueError, match="no agent array 'wealth'; expected one of: group"):
+        sim.agents("wealth")
+
+
+def test_a_view_keeps_its_simulation_alive(small):
+    sim = contactsim.Simulation(small, seed=2, threads=1)
+    group = sim.group
+    expected = group.copy()
+    del sim
+    import gc
+    gc.collect()
+    assert np.array_equal(group, expected)
+
+
+def test_views_match_the_cli_output_for_the_same_seed(stepped, small_run, small):
+    output, _, _ = small_run
+    with h5py.File(output, "r") as f:
+        population = f["series/population"][-1]
+        warmth = f["series/mean_warmth"][-1]
+        assert f["series/time"][-1].decode() == UNTIL
+    wards, groups = len(small.wards), len(small.groups)
+    counts = np.zeros((wards, groups), dtype=np.int64)
+    np.add.at(counts, (stepped.ward, stepped.group), 1)
+    assert np.array_equal(counts, population)
+    sums = np.zeros((wards, groups, groups))
+    np.add.at(sums, (stepped.ward, stepped.group), stepped.warmth.astype(np.float64))
+    with np.errstate(invalid="ignore"):
+        means = sums / counts[:, :, None]
+    occupied = counts > 0
+    np.testing.assert_allclose(means[occupied], warmth[occupied], rtol=0, atol=1e-5)
+
+
+def test_summary_is_a_dataframe_matching_the_cli(stepped, small_run, small):
+    _, _, stdout = small_run
+    summary = stepped.summary()
+    assert list(summary.index) == small.groups
+    assert summary.residents.sum() == small.population_size
+    for group, row in summary.iterrows():
+        line = next(l for l in stdout.splitlines() if l.split() and l.split()[0] == group)
+        fields = line.split()
+        assert int(fields[1]) == row.residents
+        assert float(fields[2]) == pytest.approx(row.mean_outgroup_warmth, abs=5e-4)
+        assert int(fields[4]) == row.contacts_positive and int(fields[5]) == row.contacts_negative
+
+
+def test_python_and_cli_write_byte_identical_files(cli, small_scenario_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    env = cli_env()
+    from_cli = tmp_path / "cli.h5"
+    result = subprocess.run([str(cli), "run", str(small_scenario_path), "-o", str(from_cli), "--until", "2020-03-10",
+                             "--seed", "77", "--replicate", "2", "--threads", str(THREADS), "--quiet"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    from_python = tmp_path / "python.h5"
+    sim = contactsim.Simulation(small_scenario_path, seed=77, replicate=2, threads=THREADS)
+    sim.run(until="2020-03-10", output=from_python, progress=False)
+    assert sim.output is None, "the file is closed when the run ends"
+    assert from_python.read_bytes() == from_cli.read_bytes()
+    with h5py.File(from_python, "r") as f:
+        assert f.attrs["replicate"] == 2 and f.attrs["seed"] == 77 and f.attrs["end_date"] == "2020-03-10"
+        assert len(f["series/time"]) == 3  # January, February, and the partial March
+
+
+def test_replicates_differ_and_seeds_reproduce(small):
+    def warmth_after(**keys):
+        sim = contactsim.Simulation(small, threads=THREADS, **keys)
+        sim.step(20)
+        return sim.warmth.copy()
+    first = warmth_after(seed=5, replicate=0)
+    assert np.array_equal(first, warmth_after(seed=5, replicate=0))
+    assert not np.array_equal(first, warmth_after(seed=5, replicate=1))
+
+
+def test_progress_bar_reports_days(small, capsys):
+    sim = contactsim.Simulation(small, seed=1, threads=1)
+    sim.run(until="2020-01-15", progress=True)
+    assert "day" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_every_record(small_scenario_path, tmp_path):
+    output = tmp_path / "interrupted.h5"
+    script = textwrap.dedent(f"""
+        import sys, contactsim
+        sim = contactsim.Simulation({str(small_scenario_path)!r}, seed=1, threads=1)
+        sim.record_to({str(output)!r})
+        sim.step(40)                       # past the first monthly record
+        print("running", flush=True)
+        try:
+            sim.run(progress=False)
+        except KeyboardInterrupt:
+            print("interrupted at", sim.date, flush=True)
+            sim.close()
+            sys.exit(0)
+        sys.exit(3)
+        """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=cli_env())
+    assert child.stdout.readline().strip() == "running"
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, f"exit {child.returncode}\n{out}\n{err}"
+    assert out.startswith("interrupted at 2020-")
+    stopped = datetime.date.fromisoformat(out.split()[-1])
+    assert stopped < datetime.date(2023, 12, 31)
+    with h5py.File(output, "r") as f:
+        times = [t.decode() for t in f["series/time"][:]]
+        assert len(times) >= 1 and times[0] == "2020-01-31"
+        assert f.attrs["records"] == len(times)
+        assert all(datetime.date.fromisoformat(t) <= stopped for t in times)
+        assert f["series/contacts_positive"].shape[0] >= len(times)
