@@ -271,6 +271,47 @@ TEST_F(ConfigFiles, RequiredPathIsRelativeToTheFileThatWroteIt) {
             in_dir("base/base.toml") + ":3: population.missing: file not found: " + in_dir("base/nothing.csv"));
 }
 
+// Overrides (the Python bindings' Scenario.override) set values in place: every other key keeps
+// the file and line it came from, so relative paths and errors still point at the right file.
+TEST_F(ConfigFiles, WithValueKeepsEveryOtherKeysFileAndLine) {
+  write("data/ts021.csv", "x\n");
+  write("base/base.toml", "[population]\ncensus = \"../data/ts021.csv\"\nrate = 7\n");
+  const auto main = write("scenarios/run.toml", "extends = \"../base/base.toml\"\n[simulation]\nseed = 1\n");
+  const auto doc = ConfigDocument::load(main).with_value("simulation.seed", toml::value<std::int64_t>(5));
+  const auto root = ConfigTable::root(doc);
+  EXPECT_EQ(root.required_table("simulation").integer("seed", 0, 0, 9), 5);
+  const auto population = root.required_table("population");
+  EXPECT_EQ(population.required_path("census"), dir_ / "data" / "ts021.csv");
+  EXPECT_EQ(error_of([&] { population.number("rate", 0, 0, 1); }),
+            in_dir("base/base.toml") + ":3: population.rate: expected a number in [0, 1], got 7");
+}
+
+TEST(Config, WithValueCreatesTablesIndexesArraysAndAccumulates) {
+  const auto doc = parse("[[timeline]]\nchange = -0.4\n[[timeline]]\nchange = 0.1\n");
+  const auto changed = doc.with_value("timeline[1].change", toml::value<double>(-0.2))
+                           .with_value("mechanisms.valence.beta0", toml::value<double>(1.5))
+                           .with_value("groups.\"a.b\".label", toml::value<std::string>("dotted"));
+  const auto root = ConfigTable::root(changed);
+  const auto timeline = root.array_of_tables("timeline");
+  EXPECT_EQ(timeline[0].number("change", 0, -1, 1), -0.4);
+  EXPECT_EQ(timeline[1].number("change", 0, -1, 1), -0.2);
+  EXPECT_EQ(root.required_table("mechanisms").required_table("valence").number("beta0", 0, -9, 9), 1.5);
+  EXPECT_EQ(root.required_table("groups").required_table("a.b").string("label", ""), "dotted");
+  // The original is untouched.
+  EXPECT_EQ(ConfigTable::root(doc).array_of_tables("timeline")[1].number("change", 0, -1, 1), 0.1);
+  EXPECT_FALSE(ConfigTable::root(doc).has("mechanisms"));
+}
+
+TEST(Config, WithValueRejectsPathsThroughValues) {
+  const auto doc = parse("seed = 1\n[[timeline]]\nchange = 0.1\n");
+  const toml::value<std::int64_t> one(1);
+  EXPECT_EQ(error_of([&] { doc.with_value("seed.x", one); }), "scenario.toml:0: seed.x: 'seed' is not a table");
+  EXPECT_EQ(error_of([&] { doc.with_value("timeline[3].change", one); }),
+            "scenario.toml:0: timeline[3].change: index 3 is past the end of 'timeline' (1 items)");
+  EXPECT_EQ(error_of([&] { doc.with_value("a..b", one); }).rfind("scenario.toml:0: a..b: expected a dotted key", 0),
+            0u);
+}
+
 TEST_F(ConfigFiles, ResolvedHashIsStableAndTracksValues) {
   write("base.toml", "[simulation]\nseed = 1\n");
   const auto one = write("one.toml", "extends = \"base.toml\"\n[record]\ninterval = \"week\"\n");
