@@ -11,7 +11,8 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   librandom123-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
   python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-pytest \
   python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy \
-  python3-nbformat python3-nbclient python3-ipykernel
+  python3-nbformat python3-nbclient python3-ipykernel \
+  openmpi-bin libopenmpi-dev
 
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPython_EXECUTABLE=$(SYSTEM_PYTHON)
 ifeq ($(CI),true)

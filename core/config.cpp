@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -491,6 +493,11 @@ std::string ConfigTable::most_derived(const std::vector<std::string>& keys) cons
   return best;
 }
 
+bool ConfigTable::holds_integer(std::string_view key) const {
+  const toml::node* value = table_->get(key);
+  return value != nullptr && value->is_integer();
+}
+
 int ConfigTable::line_of(std::string_view key) const {
   if (const toml::node* value = key.empty() ? nullptr : table_->get(key)) return line_number(value->source());
   // The merged root may have been created by a base file; the scenario the user named owns it.
@@ -635,6 +642,28 @@ std::vector<std::string> ConfigTable::string_list(std::string_view key, std::vec
   return out;
 }
 
+std::vector<double> ConfigTable::number_list(std::string_view key, bool* all_integers) const {
+  const toml::node* node = read_node(*table_, dotted(key), *used_, key);
+  if (node == nullptr) return {};
+  const toml::array* array = node->as_array();
+  if (array == nullptr) fail(key, "expected an array of numbers, got " + type_with_article(*node));
+  std::vector<double> out;
+  if (all_integers) *all_integers = true;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& item = (*array)[i];
+    if (const auto* integer = item.as_integer()) {
+      out.push_back(static_cast<double>(integer->get()));
+    } else if (const auto* floating = item.as_floating_point(); floating && std::isfinite(floating->get())) {
+      out.push_back(floating->get());
+      if (all_integers) *all_integers = false;
+    } else {
+      throw ConfigError(source_file(item.source(), file_of(key)), line_number(item.source()),
+                        element_path(dotted(key), i), "expected a finite number, got " + type_with_article(item));
+    }
+  }
+  return out;
+}
+
 fs::path ConfigTable::required_path(std::string_view key) const {
   if (!has(key)) fail_missing(*this, *used_, key, "a file path (string)");
   const std::string text = string(key, {});
@@ -707,6 +736,25 @@ std::vector<ConfigTable> ConfigTable::array_of_tables(std::string_view key) cons
 std::vector<std::string> ConfigTable::keys() const {
   std::vector<std::string> out;
   for (const auto& entry : entries_in_document_order(*doc_, *table_)) out.emplace_back(entry.first->str());
+  return out;
+}
+
+std::vector<std::pair<std::string, const toml::node*>> ConfigTable::leaves() const {
+  std::vector<std::pair<std::string, const toml::node*>> out;
+  const std::function<void(const toml::table&, const std::string&, const std::string&)> walk =
+      [&](const toml::table& table, const std::string& relative, const std::string& dotted_prefix) {
+        for (const auto& [key, value] : entries_in_document_order(*doc_, table)) {
+          const std::string name(key->str());
+          const std::string path = relative.empty() ? name : relative + "." + name;
+          const std::string dotted_path = child_path(dotted_prefix, name);
+          used_->insert(dotted_path);
+          if (const toml::table* sub = value->as_table())
+            walk(*sub, path, dotted_path);
+          else
+            out.emplace_back(path, value);
+        }
+      };
+  walk(*table_, "", prefix_);
   return out;
 }
 

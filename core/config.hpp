@@ -87,6 +87,8 @@ class ConfigTable {
   static ConfigTable root(const ConfigDocument& doc);
 
   bool has(std::string_view key) const;
+  // Whether `key` is present and written as a TOML integer (not a float).
+  bool holds_integer(std::string_view key) const;
   const std::string& prefix() const { return prefix_; }
   // prefix + "." + key (or key at root). Keys that are not bare TOML keys are quoted the TOML
   // way (population."a.b"), and items of an array of tables are written key[i], 0-based, in
@@ -106,6 +108,9 @@ class ConfigTable {
   Date date(std::string_view key, Date fallback) const;
   Date required_date(std::string_view key) const;
   std::vector<std::string> string_list(std::string_view key, std::vector<std::string> fallback) const;
+  // An array of finite numbers (empty if absent); `all_integers` tells whether every item was a
+  // TOML integer.
+  std::vector<double> number_list(std::string_view key, bool* all_integers = nullptr) const;
   // A file path, resolved relative to the directory of the file that wrote the key.
   std::filesystem::path required_path(std::string_view key) const;
 
@@ -117,6 +122,10 @@ class ConfigTable {
   std::vector<ConfigTable> array_of_tables(std::string_view key) const;
   // Keys of this table in document order (for maps like {white_british = 0.9, asian = 0.5}).
   std::vector<std::string> keys() const;
+  // Every value under this table that is not itself a table, recursively, in document order,
+  // with its path below this table joined by '.' (so a quoted "mechanisms.valence.beta0" key and
+  // nested tables mean the same); all are marked read. For override tables in ensemble specs.
+  std::vector<std::pair<std::string, const toml::node*>> leaves() const;
 
   // Line of `key` (or of this table when key is empty / absent) and its file.
   int line_of(std::string_view key) const;

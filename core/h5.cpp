@@ -301,6 +301,10 @@ void Dataset::append(const Datatype& memory_type, const void* slab) {
   });
 }
 
+void Dataset::read_all(const Datatype& memory_type, void* data) const {
+  checked(file_name(), "read dataset", [&] { return H5Dread(id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data); });
+}
+
 std::vector<std::string> Dataset::read_strings(hsize_t first, hsize_t count) const {
   const std::string& file = file_name();
   if (count == 0) return {};
@@ -411,6 +415,12 @@ Dataset Group::create_dataset(const std::string& name, const Datatype& stored_ty
                                 }),
                         H5Dclose),
                  file);
+}
+
+void Group::link_external(const std::string& name, const std::string& file, const std::string& object) {
+  checked(file_name(), "link " + in_quotes(name) + " to " + file + ":" + object, [&] {
+    return H5Lcreate_external(file.c_str(), object.c_str(), id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+  });
 }
 
 Dataset Group::open_dataset(const std::string& name) const {

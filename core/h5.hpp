@@ -161,6 +161,8 @@ class Dataset : public Object {
   // Grows axis 0 by one and writes `slab` (one element for every index of the other axes)
   // into the new last position.
   void append(const Datatype& memory_type, const void* slab);
+  // The whole dataset into `data`, converted to `memory_type`.
+  void read_all(const Datatype& memory_type, void* data) const;
   // Elements [first, first + count) of a 1-D string dataset (fixed-length or variable-length).
   std::vector<std::string> read_strings(hsize_t first, hsize_t count) const;
   std::vector<std::string> compound_field_names() const;  // empty unless compound
@@ -187,6 +189,8 @@ class Group : public Object {
   bool has_link(const std::string& name) const;
   std::vector<std::string> link_names() const;  // in name order
   ObjectKind kind_of(const std::string& name) const;
+  // A link `name` to object `object` of another file (`file` relative to this file's folder).
+  void link_external(const std::string& name, const std::string& file, const std::string& object);
 
  protected:
   using Object::Object;
@@ -205,5 +209,8 @@ class File : public Group {
  private:
   using Group::Group;
 };
+
+// A compound table /<name> in `where` (the recorder's write_table; also used for master files).
+void write_table(Group& where, const std::string& name, const std::vector<TableColumn>& columns);
 
 }  // namespace contactsim::h5

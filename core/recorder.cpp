@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <sstream>
 #include <system_error>
@@ -19,6 +22,7 @@ namespace {
 constexpr const char* format_attribute = "format";
 constexpr const char* format_name = "contactsim-output-1";
 constexpr const char* records_attribute = "records";
+constexpr const char* complete_attribute = "complete";
 constexpr const char* series_group_name = "series";
 constexpr const char* time_name = "time";
 constexpr const char* events_name = "events";
@@ -73,7 +77,7 @@ void create_parent_directories(const fs::path& path) {
 // The recorder's own attributes may not be overwritten: readers rely on them.
 const std::string& user_attribute(const fs::path& path, const std::string& name) {
   require_valid_name(path, "attribute", name);
-  if (name == format_attribute || name == records_attribute)
+  if (name == format_attribute || name == records_attribute || name == complete_attribute)
     throw RecorderError(path.string() + ": attribute " + in_quotes(name) + " is maintained by the recorder");
   return name;
 }
@@ -152,6 +156,7 @@ Recorder::Impl::Impl(fs::path file_path, h5::File created)
       time(create_time_scale(series_group, date_type)) {
   file.set_attribute(format_attribute, std::string(format_name));
   file.set_attribute(records_attribute, std::int64_t{0});
+  file.set_attribute(complete_attribute, std::int64_t{0});
   file.flush();
 }
 
@@ -327,11 +332,36 @@ void Recorder::log_event(const std::string& iso_date, const std::string& kind, c
   std::get<std::vector<std::int64_t>>(columns[4].values).push_back(venues_affected);
 }
 
+std::string creation_time_utc() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(epoch, &end, 10);
+    if (*end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
+  }
+  char buf[32];
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void Recorder::mark_complete() {
+  Impl& impl = live(impl_);
+  impl.file.set_attribute(complete_attribute, std::int64_t{1});
+  impl.file.flush();
+}
+
 void Recorder::write_table(const std::string& name, const std::vector<TableColumn>& columns) {
   const fs::path& path = live(impl_).path;
   require_valid_name(path, "table", name);
   if (impl_->file.has_link(name))
     throw RecorderError(path.string() + ": " + in_quotes(name) + " already exists in the file");
+  h5::write_table(impl_->file, name, columns);
+}
+
+void h5::write_table(h5::Group& where, const std::string& name, const std::vector<TableColumn>& columns) {
+  const fs::path path = where.file_name();
   require_rectangular(path, name, columns);
 
   std::vector<h5::Datatype> field_types;
@@ -343,7 +373,7 @@ void Recorder::write_table(const std::string& name, const std::vector<TableColum
   }
   const h5::CompoundLayout layout = h5::make_compound(fields);
   const std::vector<std::byte> rows = pack_rows(columns, layout);
-  h5::Dataset table = impl_->file.create_dataset(
+  h5::Dataset table = where.create_dataset(
       name, layout.type,
       {.dims = {column_length(columns.front())}, .max_dims = {}, .chunk = {}, .compress = false});
   table.write_all(layout.type, rows.data());

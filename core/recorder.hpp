@@ -38,6 +38,10 @@ struct TableColumn {
 
 enum class SeriesType { float32, int64 };
 
+// Now as an ISO UTC timestamp, or SOURCE_DATE_EPOCH when set (the reproducible-builds
+// convention), so two runs of the same scenario and seed can be compared byte for byte.
+std::string creation_time_utc();
+
 class Recorder {
  public:
   // Creates `path` (and its parent directories). Throws RecorderError if it exists and
@@ -78,6 +82,8 @@ class Recorder {
                  const std::string& detail, std::int64_t venues_affected);
 
   std::int64_t records() const;
+  // Sets the root attribute `complete` to 1 (it is 0 from creation): the run reached its end.
+  void mark_complete();
   const std::filesystem::path& path() const;
 
  private:

@@ -1,5 +1,7 @@
 #include "models/encounters.hpp"
 
+#include "core/archive.hpp"
+
 #include "models/purposes.hpp"
 
 #include <boost/random/poisson_distribution.hpp>
@@ -188,5 +190,10 @@ void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, 
                         static_cast<std::uint32_t>(venue), static_cast<std::uint32_t>(day.index),
                         purpose::kEncounter + static_cast<Purpose>(slot * kMaxGroups), counts);
 }
+
+
+void EncountersPhase::save(StateWriter& out) const { out.scalar("encounters", encounters_); }
+
+void EncountersPhase::restore(const StateReader& in) { encounters_ = in.scalar<std::int64_t>("encounters"); }
 
 }  // namespace contactsim

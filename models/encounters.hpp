@@ -104,6 +104,9 @@ class EncountersPhase final : public Phase {
                   StreamKey key);
   const char* name() const override { return "encounters"; }
   void run(const Day& day) override;
+  // Only the encounter counter: contacts go to the tally, which metrics saves.
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
 
   // Intergroup encounters sampled since construction (for benchmark counters).
   std::int64_t intergroup_encounters() const { return encounters_; }

@@ -1,5 +1,7 @@
 #include "models/esol.hpp"
 
+#include "core/archive.hpp"
+
 #include "models/tension.hpp"
 
 #include <algorithm>
@@ -276,6 +278,55 @@ void EsolPhase::hold_classes(const Day& day, std::size_t c) {
                           static_cast<std::uint32_t>(day.index), kEsolEncounter, counts_);
     const auto gain = static_cast<float>(params_.english_gain);
     for (std::uint32_t i : members) residents_.english[i] += gain * (1.0f - residents_.english[i]);
+  }
+}
+
+
+void EsolPhase::save(StateWriter& out) const {
+  out.write("enrolled", state_.enrolled);
+  StateWriter courses = out.child("courses");
+  courses.scalar("count", state_.courses.size());
+  for (std::size_t c = 0; c < state_.courses.size(); ++c) {
+    const EsolCourseState& s = state_.courses[c];
+    StateWriter course = courses.child(std::to_string(c));
+    course.scalar("started", static_cast<int>(s.started));
+    course.scalar("ended", static_cast<int>(s.ended));
+    course.write("seat", s.seat);
+    course.write("waiting", s.waiting);
+    course.scalar("next_waiting", s.next_waiting);
+    course.scalar("completed", s.completed);
+    course.scalar("dropped_out", s.dropped_out);
+  }
+}
+
+// Courses are matched by index: the checkpoint check has made sure every course started by the
+// checkpoint's date is the same item in the same place. Courses beyond the checkpointed ones
+// start later and keep their initial state; checkpointed courses this scenario lacks must not
+// have started.
+void EsolPhase::restore(const StateReader& in) {
+  std::vector<std::uint8_t> enrolled = in.read<std::uint8_t>("enrolled");
+  if (enrolled.size() > residents_.size())
+    in.fail("enrolled", "holds " + std::to_string(enrolled.size()) + " residents, the city " +
+                            std::to_string(residents_.size()));
+  enrolled.resize(residents_.size(), 0);
+  state_.enrolled = std::move(enrolled);
+  const StateReader courses = in.child("courses");
+  const auto count = courses.scalar<std::size_t>("count");
+  for (std::size_t c = 0; c < count; ++c) {
+    const StateReader course = courses.child(std::to_string(c));
+    EsolCourseState s;
+    s.started = course.scalar<int>("started") != 0;
+    s.ended = course.scalar<int>("ended") != 0;
+    s.seat = course.read<std::uint32_t>("seat");
+    s.waiting = course.read<std::uint32_t>("waiting");
+    s.next_waiting = course.scalar<std::size_t>("next_waiting");
+    s.completed = course.scalar<std::int64_t>("completed");
+    s.dropped_out = course.scalar<std::int64_t>("dropped_out");
+    if (s.next_waiting > s.waiting.size()) course.fail("next_waiting", "lies beyond the waiting list");
+    if (c < state_.courses.size())
+      state_.courses[c] = std::move(s);
+    else if (s.started)
+      course.fail("", "is a course this scenario does not have, yet it had started");
   }
 }
 

@@ -152,6 +152,9 @@ class EsolPhase final : public Phase {
             EsolState& state, EventLog& log, StreamKey key);
   const char* name() const override { return "esol"; }
   void run(const Day& day) override;
+  // The courses' seats, waiting lists and counts, and who is enrolled (EsolState).
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
 
   const std::vector<EsolCourse>& courses() const { return courses_; }
 

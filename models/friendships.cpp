@@ -1,5 +1,7 @@
 #include "models/friendships.hpp"
 
+#include "core/archive.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -467,6 +469,44 @@ void FriendshipsPhase::warm_from_extended_contact() {
       warmth[h] += gain * (1.0f - warmth[h]);
     }
   }
+}
+
+
+// ---- checkpoints ---------------------------------------------------------------------------
+
+void Friendships::save(StateWriter& out) const {
+  out.scalar("max_degree", k_);
+  out.scalar("acquaintance_slots", a_);
+  out.write("friend_id", friend_id_);
+  out.write("strength", strength_);
+  out.write("acquaintance_id", acquaintance_id_);
+  out.write("acquaintance_count", acquaintance_count_);
+  out.write("degree", degree_);
+  out.write("ingroup_count", ingroup_count_);
+  out.write("extended_mask", extended_mask_);
+  std::vector<std::uint32_t> holders, droppers;
+  for (const auto& [holder, dropper] : pending_drops_) holders.push_back(holder), droppers.push_back(dropper);
+  out.write("pending_drop_holder", holders);
+  out.write("pending_drop_dropper", droppers);
+}
+
+void Friendships::restore(const StateReader& in) {
+  if (in.scalar<int>("max_degree") != k_ || in.scalar<int>("acquaintance_slots") != a_)
+    in.fail("max_degree", "rows of " + std::to_string(in.scalar<int>("max_degree")) + " friends and " +
+                              std::to_string(in.scalar<int>("acquaintance_slots")) + " acquaintances, expected " +
+                              std::to_string(k_) + " and " + std::to_string(a_));
+  in.read_into("friend_id", friend_id_);
+  in.read_into("strength", strength_);
+  in.read_into("acquaintance_id", acquaintance_id_);
+  in.read_into("acquaintance_count", acquaintance_count_);
+  in.read_into("degree", degree_);
+  in.read_into("ingroup_count", ingroup_count_);
+  in.read_into("extended_mask", extended_mask_);
+  const std::vector<std::uint32_t> holders = in.read<std::uint32_t>("pending_drop_holder");
+  const std::vector<std::uint32_t> droppers = in.read<std::uint32_t>("pending_drop_dropper");
+  if (holders.size() != droppers.size()) in.fail("pending_drop_dropper", "does not match pending_drop_holder");
+  pending_drops_.clear();
+  for (std::size_t k = 0; k < holders.size(); ++k) pending_drops_.emplace_back(holders[k], droppers[k]);
 }
 
 }  // namespace contactsim

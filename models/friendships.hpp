@@ -143,6 +143,11 @@ class Friendships {
   // ward × num_groups + group. Integer counts, so exact for any thread count.
   std::vector<double> cross_group_friendship_share(int wards) const;
 
+  // Checkpoints: every tie, acquaintance and pending repair. Restoring needs the same
+  // max_degree and acquaintance_slots (the rows' widths) and the same number of residents.
+  void save(StateWriter& out) const;
+  void restore(const StateReader& in);
+
   std::size_t bytes_per_resident() const;
   std::size_t bytes() const;
   std::size_t pending_drops() const { return pending_drops_.size(); }
@@ -206,6 +211,9 @@ class FriendshipsPhase final : public Phase {
                    Friendships& friendships, Residents& residents);
   const char* name() const override { return "friendships"; }
   void run(const Day& day) override;
+  // The friendships themselves (the phase keeps nothing else: its interval runs on the day index).
+  void save(StateWriter& out) const override { friendships_.save(out); }
+  void restore(const StateReader& in) override { friendships_.restore(in); }
 
  private:
   static constexpr std::size_t kBlock = 512;  // residents listed at a time (one thread's unit)

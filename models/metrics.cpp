@@ -1,5 +1,7 @@
 #include "models/metrics.hpp"
 
+#include "core/archive.hpp"
+
 #include "models/norms.hpp"
 #include "models/segregation.hpp"
 
@@ -62,104 +64,112 @@ Metrics::Metrics(const MetricSettings& settings, MetricInputs in)
       festivals_(in.festivals),
       esol_(in.esol) {}
 
+int Metrics::define(Recorder& rec, const std::string& name, const std::vector<std::string>& dims, SeriesType type,
+                    const std::string& description, const std::string& units) {
+  const int id = rec.define_series(name, dims, type, description, units);
+  defined_.push_back({name, id, type});
+  return id;
+}
+
 void Metrics::define_series(Recorder& rec) {
+  defined_.clear();
   rec.define_dimension("ward", labels_.wards);
   rec.define_dimension("group", labels_.groups);
   rec.define_dimension("target_group", labels_.groups);
   rec.define_dimension("venue_type", labels_.venue_types);
-  population_ = rec.define_series("population", {"ward", "group"}, SeriesType::int64,
+  population_ = define(rec, "population", {"ward", "group"}, SeriesType::int64,
                                   "Residents at the end of the period", "persons");
-  warmth_ = rec.define_series("mean_warmth", {"ward", "group", "target_group"}, SeriesType::float32,
+  warmth_ = define(rec, "mean_warmth", {"ward", "group", "target_group"}, SeriesType::float32,
                               "Mean warmth of residents of (ward, group) toward target_group (feeling "
                               "thermometer / 100); the diagonal is in-group warmth",
                               "thermometer/100");
-  get_on_well_ = rec.define_series("get_on_well_share", {"ward", "group"}, SeriesType::float32,
+  get_on_well_ = define(rec, "get_on_well_share", {"ward", "group"}, SeriesType::float32,
                                    "Share of residents whose mean outgroup warmth is at least "
                                    "mechanisms.metrics.get_on_well_threshold",
                                    "share");
-  anxiety_ = rec.define_series("mean_anxiety", {"ward", "group"}, SeriesType::float32,
+  anxiety_ = define(rec, "mean_anxiety", {"ward", "group"}, SeriesType::float32,
                                "Mean intergroup anxiety", "0-1");
-  positive_ = rec.define_series("contacts_positive", {"ward", "group", "venue_type"}, SeriesType::int64,
+  positive_ = define(rec, "contacts_positive", {"ward", "group", "venue_type"}, SeriesType::int64,
                                 "Positive intergroup encounters experienced during the period by residents "
                                 "of (ward, group), by the venue type where they happened",
                                 "encounters");
-  negative_ = rec.define_series("contacts_negative", {"ward", "group", "venue_type"}, SeriesType::int64,
+  negative_ = define(rec, "contacts_negative", {"ward", "group", "venue_type"}, SeriesType::int64,
                                 "Negative intergroup encounters experienced during the period", "encounters");
-  pair_positive_ = rec.define_series("contact_matrix_positive", {"group", "target_group"}, SeriesType::int64,
+  pair_positive_ = define(rec, "contact_matrix_positive", {"group", "target_group"}, SeriesType::int64,
                                      "Positive intergroup encounters experienced during the period by members of "
                                      "group with members of target_group (the intergroup contact matrix)",
                                      "encounters");
-  pair_negative_ = rec.define_series("contact_matrix_negative", {"group", "target_group"}, SeriesType::int64,
+  pair_negative_ = define(rec, "contact_matrix_negative", {"group", "target_group"}, SeriesType::int64,
                                      "Negative intergroup encounters experienced during the period by members of "
                                      "group with members of target_group",
                                      "encounters");
   rec.define_dimension("spatial_unit", {"block", "ward"});
-  dissimilarity_ = rec.define_series("segregation_dissimilarity", {"spatial_unit", "group"}, SeriesType::float32,
+  dissimilarity_ = define(rec, "segregation_dissimilarity", {"spatial_unit", "group"}, SeriesType::float32,
                                      "Index of dissimilarity of each group vs everyone else over blocks or wards "
                                      "(Massey & Denton 1988)",
                                      "0-1");
-  isolation_ = rec.define_series("segregation_isolation", {"spatial_unit", "group"}, SeriesType::float32,
+  isolation_ = define(rec, "segregation_isolation", {"spatial_unit", "group"}, SeriesType::float32,
                                  "Isolation index xPx: own-group share in the unit of the average member", "0-1");
-  exposure_ = rec.define_series("segregation_exposure", {"spatial_unit", "group", "target_group"}, SeriesType::float32,
+  exposure_ = define(rec, "segregation_exposure", {"spatial_unit", "group", "target_group"}, SeriesType::float32,
                                 "Exposure index xPy: target_group's share in the unit of the average member of group",
                                 "0-1");
-  theil_ = rec.define_series("segregation_theil_h", {"spatial_unit"}, SeriesType::float32,
+  theil_ = define(rec, "segregation_theil_h", {"spatial_unit"}, SeriesType::float32,
                              "Multigroup Theil information index H (Reardon & Firebaugh 2002)", "0-1");
-  attendance_ = rec.define_series("venue_attendance", {"ward", "venue_type"}, SeriesType::int64,
+  attendance_ = define(rec, "venue_attendance", {"ward", "venue_type"}, SeriesType::int64,
                                   "Resident-sessions attended at venues of the ward during the period", "visits");
-  sessions_ = rec.define_series("venue_sessions", {"ward", "venue_type"}, SeriesType::int64,
+  sessions_ = define(rec, "venue_sessions", {"ward", "venue_type"}, SeriesType::int64,
                                 "Venue-days with a session held during the period", "sessions");
-  budget_ = rec.define_series("venue_budget", {"ward", "venue_type"}, SeriesType::float32,
+  budget_ = define(rec, "venue_budget", {"ward", "venue_type"}, SeriesType::float32,
                               "Annual budget of the ward's venues at the end of the period", "GBP/year");
-  open_ = rec.define_series("venues_open", {"ward", "venue_type"}, SeriesType::int64,
+  open_ = define(rec, "venues_open", {"ward", "venue_type"}, SeriesType::int64,
                             "Venues operating at the end of the period", "venues");
-  english_ = rec.define_series("mean_english", {"ward", "group"}, SeriesType::float32,
+  english_ = define(rec, "mean_english", {"ward", "group"}, SeriesType::float32,
                                "Mean English proficiency", "0-1");
-  no_contact_ = rec.define_series("no_intergroup_contact_share", {"ward", "group"}, SeriesType::float32,
+  no_contact_ = define(rec, "no_intergroup_contact_share", {"ward", "group"}, SeriesType::float32,
                                   "Share of residents with no intergroup encounter in the last 365 days (within "
                                   "the first year of a run: since it started)",
                                   "share");
-  mixing_ = rec.define_series("intergroup_mixing_ratio", {"group"}, SeriesType::float32,
+  mixing_ = define(rec, "intergroup_mixing_ratio", {"group"}, SeriesType::float32,
                               "Activity-space segregation: the share of the group's encounters during the period "
                               "that were intergroup, divided by the share random mixing across the city would "
                               "give (1 = as random; below 1 = people meet their own group more than chance). "
                               "In-group encounters are counted by their expected number",
                               "ratio");
-  cohesion_ = rec.define_series("perceived_cohesion", {"ward", "group"}, SeriesType::float32,
+  cohesion_ = define(rec, "perceived_cohesion", {"ward", "group"}, SeriesType::float32,
                                 "Perceived area cohesion: the share who would agree people from different "
                                 "backgrounds get on well in their area — residents whose mean outgroup warmth "
                                 "is at least the get-on-well threshold, discounted by their ward's tension "
                                 "(a resident counts 1 − T)",
                                 "share");
   if (tension_state_) {
-    tension_ = rec.define_series("tension", {"ward"}, SeriesType::float32, "Ward tension T at the period's end", "0-1");
-    incidents_ = rec.define_series("incidents", {"ward"}, SeriesType::int64,
+    tension_ = define(rec, "tension", {"ward"}, SeriesType::float32, "Ward tension T at the period's end", "0-1");
+    incidents_ = define(rec, "incidents", {"ward"}, SeriesType::int64,
                                    "Anti-social-behaviour incidents during the period", "incidents");
-    knowledge_ = rec.define_series("mean_knowledge", {"ward", "group"}, SeriesType::float32,
+    knowledge_ = define(rec, "mean_knowledge", {"ward", "group"}, SeriesType::float32,
                                    "Mean 'knowing how things work' (bins, parking, noise…)", "0-1");
-    trust_ = rec.define_series("mean_trust", {"ward", "group"}, SeriesType::float32,
+    trust_ = define(rec, "mean_trust", {"ward", "group"}, SeriesType::float32,
                                "Mean trust in local services", "0-1");
   }
   if (mobility_enabled_) {
-    moves_out_ = rec.define_series("moves_out", {"ward", "group"}, SeriesType::int64,
+    moves_out_ = define(rec, "moves_out", {"ward", "group"}, SeriesType::int64,
                                    "Residents who moved home out of a block of the ward during the period", "moves");
-    moves_in_ = rec.define_series("moves_in", {"ward", "group"}, SeriesType::int64,
+    moves_in_ = define(rec, "moves_in", {"ward", "group"}, SeriesType::int64,
                                   "Residents who moved home into a block of the ward during the period", "moves");
-    arrivals_ = rec.define_series("arrivals", {"ward", "group"}, SeriesType::int64,
+    arrivals_ = define(rec, "arrivals", {"ward", "group"}, SeriesType::int64,
                                   "Newcomers to the city settling in the ward during the period", "residents");
-    departures_ = rec.define_series("departures", {"ward", "group"}, SeriesType::int64,
+    departures_ = define(rec, "departures", {"ward", "group"}, SeriesType::int64,
                                     "Residents leaving the city from the ward during the period", "residents");
   }
   if (friendships_)
-    friendship_share_ = rec.define_series("cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
+    friendship_share_ = define(rec, "cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
                                           "Share of residents with at least one friend in another group", "share");
   if (festivals_)
-    festival_attendance_ = rec.define_series("festival_attendance", {"ward", "group"}, SeriesType::int64,
+    festival_attendance_ = define(rec, "festival_attendance", {"ward", "group"}, SeriesType::int64,
                                              "Festival attendances during the period", "visits");
   if (esol_) {
-    esol_learners_ = rec.define_series("esol_learners", {"ward", "group"}, SeriesType::int64,
+    esol_learners_ = define(rec, "esol_learners", {"ward", "group"}, SeriesType::int64,
                                        "Residents learning in an ESOL class at the period's end", "learners");
-    esol_waiting_ = rec.define_series("esol_waiting", {"ward", "group"}, SeriesType::int64,
+    esol_waiting_ = define(rec, "esol_waiting", {"ward", "group"}, SeriesType::int64,
                                       "Residents on an ESOL waiting list at the period's end", "residents");
   }
 }
@@ -375,6 +385,34 @@ std::vector<GroupSummary> Metrics::summary(Date today) const {
         out[g].contacts_negative += total_negative_[c] + tally_.negative[c];
       }
   return out;
+}
+
+
+void Metrics::save(StateWriter& out) const {
+  out.write("total_positive", total_positive_);
+  out.write("total_negative", total_negative_);
+  out.write("tally_positive", tally_.positive);
+  out.write("tally_negative", tally_.negative);
+  out.write("tally_ingroup_milli", tally_.ingroup_milli);
+  out.write("tally_pair_positive", tally_.pair_positive);
+  out.write("tally_pair_negative", tally_.pair_negative);
+  out.write("venue_attendances", activity_.attendances);
+  out.write("venue_sessions", activity_.sessions);
+  if (festivals_) out.write("festival_attendance", festivals_->attended);
+}
+
+void Metrics::restore(const StateReader& in) {
+  in.read_into("total_positive", total_positive_);
+  in.read_into("total_negative", total_negative_);
+  in.read_into("tally_positive", tally_.positive);
+  in.read_into("tally_negative", tally_.negative);
+  in.read_into("tally_ingroup_milli", tally_.ingroup_milli);
+  in.read_into("tally_pair_positive", tally_.pair_positive);
+  in.read_into("tally_pair_negative", tally_.pair_negative);
+  in.read_into("venue_attendances", activity_.attendances);
+  in.read_into("venue_sessions", activity_.sessions);
+  // A checkpointed run without festivals had none by its date, so nobody attended one yet.
+  if (festivals_ && in.has("festival_attendance")) in.read_into("festival_attendance", festivals_->attended);
 }
 
 }  // namespace contactsim

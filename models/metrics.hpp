@@ -18,6 +18,9 @@
 
 namespace contactsim {
 
+class StateWriter;
+class StateReader;
+
 struct MetricParams {
   double get_on_well_threshold;
 };
@@ -71,6 +74,13 @@ class Metrics {
   Metrics(const MetricSettings& settings, MetricInputs inputs);
 
   void define_series(Recorder& recorder);
+  // The series define_series made, in order (to replay a checkpoint's records into a new file).
+  struct DefinedSeries {
+    std::string name;
+    int id = -1;
+    SeriesType type = SeriesType::float32;
+  };
+  const std::vector<DefinedSeries>& defined_series() const { return defined_; }
   // Writes one record for the period ending on `date` and starts a new period.
   void record(Recorder& recorder, Date date);
   // Starts a new period without writing (when no recorder is attached).
@@ -78,6 +88,11 @@ class Metrics {
 
   // `today`: the last simulated day (for the no-contact share).
   std::vector<GroupSummary> summary(Date today) const;
+
+  // Checkpoints: the open period's tallies (contacts, venue activity, festival attendance) and
+  // the whole-run contact totals. (Tension incidents and mobility counts are their phases'.)
+  void save(StateWriter& out) const;
+  void restore(const StateReader& in);
   // Residential moves, arrivals and departures per period, from the mobility mechanism.
   void report_mobility(std::function<MobilityCounts()> take_counts, bool enabled) {
     take_mobility_ = std::move(take_counts);
@@ -86,6 +101,8 @@ class Metrics {
 
  private:
   void close_period();
+  int define(Recorder& recorder, const std::string& name, const std::vector<std::string>& dims, SeriesType type,
+             const std::string& description, const std::string& units);
   void record_segregation(Recorder& recorder);
   void record_venues(Recorder& recorder);
   void record_reach(Recorder& recorder, Date date);
@@ -117,6 +134,7 @@ class Metrics {
   bool mobility_enabled_ = false;
   int moves_in_ = -1, moves_out_ = -1, arrivals_ = -1, departures_ = -1;
   int friendship_share_ = -1, festival_attendance_ = -1, esol_learners_ = -1, esol_waiting_ = -1;
+  std::vector<DefinedSeries> defined_;
 };
 
 }  // namespace contactsim

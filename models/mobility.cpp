@@ -1,5 +1,7 @@
 #include "models/mobility.hpp"
 
+#include "core/archive.hpp"
+
 #include <boost/random/beta_distribution.hpp>
 #include <boost/random/normal_distribution.hpp>
 
@@ -754,6 +756,58 @@ void MobilityPhase::move(std::uint32_t i, MonthlyAction why, const Day& day) {
   ++counts_.moves_in[counts_.cell(r.ward[i], g)];
   RandomStream membership(key_, i, day_counter, purpose::kMobilityMoveMembership);
   rejoin(i, g, {static_cast<AgeBand>(r.age_band[i]), false}, membership);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// checkpoints
+
+void MobilityPhase::save(StateWriter& out) const {
+  out.write("capacity", capacity_);
+  out.write("occupancy", occupancy_);
+  out.write("group_count", group_count_);
+  out.write("venue_group_count", venue_group_count_);
+  out.write("venue_dirty", venue_dirty_);
+  out.write("dirty_venues", dirty_venues_);
+  out.write("replaced_mark", replaced_mark_);
+  out.write("replaced", replaced_);
+  out.write("replaced_untaken", replaced_untaken_);
+  StateWriter counts = out.child("counts");
+  counts.write("moves_out", counts_.moves_out);
+  counts.write("moves_in", counts_.moves_in);
+  counts.write("arrivals", counts_.arrivals);
+  counts.write("departures", counts_.departures);
+  counts.write("births", counts_.births);
+  counts.write("deaths", counts_.deaths);
+}
+
+void MobilityPhase::restore(const StateReader& in) {
+  in.read_into("capacity", capacity_);
+  in.read_into("occupancy", occupancy_);
+  in.read_into("group_count", group_count_);
+  in.read_into("venue_group_count", venue_group_count_);
+  in.read_into("venue_dirty", venue_dirty_);
+  dirty_venues_ = in.read<std::int32_t>("dirty_venues");
+  in.read_into("replaced_mark", replaced_mark_);
+  replaced_ = in.read<std::uint32_t>("replaced");
+  replaced_untaken_ = in.read<std::uint32_t>("replaced_untaken");
+  const StateReader counts = in.child("counts");
+  counts.read_into("moves_out", counts_.moves_out);
+  counts.read_into("moves_in", counts_.moves_in);
+  counts.read_into("arrivals", counts_.arrivals);
+  counts.read_into("departures", counts_.departures);
+  counts.read_into("births", counts_.births);
+  counts.read_into("deaths", counts_.deaths);
+  // The search trees are sums over blocks of the counts just restored; rebuilding them gives
+  // the very trees the run had (a Fenwick tree is a function of its counts).
+  const int groups = residents_.num_groups;
+  vacancy_tree_ = CountTree(block_ward_.size());
+  group_trees_.assign(static_cast<std::size_t>(groups), CountTree(block_ward_.size()));
+  for (std::size_t b = 0; b < block_ward_.size(); ++b) {
+    if (occupancy_[b] > capacity_[b]) in.fail("occupancy", "block " + std::to_string(b) + " is over capacity");
+    vacancy_tree_.add(position_of_block_[b], capacity_[b] - occupancy_[b]);
+    for (int g = 0; g < groups; ++g) group_trees_[g].add(position_of_block_[b], group_count_[b * groups + g]);
+  }
 }
 
 }  // namespace contactsim

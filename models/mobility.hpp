@@ -295,6 +295,10 @@ class MobilityPhase final : public Phase {
   const char* name() const override { return "mobility"; }
   // Acts on the 1st of each month except the run's first day (the world was built for it).
   void run(const Day& day) override;
+  // Block occupancy and capacity, venue compositions by group, replaced slots and the counts
+  // not yet taken. (Residents and venues themselves are saved by the simulation.)
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
 
   // Events since the last call, then zeroed.
   MobilityCounts take_counts();

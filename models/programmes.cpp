@@ -1,5 +1,7 @@
 #include "models/programmes.hpp"
 
+#include "core/archive.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -588,6 +590,120 @@ void ProgrammesPhase::run_links(const Day& day, int programme) {
       run_encounter_session(rules_, setting, residents_, tally_, link.members,
                             std::span<const std::uint32_t>(link.group_begin.data(), groups + 1), key_, entity,
                             static_cast<std::uint32_t>(day.index), kProgrammeEncounter, mine);
+    }
+  }
+}
+
+// --- checkpoints ----------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::int32_t> days_of(const std::vector<Date>& dates) {
+  std::vector<std::int32_t> days;
+  for (const Date d : dates) days.push_back(d.days_since_epoch());
+  return days;
+}
+
+std::vector<Date> dates_of(const std::vector<std::int32_t>& days) {
+  std::vector<Date> dates;
+  for (const std::int32_t d : days) dates.push_back(Date::from_days(d));
+  return dates;
+}
+
+}  // namespace
+
+void ProgrammesPhase::save(StateWriter& out) const {
+  out.write("participation_day", participation_day_);
+  out.write("cut_short", cut_short_);
+  out.scalar("next_team_id", next_team_id_);
+  out.scalar("encounters", encounters_);
+  StateWriter cohorts = out.child("cohorts");
+  cohorts.scalar("count", cohorts_.size());
+  for (std::size_t k = 0; k < cohorts_.size(); ++k) {
+    const YouthCohort& c = cohorts_[k];
+    StateWriter cohort = cohorts.child(std::to_string(k));
+    cohort.scalar("programme", c.programme);
+    cohort.scalar("start_day", c.start_day);
+    cohort.scalar("residential_days", c.residential_days);
+    cohort.scalar("first_team_id", c.first_team_id);
+    cohort.scalar("finished", static_cast<int>(c.finished));
+    cohort.write("days", days_of(c.days));
+    cohort.write("members", c.members);
+    cohort.write("team_begin", c.team_begin);
+    cohort.write("group_begin", c.group_begin);
+  }
+  StateWriter links = out.child("links");
+  links.scalar("programmes", links_.size());
+  for (std::size_t p = 0; p < links_.size(); ++p) {
+    StateWriter programme = links.child(std::to_string(p));
+    programme.scalar("count", links_[p].size());
+    for (std::size_t l = 0; l < links_[p].size(); ++l) {
+      const SchoolLink& link = links_[p][l];
+      StateWriter one = programme.child(std::to_string(l));
+      one.scalar("school_a", link.school_a);
+      one.scalar("school_b", link.school_b);
+      one.write("members", link.members);
+      one.write("group_begin", std::span<const std::uint32_t>(link.group_begin));
+      one.write("session_dates", days_of(link.session_dates));
+    }
+  }
+}
+
+// Programmes are matched by index: the checkpoint check has made sure every programme started
+// by the checkpoint's date is the same item in the same place. Programmes of this scenario past
+// the checkpointed ones (all starting later) keep their initial state.
+void ProgrammesPhase::restore(const StateReader& in) {
+  std::vector<std::int32_t> participation = in.read<std::int32_t>("participation_day");
+  if (participation.size() > residents_.size())
+    in.fail("participation_day", "holds " + std::to_string(participation.size()) + " residents, the city " +
+                                     std::to_string(residents_.size()));
+  participation.resize(residents_.size(), -1);
+  participation_day_ = std::move(participation);
+  cut_short_ = in.read<std::uint32_t>("cut_short");
+  next_team_id_ = in.scalar<std::uint32_t>("next_team_id");
+  encounters_ = in.scalar<std::int64_t>("encounters");
+
+  const StateReader cohorts = in.child("cohorts");
+  cohorts_.clear();
+  const auto count = cohorts.scalar<std::size_t>("count");
+  for (std::size_t k = 0; k < count; ++k) {
+    const StateReader cohort = cohorts.child(std::to_string(k));
+    YouthCohort c;
+    c.programme = cohort.scalar<int>("programme");
+    if (c.programme < 0 || c.programme >= static_cast<int>(youth_.size()))
+      cohort.fail("programme", "refers to youth programme " + std::to_string(c.programme) + ", but the scenario has " +
+                                   std::to_string(youth_.size()));
+    c.start_day = cohort.scalar<std::int32_t>("start_day");
+    c.residential_days = cohort.scalar<int>("residential_days");
+    c.first_team_id = cohort.scalar<std::uint32_t>("first_team_id");
+    c.finished = cohort.scalar<int>("finished") != 0;
+    c.days = dates_of(cohort.read<std::int32_t>("days"));
+    c.members = cohort.read<std::uint32_t>("members");
+    c.team_begin = cohort.read<std::uint32_t>("team_begin");
+    c.group_begin = cohort.read<std::uint32_t>("group_begin");
+    cohorts_.push_back(std::move(c));
+  }
+
+  const StateReader links = in.child("links");
+  const auto programmes = links.scalar<std::size_t>("programmes");
+  for (auto& l : links_) l.clear();
+  for (std::size_t p = 0; p < programmes; ++p) {
+    const StateReader programme = links.child(std::to_string(p));
+    const auto pairs = programme.scalar<std::size_t>("count");
+    if (pairs > 0 && p >= links_.size())
+      programme.fail("", "holds links of school-linking programme " + std::to_string(p) + ", but the scenario has " +
+                             std::to_string(links_.size()));
+    for (std::size_t l = 0; l < pairs; ++l) {
+      const StateReader one = programme.child(std::to_string(l));
+      SchoolLink link;
+      link.school_a = one.scalar<std::int32_t>("school_a");
+      link.school_b = one.scalar<std::int32_t>("school_b");
+      link.members = one.read<std::uint32_t>("members");
+      const std::vector<std::uint32_t> group_begin = one.read<std::uint32_t>("group_begin");
+      if (group_begin.size() != link.group_begin.size()) one.fail("group_begin", "has the wrong length");
+      std::copy(group_begin.begin(), group_begin.end(), link.group_begin.begin());
+      link.session_dates = dates_of(one.read<std::int32_t>("session_dates"));
+      links_[p].push_back(std::move(link));
     }
   }
 }

@@ -222,6 +222,8 @@ class ProgrammesPhase final : public Phase {
                   StreamKey key, EventLog& log);
   const char* name() const override { return "programmes"; }
   void run(const Day& day) override;
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
 
   // Day index of each resident's cohort start, −1 = never took part.
   const std::vector<std::int32_t>& participation_day() const { return participation_day_; }

@@ -34,22 +34,6 @@ ContactTally empty_tally(const Scenario& s) {
   return t;
 }
 
-// The creation time, or SOURCE_DATE_EPOCH when set (the reproducible-builds convention), so two
-// runs of the same scenario and seed can be compared byte for byte.
-std::string creation_time_utc() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
-    char* end = nullptr;
-    const long long seconds = std::strtoll(epoch, &end, 10);
-    if (*end == '\0' && seconds >= 0) now = static_cast<std::time_t>(seconds);
-  }
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 Simulation::Simulation(Scenario scenario, const RunOptions& options)
@@ -70,6 +54,8 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
                                                scenario_.friendships.enabled ? &friendships_ : nullptr,
                                                scenario_.festivals.empty() ? nullptr : &festival_attendance_,
                                                scenario_.esol_courses.empty() ? nullptr : &esol_}) {
+  // Before anything else touches the world: checkpoints compare it with the city they restore.
+  structure_hash_ = world_structure_hash(world_);
   metrics_.report_mobility([this] { return mobility_ ? mobility_->take_counts() : MobilityCounts{}; },
                            scenario_.mobility.enabled);
   std::vector<std::string> type_names, ward_names, group_names;
@@ -160,10 +146,36 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
   }
 }
 
+Simulation::Simulation(Scenario scenario, const std::filesystem::path& checkpoint, const RunOptions& options)
+    : Simulation(
+          [&] {
+            // The cheap checks first, before the (possibly long) world build.
+            check_checkpoint_scenario(checkpoint, scenario, options);
+            return std::move(scenario);
+          }(),
+          options) {
+  restore_checkpoint(checkpoint);
+}
+
 void Simulation::attach(Recorder& recorder) {
   recorder_ = &recorder;
   write_provenance(recorder, *this);
   metrics_.define_series(recorder);
+  // A restored run's output starts with the checkpointed run's records, unless days were
+  // simulated before recording began (their records are lost, as for any late attach).
+  if (history_ && restored_after_ && today_ == *restored_after_ + 1) {
+    recorder.set_attribute("restored_from", restored_from_.string());
+    recorder.set_attribute("restored_after", restored_after_->iso());
+    replay_record_history(recorder, *history_, metrics_.defined_series(), restored_from_);
+  }
+  history_.reset();
+}
+
+void Simulation::checkpoint_at(Date date, std::filesystem::path path) {
+  if (date < today_ || date > end_)
+    throw std::invalid_argument("cannot checkpoint at the end of " + date.iso() + ": expected a day from " +
+                                today_.iso() + " to " + end_.iso());
+  checkpoint_at_.emplace(date, std::move(path));
 }
 
 void Simulation::end_at(Date date) {
@@ -198,16 +210,28 @@ void Simulation::simulate_day() {
   forget_replaced_residents();
   attendances_ += sessions_.attendances;
   const bool last = today_ == end_;
-  if (last || closes_period(today_, scenario_.simulation.start, scenario_.record.interval)) {
-    if (recorder_) {
-      write_events();
-      metrics_.record(*recorder_, today_);
-    } else {
-      events_.clear();
-      metrics_.discard_period();
-    }
+  const bool closes = closes_period(today_, scenario_.simulation.start, scenario_.record.interval);
+  if (closes) close_period(last);
+  // After the day's regular record and before a final one forced by the run's end: a run
+  // restored from the checkpoint then continues the open period as an uninterrupted run would.
+  if (checkpoint_at_ && checkpoint_at_->first == today_) {
+    write_checkpoint(checkpoint_at_->second, today_);
+    checkpoint_at_.reset();
   }
+  forced_record_ = last && !closes;
+  if (forced_record_) close_period(last);
   ++today_;
+}
+
+void Simulation::close_period(bool last) {
+  if (recorder_) {
+    write_events();
+    metrics_.record(*recorder_, today_);
+    if (last) recorder_->mark_complete();
+  } else {
+    events_.clear();
+    metrics_.discard_period();
+  }
 }
 
 // A slot whose resident left (or died) now holds a newcomer (or a newborn): mechanisms that keep

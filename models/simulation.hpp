@@ -5,6 +5,7 @@
 #include "core/recorder.hpp"
 #include "core/scheduler.hpp"
 #include "models/attendance.hpp"
+#include "models/checkpoint.hpp"
 #include "models/encounters.hpp"
 #include "models/mobility.hpp"
 #include "models/tension.hpp"
@@ -16,7 +17,9 @@
 #include "models/scenario.hpp"
 #include "models/world.hpp"
 
+#include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace contactsim {
@@ -31,6 +34,14 @@ struct RunOptions {
 class Simulation {
  public:
   Simulation(Scenario scenario, const RunOptions& options = {});
+  // Continues a run from a checkpoint (save_checkpoint, checkpoint_at): builds the world from
+  // `scenario`, checks that it is the checkpointed city with the same seed, replicate, start,
+  // settings and dated items up to the checkpoint's date — it may differ in items dated after
+  // it and in simulation.end — then takes every mutable state from the file; the next day to
+  // simulate is the one after the checkpoint. A recorder attached before the first step gets
+  // the checkpoint's records first, so the output holds the whole history. Throws
+  // CheckpointError naming the file and what differs or is damaged.
+  Simulation(Scenario scenario, const std::filesystem::path& checkpoint, const RunOptions& options = {});
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
@@ -48,6 +59,17 @@ class Simulation {
   int step(int days);
   // Runs to the end; `progress` (if set) is called after each day with the date just done.
   void run(const std::function<void(Date)>& progress = {});
+
+  // Writes a checkpoint of the state after the last simulated day to `path` (atomically: a
+  // temporary file in the same directory, renamed). Throws CheckpointError before the first
+  // day, or after a final day whose record was forced early (use checkpoint_at for that day),
+  // and RecorderError when the file cannot be written.
+  void save_checkpoint(const std::filesystem::path& path) const;
+  // Writes a checkpoint at the end of `date` (not yet simulated, at most end()) while running,
+  // after that day's regular record and before a final record forced by the run's end.
+  void checkpoint_at(Date date, std::filesystem::path path);
+  // The checkpoint's date, for a run restored from one.
+  std::optional<Date> restored_after() const { return restored_after_; }
 
   Date start() const { return scenario_.simulation.start; }
   Date end() const { return end_; }
@@ -70,8 +92,13 @@ class Simulation {
 
  private:
   void simulate_day();
+  // Records the period ending today (or, without a recorder, starts a new one).
+  void close_period(bool last);
   void write_events();
   void forget_replaced_residents();
+  // Checkpoints (models/checkpoint.cpp): the state after `day`, the last simulated.
+  void write_checkpoint(const std::filesystem::path& path, Date day) const;
+  void restore_checkpoint(const std::filesystem::path& path);
 
   Scenario scenario_;
   StreamKey key_;
@@ -96,9 +123,15 @@ class Simulation {
   MobilityPhase* mobility_ = nullptr;
   Recorder* recorder_ = nullptr;
   std::int64_t attendances_ = 0;
+  std::uint64_t structure_hash_ = 0;       // of the world as built (world_structure_hash)
+  bool forced_record_ = false;             // the last day was recorded only because the run ended
+  std::optional<std::pair<Date, std::filesystem::path>> checkpoint_at_;
+  std::optional<Date> restored_after_;
+  std::filesystem::path restored_from_;
+  std::unique_ptr<RecordHistory> history_;  // the checkpoint's records, until attach() writes them
 };
 
-// Provenance attributes and lookup tables for an output file (also used by checkpoints later).
+// Provenance attributes and lookup tables for an output file.
 void write_provenance(Recorder& recorder, const Simulation& simulation);
 
 }  // namespace contactsim

@@ -1,5 +1,7 @@
 #include "models/tension.hpp"
 
+#include "core/archive.hpp"
+
 #include <boost/random/poisson_distribution.hpp>
 
 #include <algorithm>
@@ -189,6 +191,7 @@ void TensionPhase::run(const Day& day) {
   }
   if (state_.knowledge.size() != residents_.size())
     throw std::logic_error("TensionPhase: residents were added or removed without resizing the tension state");
+  last_run_ = day.date;
   const std::vector<LeafletCampaign> leaflets = take_due_leaflets(day.date);
   if (!state_.services_ended.empty() || !state_.programme_dropouts.empty() || !leaflets.empty()) {
     settle();  // the days before the event first, so events and daily steps keep their order
@@ -342,6 +345,51 @@ void TensionPhase::settle() {
   std::fill(calm_kept_.begin(), calm_kept_.end(), 1.0);
   pending_days_ = 0;
   gap_stale_ = true;
+}
+
+
+// --- checkpoints ----------------------------------------------------------------------------
+
+void TensionPhase::save(StateWriter& out) const {
+  out.write("knowledge", state_.knowledge);
+  out.write("trust", state_.trust);
+  out.write("tension", state_.tension);
+  out.write("safety", state_.safety);
+  out.write("served", state_.served);
+  out.write("incidents", state_.incidents);
+  out.write("services_ended", state_.services_ended);
+  out.write("programme_dropouts", state_.programme_dropouts);
+  out.write("served_days", served_days_);
+  out.write("calm_kept", calm_kept_);
+  out.scalar("pending_days", pending_days_);
+  // The cached ward gaps are saved as they stand: they are refreshed only when knowledge
+  // changes, so recomputing them now (after moves and newcomers) would change the trajectory.
+  out.write("ward_gap", ward_gap_);
+  out.write("ward_residents", ward_residents_);
+  out.scalar("gap_stale", static_cast<int>(gap_stale_));
+  out.scalar("last_run", last_run_.days_since_epoch());
+}
+
+void TensionPhase::restore(const StateReader& in) {
+  // In place: attendance, valence and mobility hold pointers into these arrays.
+  in.read_into("knowledge", state_.knowledge);
+  in.read_into("trust", state_.trust);
+  in.read_into("tension", state_.tension);
+  in.read_into("safety", state_.safety);
+  in.read_into("served", state_.served);
+  in.read_into("incidents", state_.incidents);
+  state_.services_ended = in.read<int>("services_ended");
+  state_.programme_dropouts = in.read<std::uint32_t>("programme_dropouts");
+  in.read_into("served_days", served_days_);
+  in.read_into("calm_kept", calm_kept_);
+  pending_days_ = in.scalar<int>("pending_days");
+  ward_gap_ = in.read<double>("ward_gap");
+  ward_residents_ = in.read<std::int64_t>("ward_residents");
+  gap_stale_ = in.scalar<int>("gap_stale") != 0;
+  if (!gap_stale_ && (ward_gap_.size() != state_.tension.size() || ward_residents_.size() != state_.tension.size()))
+    in.fail("ward_gap", "does not hold one value per ward");
+  last_run_ = Date::from_days(in.scalar<std::int32_t>("last_run"));
+  std::erase_if(state_.pending_leaflets, [&](const LeafletCampaign& c) { return c.date <= last_run_; });
 }
 
 }  // namespace contactsim

@@ -253,6 +253,11 @@ class TensionPhase final : public Phase {
   TensionPhase(const TensionSettings& settings, Residents& residents, TensionState& state, StreamKey key);
   const char* name() const override { return "tension"; }
   void run(const Day& day) override;
+  // The tension state (per resident and ward) and the steps accumulated since the last settle.
+  // Leaflet campaigns still to come are the restoring scenario's own (they may differ after the
+  // checkpoint): those dated on or before the checkpointed day are dropped, the rest kept.
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
   // Applies the resident steps accumulated since the last application (knowledge, trust and
   // anxiety then stand as daily steps would have left them). Called by run on schedule and
   // before events. Calling it at other times (e.g. from recording) nudges the trajectory (trust's
@@ -283,6 +288,7 @@ class TensionPhase final : public Phase {
   std::vector<double> ward_gap_;
   std::vector<std::int64_t> ward_residents_;
   bool gap_stale_ = true;
+  Date last_run_;  // the latest day run (leaflets dated on or before it have been read)
 };
 
 }  // namespace contactsim

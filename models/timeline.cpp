@@ -1,5 +1,7 @@
 #include "models/timeline.hpp"
 
+#include "core/archive.hpp"
+
 #include "models/venue_types.hpp"
 
 #include <algorithm>
@@ -208,6 +210,19 @@ void TimelinePhase::apply(const TimelineItem& item, Date today) {
   const std::string subject = item.label.empty() ? item.venues.describe(type_names_, ward_names_) : item.label;
   log_.push_back({today, kind, subject, detail, affected});
   decisions_.changed = true;
+}
+
+
+void TimelinePhase::save(StateWriter& out) const {
+  out.write("closed", decisions_.closed);
+  out.write("locked_type", decisions_.locked_type);
+  out.scalar("changed", static_cast<int>(decisions_.changed));
+}
+
+void TimelinePhase::restore(const StateReader& in) {
+  in.read_into("closed", decisions_.closed);
+  in.read_into("locked_type", decisions_.locked_type);
+  decisions_.changed = in.scalar<int>("changed") != 0;
 }
 
 }  // namespace contactsim

@@ -74,6 +74,9 @@ class TimelinePhase final : public Phase {
                 std::vector<std::string> ward_names, Venues& venues, VenueDecisions& decisions, EventLog& log);
   const char* name() const override { return "timeline"; }
   void run(const Day& day) override;
+  // The decisions it has taken (items themselves come from the scenario).
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
 
  private:
   void apply(const TimelineItem& item, Date today);

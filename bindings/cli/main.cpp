@@ -4,8 +4,14 @@
 #include "core/config.hpp"
 #include "core/progress.hpp"
 #include "core/recorder.hpp"
+#include "models/compare.hpp"
+#include "models/ensemble.hpp"
 #include "models/scenario.hpp"
 #include "models/simulation.hpp"
+
+#ifdef CONTACTSIM_HAVE_MPI
+#include <mpi.h>
+#endif
 
 #include <CLI/CLI.hpp>
 
@@ -30,6 +36,9 @@ struct RunArgs {
   std::optional<std::uint64_t> seed;
   std::optional<std::uint32_t> replicate;
   std::string until;
+  std::string checkpoint_at;    // save a checkpoint at the end of this day
+  std::string checkpoint;       // where (default: the output with .checkpoint.h5)
+  std::string from_checkpoint;  // continue from this checkpoint
   bool force = false;
   bool quiet = false;
 };
@@ -85,7 +94,13 @@ Date parse_until(const std::string& text, const Scenario& s) {
   return *date;
 }
 
-int run_command(const RunArgs& a) {
+// A run starts from the scenario's first day, or from the day after a checkpoint.
+std::unique_ptr<Simulation> start_run(Scenario scenario, const RunArgs& a, const RunOptions& options) {
+  if (a.from_checkpoint.empty()) return std::make_unique<Simulation>(std::move(scenario), options);
+  return std::make_unique<Simulation>(std::move(scenario), fs::path(a.from_checkpoint), options);
+}
+
+int run_command(const RunArgs& a) try {
   Scenario scenario = load_scenario(a.scenario);
   RunOptions options;
   options.seed = a.seed;
@@ -97,18 +112,43 @@ int run_command(const RunArgs& a) {
   // Refuse before the (possibly long) world build, and before anything is written.
   if (fs::exists(output) && !a.force)
     throw RecorderError(output.string() + ": output file exists; pass --force to overwrite");
+  std::optional<Date> checkpoint_day;
+  fs::path checkpoint_file;
+  if (!a.checkpoint_at.empty()) {
+    checkpoint_day = Date::parse_iso(a.checkpoint_at);
+    if (!checkpoint_day)
+      throw CLI::ValidationError("--checkpoint-at", "expected a date YYYY-MM-DD, got \"" + a.checkpoint_at + "\"");
+    checkpoint_file = a.checkpoint.empty() ? fs::path(output).replace_extension(".checkpoint.h5") : fs::path(a.checkpoint);
+    if (fs::weakly_canonical(checkpoint_file) == fs::weakly_canonical(output))
+      throw CLI::ValidationError("--checkpoint", "expected a file other than the output " + output.string());
+    if (fs::exists(checkpoint_file) && !a.force)
+      throw RecorderError(checkpoint_file.string() + ": checkpoint file exists; pass --force to overwrite");
+  }
 
   const auto started = std::chrono::steady_clock::now();
-  Simulation sim(std::move(scenario), options);
+  const std::unique_ptr<Simulation> run = start_run(std::move(scenario), a, options);
+  Simulation& sim = *run;
+  if (checkpoint_day) {
+    if (*checkpoint_day < sim.date() || *checkpoint_day > sim.end())
+      throw CLI::ValidationError("--checkpoint-at", "expected a date from " + sim.date().iso() + " to " +
+                                                        sim.end().iso() + ", got " + a.checkpoint_at);
+    sim.checkpoint_at(*checkpoint_day, checkpoint_file);
+  }
   Recorder recorder = Recorder::create(output, a.force);
   sim.attach(recorder);
-  ProgressBar progress(sim.end() - sim.start() + 1, static_cast<double>(sim.world().residents.size()), "agent-days",
+  const Date first = sim.date();
+  ProgressBar progress(sim.end() - first + 1, static_cast<double>(sim.world().residents.size()), "agent-days",
                        !a.quiet && ProgressBar::stderr_is_terminal());
-  sim.run([&](Date done) { progress.update(done - sim.start() + 1, done.iso()); });
+  sim.run([&](Date done) { progress.update(done - first + 1, done.iso()); });
   progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_summary(sim, seconds, output);
+  if (checkpoint_day) std::printf("Checkpoint after %s: %s\n", checkpoint_day->iso().c_str(), checkpoint_file.c_str());
   return 0;
+} catch (const CheckpointError& e) {
+  // An unusable or incompatible checkpoint is bad input, like a bad scenario.
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return kBadInput;
 }
 
 int validate_command(const std::string& file) {
@@ -149,6 +189,133 @@ int params_command() {
   return 0;
 }
 
+// ------------------------------------------------------------------ ensembles
+
+struct EnsembleArgs {
+  std::string spec;
+  std::string output;
+  std::optional<int> threads;
+  bool quiet = false;
+};
+
+// Whole runs, not agents, are what gets distributed: a run fits one node, and runs are
+// independent, so ranks never talk until the master file is written.
+struct Ranks {
+  int rank = 0, size = 1;
+  bool mpi = false;
+  Ranks() {
+#ifdef CONTACTSIM_HAVE_MPI
+    // Only under a launcher: a plain `contactsim ensemble` needs no MPI runtime.
+    if (std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") || std::getenv("PMIX_RANK")) {
+      MPI_Init(nullptr, nullptr);
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      MPI_Comm_size(MPI_COMM_WORLD, &size);
+      mpi = true;
+    }
+#endif
+  }
+  ~Ranks() {
+#ifdef CONTACTSIM_HAVE_MPI
+    if (mpi) MPI_Finalize();
+#endif
+  }
+  // Every rank waits here; returns whether all ranks succeeded.
+  bool all_succeeded(bool mine) const {
+#ifdef CONTACTSIM_HAVE_MPI
+    if (mpi) {
+      int ok = mine ? 1 : 0, all = 0;
+      MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+      return all == 1;
+    }
+#endif
+    return mine;
+  }
+};
+
+int ensemble_command(const EnsembleArgs& a, const Ranks& ranks) {
+  const EnsembleSpec spec = load_ensemble_spec(a.spec);
+  const fs::path out = a.output;
+  if (ranks.rank == 0) prepare_output_folder(spec, out);
+  if (!ranks.all_succeeded(true)) return kRuntimeFailure;
+  const auto runs = plan_runs(spec);
+  const auto started = std::chrono::steady_clock::now();
+  int done = 0, ran = 0;
+  const bool show = !a.quiet && ranks.rank == 0 && ProgressBar::stderr_is_terminal();
+  EnsembleOptions options;
+  options.rank = ranks.rank;
+  options.size = ranks.size;
+  options.threads = a.threads;
+  options.on_run_done = [&](const EnsembleRun& run, bool skipped) {
+    ++done;
+    ran += skipped ? 0 : 1;
+    if (!show) return;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const int mine = (static_cast<int>(runs.size()) + ranks.size - 1 - ranks.rank) / ranks.size;
+    const double eta = ran > 0 ? elapsed / ran * (mine - done) : 0.0;
+    std::fprintf(stderr, "\rruns %d/%zu done%s  %-28s ETA %4.0fs ", done * ranks.size, runs.size(),
+                 ranks.size > 1 ? " (est.)" : "", run.name.c_str(), eta);
+    std::fflush(stderr);
+  };
+  bool ok = true;
+  std::string failure;
+  try {
+    run_ensemble_share(spec, out, options);
+  } catch (const std::exception& e) {
+    ok = false;
+    failure = e.what();
+  }
+  if (show) std::fprintf(stderr, "\n");
+  if (!ok) std::fprintf(stderr, "error: rank %d: %s\n", ranks.rank, failure.c_str());
+  if (!ranks.all_succeeded(ok)) return kRuntimeFailure;
+  if (ranks.rank == 0) {
+    write_master_file(spec, out);
+    std::printf("%s: %zu runs (%zu scenarios × %zu points × %d replicates) in %s; master file %s\n",
+                spec.name.c_str(), runs.size(), spec.scenarios.size(), spec.points.size(), spec.replicates,
+                out.c_str(), (out / "ensemble.h5").c_str());
+  }
+  return 0;
+}
+
+struct CompareArgs {
+  std::string master;
+  std::string output;
+  std::vector<std::string> metrics;
+  double confidence = 0.95;
+};
+
+void write_comparison_csv(std::FILE* out, const std::vector<ComparisonRow>& rows) {
+  std::fprintf(out, "scenario,point,metric,ward,group,baseline_mean,scenario_mean,difference,ci_low,ci_high,replicates,method\n");
+  for (const auto& r : rows)
+    std::fprintf(out, "%s,%d,%s,\"%s\",%s,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%s\n", r.scenario.c_str(), r.point,
+                 r.metric.c_str(), r.ward.c_str(), r.group.c_str(), r.baseline_mean, r.scenario_mean, r.difference,
+                 r.low, r.high, r.replicates, r.paired ? "paired" : "welch");
+}
+
+int compare_command(const CompareArgs& a) {
+  CompareOptions options;
+  options.metrics = a.metrics;
+  options.confidence = a.confidence;
+  const auto rows = compare_ensemble(a.master, options);
+  if (!a.output.empty()) {
+    const fs::path partial = a.output + ".partial";
+    std::FILE* file = std::fopen(partial.c_str(), "w");
+    if (!file) throw RecorderError(a.output + ": cannot write");
+    write_comparison_csv(file, rows);
+    const bool written = std::fclose(file) == 0;
+    if (!written) throw RecorderError(a.output + ": cannot write");
+    fs::rename(partial, a.output);
+  }
+  // The city-wide rows on screen; every ward and group in the CSV.
+  std::printf("%-14s %5s %-28s %12s %12s %12s   %.0f%% interval (%s)\n", "scenario", "point", "metric", "baseline",
+              "scenario", "difference", a.confidence * 100, rows.empty() || rows[0].paired ? "paired" : "Welch");
+  for (const auto& r : rows)
+    if (r.ward == "all" && r.group == "all")
+      std::printf("%-14s %5d %-28s %12.6g %12.6g %12.6g   [%.6g, %.6g]\n", r.scenario.c_str(), r.point, r.metric.c_str(),
+                  r.baseline_mean, r.scenario_mean, r.difference, r.low, r.high);
+  if (a.output.empty()) std::printf("(every ward and group: pass -o FILE.csv)\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,7 +333,18 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--replicate", run.replicate,
                       "Replicate number (overrides [simulation] replicate; keys the random streams)");
   run_cmd->add_option("--until", run.until, "Stop after this date (YYYY-MM-DD) instead of the scenario's end");
-  run_cmd->add_flag("--force", run.force, "Overwrite an existing output file");
+  auto* checkpoint_at = run_cmd->add_option(
+      "--checkpoint-at", run.checkpoint_at,
+      "Save the full state at the end of this date (YYYY-MM-DD) to a checkpoint, then carry on");
+  run_cmd
+      ->add_option("--checkpoint", run.checkpoint,
+                   "Checkpoint file for --checkpoint-at (default: the output with .checkpoint.h5)")
+      ->needs(checkpoint_at);
+  run_cmd->add_option("--from-checkpoint", run.from_checkpoint,
+                      "Continue from a checkpoint: the scenario may differ only in timeline items dated after it "
+                      "and in its end; the output holds the whole history")
+      ->check(CLI::ExistingFile);
+  run_cmd->add_flag("--force", run.force, "Overwrite an existing output file (and checkpoint)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress display");
 
   std::string validate_file;
@@ -181,6 +359,24 @@ int main(int argc, char** argv) {
   auto* params_cmd = app.add_subcommand("params", "Print every parameter with its default, range, unit and source");
   params_cmd->add_flag("--markdown", params_as_markdown, "As the Markdown of docs/parameters.md");
 
+  EnsembleArgs ensemble;
+  auto* ensemble_cmd = app.add_subcommand(
+      "ensemble", "Run a baseline, counterfactuals and sweeps for several replicates (resumable; MPI-aware)");
+  ensemble_cmd->add_option("spec", ensemble.spec, "Ensemble spec (TOML)")->required()->check(CLI::ExistingFile);
+  ensemble_cmd->add_option("-o,--output", ensemble.output, "Output folder (one file per run + ensemble.h5)")
+      ->required();
+  ensemble_cmd->add_option("--threads", ensemble.threads, "Worker threads per run (overrides the spec's)")
+      ->check(CLI::Range(0, 1024));
+  ensemble_cmd->add_flag("-q,--quiet", ensemble.quiet, "No progress display");
+
+  CompareArgs compare;
+  auto* compare_cmd = app.add_subcommand("compare", "Paired differences of every scenario against the baseline");
+  compare_cmd->add_option("master", compare.master, "An ensemble's ensemble.h5")->required()->check(CLI::ExistingFile);
+  compare_cmd->add_option("-o,--output", compare.output, "Write every metric × ward × group row as CSV");
+  compare_cmd->add_option("--metric", compare.metrics, "Metrics to compare (default: all)");
+  compare_cmd->add_option("--confidence", compare.confidence, "Interval coverage (default 0.95)")
+      ->check(CLI::Range(0.5, 0.999));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -191,6 +387,11 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return run_command(run);
     if (*validate_cmd) return validate_command(validate_file);
+    if (*ensemble_cmd) {
+      const Ranks ranks;
+      return ensemble_command(ensemble, ranks);
+    }
+    if (*compare_cmd) return compare_command(compare);
     if (*info_cmd) {
       std::cout << describe_output(info_file);
       return 0;

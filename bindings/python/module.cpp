@@ -4,6 +4,8 @@
 #include "contactsim/version.hpp"
 #include "core/config.hpp"
 #include "core/recorder.hpp"
+#include "models/compare.hpp"
+#include "models/ensemble.hpp"
 #include "models/programmes.hpp"
 #include "models/scenario.hpp"
 #include "models/simulation.hpp"
@@ -391,6 +393,81 @@ std::vector<std::string> names_of(const auto& items) {
   return out;
 }
 
+// ----------------------------------------------------------------------------- ensembles
+
+py::dict describe_ensemble(const EnsembleSpec& spec) {
+  py::dict out;
+  out["name"] = spec.name;
+  out["path"] = spec.path;
+  out["seed"] = spec.seed;
+  out["replicates"] = spec.replicates;
+  out["common_random_numbers"] = spec.common_random_numbers;
+  py::list scenarios;
+  for (const auto& s : spec.scenarios) scenarios.append(s.name);
+  out["scenarios"] = scenarios;
+  py::list parameters;
+  for (const auto& p : spec.parameters) parameters.append(p.key);
+  out["parameters"] = parameters;
+  out["points"] = spec.points;
+  py::list runs;
+  for (const EnsembleRun& r : plan_runs(spec)) {
+    py::dict run;
+    run["index"] = r.index;
+    run["name"] = r.name;
+    run["scenario"] = spec.scenarios[r.scenario].name;
+    run["point"] = r.point;
+    run["replicate"] = r.replicate;
+    run["seed"] = r.seed;
+    run["file"] = r.file.generic_string();
+    runs.append(run);
+  }
+  out["runs"] = runs;
+  return out;
+}
+
+// One process's share of an ensemble (Python's run_ensemble spreads shares over processes, as
+// mpirun spreads them over ranks). The GIL is released for the whole share.
+int run_share(const fs::path& spec_path, const fs::path& out, int rank, int size, std::optional<int> threads) {
+  if (size < 1 || rank < 0 || rank >= size)
+    throw py::value_error("rank/size: expected 0 <= rank < size, got " + std::to_string(rank) + "/" + std::to_string(size));
+  const EnsembleSpec spec = load_ensemble_spec(spec_path);
+  EnsembleOptions options;
+  options.rank = rank;
+  options.size = size;
+  options.threads = threads;
+  py::gil_scoped_release release;
+  return run_ensemble_share(spec, out, options);
+}
+
+py::list compare_rows(const fs::path& master, const std::vector<std::string>& metrics, double confidence) {
+  CompareOptions options;
+  options.metrics = metrics;
+  options.confidence = confidence;
+  std::vector<ComparisonRow> rows;
+  {
+    py::gil_scoped_release release;
+    rows = compare_ensemble(master, options);
+  }
+  py::list out;
+  for (const auto& r : rows) {
+    py::dict row;
+    row["scenario"] = r.scenario;
+    row["point"] = r.point;
+    row["metric"] = r.metric;
+    row["ward"] = r.ward;
+    row["group"] = r.group;
+    row["baseline_mean"] = r.baseline_mean;
+    row["scenario_mean"] = r.scenario_mean;
+    row["difference"] = r.difference;
+    row["ci_low"] = r.low;
+    row["ci_high"] = r.high;
+    row["replicates"] = r.replicates;
+    row["method"] = r.paired ? "paired" : "welch";
+    out.append(row);
+  }
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -413,6 +490,19 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
+
+  m.def("describe_ensemble", [](const fs::path& spec) { return describe_ensemble(load_ensemble_spec(spec)); },
+        py::arg("spec"));
+  m.def("prepare_ensemble_folder", [](const fs::path& spec, const fs::path& out) {
+    prepare_output_folder(load_ensemble_spec(spec), out);
+  }, py::arg("spec"), py::arg("out"));
+  m.def("run_ensemble_share", &run_share, py::arg("spec"), py::arg("out"), py::arg("rank") = 0, py::arg("size") = 1,
+        py::arg("threads") = py::none());
+  m.def("write_ensemble_master", [](const fs::path& spec, const fs::path& out) {
+    write_master_file(load_ensemble_spec(spec), out);
+  }, py::arg("spec"), py::arg("out"));
+  m.def("compare_ensemble", &compare_rows, py::arg("master"), py::arg("metrics") = std::vector<std::string>{},
+        py::arg("confidence") = 0.95);
 
   py::class_<PyScenario, std::shared_ptr<PyScenario>>(m, "Scenario")
       .def_static("load", &load, py::arg("path"))

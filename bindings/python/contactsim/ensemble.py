@@ -1,0 +1,133 @@
+"""Ensembles from Python: run a spec, open every run as one xarray Dataset, compare scenarios.
+
+The runner is the library's (the one ``contactsim ensemble`` and ``mpirun`` use); Python only
+spreads its shares over processes. A spec is described in the README ("Ensembles").
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Optional, Sequence, Union
+
+import h5py
+import numpy as np
+
+from . import _core
+from .results import _decode, open_results
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _path(value, what: str) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{what}: expected a path (str or pathlib.Path), got {type(value).__name__} {value!r}")
+    return os.fspath(value)
+
+
+def describe_ensemble(spec: PathLike) -> dict:
+    """The spec as validated: scenarios, sweep parameters and points, and every planned run."""
+    spec = _path(spec, "spec")
+    if not os.path.isfile(spec):
+        raise FileNotFoundError(2, "ensemble spec not found", spec)
+    return _core.describe_ensemble(spec)
+
+
+def _run_share(args) -> int:
+    spec, out, rank, size, threads = args
+    return _core.run_ensemble_share(spec, out, rank, size, threads)
+
+
+def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: Optional[int] = None) -> str:
+    """Run every run of `spec` into the folder `output` and write its master file.
+
+    Runs already complete in `output` are skipped (an interrupted ensemble resumes); a folder
+    holding a different ensemble is refused. `processes` runs are simulated at once, each with
+    `threads` worker threads (default: the spec's). Returns the master file's path.
+    """
+    spec = _path(spec, "spec")
+    output = _path(output, "output")
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes: expected an integer >= 1, got {processes!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 0):
+        raise ValueError(f"threads: expected an integer >= 0, got {threads!r}")
+    describe_ensemble(spec)  # validate before anything is written
+    _core.prepare_ensemble_folder(spec, output)
+    shares = [(spec, output, rank, processes, threads) for rank in range(processes)]
+    if processes == 1:
+        _run_share(shares[0])
+    else:
+        # Fresh interpreters: the compiled core holds OpenMP and HDF5 state that must not be forked.
+        with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            pool.map(_run_share, shares)
+    _core.write_ensemble_master(spec, output)
+    return os.path.join(output, "ensemble.h5")
+
+
+def _master_path(path: PathLike) -> str:
+    path = _path(path, "ensemble")
+    if os.path.isdir(path):
+        path = os.path.join(path, "ensemble.h5")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(2, "ensemble master file not found", path)
+    return path
+
+
+def _table(f: h5py.File, name: str) -> dict:
+    data = f[name][()]
+    return {field: [_decode(v) for v in data[field]] for field in data.dtype.names}
+
+
+def open_ensemble(path: PathLike):
+    """Every run of an ensemble as one ``xarray.Dataset`` with run dimensions.
+
+    Dimensions: ``scenario``, ``point`` (sweep point; swept parameters are coordinates on it)
+    and ``replicate``, then each series' own (``time``, ``ward``, ``group``, ...). Provenance of
+    the ensemble (spec text, seed, ...) is in ``attrs``.
+    """
+    import xarray as xr
+
+    master = _master_path(path)
+    folder = os.path.dirname(os.path.abspath(master))
+    with h5py.File(master, "r") as f:
+        if not str(_decode(f.attrs.get("format", ""))).startswith("contactsim-ensemble-"):
+            raise ValueError(f"{master}: not a contactsim ensemble master file (expected format contactsim-ensemble-N)")
+        attrs = {k: _decode(v) for k, v in f.attrs.items()}
+        runs = _table(f, "runs")
+        design = _table(f, "design")
+        scenarios = _table(f, "scenarios")["name"]
+    points = sorted(set(runs["point"]))
+    replicates = sorted(set(runs["replicate"]))
+    by_key = {(s, p, r): file for s, p, r, file in zip(runs["scenario"], runs["point"], runs["replicate"], runs["file"])}
+    stacked = []
+    for scenario in scenarios:
+        per_point = []
+        for point in points:
+            per_replicate = [open_results(os.path.join(folder, by_key[(scenario, point, r)])) for r in replicates]
+            per_point.append(xr.concat(per_replicate, dim="replicate", combine_attrs="drop"))
+        stacked.append(xr.concat(per_point, dim="point", combine_attrs="drop"))
+    ds = xr.concat(stacked, dim="scenario", combine_attrs="drop")
+    ds = ds.assign_coords(scenario=scenarios, point=points, replicate=replicates)
+    for name, values in design.items():
+        if name != "point":
+            ds = ds.assign_coords({name: ("point", np.asarray(values, dtype=float))})
+    ds.attrs = attrs
+    return ds
+
+
+def compare(path: PathLike, metrics: Optional[Sequence[str]] = None, confidence: float = 0.95):
+    """Paired differences of every scenario against the baseline, as a pandas DataFrame.
+
+    One row per scenario, sweep point, metric, ward and group (``"all"`` rows combine wards or
+    groups): baseline and scenario means over replicates, their difference and its
+    `confidence` interval — paired when the ensemble used common random numbers, Welch's
+    otherwise (column ``method``). The same numbers as ``contactsim compare``.
+    """
+    import pandas as pd
+
+    master = _master_path(path)
+    if metrics is not None and (isinstance(metrics, str) or not all(isinstance(m, str) for m in metrics)):
+        raise TypeError("metrics: expected a list of metric names")
+    if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise ValueError(f"confidence: expected a number in (0, 1), got {confidence!r}")
+    rows = _core.compare_ensemble(master, list(metrics or []), float(confidence))
+    return pd.DataFrame(rows)

@@ -1,0 +1,280 @@
+"""Ensembles: `contactsim ensemble` and `compare`, resume, common random numbers, MPI, bad specs,
+and the Python equivalents (run_ensemble, open_ensemble, compare)."""
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+import contactsim
+from conftest import cli_env
+
+UNTIL = "2020-02-29"
+
+
+def write_spec(directory: pathlib.Path, source_dir: pathlib.Path, extra: str = "", replicates: int = 3,
+               counterfactual: bool = True, crn: bool = True) -> pathlib.Path:
+    scenarios = source_dir / "scenarios"
+    text = f"""name = "test ensemble"
+seed = 11
+replicates = {replicates}
+threads = 1
+until = {UNTIL}
+common_random_numbers = {str(crn).lower()}
+
+[overrides]
+"population.scale" = 0.02
+"record.interval" = "month"
+
+[baseline]
+scenario = "{(scenarios / 'stoke_on_trent.toml').as_posix()}"
+"""
+    if counterfactual:
+        # A lockdown of community centres and youth clubs from 20 January: a clear, early policy.
+        text += """
+[[counterfactuals]]
+name = "closed"
+overrides = { "timeline" = [ { kind = "close", date = 2020-01-20, venue_type = "community_centre", label = "closed" } ] }
+"""
+    path = directory / "spec.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def run_cli(cli, *args, env=None, check=True):
+    result = subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True, env=env or cli_env(),
+                            timeout=600)
+    if check:
+        assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def ensemble(cli, source_dir, tmp_path_factory):
+    """One CRN ensemble run once for the module: (spec, output folder)."""
+    directory = tmp_path_factory.mktemp("ensemble")
+    spec = write_spec(directory, source_dir)
+    out = directory / "out"
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", env=env)
+    return spec, out
+
+
+def test_master_links_every_run(ensemble, tmp_path, monkeypatch):
+    spec, out = ensemble
+    monkeypatch.chdir(tmp_path)  # external links resolve relative to the master file, not the working directory
+    with h5py.File(out / "ensemble.h5", "r") as f:
+        assert f.attrs["format"] == "contactsim-ensemble-1"
+        assert f.attrs["spec_text"].startswith("common_random_numbers") or "seed = 11" in f.attrs["spec_text"]
+        names = sorted(f["run"])
+        assert names == [f"{s}_r{r:03d}" for s in ("baseline", "closed") for r in range(3)]
+        runs = f["runs"][()]
+        assert [n.decode() for n in runs["name"]] == [f"{s}_r{r:03d}" for s in ("baseline", "closed") for r in range(3)]
+        assert set(runs["seed"]) == {11}
+        for name in names:
+            run = f["run"][name]
+            assert run.attrs["complete"] == 1
+            assert run["series/time"][-1].decode() == UNTIL
+            assert run.attrs["replicate"] == int(name[-3:])
+    assert not list(out.rglob("*.partial"))
+
+
+def test_replicate_r_of_each_scenario_shares_random_numbers(ensemble):
+    _, out = ensemble
+    with h5py.File(out / "runs/baseline_r000.h5") as b, h5py.File(out / "runs/closed_r000.h5") as c, \
+            h5py.File(out / "runs/baseline_r001.h5") as b1:
+        # Before the closure on 20 January nothing differs, so the January record agrees in full
+        # wherever community centres play no part.
+        base, closed = b["series/contacts_positive"][0], c["series/contacts_positive"][0]
+        school = list(b["series/venue_type"].asstr()[:]).index("school")
+        assert np.array_equal(b["series/population"][:], c["series/population"][:])
+        assert not np.array_equal(base, b1["series/contacts_positive"][0]), "replicates differ"
+        assert np.abs(base[..., school] - closed[..., school]).sum() < 0.02 * base[..., school].sum()
+
+
+def test_compare_reports_paired_intervals(cli, ensemble, tmp_path):
+    _, out = ensemble
+    csv = tmp_path / "cmp.csv"
+    result = run_cli(cli, "compare", out / "ensemble.h5", "-o", csv)
+    assert "paired" in result.stdout and "contacts_positive" in result.stdout
+    import pandas as pd
+    table = pd.read_csv(csv)
+    assert set(table.method) == {"paired"}
+    city = table[(table.ward == "all") & (table.group == "all")].set_index("metric")
+    # Closing community centres removes their contact: fewer positive encounters, clearly.
+    assert city.loc["contacts_positive", "ci_high"] < 0
+    assert (table.ci_low <= table.difference + 1e-12).all() and (table.difference <= table.ci_high + 1e-12).all()
+    # The Python equivalent gives the same numbers.
+    frame = contactsim.compare(out / "ensemble.h5")
+    row = frame[(frame.metric == "contacts_positive") & (frame.ward == "all") & (frame.group == "all")].iloc[0]
+    assert row.difference == pytest.approx(city.loc["contacts_positive", "difference"], rel=1e-8)
+
+
+def test_paired_interval_is_much_narrower_than_independent_seeds(cli, ensemble, source_dir, tmp_path):
+    _, out = ensemble
+    independent = tmp_path / "independent"
+    spec = write_spec(tmp_path, source_dir, crn=False)
+    run_cli(cli, "ensemble", spec, "-o", independent, "-q")
+    widths = {}
+    for label, master in [("paired", out / "ensemble.h5"), ("independent", independent / "ensemble.h5")]:
+        frame = contactsim.compare(master, metrics=["outgroup_warmth", "contacts_positive"])
+        city = frame[(frame.ward == "all") & (frame.group == "all")].set_index("metric")
+        widths[label] = (city.ci_high - city.ci_low)
+        assert set(frame.method) == {"paired" if label == "paired" else "welch"}
+    for metric in ("outgroup_warmth", "contacts_positive"):
+        assert widths["paired"][metric] < 0.5 * widths["independent"][metric], (metric, widths)
+
+
+def test_rerun_skips_finished_runs_and_redoes_damaged_ones(cli, ensemble, tmp_path):
+    spec, finished = ensemble
+    out = tmp_path / "resume"
+    shutil.copytree(finished, out)
+    (out / "ensemble.h5").unlink()
+    (out / "runs/closed_r001.h5").unlink()                       # missing
+    damaged = out / "runs/baseline_r002.h5"
+    damaged.write_bytes(damaged.read_bytes()[:4000])             # truncated
+    (out / "runs/closed_r002.h5.partial").write_bytes(b"half")   # a killed run's leftovers
+    kept = out / "runs/baseline_r000.h5"
+    kept_mtime = kept.stat().st_mtime_ns
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", env=env)
+    assert kept.stat().st_mtime_ns == kept_mtime, "a finished run is not redone"
+    for name in ("closed_r001", "baseline_r002", "baseline_r000"):
+        assert (out / f"runs/{name}.h5").read_bytes() == (finished / f"runs/{name}.h5").read_bytes()
+    assert (out / "ensemble.h5").read_bytes() == (finished / "ensemble.h5").read_bytes()
+    assert not (out / "runs/closed_r002.h5.partial").exists() or (out / "runs/closed_r002.h5").exists()
+
+
+def test_killed_ensemble_resumes_to_the_same_bytes(cli, ensemble, tmp_path):
+    spec, finished = ensemble
+    out = tmp_path / "killed"
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    child = subprocess.Popen([str(cli), "ensemble", str(spec), "-o", str(out), "-q"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "runs/baseline_r001.h5").exists():
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not (out / "ensemble.h5").exists()
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", env=env)
+    for run in sorted((finished / "runs").glob("*.h5")):
+        assert (out / "runs" / run.name).read_bytes() == run.read_bytes(), run.name
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="Open MPI is not installed")
+def test_mpi_ranks_write_the_same_bytes_as_the_serial_ensemble(cli, ensemble, tmp_path):
+    spec, finished = ensemble
+    out = tmp_path / "mpi"
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    result = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", str(cli), "ensemble",
+                             str(spec), "-o", str(out), "-q"], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("master file") == 1, "only rank 0 writes the master file"
+    for run in sorted(finished.rglob("*.h5")):
+        assert (out / run.relative_to(finished)).read_bytes() == run.read_bytes(), run.name
+
+
+def test_python_run_ensemble_with_processes_matches_the_cli(ensemble, tmp_path, monkeypatch):
+    spec, finished = ensemble
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    master = contactsim.run_ensemble(spec, tmp_path / "py", processes=2)
+    for run in sorted((finished / "runs").glob("*.h5")):
+        assert (tmp_path / "py/runs" / run.name).read_bytes() == run.read_bytes(), run.name
+    ds = contactsim.open_ensemble(master)
+    assert ds.contacts_positive.dims[:3] == ("scenario", "point", "replicate")
+    assert list(ds.scenario.values) == ["baseline", "closed"] and list(ds.replicate.values) == [0, 1, 2]
+    with h5py.File(finished / "runs/closed_r002.h5") as f:
+        assert np.array_equal(ds.contacts_positive.sel(scenario="closed", replicate=2).isel(point=0).values,
+                              f["series/contacts_positive"][:])
+    assert ds.attrs["seed"] == 11
+
+
+def test_sweeps_plan_points_and_name_runs(cli, source_dir, tmp_path):
+    sweep = """
+[sweep]
+design = "latin_hypercube"
+samples = 3
+seed = 4
+[sweep.parameters."mechanisms.valence.beta0"]
+min = 0.8
+max = 1.6
+[sweep.parameters."mechanisms.friendships.max_degree"]
+min = 2
+max = 8
+"""
+    spec = write_spec(tmp_path, source_dir, extra=sweep, replicates=1, counterfactual=False)
+    described = contactsim.describe_ensemble(spec)
+    assert described["parameters"] == ["mechanisms.valence.beta0", "mechanisms.friendships.max_degree"]
+    beta = sorted(p[0] for p in described["points"])
+    assert all(0.8 <= b < 1.6 for b in beta) and len({int((b - 0.8) / 0.8 * 3) for b in beta}) == 3
+    assert [r["name"] for r in described["runs"]] == ["baseline_p000_r000", "baseline_p001_r000", "baseline_p002_r000"]
+    out = tmp_path / "sweep"
+    run_cli(cli, "ensemble", spec, "-o", out, "-q")
+    ds = contactsim.open_ensemble(out)
+    assert ds.sizes["point"] == 3
+    np.testing.assert_allclose(sorted(ds["mechanisms.valence.beta0"].values), beta)
+    with h5py.File(out / "runs/baseline_p001_r000.h5") as f:
+        text = f.attrs["scenario_text"]
+        assert "beta0" in text
+
+
+@pytest.mark.parametrize("extra, pattern", [
+    ('\n[sweep]\ndesign = "grid"\n', r"sweep.parameters: expected at least one"),
+    ('\n[sweep]\ndesign = "sobol"\nsamples = 4\n[sweep.parameters."mechanisms.valence.beta0"]\nmin = 2\nmax = 1\n',
+     r"max: expected max > min"),
+    ('\n[sweep]\ndesign = "grid"\n[sweep.parameters."mechanisms.valence.beta0"]\nvalues = []\n',
+     r"values: expected a non-empty list"),
+    ('\n[sweep]\ndesign = "grid"\n[sweep.parameters."mechanisms.valence.nonsense"]\nvalues = [1.0]\n',
+     r'sweep.parameters.mechanisms.valence.nonsense: not a valid parameter value .*unknown key'),
+    ('\n[[counterfactuals]]\nname = "x"\nscenario = "no_such_scenario.toml"\n',
+     r"counterfactuals\[1\]\.scenario: file not found"),
+    ('\n[[counterfactuals]]\nname = "y"\noverrides = { "mechanisms.valence.beta0" = 99 }\n',
+     r"mechanisms.valence.beta0: override for scenario 'y'.*expected a number in \[-10, 10\]"),
+    ('\n[[counterfactuals]]\nname = "closed"\n', r"counterfactuals\[1\]\.name: expected a name not used"),
+])
+def test_bad_specs_are_refused_precisely(cli, source_dir, tmp_path, extra, pattern):
+    spec = write_spec(tmp_path, source_dir, extra=extra)
+    out = tmp_path / "never"
+    result = run_cli(cli, "ensemble", spec, "-o", out, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {spec}:"), result.stderr
+    import re
+    assert re.search(pattern, result.stderr), result.stderr
+    assert not out.exists(), "nothing written"
+
+
+def test_a_folder_holding_another_ensemble_is_refused(cli, ensemble, source_dir, tmp_path):
+    _, out = ensemble
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    other = write_spec(tmp_path, source_dir, replicates=2)
+    result = run_cli(cli, "ensemble", other, "-o", out, check=False)
+    assert result.returncode == 2
+    assert "holds a different ensemble" in result.stderr
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    with pytest.raises(contactsim.ScenarioError, match="holds a different ensemble"):
+        contactsim.run_ensemble(other, out)
+
+
+def test_compare_rejects_unknown_metrics(cli, ensemble):
+    _, out = ensemble
+    result = run_cli(cli, "compare", out / "ensemble.h5", "--metric", "happiness", check=False)
+    assert result.returncode == 2 and "unknown metric; expected one of: outgroup_warmth" in result.stderr
+    with pytest.raises(contactsim.ScenarioError, match="unknown metric"):
+        contactsim.compare(out / "ensemble.h5", metrics=["happiness"])
+
+
+def test_the_example_spec_validates(source_dir):
+    described = contactsim.describe_ensemble(source_dir / "scenarios/ensembles/community_centre_cuts.toml")
+    assert described["scenarios"] == ["baseline", "cut40"]
+    assert len(described["runs"]) == 2 * 3 * described["replicates"]

@@ -1,0 +1,466 @@
+// Checkpoint and branch: a run restored from a checkpoint writes exactly what an uninterrupted
+// run writes — with every mechanism on, for the checkpointed scenario and for counterfactuals
+// branched from it — and incompatible scenarios or damaged files are refused with clear errors.
+#include "core/config.hpp"
+#include "core/h5.hpp"
+#include "core/recorder.hpp"
+#include "models/checkpoint.hpp"
+#include "models/simulation.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace contactsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kScenarios = std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios";
+
+Date day(const char* iso) { return *Date::parse_iso(iso); }
+
+// A small city (3% of Stoke's residents), monthly records; `extra` is appended TOML.
+std::string small(const std::string& base, const std::string& extra = "") {
+  return "extends = \"" + base + "\"\n" + extra + "\n[population]\nscale = 0.03\n[record]\ninterval = \"month\"\n";
+}
+
+Scenario scenario_of(const std::string& text) {
+  return read_scenario(ConfigDocument::parse(text, kScenarios + "/checkpoint_test.toml"));
+}
+
+// Every mechanism: the targeted youth programme (a cohort mid-way at the checkpoint), school
+// linking, an ESOL course with learners and a waiting list, a two-day festival straddling the
+// checkpoint, a lockdown and a service running through it, leaflets and a media story on both
+// sides of it, a budget cut after it; friendships, tension and mobility are on by default.
+const std::string kEveryMechanism = R"(
+[simulation]
+start = 2020-10-01
+
+[[timeline]]
+kind = "school_linking"
+start = 2021-01-04
+end = 2022-07-15
+schools = 4
+
+[[timeline]]
+kind = "esol_course"
+start = 2021-03-01
+end = 2021-12-17
+ward = "Lightwood North and Normacot"
+seats = 300
+sessions_per_week = 2
+
+[[timeline]]
+kind = "festival"
+date = 2021-08-04
+days = 2
+expected_attendance = 15000
+
+[[timeline]]
+kind = "lockdown"
+start = 2021-07-26
+end = 2021-08-15
+venue_types = ["community_centre"]
+
+[[timeline]]
+kind = "service"
+ward = "Hanley Park and Shelton"
+start = 2021-06-01
+end = 2021-09-30
+
+[[timeline]]
+kind = "leaflets"
+date = 2021-06-15
+ward = "Hanley Park and Shelton"
+
+[[timeline]]
+kind = "leaflets"
+date = 2021-09-01
+translated = true
+
+[[timeline]]
+kind = "myth_busting"
+date = 2021-07-01
+target = "other_white"
+reach = 0.5
+softening = 0.5
+
+[[timeline]]
+kind = "media_shock"
+date = 2021-08-20
+target = "other_white"
+magnitude = 0.2
+
+[[timeline]]
+kind = "budget"
+date = 2021-09-15
+venue_type = "youth_club"
+change = -0.8
+)";
+
+// Baseline and the community-centre cut (from 2021-04-01) over a short window.
+const std::string kShortWindow = "[simulation]\nstart = 2020-10-01\n";
+
+RunOptions options_until(Date until) {
+  RunOptions options;
+  options.threads = 1;  // results do not depend on it; one thread keeps a shared machine's tests quick
+  options.until = until;
+  return options;
+}
+
+// Runs to `until` recording to `output`; with `checkpoint`, saves one at the end of `at`.
+void run(const std::string& scenario, Date until, const fs::path& output, std::optional<Date> at = std::nullopt,
+         const fs::path& checkpoint = {}) {
+  Simulation sim(scenario_of(scenario), options_until(until));
+  if (at) sim.checkpoint_at(*at, checkpoint);
+  Recorder recorder = Recorder::create(output, true);
+  sim.attach(recorder);
+  sim.run();
+}
+
+void run_from(const std::string& scenario, const fs::path& checkpoint, Date until, const fs::path& output) {
+  Simulation sim(scenario_of(scenario), checkpoint, options_until(until));
+  Recorder recorder = Recorder::create(output, true);
+  sim.attach(recorder);
+  sim.run();
+}
+
+// A dataset's stored bytes (numbers), or its strings joined (labels, dates).
+std::string raw_bytes(const h5::Dataset& dataset) {
+  const h5::Datatype type = dataset.stored_type();
+  hsize_t elements = 1;
+  for (const hsize_t n : dataset.shape()) elements *= n;
+  if (type.type_class() == H5T_STRING) {
+    std::string joined;
+    for (const std::string& s : dataset.read_strings(0, elements)) joined += s + '\0';
+    return joined;
+  }
+  std::string bytes(static_cast<std::size_t>(elements) * type.size(), '\0');
+  if (elements > 0)
+    h5::checked(dataset.file_name(), "read", [&] {
+      return H5Dread(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+    });
+  return bytes;
+}
+
+// The /events table row by row, every field as text.
+std::vector<std::string> event_rows(const h5::File& file) {
+  if (!file.has_link("events")) return {};
+  const h5::Dataset events = file.open_dataset("events");
+  const h5::Datatype text = h5::Datatype::vlen_utf8_string(), integer = h5::Datatype::native_int64();
+  const h5::CompoundLayout layout = h5::make_compound(
+      {{"date", &text}, {"kind", &text}, {"subject", &text}, {"detail", &text}, {"venues_affected", &integer}});
+  const hsize_t rows = events.shape().at(0);
+  std::vector<std::byte> buffer(rows * layout.row_size);
+  h5::checked(file.file_name(), "read events", [&] {
+    return H5Dread(events.id(), layout.type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
+  });
+  std::vector<std::string> out;
+  for (hsize_t r = 0; r < rows; ++r) {
+    std::string row;
+    for (int c = 0; c < 4; ++c) {
+      char* value = nullptr;
+      std::memcpy(&value, buffer.data() + r * layout.row_size + layout.offsets[c], sizeof value);
+      row += std::string(value ? value : "") + "|";
+    }
+    std::int64_t venues = 0;
+    std::memcpy(&venues, buffer.data() + r * layout.row_size + layout.offsets[4], sizeof venues);
+    out.push_back(row + std::to_string(venues));
+    for (int c = 0; c < 4; ++c) {
+      char* value = nullptr;
+      std::memcpy(&value, buffer.data() + r * layout.row_size + layout.offsets[c], sizeof value);
+      H5free_memory(value);
+    }
+  }
+  return out;
+}
+
+// Every /series dataset (and /series/time) byte for byte, and every /events row.
+void expect_same_records(const fs::path& expected, const fs::path& actual) {
+  const h5::File a = h5::File::open_read_only(expected), b = h5::File::open_read_only(actual);
+  const h5::Group sa = a.open_group("series"), sb = b.open_group("series");
+  ASSERT_EQ(sa.link_names(), sb.link_names()) << actual;
+  for (const std::string& name : sa.link_names()) {
+    const h5::Dataset x = sa.open_dataset(name), y = sb.open_dataset(name);
+    EXPECT_EQ(x.shape(), y.shape()) << name;
+    EXPECT_TRUE(raw_bytes(x) == raw_bytes(y)) << "/series/" << name << " differs in " << actual;
+  }
+  EXPECT_EQ(event_rows(a), event_rows(b)) << actual;
+}
+
+std::string error_of(const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const CheckpointError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("not a CheckpointError: ") + e.what();
+  }
+  return "no error";
+}
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  // One baseline checkpoint for the branching, compatibility and damage tests: the baseline run
+  // only to its checkpoint's day (mid-month, so its last record there was forced by the end).
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() /
+                        ("contactsim_checkpoint_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}())));
+    fs::create_directories(*dir_);
+    run(base(), kCheckpointDay, *dir_ / "base_to_checkpoint.h5", kCheckpointDay, base_checkpoint());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static std::string base(const std::string& extra = "") { return small("baseline.toml", kShortWindow + extra); }
+  static std::string cut(const std::string& extra = "") {
+    return small("cut_community_centres.toml", kShortWindow + extra);
+  }
+  static fs::path base_checkpoint() { return *dir_ / "base.checkpoint.h5"; }
+  static fs::path path(const std::string& name) { return *dir_ / name; }
+
+  static constexpr Date kCheckpointDay = Date::from_days(18701);  // 2021-03-15
+  static constexpr Date kEnd = Date::from_days(18808);            // 2021-06-30
+  static fs::path* dir_;
+};
+
+fs::path* CheckpointTest::dir_ = nullptr;
+
+TEST_F(CheckpointTest, DatesOfTheSuite) {
+  EXPECT_EQ(kCheckpointDay, day("2021-03-15"));
+  EXPECT_EQ(kEnd, day("2021-06-30"));
+}
+
+// (a) Saved between days after D, restored into a fresh Simulation, run to E: the same records as
+// an uninterrupted run to E, with every mechanism at work across the checkpoint. The restored
+// run checkpoints again (a chain) and that restore matches too.
+TEST_F(CheckpointTest, RestoredRunMatchesUninterruptedRunWithEveryMechanism) {
+  const std::string scenario = small("youth_programme_targeted.toml", kEveryMechanism);
+  const Date checkpoint_day = day("2021-08-04"), second_day = day("2021-09-10"), end = day("2021-10-31");
+  run(scenario, end, path("every_uninterrupted.h5"));
+
+  {
+    Simulation sim(scenario_of(scenario), options_until(end));
+    Recorder recorder = Recorder::create(path("every_first_part.h5"), true);
+    sim.attach(recorder);
+    sim.step(checkpoint_day - sim.start() + 1);
+    ASSERT_EQ(sim.date(), checkpoint_day + 1);
+    sim.save_checkpoint(path("every.checkpoint.h5"));
+    ASSERT_NE(sim.programmes(), nullptr);
+    EXPECT_FALSE(sim.programmes()->cohorts().empty()) << "a cohort should be under way at the checkpoint";
+  }
+  EXPECT_FALSE(fs::exists(path(".every.checkpoint.h5.tmp" + std::to_string(getpid())))) << "temporary file left";
+
+  {
+    Simulation sim(scenario_of(scenario), path("every.checkpoint.h5"), options_until(end));
+    ASSERT_EQ(sim.restored_after(), checkpoint_day);
+    EXPECT_EQ(sim.date(), checkpoint_day + 1);
+    sim.checkpoint_at(second_day, path("every_second.checkpoint.h5"));
+    Recorder recorder = Recorder::create(path("every_restored.h5"), true);
+    sim.attach(recorder);
+    sim.run();
+  }
+  expect_same_records(path("every_uninterrupted.h5"), path("every_restored.h5"));
+
+  run_from(scenario, path("every_second.checkpoint.h5"), end, path("every_restored_twice.h5"));
+  expect_same_records(path("every_uninterrupted.h5"), path("every_restored_twice.h5"));
+}
+
+// (b) Two counterfactuals branched from one baseline checkpoint taken before the cut starts:
+// each matches its own uninterrupted run (and the cut does change things after the branch).
+TEST_F(CheckpointTest, CounterfactualsBranchedFromOneCheckpointMatchTheirUninterruptedRuns) {
+  run(base(), kEnd, path("base_uninterrupted.h5"));
+  run(cut(), kEnd, path("cut_uninterrupted.h5"));
+  run_from(base(), base_checkpoint(), kEnd, path("base_branch.h5"));
+  run_from(cut(), base_checkpoint(), kEnd, path("cut_branch.h5"));
+  expect_same_records(path("base_uninterrupted.h5"), path("base_branch.h5"));
+  expect_same_records(path("cut_uninterrupted.h5"), path("cut_branch.h5"));
+
+  const h5::File base_file = h5::File::open_read_only(path("base_branch.h5"));
+  const h5::File cut_file = h5::File::open_read_only(path("cut_branch.h5"));
+  EXPECT_NE(raw_bytes(base_file.open_group("series").open_dataset("venue_sessions")),
+            raw_bytes(cut_file.open_group("series").open_dataset("venue_sessions")));
+  EXPECT_EQ(cut_file.string_attribute("restored_after"), "2021-03-15");
+}
+
+// A branch may bring kinds of items the checkpointed run never had (here a festival, an ESOL
+// course and a media story, all after the checkpoint): their series hold zeros before it, as
+// in the uninterrupted run.
+TEST_F(CheckpointTest, BranchesMayAddKindsOfItemsTheCheckpointedRunLacked) {
+  const std::string later = base(R"(
+[[timeline]]
+kind = "festival"
+date = 2021-05-08
+expected_attendance = 8000
+
+[[timeline]]
+kind = "esol_course"
+start = 2021-04-12
+end = 2021-12-17
+seats = 200
+sessions_per_week = 2
+
+[[timeline]]
+kind = "media_shock"
+date = 2021-06-01
+target = "asian"
+magnitude = 0.1
+)");
+  run(later, kEnd, path("later_uninterrupted.h5"));
+  run_from(later, base_checkpoint(), kEnd, path("later_branch.h5"));
+  expect_same_records(path("later_uninterrupted.h5"), path("later_branch.h5"));
+}
+
+// (c) Scenarios that do not continue the checkpointed history are refused, naming the difference.
+TEST_F(CheckpointTest, IncompatibleScenariosAreRefusedNamingWhatDiffers) {
+  const auto restore = [&](const std::string& scenario, RunOptions options = options_until(kEnd)) {
+    return error_of([&] { Simulation sim(scenario_of(scenario), base_checkpoint(), options); });
+  };
+  std::string e = restore(small("baseline.toml", kShortWindow + "seed = 7\n"));
+  EXPECT_NE(e.find("seed"), std::string::npos) << e;
+  EXPECT_NE(e.find(base_checkpoint().string()), std::string::npos) << e;
+
+  RunOptions other_seed = options_until(kEnd);
+  other_seed.seed = 99;
+  e = restore(base(), other_seed);
+  EXPECT_NE(e.find("seed"), std::string::npos) << e;
+  EXPECT_NE(e.find("99"), std::string::npos) << e;
+
+  RunOptions other_replicate = options_until(kEnd);
+  other_replicate.replicate = 3;
+  e = restore(base(), other_replicate);
+  EXPECT_NE(e.find("replicate"), std::string::npos) << e;
+
+  e = restore(base("[[timeline]]\nkind = \"budget\"\ndate = 2021-02-01\nvenue_type = \"park\"\nchange = -0.5\n"));
+  EXPECT_NE(e.find("timeline"), std::string::npos) << e;
+  EXPECT_NE(e.find("2021-02-01"), std::string::npos) << e;
+
+  // The same cut, but starting before the checkpoint: no longer a branch of its history.
+  e = restore(small("baseline.toml", kShortWindow +
+                                         "[[timeline]]\nkind = \"budget\"\ndate = 2021-03-01\nvenue_type = "
+                                         "\"community_centre\"\nchange = -0.4\n"));
+  EXPECT_NE(e.find("timeline"), std::string::npos) << e;
+
+  e = error_of([&] {
+    Simulation sim(read_scenario(ConfigDocument::parse(
+                       "extends = \"baseline.toml\"\n" + kShortWindow +
+                           "\n[population]\nscale = 0.04\n[record]\ninterval = \"month\"\n",
+                       kScenarios + "/checkpoint_test.toml")),
+                   base_checkpoint(), options_until(kEnd));
+  });
+  EXPECT_NE(e.find("population.scale"), std::string::npos) << e;
+
+  e = restore(base("[mechanisms.valence]\nbeta0 = 1.5\n"));
+  EXPECT_NE(e.find("mechanisms.valence.beta0"), std::string::npos) << e;
+
+  e = restore(small("baseline.toml", "[simulation]\nstart = 2020-11-01\n"));
+  EXPECT_NE(e.find("simulation.start"), std::string::npos) << e;
+
+  e = restore(base(), options_until(kCheckpointDay));
+  EXPECT_NE(e.find("end"), std::string::npos) << e;
+
+  // A youth programme after the checkpoint is a fine branch in itself, but it adds a contact
+  // column the checkpointed city lacks.
+  e = restore(base("[[timeline]]\nkind = \"youth_programme\"\nstart = 2021-05-01\nend = 2021-12-31\nuptake = 0.1\n"));
+  EXPECT_NE(e.find("venue_types"), std::string::npos) << e;
+  EXPECT_NE(e.find("youth_programme"), std::string::npos) << e;
+
+  // Later items of any kind are fine, including kinds the checkpointed run did not have.
+  EXPECT_EQ(restore(base("[[timeline]]\nkind = \"media_shock\"\ndate = 2021-05-01\ntarget = \"asian\"\nmagnitude = "
+                         "0.1\n[[timeline]]\nkind = \"festival\"\ndate = 2021-06-05\nexpected_attendance = 5000\n")),
+            "no error");
+}
+
+// (d) Damaged or wrong files: a clear CheckpointError naming the file, never a crash.
+TEST_F(CheckpointTest, DamagedFilesGiveClearErrors) {
+  const auto restore = [&](const fs::path& file) {
+    return error_of([&] { Simulation sim(scenario_of(base()), file, options_until(kEnd)); });
+  };
+  std::string e = restore(path("missing.h5"));
+  EXPECT_NE(e.find("no such file"), std::string::npos) << e;
+
+  {
+    std::ofstream(path("text.h5")) << "not HDF5 at all\n";
+  }
+  e = restore(path("text.h5"));
+  EXPECT_NE(e.find(path("text.h5").string()), std::string::npos) << e;
+  EXPECT_EQ(e.find("not a CheckpointError"), std::string::npos) << e;
+
+  e = restore(path("base_to_checkpoint.h5"));  // an output file, not a checkpoint
+  EXPECT_NE(e.find("not a contactsim checkpoint"), std::string::npos) << e;
+
+  const auto size = fs::file_size(base_checkpoint());
+  fs::copy_file(base_checkpoint(), path("truncated.h5"));
+  fs::resize_file(path("truncated.h5"), size / 2);
+  e = restore(path("truncated.h5"));
+  EXPECT_NE(e.find(path("truncated.h5").string()), std::string::npos) << e;
+  EXPECT_EQ(e.find("not a CheckpointError"), std::string::npos) << e;
+
+  // One flipped byte in the middle of an array's data: its checksum no longer matches.
+  fs::copy_file(base_checkpoint(), path("flipped.h5"));
+  haddr_t offset = HADDR_UNDEF;
+  {
+    const h5::File file = h5::File::open_read_only(path("flipped.h5"));
+    const h5::Dataset tension = file.open_group("state/phases/tension").open_dataset("tension");
+    offset = H5Dget_offset(tension.id());
+  }
+  ASSERT_NE(offset, HADDR_UNDEF);
+  {
+    std::fstream file(path("flipped.h5"), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(offset) + 5);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.seekp(static_cast<std::streamoff>(offset) + 5);
+    file.write(&byte, 1);
+  }
+  e = restore(path("flipped.h5"));
+  EXPECT_NE(e.find("/state/phases/tension/tension"), std::string::npos) << e;
+  EXPECT_NE(e.find("checksum"), std::string::npos) << e;
+}
+
+// The command line: --checkpoint-at writes <output>.checkpoint.h5 (nothing temporary left);
+// --from-checkpoint continues into a new output with the whole history; an incompatible branch
+// exits with 2 and writes nothing.
+TEST_F(CheckpointTest, CommandLineCheckpointsAndBranches) {
+  const fs::path scenario = path("cli_base.toml");
+  std::ofstream(scenario) << small(kScenarios + "/baseline.toml", kShortWindow);
+  const std::string cli = std::string(CONTACTSIM_CLI) + " run " + scenario.string() + " -q --threads 1 --until 2021-06-30 ";
+  const fs::path full = path("cli_full.h5");
+  ASSERT_EQ(std::system((cli + "-o " + full.string() + " --checkpoint-at 2021-03-15 > /dev/null").c_str()), 0);
+  ASSERT_TRUE(fs::exists(path("cli_full.checkpoint.h5")));
+  for (const auto& entry : fs::directory_iterator(*dir_))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+
+  const fs::path refused = path("cli_refused.h5");
+  const int status = std::system((cli + "-o " + refused.string() + " --seed 5 --from-checkpoint " +
+                                  path("cli_full.checkpoint.h5").string() + " > /dev/null 2> " +
+                                  path("cli_refused.txt").string())
+                                     .c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_FALSE(fs::exists(refused));
+  std::ifstream message(path("cli_refused.txt"));
+  const std::string text((std::istreambuf_iterator<char>(message)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("seed"), std::string::npos) << text;
+
+  const fs::path branch = path("cli_branch.h5");
+  ASSERT_EQ(std::system((cli + "-o " + branch.string() + " --from-checkpoint " + path("cli_full.checkpoint.h5").string() +
+                         " > /dev/null")
+                            .c_str()),
+            0);
+  expect_same_records(full, branch);
+}
+
+}  // namespace
