@@ -612,6 +612,11 @@ std::vector<Date> dates_of(const std::vector<std::int32_t>& days) {
 
 }  // namespace
 
+void ProgrammesPhase::forget(std::span<const std::uint32_t> replaced) {
+  for (const std::uint32_t i : replaced)
+    if (i < participation_day_.size()) participation_day_[i] = -1;
+}
+
 void ProgrammesPhase::save(StateWriter& out) const {
   out.write("participation_day", participation_day_);
   out.write("cut_short", cut_short_);

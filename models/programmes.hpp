@@ -227,6 +227,9 @@ class ProgrammesPhase final : public Phase {
 
   // Day index of each resident's cohort start, −1 = never took part.
   const std::vector<std::int32_t>& participation_day() const { return participation_day_; }
+  // Slots re-used by newcomers (mobility): the newcomer never took part. (They stay in a team
+  // still meeting: a known simplification.)
+  void forget(std::span<const std::uint32_t> replaced);
   // Everyone whose cohort was cut short by a programme's end, in the order it happened.
   const std::vector<std::uint32_t>& participants_cut_short() const { return cut_short_; }
   // Called on the end date with the participants just cut short (e.g. to lower their trust).

@@ -242,6 +242,7 @@ void Simulation::forget_replaced_residents() {
   if (replaced.empty()) return;
   friendships_.forget(replaced);
   esol_.forget(replaced);
+  if (programmes_) programmes_->forget(replaced);
   if (scenario_.tension.enabled) {
     // Slots are re-used by newcomers (and newborns): they start with newcomers' knowledge.
     std::vector<double> knowledge;

@@ -119,7 +119,7 @@ class Simulation {
   Metrics metrics_;
   Scheduler scheduler_;
   const EncountersPhase* encounters_ = nullptr;
-  const ProgrammesPhase* programmes_ = nullptr;
+  ProgrammesPhase* programmes_ = nullptr;
   MobilityPhase* mobility_ = nullptr;
   Recorder* recorder_ = nullptr;
   std::int64_t attendances_ = 0;

@@ -43,7 +43,8 @@ struct RunArgs {
   bool quiet = false;
 };
 
-void print_summary(const Simulation& sim, double seconds, const fs::path& output) {
+// `first`: the first day this process simulated (later than the start for a branched run).
+void print_summary(const Simulation& sim, Date first, double seconds, const fs::path& output) {
   const auto rows = sim.summary();
   const double years = static_cast<double>(sim.end() - sim.start() + 1) / 365.25;
   std::printf("\ncontactsim %s — %s, %s to %s, seed %llu, %d thread%s\n", kVersion,
@@ -78,7 +79,7 @@ void print_summary(const Simulation& sim, double seconds, const fs::path& output
   std::printf("\nContacts are intergroup encounters as experienced by members of each group over the whole run\n"
               "(%.2f years). Warmth is a feeling thermometer / 100 at the end of the run.\n",
               years);
-  const double agent_days = static_cast<double>(sim.world().residents.size()) * (sim.end() - sim.start() + 1);
+  const double agent_days = static_cast<double>(sim.world().residents.size()) * (sim.end() - first + 1);
   std::printf("Simulated %.3g agent-days in %.2f s (%.2f M agent-days/s)", agent_days, seconds,
               agent_days / seconds / 1e6);
   if (!output.empty()) std::printf("; wrote %s", output.c_str());
@@ -142,7 +143,7 @@ int run_command(const RunArgs& a) try {
   sim.run([&](Date done) { progress.update(done - first + 1, done.iso()); });
   progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  print_summary(sim, seconds, output);
+  print_summary(sim, first, seconds, output);
   if (checkpoint_day) std::printf("Checkpoint after %s: %s\n", checkpoint_day->iso().c_str(), checkpoint_file.c_str());
   return 0;
 } catch (const CheckpointError& e) {
