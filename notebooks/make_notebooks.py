@@ -1142,11 +1142,15 @@ YOUTH = [
 ]
 
 
+sys.path.insert(0, str(HERE))
+from calibration_cells import CELLS as CALIBRATION  # noqa: E402  (05 keeps its own caveats)
+
 NOTEBOOKS = {
     "01_quickstart": QUICKSTART,
     "02_funding_cuts_counterfactual": FUNDING,
     "03_segregation": SEGREGATION,
     "04_youth_programme_evaluation": YOUTH,
+    "05_calibration": CALIBRATION,
 }
 
 

@@ -303,8 +303,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_record(small_scenario_path, tmp_pa
         sim = contactsim.Simulation({str(small_scenario_path)!r}, seed=1, threads=1)
         sim.record_to({str(output)!r})
         sim.step(40)                       # past the first monthly record
-        print("running", flush=True)
-        try:
+        try:                               # (announce inside: the signal may come at once)
+            print("running", flush=True)
             sim.run(progress=False)
         except KeyboardInterrupt:
             print("interrupted at", sim.date, flush=True)

@@ -1,6 +1,5 @@
 """Ensembles: `contactsim ensemble` and `compare`, resume, common random numbers, MPI, bad specs,
 and the Python equivalents (run_ensemble, open_ensemble, compare)."""
-import os
 import pathlib
 import shutil
 import signal

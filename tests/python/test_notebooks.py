@@ -7,7 +7,6 @@ Run through ctest (PYTHONPATH points at the built package), or by hand:
     PYTHONPATH=build/python HDF5_USE_FILE_LOCKING=FALSE /usr/bin/python3 -m pytest -q tests/python/test_notebooks.py
 """
 import importlib.util
-import os
 import pathlib
 import time
 
@@ -27,6 +26,7 @@ EXPECTED_OUTPUTS = {
     "03_segregation": ["03_no_r0.h5", "03_default_r0.h5", "03_less_r0.h5", "03_segregation_summary.csv"],
     "04_youth_programme_evaluation": ["04_youth_programme.h5", "04_effects.csv",
                                       "04_effects_by_ward_segregation.csv"],
+    "05_calibration": ["05_calibration_history.csv", "05_calibration_fit.csv"],
 }
 NOTEBOOKS = sorted(EXPECTED_OUTPUTS)
 CHECKS_PASSED = "all checks passed"

@@ -14,6 +14,7 @@ from ._core import OutputError, ScenarioError
 from .simulation import AGE_BANDS, AGENT_ARRAYS, Scenario, Simulation
 from .results import concat_replicates, contact_matrix, open_results, read_events, read_table
 from .ensemble import compare, describe_ensemble, open_ensemble, run_ensemble
+from .calibration import calibrate, run_statistics
 from . import plotting
 
 __version__ = _core.__version__
@@ -22,5 +23,5 @@ git_revision = _core.git_revision
 __all__ = [
     "Scenario", "Simulation", "ScenarioError", "OutputError", "AGENT_ARRAYS", "AGE_BANDS",
     "open_results", "read_table", "read_events", "concat_replicates", "contact_matrix", "plotting",
-    "run_ensemble", "open_ensemble", "compare", "describe_ensemble",
+    "run_ensemble", "open_ensemble", "compare", "describe_ensemble", "calibrate", "run_statistics",
 ]
