@@ -1,22 +1,34 @@
-// Whole daily steps of the default Stoke-on-Trent scenario at several population scales, and
-// the phases separately. Counters: agents, agent-days/s, intergroup encounters/s, bytes/agent.
-#include "core/synthesis.hpp"
+// Whole daily steps of synthetic cities from 10⁴ to 10⁷ residents (bench/synthetic_city.hpp),
+// each phase's cost per day, and recording. Counters: agents, agent-days/s, intergroup
+// encounters/s, bytes/agent (the world's arrays; per-day session buffers and friendships are
+// extra, see the README's performance section).
+#include "bench/synthetic_city.hpp"
+#include "core/recorder.hpp"
 #include "models/simulation.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
+#include <unistd.h>
 
 using namespace contactsim;
 
 namespace {
 
-Scenario stoke_at_scale(double scale) {
-  Scenario s = load_scenario(std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios/stoke_on_trent.toml");
-  s.population.counts = scale_counts(s.population.unscaled_counts, scale);
-  s.population.scale = scale;
-  s.simulation.end = s.simulation.start + 365 * 100;  // benchmarks step for as long as they like
-  return s;
+// Building a 10⁷ city takes a while: each size is built once per thread count and reused.
+Simulation& city(std::int64_t agents, int threads) {
+  static std::map<std::pair<std::int64_t, int>, std::unique_ptr<Simulation>> built;
+  auto& slot = built[{agents, threads}];
+  if (!slot) {
+    RunOptions options;
+    options.threads = threads;
+    slot = std::make_unique<Simulation>(bench::synthetic_city(agents), options);
+    slot->step(7);  // warm-up: first sessions allocate their buffers
+  }
+  return *slot;
 }
 
 void report(benchmark::State& state, const Simulation& sim, std::int64_t days, std::int64_t encounters) {
@@ -27,21 +39,61 @@ void report(benchmark::State& state, const Simulation& sim, std::int64_t days, s
   state.counters["bytes_per_agent"] = static_cast<double>(sim.world().bytes()) / agents;
 }
 
+// range(0): agents; range(1): threads.
 void BM_DailyStep(benchmark::State& state) {
-  const double scale = static_cast<double>(state.range(0)) / 1000.0;
-  RunOptions options;
-  options.threads = static_cast<int>(state.range(1));
-  Simulation sim(stoke_at_scale(scale), options);
-  sim.step(7);  // warm-up: first sessions allocate their buffers
+  Simulation& sim = city(state.range(0), static_cast<int>(state.range(1)));
   const std::int64_t encounters_before = sim.intergroup_encounters();
   std::int64_t days = 0;
-  for (auto _ : state) {
-    days += sim.step(1);
-  }
+  for (auto _ : state) days += sim.step(1);
   report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+}
+
+// Each phase's wall-clock milliseconds per simulated day (whole weeks, so weekly phases count).
+void BM_PhaseCosts(benchmark::State& state) {
+  Simulation& sim = city(state.range(0), static_cast<int>(state.range(1)));
+  const std::vector<double> before = sim.scheduler().seconds_per_phase();
+  const std::int64_t encounters_before = sim.intergroup_encounters();
+  std::int64_t days = 0;
+  for (auto _ : state) days += sim.step(7);
+  const auto names = sim.scheduler().phase_names();
+  const auto& after = sim.scheduler().seconds_per_phase();
+  for (std::size_t k = 0; k < names.size(); ++k)
+    state.counters[names[k] + "_ms_per_day"] = 1000.0 * (after[k] - before[k]) / static_cast<double>(days);
+  report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+}
+
+// Weekly recording to HDF5: the share of run time spent computing and writing records.
+void BM_Recording(benchmark::State& state) {
+  RunOptions options;
+  options.threads = static_cast<int>(state.range(1));
+  Simulation sim(bench::synthetic_city(state.range(0)), options);
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("contactsim_bench_" + std::to_string(getpid()) + ".h5");
+  std::int64_t days = 0;
+  const std::int64_t encounters_before = sim.intergroup_encounters();
+  {
+    Recorder recorder = Recorder::create(file, true);
+    sim.attach(recorder);
+    for (auto _ : state) days += sim.step(7);
+    sim.detach();
+    state.counters["records"] = static_cast<double>(recorder.records());
+  }
+  state.counters["recording_s_per_record"] = sim.recording_seconds() / static_cast<double>(days / 7);
+  state.counters["file_bytes_per_record"] =
+      static_cast<double>(std::filesystem::file_size(file)) / static_cast<double>(days / 7);
+  report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+  std::filesystem::remove(file);
 }
 
 }  // namespace
 
-// range(0): population scale × 1000 (1000 = the full 258k city); range(1): threads.
-BENCHMARK(BM_DailyStep)->Args({50, 1})->Args({1000, 1})->Args({1000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DailyStep)
+    ->Args({10'000, 1})
+    ->Args({100'000, 1})
+    ->Args({1'000'000, 1})
+    ->Args({1'000'000, 2})
+    ->Args({10'000'000, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_PhaseCosts)->Args({100'000, 1})->Args({1'000'000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Recording)->Args({100'000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -225,9 +225,11 @@ void Simulation::simulate_day() {
 
 void Simulation::close_period(bool last) {
   if (recorder_) {
+    const auto started = std::chrono::steady_clock::now();
     write_events();
     metrics_.record(*recorder_, today_);
     if (last) recorder_->mark_complete();
+    recording_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   } else {
     events_.clear();
     metrics_.discard_period();

@@ -85,6 +85,8 @@ class Simulation {
   const Scheduler& scheduler() const { return scheduler_; }
   std::int64_t intergroup_encounters() const;
   std::int64_t attendances() const { return attendances_; }
+  // Wall-clock seconds spent computing and writing records (metrics, events, HDF5).
+  double recording_seconds() const { return recording_seconds_; }
   // The programmes phase, if the scenario runs any (participants, cohorts, links).
   const ProgrammesPhase* programmes() const { return programmes_; }
   const Friendships& friendships() const { return friendships_; }
@@ -123,6 +125,7 @@ class Simulation {
   MobilityPhase* mobility_ = nullptr;
   Recorder* recorder_ = nullptr;
   std::int64_t attendances_ = 0;
+  double recording_seconds_ = 0;
   std::uint64_t structure_hash_ = 0;       // of the world as built (world_structure_hash)
   bool forced_record_ = false;             // the last day was recorded only because the run ended
   std::optional<std::pair<Date, std::filesystem::path>> checkpoint_at_;
