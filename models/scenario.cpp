@@ -4,7 +4,9 @@
 #include "core/synthesis.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -217,6 +219,29 @@ std::vector<std::vector<std::int64_t>> read_census(const ConfigTable& pop, const
   return map_census(load_nomis_csv(file), mapping, ward_names);
 }
 
+// Whole-process memory per resident with every mechanism on (agent arrays, venues, session
+// buffers, friendships, mobility's structures), as measured at 10^7 residents (README,
+// Performance); used to refuse cities this machine cannot hold before building them.
+constexpr double kBytesPerResident = 600;
+
+// Physical memory of this machine in bytes (0 when unknown).
+double machine_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kilobytes = 0;
+  while (meminfo >> key >> kilobytes) {
+    if (key == "MemTotal:") return kilobytes * 1024.0;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+std::string gigabytes(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g GB", bytes / 1e9);
+  return text;
+}
+
 PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpec>& groups,
                                    const std::vector<WardSpec>& wards) {
   const ConfigTable t = root.required_table("population");
@@ -232,9 +257,15 @@ PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpe
   std::int64_t total = 0;
   for (const auto& row : p.counts) total = std::accumulate(row.begin(), row.end(), total);
   if (total < 1) t.fail("scale", "expected a population of at least one resident after scaling");
+  const double needed = static_cast<double>(total) * kBytesPerResident;
   if (total > 2'000'000'000)
     t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit); this needs " + std::to_string(total) +
-                        " and about " + std::to_string(total * 110 / 1'000'000'000) + " GB of memory");
+                        " and about " + gigabytes(needed) + " of memory");
+  if (const double memory = machine_memory_bytes(); memory > 0 && needed > memory)
+    t.fail("scale", "expected a population this machine can hold: " + std::to_string(total) +
+                        " residents need about " + gigabytes(needed) + " of memory (~" +
+                        std::to_string(static_cast<int>(kBytesPerResident)) + " bytes each), and it has " +
+                        gigabytes(memory));
   return p;
 }
 

@@ -325,6 +325,25 @@ TEST_F(BadInputs, ScaleZero) {
   expect_run_refused(f);
 }
 
+// A city larger than this machine's memory is refused before anything is built, with the
+// estimate (~600 bytes per resident: 1000 × 258,369 residents need about 155 GB).
+TEST_F(BadInputs, CityLargerThanThisMachineIsRefusedWithAnEstimate) {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kilobytes = 0;
+  meminfo >> key >> kilobytes;
+  if (key != "MemTotal:" || kilobytes * 1024.0 > 150e9) GTEST_SKIP() << "this machine could hold the city";
+  const std::string text = extending("[population]\nscale = 1000\n");
+  const fs::path f = write("huge.toml", text);
+  const CliResult r = cli({"validate", f.string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(f.string() + ":3: population.scale: expected a population this machine can hold: "
+                                    "258369000 residents need about 155 GB of memory (~600 bytes each), and it has "),
+            std::string::npos)
+      << r.err;
+  expect_run_refused(f);
+}
+
 TEST_F(BadInputs, RecordIntervalFortnight) {
   const std::string text = extending("[record]\ninterval = \"fortnight\"\n");
   const fs::path f = write("bad.toml", text);
