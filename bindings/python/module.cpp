@@ -37,6 +37,7 @@ namespace {
 // Python exception types, created at import (see PYBIND11_MODULE).
 PyObject* g_scenario_error = nullptr;  // ValueError subclass with file, line, key, expected
 PyObject* g_output_error = nullptr;    // OSError subclass
+PyObject* g_checkpoint_error = nullptr;  // ValueError subclass
 
 void raise_scenario_error(const ConfigError& e, const std::string& message) {
   py::object error = py::reinterpret_borrow<py::object>(g_scenario_error)(message);
@@ -324,9 +325,30 @@ std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenar
   return out;
 }
 
+std::unique_ptr<PySimulation> restore_simulation(std::shared_ptr<PyScenario> scenario, const fs::path& checkpoint,
+                                                 std::optional<std::uint64_t> seed, std::optional<std::uint32_t> replicate,
+                                                 std::optional<int> threads) {
+  if (threads && (*threads < 0 || *threads > 1024))
+    throw py::value_error("threads: expected 0 (every core) to 1024, got " + std::to_string(*threads));
+  RunOptions options;
+  options.seed = seed;
+  options.replicate = replicate;
+  options.threads = threads;
+  auto out = std::make_unique<PySimulation>();
+  out->scenario = std::move(scenario);
+  py::gil_scoped_release release;
+  out->simulation = std::make_unique<Simulation>(out->scenario->scenario, checkpoint, options);
+  return out;
+}
+
 void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
   if (s.recorder) throw py::value_error("this simulation already records to " + s.output.string());
-  if (s.simulation->date() != s.simulation->start())
+  // From the first day, or, for a run continued from a checkpoint, from the day after it (the
+  // output then starts with the checkpointed run's records).
+  const auto restored = s.simulation->restored_after();
+  const bool at_beginning = s.simulation->date() == s.simulation->start() ||
+                            (restored && s.simulation->date() == *restored + 1);
+  if (!at_beginning)
     throw py::value_error("record_to: a simulation records from its first day; " + s.simulation->date().iso() +
                           " is past the start " + s.simulation->start().iso() + " (create a new Simulation)");
   if (fs::exists(path) && !overwrite)
@@ -477,6 +499,8 @@ PYBIND11_MODULE(_core, m) {
 
   static py::exception<ConfigError> scenario_error(m, "ScenarioError", PyExc_ValueError);
   static py::exception<RecorderError> output_error(m, "OutputError", PyExc_OSError);
+  static py::exception<CheckpointError> checkpoint_error(m, "CheckpointError", PyExc_ValueError);
+  g_checkpoint_error = checkpoint_error.ptr();
   g_scenario_error = scenario_error.ptr();
   g_output_error = output_error.ptr();
   py::register_exception_translator([](std::exception_ptr p) {
@@ -486,6 +510,8 @@ PYBIND11_MODULE(_core, m) {
       raise_scenario_error(e, e.what());
     } catch (const RecorderError& e) {
       PyErr_SetString(g_output_error, e.what());
+    } catch (const CheckpointError& e) {
+      PyErr_SetString(g_checkpoint_error, e.what());
     } catch (const std::invalid_argument& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
@@ -523,6 +549,12 @@ PYBIND11_MODULE(_core, m) {
   py::class_<PySimulation>(m, "Simulation")
       .def(py::init(&make_simulation), py::arg("scenario"), py::arg("seed") = py::none(),
            py::arg("threads") = py::none(), py::arg("replicate") = py::none())
+      .def_static("from_checkpoint", &restore_simulation, py::arg("scenario"), py::arg("checkpoint"),
+                  py::arg("seed") = py::none(), py::arg("replicate") = py::none(), py::arg("threads") = py::none())
+      .def("save_checkpoint", [](PySimulation& s, const fs::path& path) {
+        py::gil_scoped_release release;
+        s.simulation->save_checkpoint(path);
+      }, py::arg("path"))
       .def("record_to", &record_to, py::arg("path"), py::arg("overwrite") = false)
       .def("end_at", [](PySimulation& s, py::handle date) { s.simulation->end_at(to_date(date, "until")); },
            py::arg("date"))

@@ -327,3 +327,27 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_record(small_scenario_path, tmp_pa
         assert f.attrs["records"] == len(times)
         assert all(datetime.date.fromisoformat(t) <= stopped for t in times)
         assert f["series/contacts_positive"].shape[0] >= len(times)
+
+
+def test_checkpoint_save_and_branch_from_python(small, source_dir, tmp_path):
+    """A run continued from a checkpoint is the uninterrupted run, day for day."""
+    whole = contactsim.Simulation(small, seed=9, threads=THREADS)
+    whole.step(45)
+    checkpoint = tmp_path / "day45.checkpoint.h5"
+    whole.save_checkpoint(checkpoint)
+    whole.step(20)
+    continued = contactsim.Simulation.from_checkpoint(small, checkpoint, threads=1)
+    assert continued.date == datetime.date(2020, 2, 14) and continued.seed == 9
+    continued.step(20)
+    assert continued.date == whole.date
+    assert np.array_equal(continued.warmth, whole.warmth)
+    assert np.array_equal(continued.anxiety, whole.anxiety)
+    bigger = small.override({"population.scale": 0.06})
+    with pytest.raises(contactsim.CheckpointError, match=f"{checkpoint}: population.scale"):
+        contactsim.Simulation.from_checkpoint(bigger, checkpoint)
+    damaged = tmp_path / "damaged.h5"
+    damaged.write_bytes(checkpoint.read_bytes()[:5000])
+    with pytest.raises(contactsim.CheckpointError, match=str(damaged)):
+        contactsim.Simulation.from_checkpoint(small, damaged)
+    with pytest.raises(FileNotFoundError):
+        contactsim.Simulation.from_checkpoint(small, tmp_path / "missing.h5")

@@ -166,6 +166,42 @@ class Simulation:
         self.scenario = scenario
         self._core = _core.Simulation(scenario._core, seed=seed, threads=threads, replicate=replicate)
 
+    @classmethod
+    def from_checkpoint(cls, scenario: Union[Scenario, PathLike], checkpoint: PathLike,
+                        threads: Optional[int] = None) -> "Simulation":
+        """Continue a run saved by :meth:`save_checkpoint` (or ``contactsim run --checkpoint-at``).
+
+        `scenario` must be the checkpointed run's scenario up to the checkpoint's date; it may
+        differ only in timeline items dated after it (a counterfactual branch) and in its end.
+        Seed and replicate are the checkpoint's (they key every random stream, so a continuation
+        cannot change them). Raises :class:`CheckpointError` (a ``ValueError``) naming what
+        differs or is damaged.
+        """
+        if isinstance(scenario, (str, os.PathLike)):
+            scenario = Scenario.load(scenario)
+        if not isinstance(scenario, Scenario):
+            raise TypeError(f"Simulation.from_checkpoint: expected a Scenario or a scenario path, got "
+                            f"{type(scenario).__name__}")
+        path = _check_path(checkpoint, "checkpoint")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(2, "checkpoint not found", path)
+        threads = _check_optional_int(threads, "threads", 0, 1024)
+        import h5py
+
+        try:
+            with h5py.File(path, "r") as f:
+                seed, replicate = int(f.attrs["seed"]), int(f.attrs["replicate"])
+        except (OSError, KeyError):
+            seed = replicate = None  # not a readable checkpoint: the core says precisely why
+        self = cls.__new__(cls)
+        self.scenario = scenario
+        self._core = _core.Simulation.from_checkpoint(scenario._core, path, seed, replicate, threads)
+        return self
+
+    def save_checkpoint(self, path: PathLike) -> None:
+        """Save the complete state after the last simulated day (written atomically)."""
+        self._core.save_checkpoint(_check_path(path, "checkpoint"))
+
     # ------------------------------------------------------------------ running
 
     def record_to(self, output: PathLike, overwrite: bool = False) -> "Simulation":
