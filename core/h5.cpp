@@ -252,6 +252,12 @@ AttributeValue Object::attribute(const std::string& name) const {
   }
 }
 
+std::optional<std::int64_t> Object::integer_attribute(const std::string& name) const {
+  const AttributeValue value = attribute(name);
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) return *integer;
+  return std::nullopt;
+}
+
 std::string Object::string_attribute(const std::string& name) const {
   if (!has_attribute(name)) return {};
   const AttributeValue value = attribute(name);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -138,6 +139,7 @@ class Object {
   std::vector<std::string> attribute_names() const;  // in name order
   AttributeValue attribute(const std::string& name) const;
   std::string string_attribute(const std::string& name) const;  // "" if absent or not a string
+  std::optional<std::int64_t> integer_attribute(const std::string& name) const;  // none if absent or not an integer
 
  protected:
   Object(Handle handle, std::string file_name)

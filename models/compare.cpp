@@ -32,10 +32,9 @@ struct RunFile {
 };
 
 std::int64_t integer_attribute(const h5::Object& object, const std::string& name) {
-  const auto value = object.attribute(name);
-  if (!std::holds_alternative<std::int64_t>(value))
-    throw RecorderError(object.file_name() + ": attribute '" + name + "' missing or not an integer");
-  return std::get<std::int64_t>(value);
+  const auto value = object.integer_attribute(name);
+  if (!value) throw RecorderError(object.file_name() + ": attribute '" + name + "' missing or not an integer");
+  return *value;
 }
 
 // The dataset as doubles with its shape; only the first `records` rows (complete records).

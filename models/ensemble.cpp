@@ -24,8 +24,8 @@ constexpr const char* kRunsFolder = "runs";
 // Independent streams per scenario when common random numbers are off: far apart seeds.
 constexpr std::uint64_t kScenarioSeedStride = 1'000'003;
 
-std::string origin_of(const ConfigTable& table, std::string_view key) {
-  return table.file_of(key) + ":" + std::to_string(table.line_of(key));
+SpecLocation origin_of(const ConfigTable& table, std::string_view key) {
+  return {table.file_of(key), table.line_of(key)};
 }
 
 bool is_plain_name(const std::string& name) {
@@ -43,7 +43,7 @@ std::vector<EnsembleOverride> read_overrides(const ConfigTable& table, std::stri
     node->visit([&](const auto& concrete) {
       copy = std::make_shared<std::decay_t<decltype(concrete)>>(concrete);
     });
-    out.push_back({name, std::move(copy), overrides->file_of("") + ":" + std::to_string(node->source().begin.line)});
+    out.push_back({name, std::move(copy), {overrides->file_of(""), static_cast<int>(node->source().begin.line)}});
   }
   return out;
 }
@@ -137,14 +137,12 @@ ConfigDocument document_of(const EnsembleSpec& spec, int scenario, int point) {
   const EnsembleScenario& s = spec.scenarios[scenario];
   for (const auto& o : s.overrides)
     if (e.key() == o.key || e.key().rfind(o.key + ".", 0) == 0) {
-      const auto colon = o.origin.rfind(':');
-      throw ConfigError(o.origin.substr(0, colon), std::stoi(o.origin.substr(colon + 1)), o.key,
+      throw ConfigError(o.origin.file, o.origin.line, o.key,
                         "override for scenario '" + s.name + "' (" + s.file.string() + "): " + e.expected());
     }
   for (const auto& p : spec.parameters)
     if (e.key() == p.key || e.key().rfind(p.key + ".", 0) == 0) {
-      const auto colon = p.origin.rfind(':');
-      throw ConfigError(p.origin.substr(0, colon), std::stoi(p.origin.substr(colon + 1)), "sweep.parameters." + p.key,
+      throw ConfigError(p.origin.file, p.origin.line, "sweep.parameters." + p.key,
                         "not a valid parameter value for scenario '" + s.name + "' (" + s.file.string() +
                             "): " + e.key() + ": " + e.expected());
     }
@@ -203,6 +201,7 @@ EnsembleSpec load_ensemble_spec(const fs::path& path) {
   root.finish();
 
   // Every scenario at every point must be valid, and end after `until`.
+  spec.scenario_sha256.assign(spec.scenarios.size(), std::vector<std::string>(spec.points.size()));
   for (int s = 0; s < static_cast<int>(spec.scenarios.size()); ++s)
     for (int p = 0; p < static_cast<int>(spec.points.size()); ++p) {
       Scenario scenario;
@@ -212,6 +211,7 @@ EnsembleSpec load_ensemble_spec(const fs::path& path) {
         if (e.file() != spec.scenarios[s].file.string() && e.line() != 0) throw;
         rethrow_at_spec(e, spec, s);
       }
+      spec.scenario_sha256[s][p] = scenario.sha256;
       if (spec.until && (*spec.until < scenario.simulation.start || *spec.until > scenario.simulation.end))
         root.fail("until", "expected a date within scenario '" + spec.scenarios[s].name + "' (" +
                                scenario.simulation.start.iso() + " to " + scenario.simulation.end.iso() + "), got " +
@@ -272,16 +272,10 @@ bool run_is_complete(const EnsembleSpec& spec, const EnsembleRun& run, const fs:
   if (!fs::exists(file)) return false;
   try {
     const h5::File f = h5::File::open_read_only(file);
-    const auto complete = f.attribute("complete");
-    const auto seed = f.attribute("seed");
-    const auto replicate = f.attribute("replicate");
-    if (!std::holds_alternative<std::int64_t>(complete) || std::get<std::int64_t>(complete) != 1) return false;
-    if (!std::holds_alternative<std::int64_t>(seed) ||
-        static_cast<std::uint64_t>(std::get<std::int64_t>(seed)) != run.seed)
-      return false;
-    if (!std::holds_alternative<std::int64_t>(replicate) || std::get<std::int64_t>(replicate) != run.replicate)
-      return false;
-    return f.string_attribute("scenario_sha256") == scenario_of(spec, run).sha256;
+    return f.integer_attribute("complete") == 1 &&
+           f.integer_attribute("seed") == static_cast<std::int64_t>(run.seed) &&
+           f.integer_attribute("replicate") == run.replicate &&
+           f.string_attribute("scenario_sha256") == spec.scenario_sha256[run.scenario][run.point];
   } catch (const RecorderError&) {
     return false;  // unreadable: redo it
   }

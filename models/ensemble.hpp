@@ -44,10 +44,16 @@
 
 namespace contactsim {
 
+// Where in the spec a value was written, for errors about it.
+struct SpecLocation {
+  std::string file;
+  int line = 0;
+};
+
 struct EnsembleOverride {
   std::string key;             // dotted scenario key
   std::shared_ptr<toml::node> value;
-  std::string origin;          // spec file:line, for errors
+  SpecLocation origin;
 };
 
 struct EnsembleScenario {
@@ -63,7 +69,7 @@ struct SweepParameter {
   std::vector<double> values;  // grid
   double min = 0, max = 0;     // latin_hypercube, sobol
   bool integer = false;        // written as TOML integers (values given as integers)
-  std::string origin;
+  SpecLocation origin;
 };
 
 struct EnsembleSpec {
@@ -82,6 +88,9 @@ struct EnsembleSpec {
   std::uint64_t design_seed = 1;
   std::vector<SweepParameter> parameters;
   std::vector<std::vector<double>> points;  // the design: points × parameters ({{}} without a sweep)
+  // SHA-256 of each scenario's text at each point, [scenario][point]: what a finished run
+  // file must carry (computed once, while validating).
+  std::vector<std::vector<std::string>> scenario_sha256;
 };
 
 struct EnsembleRun {

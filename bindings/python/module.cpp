@@ -144,16 +144,23 @@ std::unique_ptr<toml::node> to_node(py::handle value, const std::string& key) {
   type_error(key, "a TOML value (str, int, float, bool, datetime.date, list or dict)", value);
 }
 
-toml::table to_table(py::handle mapping, const std::string& key) {
+// A mapping's items in its own order, checked: a Mapping with string keys.
+std::vector<std::pair<std::string, py::object>> items_of(py::handle mapping, const std::string& key) {
   static const py::module_ abc = py::module_::import("collections.abc");
-  if (!py::isinstance(mapping, abc.attr("Mapping"))) type_error(key.empty() ? "(root)" : key, "a dict", mapping);
-  toml::table table;
+  const std::string where = key.empty() ? "(root)" : key;
+  if (!py::isinstance(mapping, abc.attr("Mapping"))) type_error(where, "a dict", mapping);
+  std::vector<std::pair<std::string, py::object>> items;
   for (const auto item : mapping.attr("items")()) {
     const py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
-    if (!py::isinstance<py::str>(pair[0])) type_error(key.empty() ? "(root)" : key, "string keys", pair[0]);
-    const std::string name = pair[0].cast<std::string>();
-    put(table, name, std::move(*to_node(pair[1], member_key(key, name))));
+    if (!py::isinstance<py::str>(pair[0])) type_error(where, "string keys", pair[0]);
+    items.emplace_back(pair[0].cast<std::string>(), pair[1]);
   }
+  return items;
+}
+
+toml::table to_table(py::handle mapping, const std::string& key) {
+  toml::table table;
+  for (const auto& [name, value] : items_of(mapping, key)) put(table, name, std::move(*to_node(value, member_key(key, name))));
   return table;
 }
 
@@ -176,23 +183,22 @@ bool is_array_of_tables(const toml::node& node) {
 }
 
 void write_toml(std::ostream& out, py::handle mapping, const std::string& header, const std::string& key) {
-  std::vector<std::pair<std::string, std::unique_ptr<toml::node>>> sections;
   static const py::module_ abc = py::module_::import("collections.abc");
-  if (!py::isinstance(mapping, abc.attr("Mapping"))) type_error(key.empty() ? "(root)" : key, "a dict", mapping);
-  for (const auto item : mapping.attr("items")()) {
-    const py::tuple pair = py::reinterpret_borrow<py::tuple>(item);
-    if (!py::isinstance<py::str>(pair[0])) type_error(key.empty() ? "(root)" : key, "string keys", pair[0]);
-    const std::string name = pair[0].cast<std::string>();
-    auto node = to_node(pair[1], member_key(key, name));
-    if (node->is_table() || is_array_of_tables(*node)) {
-      sections.emplace_back(name, nullptr);
+  std::vector<std::pair<std::string, py::object>> sections;  // written after the plain values
+  for (const auto& [name, value] : items_of(mapping, key)) {
+    if (py::isinstance(value, abc.attr("Mapping"))) {
+      sections.emplace_back(name, value);
+      continue;
+    }
+    const auto node = to_node(value, member_key(key, name));
+    if (is_array_of_tables(*node)) {
+      sections.emplace_back(name, value);
       continue;
     }
     out << toml_key(name) << " = " << toml::toml_formatter{*node, toml::format_flags::none} << "\n";
   }
-  for (const auto& [name, unused] : sections) {
+  for (const auto& [name, value] : sections) {
     const std::string path = header.empty() ? toml_key(name) : header + "." + toml_key(name);
-    const py::object value = mapping[py::str(name)];
     if (py::isinstance(value, abc.attr("Mapping"))) {
       out << "\n[" << path << "]\n";
       write_toml(out, value, path, member_key(key, name));

@@ -14,14 +14,9 @@ import numpy as np
 
 from . import _core
 from .results import _decode, open_results
+from .simulation import _check_path as _path
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _path(value, what: str) -> str:
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{what}: expected a path (str or pathlib.Path), got {type(value).__name__} {value!r}")
-    return os.fspath(value)
 
 
 def describe_ensemble(spec: PathLike) -> dict:
