@@ -1,6 +1,7 @@
 #include "models/friendships.hpp"
 
 #include "core/archive.hpp"
+#include "core/reduction.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -15,11 +16,6 @@ namespace {
 // To be listed in models/purposes.hpp as purpose::kFriendSeedVenue / kFriendSeedBlock.
 constexpr Purpose kFriendSeedVenue = 200;  // entity = venue × 16 + group
 constexpr Purpose kFriendSeedBlock = 201;  // entity = block × 16 + group
-
-// Fixed partition of residents for reductions: independent of the thread count by design.
-// Loops below go parallel only when there is more than one chunk's work (tiny test worlds
-// would otherwise pay more in thread start-up than in work).
-constexpr std::size_t kReductionChunk = 1 << 14;
 
 int whole(double value) { return static_cast<int>(std::lround(value)); }
 
@@ -125,27 +121,15 @@ bool Friendships::has_friend_in(std::uint32_t i, int group) const {
 }
 
 std::vector<double> Friendships::cross_group_friendship_share(int wards) const {
-  const int groups = residents_.num_groups;
-  const std::size_t cells = static_cast<std::size_t>(wards) * groups;
-  const std::size_t n = residents_.size();
-  const std::size_t chunks = std::max<std::size_t>(1, (n + kReductionChunk - 1) / kReductionChunk);
-  std::vector<std::int64_t> with_friend(chunks * cells, 0), residents(chunks * cells, 0);
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const std::size_t end = std::min(n, (c + 1) * kReductionChunk);
-    for (std::size_t i = c * kReductionChunk; i < end; ++i) {
-      const std::size_t cell = c * cells + static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i];
-      ++residents[cell];
-      with_friend[cell] += cross_group_friends(static_cast<std::uint32_t>(i)) > 0;
-    }
-  }
-  std::vector<double> share(cells, 0.0);
-  for (std::size_t cell = 0; cell < cells; ++cell) {
-    std::int64_t yes = 0, all = 0;
-    for (std::size_t c = 0; c < chunks; ++c) yes += with_friend[c * cells + cell], all += residents[c * cells + cell];
-    share[cell] = all ? static_cast<double>(yes) / static_cast<double>(all) : 0.0;
-  }
-  return share;
+  const auto groups = static_cast<std::size_t>(residents_.num_groups);
+  CellSums with_friend = sum_by_cell(
+      residents_.size(), static_cast<std::size_t>(wards) * groups, 1,
+      [&](std::size_t i) { return static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i]; },
+      [&](std::size_t i, double* sum) { *sum += cross_group_friends(static_cast<std::uint32_t>(i)) > 0 ? 1.0 : 0.0; });
+  std::vector<double>& share = with_friend.sum;  // whole numbers: exact in double
+  for (std::size_t cell = 0; cell < share.size(); ++cell)
+    share[cell] = with_friend.count[cell] ? share[cell] / static_cast<double>(with_friend.count[cell]) : 0.0;
+  return std::move(share);
 }
 
 std::size_t Friendships::bytes_per_resident() const {

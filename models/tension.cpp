@@ -1,5 +1,7 @@
 #include "models/tension.hpp"
 
+#include "core/reduction.hpp"
+
 #include "core/archive.hpp"
 
 #include <boost/random/poisson_distribution.hpp>
@@ -19,42 +21,14 @@ constexpr Purpose kTensionIncidents = 230;  // daily, entity = ward: the day's i
 constexpr Purpose kLeafletReach = 231;      // daily, entity = resident: one draw per campaign
                                             // covering the resident, in scheduling order
 
-// Fixed partition of residents for reductions: independent of the thread count by design.
-constexpr std::size_t kReductionChunk = 1 << 14;
-
-// Sums and head counts of a per-resident array per (ward, group), index ward × groups + group.
-struct WardGroupSums {
-  std::vector<double> sum;
-  std::vector<std::int64_t> count;
-};
-
-// Each chunk sums its residents in index order, then chunks are added in chunk order: the same
-// additions in the same order whatever the thread count, so the result is bit-identical.
-WardGroupSums sum_by_ward_group(const Residents& r, int wards, const std::vector<float>& values) {
+// Sums and head counts of a per-resident array per (ward, group), index ward × groups + group;
+// bit-identical for any thread count (core/reduction.hpp).
+CellSums sum_by_ward_group(const Residents& r, int wards, const std::vector<float>& values) {
   const std::size_t cells = static_cast<std::size_t>(wards) * r.num_groups;
-  const std::size_t n = values.empty() ? 0 : r.size();
-  const std::size_t chunks = std::max<std::size_t>(1, (n + kReductionChunk - 1) / kReductionChunk);
-  std::vector<double> partial_sum(chunks * cells, 0.0);
-  std::vector<std::int64_t> partial_count(chunks * cells, 0);
-
-#pragma omp parallel for schedule(static)
-  for (std::size_t c = 0; c < chunks; ++c) {
-    double* sums = partial_sum.data() + c * cells;
-    std::int64_t* counts = partial_count.data() + c * cells;
-    const std::size_t end = std::min(n, (c + 1) * kReductionChunk);
-    for (std::size_t i = c * kReductionChunk; i < end; ++i) {
-      const std::size_t cell = static_cast<std::size_t>(r.ward[i]) * r.num_groups + r.group[i];
-      sums[cell] += values[i];
-      ++counts[cell];
-    }
-  }
-  WardGroupSums total{std::vector<double>(cells, 0.0), std::vector<std::int64_t>(cells, 0)};
-  for (std::size_t c = 0; c < chunks; ++c)
-    for (std::size_t k = 0; k < cells; ++k) {
-      total.sum[k] += partial_sum[c * cells + k];
-      total.count[k] += partial_count[c * cells + k];
-    }
-  return total;
+  return sum_by_cell(
+      values.empty() ? 0 : r.size(), cells, 1,
+      [&](std::size_t i) { return static_cast<std::size_t>(r.ward[i]) * r.num_groups + r.group[i]; },
+      [&](std::size_t i, double* sum) { *sum += values[i]; });
 }
 
 // base^exponent by squaring: a handful of multiplications where std::pow would cost a call.
@@ -155,7 +129,7 @@ std::vector<double> ward_group_mean(const Residents& residents, int wards, const
   if (!values.empty() && values.size() != residents.size())
     throw std::invalid_argument("ward_group_mean: " + std::to_string(values.size()) + " values for " +
                                 std::to_string(residents.size()) + " residents");
-  const WardGroupSums sums = sum_by_ward_group(residents, wards, values);
+  const CellSums sums = sum_by_ward_group(residents, wards, values);
   std::vector<double> mean(sums.sum.size(), 0.0);
   for (std::size_t k = 0; k < mean.size(); ++k)
     if (sums.count[k] > 0) mean[k] = sums.sum[k] / static_cast<double>(sums.count[k]);
@@ -258,7 +232,7 @@ void TensionPhase::read_leaflets(const Day& day, const std::vector<LeafletCampai
 
 void TensionPhase::refresh_ward_gap() {
   const int wards = state_.wards(), groups = residents_.num_groups;
-  const WardGroupSums sums = sum_by_ward_group(residents_, wards, state_.knowledge);
+  const CellSums sums = sum_by_ward_group(residents_, wards, state_.knowledge);
   ward_gap_.assign(wards, 0.0);
   ward_residents_.assign(wards, 0);
   for (int w = 0; w < wards; ++w) {
