@@ -76,6 +76,22 @@ QuietErrors::QuietErrors() noexcept {
 
 QuietErrors::~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, previous_handler_, previous_data_); }
 
+namespace {
+
+// HDF5's low-level I/O messages embed the operating system's explanation as
+// "..., errno = 28, error message = 'No space left on device', ..." among buffer addresses and
+// offsets; the explanation alone is what a user can act on.
+std::string operating_system_reason(const std::string& message) {
+  const std::string marker = "error message = '";
+  const std::size_t start = message.find(marker);
+  if (start == std::string::npos) return message;
+  const std::size_t first = start + marker.size();
+  const std::size_t end = message.find('\'', first);
+  return end == std::string::npos ? message : message.substr(first, end - first);
+}
+
+}  // namespace
+
 std::string innermost_error_message() {
   std::string message;
   // Walking upward visits the innermost frame first; it names the actual cause (e.g. errno).
@@ -84,7 +100,7 @@ std::string innermost_error_message() {
     return 0;
   };
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_first, &message);
-  return message;
+  return operating_system_reason(message);
 }
 
 void Handle::reset() noexcept {
@@ -473,26 +489,44 @@ ObjectKind Group::kind_of(const std::string& name) const {
   }
 }
 
-File File::create(const std::filesystem::path& path, bool overwrite) {
+File File::create(const std::filesystem::path& path, bool overwrite, FileFormat format) {
   const std::string file = path.string();
   const Handle access = make_plist(file, H5P_FILE_ACCESS, "file access");
-  // Capping the format at 1.8 rules out SWMR, whose status flags make readers refuse a file
-  // left behind by a killed writer, and keeps the file readable by every current HDF5 reader.
-  checked(file, "set file format versions",
-          [&] { return H5Pset_libver_bounds(access.id(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18); });
+  const bool appendable = format == FileFormat::appendable;
+  // Portable files: capped at 1.8 so that every current HDF5 reader can read them. Appendable
+  // files: exactly 1.10 (not "latest"), so a newer HDF5 does not silently raise the version.
+  checked(file, "set file format versions", [&] {
+    return appendable ? H5Pset_libver_bounds(access.id(), H5F_LIBVER_V110, H5F_LIBVER_V110)
+                      : H5Pset_libver_bounds(access.id(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
+  });
+  const Handle creation = make_plist(file, H5P_FILE_CREATE, "file creation");
+  // The 1.10 format's root group header would hold its creation and access times: the same run
+  // must give the same bytes.
+  if (appendable)
+    checked(file, "disable time tracking", [&] { return H5Pset_obj_track_times(creation.id(), false); });
   const unsigned mode = overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
   return File(Handle(checked(file, "create HDF5 file",
-                             [&] { return H5Fcreate(file.c_str(), mode, H5P_DEFAULT, access.id()); }),
+                             [&] { return H5Fcreate(file.c_str(), mode, creation.id(), access.id()); }),
                      H5Fclose),
               file);
 }
 
+void File::start_swmr_writing() {
+  flush();
+  checked(file_name(), "start SWMR writing", [&] { return H5Fstart_swmr_write(id()); });
+}
+
 File File::open_read_only(const std::filesystem::path& path) {
   const std::string file = path.string();
-  return File(Handle(checked(file, "open as an HDF5 file",
-                             [&] { return H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); }),
-                     H5Fclose),
-              file);
+  const QuietErrors quiet;
+  hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    const std::string reason = innermost_error_message();
+    // A file still marked by an SWMR writer (running, or killed) opens as an SWMR reader.
+    id = H5Fopen(file.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (id < 0) throw RecorderError(file + ": cannot open as an HDF5 file" + (reason.empty() ? "" : " (" + reason + ")"));
+  }
+  return File(Handle(id, H5Fclose), file);
 }
 
 void File::flush() {

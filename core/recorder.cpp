@@ -133,6 +133,8 @@ struct Recorder::Impl {
   std::vector<Series> series;
   std::int64_t records = 0;
   bool failed = false;  // an HDF5 write failed mid-record; appending more would misalign series
+  bool appending = false;  // in SWMR mode since the first record (start_appending)
+  void start_appending();
   std::vector<TableColumn> pending_events;  // columns of /events rows not yet written
   void append_events();
 };
@@ -195,7 +197,22 @@ void Recorder::Impl::require_all_written(const std::string& iso_date) const {
                         join(missing, ", "));
 }
 
+// The structure is complete at the first record: /events is created now (empty if the run has
+// none yet) and the file switched to SWMR writing, under which nothing more is created.
+void Recorder::Impl::start_appending() {
+  if (!file.has_link(events_name)) {
+    const h5::Datatype text = h5::Datatype::vlen_utf8_string(), integer = h5::Datatype::native_int64();
+    const h5::CompoundLayout layout = h5::make_compound(
+        {{"date", &text}, {"kind", &text}, {"subject", &text}, {"detail", &text}, {"venues_affected", &integer}});
+    file.create_dataset(events_name, layout.type,
+                        {.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {64}, .compress = false});
+  }
+  file.start_swmr_writing();
+  appending = true;
+}
+
 void Recorder::Impl::append_record(const std::string& iso_date) {
+  if (!appending) start_appending();
   // Order matters for crash safety: series first, the date last, so /series/time never
   // announces a record that is not fully written. HDF5 writes dirty metadata in no particular
   // order when flushing, so the series are flushed on their own before the date is added.
@@ -217,7 +234,7 @@ Recorder::~Recorder() = default;
 Recorder Recorder::create(const fs::path& path, bool overwrite) {
   refuse_unwanted_existing(path, overwrite);
   create_parent_directories(path);
-  return Recorder(std::make_unique<Impl>(path, h5::File::create(path, overwrite)));
+  return Recorder(std::make_unique<Impl>(path, h5::File::create(path, overwrite, h5::FileFormat::appendable)));
 }
 
 void Recorder::set_attribute(const std::string& name, const std::string& value) {
@@ -480,6 +497,8 @@ void Recorder::end_record(const std::string& iso_date) {
 }
 
 std::int64_t Recorder::records() const { return live(impl_).records; }
+
+bool Recorder::failed() const { return live(impl_).failed; }
 
 const fs::path& Recorder::path() const { return live(impl_).path; }
 

@@ -11,9 +11,16 @@
 //
 // Crash safety: all HDF5 I/O happens inside end_record(), which extends every series, writes
 // the record, extends /series/time *last*, updates the root attribute `records` and flushes the
-// file. A process killed between records (where a simulation spends its time) leaves a file
-// that h5py opens, holding every completed record. Series whose length exceeds /series/time by
-// one hold a torn record and are to be ignored beyond len(time) by readers.
+// file. From the first record on, the file is written in HDF5's SWMR mode (h5::FileFormat::
+// appendable), which orders every flush so that the file on disk is coherent at every moment: a
+// process killed at any point after the first record, inside a flush included, leaves a file
+// holding every completed record (killed before it, the file holds no record and needs
+// `h5clear -s` to open). /events is created empty at the first record if no event came before,
+// and nothing may be created after it (tables, dimensions, series, new attributes). Such a file
+// keeps HDF5's "open for SWMR writing" mark: h5py opens it with h5py.File(path, "r",
+// swmr=True) (h5::File::open_read_only does so by itself), or `h5clear -s` removes the mark.
+// Series whose length exceeds /series/time by one hold a torn record and are to be ignored
+// beyond len(time) by readers.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -95,6 +102,9 @@ class Recorder {
 // Human-readable description of a contactsim output file (for `contactsim info`): provenance
 // attributes (scenario text abbreviated), tables with their row counts, and every series with
 // its shape, dimension names, units and the first and last date. Throws RecorderError if the
+  // Whether a write failed (disk full, file removed...): the file holds the records before it
+  // and no more can be added.
+  bool failed() const;
 // file cannot be opened or is not a contactsim file.
 std::string describe_output(const std::filesystem::path& path);
 

@@ -2,6 +2,7 @@
 
 #include "contactsim/version.hpp"
 #include "core/h5.hpp"
+#include "core/output_file.hpp"
 #include "core/recorder.hpp"
 #include "core/sweeps.hpp"
 #include "models/simulation.hpp"
@@ -156,16 +157,6 @@ std::string read_file(const fs::path& path) {
   return text.str();
 }
 
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path partial = path.string() + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw RecorderError(partial.string() + ": cannot write");
-  }
-  fs::rename(partial, path);
-}
-
 }  // namespace
 
 EnsembleSpec load_ensemble_spec(const fs::path& path) {
@@ -263,8 +254,11 @@ void prepare_output_folder(const EnsembleSpec& spec, const fs::path& out) {
   if (fs::exists(out) && !fs::is_empty(out))
     throw ConfigError(out.string(), 0, "(output folder)",
                       "is not empty and holds no ensemble (no " + std::string(kSpecCopy) + "); choose an empty or new folder");
-  fs::create_directories(out / kRunsFolder);
-  write_file_atomically(copy, spec.text);
+  std::error_code error;
+  fs::create_directories(out / kRunsFolder, error);
+  if (error)
+    throw RecorderError((out / kRunsFolder).string() + ": cannot create directory (" + error.message() + ")");
+  write_text_atomically(copy, spec.text);
 }
 
 bool run_is_complete(const EnsembleSpec& spec, const EnsembleRun& run, const fs::path& out) {
@@ -294,11 +288,11 @@ int run_ensemble_share(const EnsembleSpec& spec, const fs::path& out, const Ense
     run_options.replicate = static_cast<std::uint32_t>(run.replicate);
     run_options.threads = options.threads ? options.threads : spec.threads;
     run_options.until = spec.until;
-    const fs::path final_path = out / run.file;
-    const fs::path partial = final_path.string() + ".partial";
+    // Written as runs/<name>.h5.partial, renamed when complete (core/output_file.hpp).
+    PendingOutput output(out / run.file, true);
     {
       Simulation sim(scenario_of(spec, run), run_options);
-      Recorder recorder = Recorder::create(partial, true);
+      Recorder& recorder = output.recorder();
       sim.attach(recorder);
       // Each run file says where it belongs, so it can be read without the master file.
       recorder.set_attribute("ensemble", spec.name);
@@ -307,7 +301,7 @@ int run_ensemble_share(const EnsembleSpec& spec, const fs::path& out, const Ense
       recorder.set_attribute("ensemble_run", run.name);
       sim.run();
     }
-    fs::rename(partial, final_path);  // only complete files carry the final name
+    output.publish();  // only complete files carry the final name
     ++ran;
     if (options.on_run_done) options.on_run_done(run, false);
   }
@@ -319,9 +313,7 @@ void write_master_file(const EnsembleSpec& spec, const fs::path& out) {
   for (const EnsembleRun& run : runs)
     if (!run_is_complete(spec, run, out))
       throw RecorderError((out / run.file).string() + ": run " + run.name + " is missing or incomplete");
-  const fs::path master = out / kMasterFile;
-  const fs::path partial = master.string() + ".partial";
-  {
+  replace_atomically(out / kMasterFile, [&](const fs::path& partial) {
     h5::File f = h5::File::create(partial, true);
     f.set_attribute("format", std::string(kMasterFormat));
     f.set_attribute("name", spec.name);
@@ -381,8 +373,7 @@ void write_master_file(const EnsembleSpec& spec, const fs::path& out) {
     h5::Group links = f.create_group("run");
     for (const EnsembleRun& run : runs) links.link_external(run.name, run.file.generic_string(), "/");
     f.flush();
-  }
-  fs::rename(partial, master);
+  });
 }
 
 }  // namespace contactsim

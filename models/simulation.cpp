@@ -164,8 +164,10 @@ void Simulation::attach(Recorder& recorder) {
   // A restored run's output starts with the checkpointed run's records, unless days were
   // simulated before recording began (their records are lost, as for any late attach).
   if (history_ && restored_after_ && today_ == *restored_after_ + 1) {
-    recorder.set_attribute("restored_from", restored_from_.string());
-    recorder.set_attribute("restored_after", restored_after_->iso());
+    if (announce_restore_) {
+      recorder.set_attribute("restored_from", restored_from_.string());
+      recorder.set_attribute("restored_after", restored_after_->iso());
+    }
     replay_record_history(recorder, *history_, metrics_.defined_series(), restored_from_);
   }
   history_.reset();

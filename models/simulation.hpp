@@ -70,6 +70,9 @@ class Simulation {
   void checkpoint_at(Date date, std::filesystem::path path);
   // The checkpoint's date, for a run restored from one.
   std::optional<Date> restored_after() const { return restored_after_; }
+  // For a run resumed after a crash (the CLI's <output>.resume): the output is the one the
+  // uninterrupted run writes, without the restored_from / restored_after attributes.
+  void record_as_uninterrupted() { announce_restore_ = false; }
 
   Date start() const { return scenario_.simulation.start; }
   Date end() const { return end_; }
@@ -130,6 +133,7 @@ class Simulation {
   bool forced_record_ = false;             // the last day was recorded only because the run ended
   std::optional<std::pair<Date, std::filesystem::path>> checkpoint_at_;
   std::optional<Date> restored_after_;
+  bool announce_restore_ = true;  // attach() writes restored_from / restored_after
   std::filesystem::path restored_from_;
   std::unique_ptr<RecordHistory> history_;  // the checkpoint's records, until attach() writes them
 };

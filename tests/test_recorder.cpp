@@ -52,7 +52,9 @@ class Id {
 };
 
 Id open_read_only(const fs::path& path) {
-  return {H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  // A file whose (SWMR) writer was killed keeps its mark and opens as an SWMR reader.
+  return {file >= 0 ? file : H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose};
 }
 Id open_dataset(hid_t file, const char* name) { return {H5Dopen2(file, name, H5P_DEFAULT), H5Dclose}; }
 

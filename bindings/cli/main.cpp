@@ -2,6 +2,8 @@
 // the Python bindings and the benchmarks drive the very same calls.
 #include "contactsim/version.hpp"
 #include "core/config.hpp"
+#include "core/output_file.hpp"
+#include "core/h5.hpp"
 #include "core/progress.hpp"
 #include "core/recorder.hpp"
 #include "models/compare.hpp"
@@ -15,7 +17,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -95,8 +100,38 @@ Date parse_until(const std::string& text, const Scenario& s) {
   return *date;
 }
 
-// A run starts from the scenario's first day, or from the day after a checkpoint.
-std::unique_ptr<Simulation> start_run(Scenario scenario, const RunArgs& a, const RunOptions& options) {
+// "<output>.resume": the checkpoint a run writes every --resume-every days while it runs, so
+// that the same command, rerun after a crash, continues from there (removed on success).
+fs::path resume_path(const fs::path& output) { return fs::path(output.string() + ".resume"); }
+
+// Why `resume` cannot continue this run (another scenario, seed, replicate or end), or "" when it
+// can. Only an exact match resumes: the result must be the uninterrupted run's, byte for byte.
+std::string resume_mismatch(const fs::path& resume, const Scenario& scenario, const RunOptions& options) try {
+  const h5::File file = h5::File::open_read_only(resume);
+  if (file.string_attribute("format") != "contactsim-checkpoint-1") return "not a contactsim checkpoint";
+  if (file.string_attribute("scenario_sha256") != scenario.sha256) return "made from a different scenario";
+  if (file.integer_attribute("seed") != static_cast<std::int64_t>(options.seed.value_or(scenario.simulation.seed)))
+    return "made with another seed";
+  if (file.integer_attribute("replicate") !=
+      static_cast<std::int64_t>(options.replicate.value_or(scenario.simulation.replicate)))
+    return "made with another replicate";
+  const auto day = Date::parse_iso(file.string_attribute("checkpoint_date"));
+  const Date end = std::min(options.until.value_or(scenario.simulation.end), scenario.simulation.end);
+  if (!day || *day >= end) return "not before this run's end";
+  return "";
+} catch (const std::exception& e) {
+  return std::string("unreadable: ") + e.what();
+}
+
+// A run starts from the scenario's first day, from the day after a checkpoint, or from where a
+// killed run of the same command left its <output>.resume.
+std::unique_ptr<Simulation> start_run(Scenario scenario, const RunArgs& a, const RunOptions& options,
+                                      const fs::path& resume) {
+  if (!resume.empty()) {
+    auto sim = std::make_unique<Simulation>(std::move(scenario), resume, options);
+    sim->record_as_uninterrupted();
+    return sim;
+  }
   if (a.from_checkpoint.empty()) return std::make_unique<Simulation>(std::move(scenario), options);
   return std::make_unique<Simulation>(std::move(scenario), fs::path(a.from_checkpoint), options);
 }
@@ -104,6 +139,17 @@ std::unique_ptr<Simulation> start_run(Scenario scenario, const RunArgs& a, const
 int run_command(const RunArgs& a) try {
   Scenario scenario = load_scenario(a.scenario);
   RunOptions options;
+// The resume checkpoint to continue from, or "" to start afresh (saying why on stderr).
+fs::path usable_resume(const fs::path& output, const Scenario& scenario, const RunArgs& a, const RunOptions& options) {
+  const fs::path resume = resume_path(output);
+  if (a.no_resume || !fs::exists(resume)) return {};
+  const std::string mismatch = resume_mismatch(resume, scenario, options);
+  if (mismatch.empty()) return resume;
+  std::fprintf(stderr, "note: not resuming from %s (%s); starting from the first day\n", resume.c_str(),
+               mismatch.c_str());
+  return {};
+}
+
   options.seed = a.seed;
   options.replicate = a.replicate;
   options.threads = a.threads;
@@ -122,26 +168,49 @@ int run_command(const RunArgs& a) try {
     checkpoint_file = a.checkpoint.empty() ? fs::path(output).replace_extension(".checkpoint.h5") : fs::path(a.checkpoint);
     if (fs::weakly_canonical(checkpoint_file) == fs::weakly_canonical(output))
       throw CLI::ValidationError("--checkpoint", "expected a file other than the output " + output.string());
-    if (fs::exists(checkpoint_file) && !a.force)
+    // A resumed run's own checkpoint was written before the crash (it is this run's).
+    if (fs::exists(checkpoint_file) && !a.force && resume.empty())
       throw RecorderError(checkpoint_file.string() + ": checkpoint file exists; pass --force to overwrite");
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const std::unique_ptr<Simulation> run = start_run(std::move(scenario), a, options);
+  const std::unique_ptr<Simulation> run = start_run(std::move(scenario), a, options, resume);
   Simulation& sim = *run;
-  if (checkpoint_day) {
+  // A resumed run has already written a --checkpoint-at day it is past.
+  const bool checkpoint_written_before_crash = checkpoint_day && !resume.empty() && *checkpoint_day < sim.date();
+  if (checkpoint_day && !checkpoint_written_before_crash) {
     if (*checkpoint_day < sim.date() || *checkpoint_day > sim.end())
       throw CLI::ValidationError("--checkpoint-at", "expected a date from " + sim.date().iso() + " to " +
                                                         sim.end().iso() + ", got " + a.checkpoint_at);
     sim.checkpoint_at(*checkpoint_day, checkpoint_file);
   }
-  Recorder recorder = Recorder::create(output, a.force);
-  sim.attach(recorder);
   const Date first = sim.date();
-  ProgressBar progress(sim.end() - first + 1, static_cast<double>(sim.world().residents.size()), "agent-days",
-                       !a.quiet && ProgressBar::stderr_is_terminal());
-  sim.run([&](Date done) { progress.update(done - first + 1, done.iso()); });
-  progress.finish();
+  const int days = sim.end() - first + 1;
+  if (!resume.empty()) {
+    std::printf("Resuming from %s: %d of %d days already simulated, %d to go\n", resume.c_str(),
+                first - sim.start(), sim.end() - sim.start() + 1, days);
+    std::fflush(stdout);  // said now, even if this run is killed too
+  }
+  PendingOutput output_file(output, a.force);
+  try {
+    sim.attach(output_file.recorder());
+    ProgressBar progress(days, static_cast<double>(sim.world().residents.size()), "agent-days",
+                         !a.quiet && ProgressBar::stderr_is_terminal());
+    sim.run([&](Date done) {
+      progress.update(done - first + 1, done.iso());
+      // Counted from the scenario's start, so a resumed run saves on the same days.
+      const bool resume_day = a.resume_every > 0 && (done - sim.start() + 1) % a.resume_every == 0;
+      if (resume_day && !sim.finished()) sim.save_checkpoint(resume_path(output));
+    });
+    progress.finish();
+    output_file.publish();
+  } catch (...) {
+    // The records are in <output>.resume (if one was written): a failed output is not kept.
+    output_file.discard();
+    throw;
+  }
+  std::error_code ignored;
+  fs::remove(resume_path(output), ignored);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_summary(sim, first, seconds, output);
   if (checkpoint_day) std::printf("Checkpoint after %s: %s\n", checkpoint_day->iso().c_str(), checkpoint_file.c_str());
@@ -297,15 +366,16 @@ int compare_command(const CompareArgs& a) {
   options.metrics = a.metrics;
   options.confidence = a.confidence;
   const auto rows = compare_ensemble(a.master, options);
-  if (!a.output.empty()) {
-    const fs::path partial = a.output + ".partial";
-    std::FILE* file = std::fopen(partial.c_str(), "w");
-    if (!file) throw RecorderError(a.output + ": cannot write");
-    write_comparison_csv(file, rows);
-    const bool written = std::fclose(file) == 0;
-    if (!written) throw RecorderError(a.output + ": cannot write");
-    fs::rename(partial, a.output);
-  }
+  if (!a.output.empty())
+    replace_atomically(a.output, [&](const fs::path& partial) {
+      std::FILE* file = std::fopen(partial.c_str(), "w");
+      if (!file) throw RecorderError(partial.string() + ": cannot create (" + std::strerror(errno) + ")");
+      write_comparison_csv(file, rows);
+      const bool written = std::ferror(file) == 0;
+      const int error = errno;
+      if (std::fclose(file) != 0 || !written)
+        throw RecorderError(partial.string() + ": cannot write (" + std::strerror(written ? errno : error) + ")");
+    });
   // The city-wide rows on screen; every ward and group in the CSV.
   std::printf("%-14s %5s %-28s %12s %12s %12s   %.0f%% interval (%s)\n", "scenario", "point", "metric", "baseline",
               "scenario", "difference", a.confidence * 100, rows.empty() || rows[0].paired ? "paired" : "Welch");
@@ -327,7 +397,21 @@ int main(int argc, char** argv) {
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Run a scenario and record its trajectories to HDF5");
   run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+int dispatch(int argc, char** argv);
+
   run_cmd->add_option("-o,--output", run.output, "Output HDF5 file (default: results/<scenario>.h5)");
+  const int code = dispatch(argc, argv);
+  // After a failed write (full disk...) HDF5 1.10.8 keeps the file it could not close and
+  // crashes (SIGSEGV) flushing it again at library shutdown: a failed command leaves without
+  // the atexit handlers, its messages flushed, so its exit code is the one it chose.
+  if (code != 0) {
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
+}
+
+int dispatch(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "Worker threads (default: the scenario's, 0 = every core)")
       ->check(CLI::Range(0, 1024));
   run_cmd->add_option("--seed", run.seed, "Random seed (overrides [simulation] seed)");
@@ -354,6 +438,12 @@ int main(int argc, char** argv) {
 
   std::string info_file;
   auto* info_cmd = app.add_subcommand("info", "Describe what an output file contains");
+  run_cmd
+      ->add_option("--resume-every", run.resume_every,
+                   "Days between automatic checkpoints to OUTPUT.resume, from which the same command "
+                   "continues after a crash (default 365; 0: none)")
+      ->check(CLI::Range(0, 1000000));
+  run_cmd->add_flag("--no-resume", run.no_resume, "Start from the first day even if OUTPUT.resume exists");
   info_cmd->add_option("output", info_file, "contactsim output (HDF5)")->required()->check(CLI::ExistingFile);
 
   bool params_as_markdown = false;

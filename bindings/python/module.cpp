@@ -3,6 +3,7 @@
 // tqdm or matplotlib lives in the pure-Python package around it (bindings/python/contactsim/).
 #include "contactsim/version.hpp"
 #include "core/config.hpp"
+#include "core/output_file.hpp"
 #include "core/recorder.hpp"
 #include "models/compare.hpp"
 #include "models/ensemble.hpp"
@@ -305,12 +306,18 @@ py::object to_pydate(Date d) {
   return datetime.attr("date").attr("fromisoformat")(d.iso());
 }
 
-// Owns the run and, when recording, its output file (closed by close() or on destruction).
+// Owns the run and, when recording, its output file: written as "<output>.partial" and renamed
+// to <output> by close() (core/output_file.hpp); a process killed before leaves the .partial.
 struct PySimulation {
   std::shared_ptr<PyScenario> scenario;  // kept alive: the Simulation holds references into it
   std::unique_ptr<Simulation> simulation;
-  std::unique_ptr<Recorder> recorder;
-  fs::path output;
+  std::unique_ptr<PendingOutput> output;
+  ~PySimulation() {
+    try {
+      if (output) output->publish();  // as close(): a simulation collected while recording
+    } catch (const std::exception&) {  // a failed write already raised; its .partial stays
+    }
+  }
 };
 
 std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenario, std::optional<std::int64_t> seed,
@@ -348,7 +355,7 @@ std::unique_ptr<PySimulation> restore_simulation(std::shared_ptr<PyScenario> sce
 }
 
 void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
-  if (s.recorder) throw py::value_error("this simulation already records to " + s.output.string());
+  if (s.output) throw py::value_error("this simulation already records to " + s.output->path().string());
   // From the first day, or, for a run continued from a checkpoint, from the day after it (the
   // output then starts with the checkpointed run's records).
   const auto restored = s.simulation->restored_after();
@@ -380,9 +387,12 @@ int step(PySimulation& s, int days) {
 }
 
 void close_output(PySimulation& s) {
-  if (!s.recorder) return;
+  if (!s.output) return;
+// Publishes what was recorded, complete or not (the root attribute `complete` tells which):
+// closing is the user's decision to stop. A failed write leaves the .partial and raises.
   s.simulation->detach();
-  s.recorder.reset();  // closes the file
+  const std::unique_ptr<PendingOutput> output = std::move(s.output);
+  output->publish();
 }
 
 // A read-only numpy view of one of the simulation's arrays: no copy; the array keeps the
@@ -567,7 +577,7 @@ PYBIND11_MODULE(_core, m) {
       .def("step", &step, py::arg("days") = 1)
       .def("close", &close_output)
       .def_property_readonly("output", [](const PySimulation& s) -> py::object {
-        return s.recorder ? py::cast(s.output) : py::none();
+        return s.output ? py::cast(s.output->path()) : py::none();
       })
       .def_property_readonly("date", [](const PySimulation& s) { return to_pydate(s.simulation->date()); })
       .def_property_readonly("start", [](const PySimulation& s) { return to_pydate(s.simulation->start()); })

@@ -225,7 +225,7 @@ def test_version(cli, source_dir):
 def completed_records(path) -> int:
     """Records a reader sees in a file still being written; 0 while it cannot be read."""
     try:
-        with h5py.File(path, "r") as f:
+        with h5py.File(path, "r", swmr=True) as f:  # written in SWMR mode (core/h5.hpp)
             return len(f["series/time"])
     except (OSError, KeyError, RuntimeError, ValueError):
         return 0
@@ -239,6 +239,7 @@ def test_killed_run_leaves_a_readable_file(cli, base_scenario, tmp_path):
     scenario.write_text(f'extends = "{base_scenario.as_posix()}"\n[population]\nscale = 0.3\n'
                         '[record]\ninterval = "week"\n', encoding="utf-8")
     output = tmp_path / "killed.h5"
+    partial = tmp_path / "killed.h5.partial"  # the name until the run completes
     process = subprocess.Popen(
         [str(cli), "run", str(scenario), "-o", str(output), "--threads", str(THREADS), "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env())
@@ -249,8 +250,8 @@ def test_killed_run_leaves_a_readable_file(cli, base_scenario, tmp_path):
             assert process.poll() is None, f"run ended early ({process.returncode}): {process.stderr.read()}"
             assert time.monotonic() < deadline, "no 3 records within 120 s"
             time.sleep(0.005)
-            seen = completed_records(output) if output.exists() else 0
-        while completed_records(output) == seen:
+            seen = completed_records(partial) if partial.exists() else 0
+        while completed_records(partial) == seen:
             assert time.monotonic() < deadline, "no new record within 120 s"
             time.sleep(0.002)
         time.sleep(0.01)
@@ -261,7 +262,8 @@ def test_killed_run_leaves_a_readable_file(cli, base_scenario, tmp_path):
         process.stderr.close()
     assert process.returncode == -signal.SIGKILL
 
-    with h5py.File(output, "r") as f:
+    assert not output.exists()
+    with h5py.File(partial, "r", swmr=True) as f:
         dates = texts(f["series/time"][:])
         assert len(dates) >= 4
         assert int(f.attrs["records"]) == len(dates)

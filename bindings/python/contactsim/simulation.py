@@ -205,7 +205,14 @@ class Simulation:
     # ------------------------------------------------------------------ running
 
     def record_to(self, output: PathLike, overwrite: bool = False) -> "Simulation":
-        """Record every period to the HDF5 file `output` (before the first step)."""
+        """Record every period to the HDF5 file `output` (before the first step).
+
+        The file is written as ``<output>.partial`` and renamed to `output` by :meth:`close`
+        (called by :meth:`run` at the end, by ``with``, or when the simulation is collected), so
+        an existing `output` (with ``overwrite=True``) stays untouched until then. A process
+        killed meanwhile leaves ``<output>.partial`` with every completed record (open it with
+        ``h5py.File(path, "r", swmr=True)``).
+        """
         self._core.record_to(_check_path(output, "output"), bool(overwrite))
         return self
 
@@ -256,7 +263,9 @@ class Simulation:
         return self
 
     def close(self) -> None:
-        """Close the output file (if recording). The simulation itself stays usable."""
+        """Close the output file (if recording) and rename it from ``<output>.partial`` to its
+        name, finished or not (its ``complete`` attribute says which). The simulation itself
+        stays usable."""
         self._core.close()
 
     def __enter__(self) -> "Simulation":

@@ -1,0 +1,356 @@
+"""Crash safety of `contactsim run` and `contactsim ensemble` (issue 7, item 3).
+
+SIGKILL at random moments leaves `<out>.partial` readable with every completed record, equal to
+the uninterrupted run's; rerunning the same command resumes from `<out>.resume` and ends with the
+uninterrupted run's bytes; an existing output is never touched before the final rename; a full
+disk (RLIMIT_FSIZE, a tiny tmpfs) or an unwritable path gives one clear error naming the file and
+the operating system's reason, a non-zero exit, the old output intact and no `.partial` left.
+"""
+import random
+import resource
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import SEED, cli_env
+
+UNTIL = "2020-03-31"  # 91 daily records
+DAYS = 91
+EPOCH = "1700000000"  # SOURCE_DATE_EPOCH: byte-identical outputs
+
+DAILY_SCENARIO = """\
+extends = "{base}"
+
+[population]
+scale = 0.03
+
+[record]
+interval = "day"
+"""
+
+
+def env_with_epoch() -> dict:
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = EPOCH
+    return env
+
+
+def run_args(cli, scenario, output, *extra):
+    return [str(cli), "run", str(scenario), "-o", str(output), "--until", UNTIL, "--threads", "1",
+            "--seed", str(SEED), "--quiet", *map(str, extra)]
+
+
+@pytest.fixture(scope="module")
+def daily(cli, base_scenario, tmp_path_factory):
+    """The small daily scenario and its uninterrupted output: (scenario, output)."""
+    directory = tmp_path_factory.mktemp("daily")
+    scenario = directory / "daily.toml"
+    scenario.write_text(DAILY_SCENARIO.format(base=base_scenario.as_posix()), encoding="utf-8")
+    output = directory / "uninterrupted.h5"
+    result = subprocess.run(run_args(cli, scenario, output), capture_output=True, text=True,
+                            env=env_with_epoch(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return scenario, output
+
+
+def series_of(f, records=None) -> dict:
+    """/series/time and every series (datasets with a `dimensions` attribute), cut to `records`."""
+    return {name: dataset[:records] for name, dataset in f["series"].items()
+            if name == "time" or "dimensions" in dataset.attrs}
+
+
+def wait_for(predicate, process, what: str, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process.poll() is None, f"the run ended before {what}: {process.returncode}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.002)
+
+
+def kill(process):
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def has_a_record(path) -> bool:
+    """Whether `path` holds its first record (from then on it is in SWMR mode, core/h5.hpp); a
+    run killed before holds no record and its file needs `h5clear -s` to be opened."""
+    try:
+        with h5py.File(path, "r", swmr=True) as f:
+            return len(f["series/time"]) > 0
+    except (OSError, KeyError):
+        return False
+
+
+def partial_of(path):
+    return path.with_name(path.name + ".partial")
+
+
+def resume_of(path):
+    return path.with_name(path.name + ".resume")
+
+
+def test_random_kills_leave_every_completed_record(cli, daily, tmp_path):
+    scenario, reference_path = daily
+    random.seed(7)
+    with h5py.File(reference_path, "r") as f:
+        reference = series_of(f)
+    assert len(reference["time"]) == DAYS
+    killed_mid_run = 0
+    for trial in range(20):
+        output = tmp_path / f"killed{trial}.h5"
+        process = subprocess.Popen(run_args(cli, scenario, output, "--resume-every", 0), env=env_with_epoch(),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: has_a_record(partial_of(output)), process, "a first record")
+            time.sleep(random.uniform(0, 1.0))
+        finally:
+            kill(process)
+        if process.returncode != -signal.SIGKILL:  # it finished first: the output is whole
+            assert output.exists() and not partial_of(output).exists()
+            continue
+        killed_mid_run += 1
+        assert not output.exists(), "an unfinished run carries the final name"
+        # A file whose writer died keeps HDF5's SWMR mark: readers open it as SWMR readers.
+        with h5py.File(partial_of(output), "r", swmr=True) as f:
+            records = len(f["series/time"])
+            assert int(f.attrs["complete"]) == 0
+            assert int(f.attrs["records"]) in (records, records - 1)  # the kill may split the two
+            got = series_of(f, records)
+            for name, expected in reference.items():
+                assert f[f"series/{name}"].shape[0] >= records, name
+                np.testing.assert_array_equal(got[name], expected[:records], err_msg=f"trial {trial}: {name}")
+    assert killed_mid_run >= 10, "most kills must land mid-run, or the test proves little"
+
+
+def test_rerun_after_kills_resumes_and_ends_with_the_uninterrupted_bytes(cli, daily, tmp_path):
+    scenario, reference_path = daily
+    random.seed(11)
+    output = tmp_path / "resumed.h5"
+    args = run_args(cli, scenario, output, "--resume-every", 10)
+    skipped = []
+    for attempt in range(4):
+        process = subprocess.Popen(args, env=env_with_epoch(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True)
+        try:
+            if attempt == 0:  # after a first resume checkpoint, at a random moment
+                wait_for(resume_of(output).exists, process, "a resume checkpoint")
+            else:  # the rerun announces what it skips, then is killed again at a random moment
+                first_line = process.stdout.readline()
+                assert first_line.startswith(f"Resuming from {resume_of(output)}: "), first_line
+                skipped.append(int(first_line.split(": ")[1].split(" of ")[0]))
+            time.sleep(random.uniform(0, 0.5))
+        finally:
+            kill(process)
+            process.stdout.close()
+        if process.returncode != -signal.SIGKILL:  # it finished before the kill
+            assert output.read_bytes() == reference_path.read_bytes()
+            assert attempt > 0, "the first run was not interrupted: the test proves nothing"
+            return
+    final = subprocess.run(args, env=env_with_epoch(), capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    done_before = int(final.stdout.split("\n")[0].split(": ")[1].split(" of ")[0])
+    assert final.stdout.startswith(f"Resuming from {resume_of(output)}: ")
+    assert 10 <= done_before < DAYS, "the rerun must skip the days already simulated"
+    assert all(days >= 10 for days in skipped)
+    assert output.read_bytes() == reference_path.read_bytes(), "a resumed run must equal the uninterrupted one"
+    assert not resume_of(output).exists() and not partial_of(output).exists()
+
+
+def test_resume_checkpoint_of_another_seed_is_not_used(cli, daily, tmp_path):
+    scenario, reference_path = daily
+    output = tmp_path / "other_seed.h5"
+    process = subprocess.Popen(run_args(cli, scenario, output, "--resume-every", 10), env=env_with_epoch(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(resume_of(output).exists, process, "a resume checkpoint")
+    finally:
+        kill(process)
+    args = run_args(cli, scenario, output, "--resume-every", 10)
+    args[args.index("--seed") + 1] = str(SEED + 1)
+    rerun = subprocess.run(args, env=env_with_epoch(), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"not resuming from {resume_of(output)} (made with another seed)" in rerun.stderr
+    assert not rerun.stdout.startswith("Resuming")
+
+
+def test_existing_output_is_untouched_until_the_rename(cli, daily, tmp_path):
+    scenario, reference_path = daily
+    output = tmp_path / "existing.h5"
+    output.write_bytes(b"the previous results")
+    refused = subprocess.run(run_args(cli, scenario, output), capture_output=True, text=True, env=cli_env())
+    assert refused.returncode == 1
+    assert refused.stderr == f"error: {output}: output file exists; pass --force to overwrite\n"
+    assert not partial_of(output).exists(), "refused before writing anything"
+
+    process = subprocess.Popen(run_args(cli, scenario, output, "--force"), env=env_with_epoch(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(partial_of(output).exists, process, "output.partial")
+        time.sleep(0.2)
+        assert output.read_bytes() == b"the previous results"
+    finally:
+        kill(process)
+    assert output.read_bytes() == b"the previous results", "a killed --force run truncated the old output"
+    finished = subprocess.run(run_args(cli, scenario, output, "--force"), env=env_with_epoch(),
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert output.read_bytes() == reference_path.read_bytes()
+
+
+# ------------------------------------------------------------------ ensembles
+
+ENSEMBLE_SPEC = """\
+name = "crash ensemble"
+seed = 5
+replicates = 3
+threads = 1
+until = 2020-02-29
+
+[overrides]
+"population.scale" = 0.02
+"record.interval" = "week"
+
+[baseline]
+scenario = "{base}"
+"""
+
+
+def test_ensemble_killed_at_random_moments_resumes_to_the_same_bytes(cli, base_scenario, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(ENSEMBLE_SPEC.format(base=base_scenario.as_posix()), encoding="utf-8")
+    reference = tmp_path / "reference"
+    whole = subprocess.run([str(cli), "ensemble", str(spec), "-o", str(reference), "-q"], env=env_with_epoch(),
+                           capture_output=True, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
+    random.seed(3)
+    out = tmp_path / "killed"
+    for attempt in range(4):
+        process = subprocess.Popen([str(cli), "ensemble", str(spec), "-o", str(out), "-q"], env=env_with_epoch(),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if attempt == 3:
+            # Aim at the master file: kill as soon as its temporary appears (or the run ends).
+            deadline = time.monotonic() + 120
+            while process.poll() is None and not (out / "ensemble.h5.partial").exists():
+                assert time.monotonic() < deadline
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=60)
+        else:
+            time.sleep(random.uniform(0.1, 1.5))
+            kill(process)
+        for run in (out / "runs").glob("*.h5"):  # every finished run file is whole
+            with h5py.File(run, "r") as f:
+                assert int(f.attrs["complete"]) == 1
+        if (out / "ensemble.h5").exists():
+            with h5py.File(out / "ensemble.h5", "r") as f:
+                assert len(f["runs"]) == 3
+    # Whatever the kills left (a master file's temporary included) is redone.
+    (out / "ensemble.h5.partial").write_bytes(b"torn master")
+    rerun = subprocess.run([str(cli), "ensemble", str(spec), "-o", str(out), "-q"], env=env_with_epoch(),
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    for path in sorted(reference.rglob("*.h5")):
+        assert (out / path.relative_to(reference)).read_bytes() == path.read_bytes(), path.name
+    assert not list(out.rglob("*.partial"))
+
+
+# ------------------------------------------------------------------ full disk, unwritable paths
+
+def limit_file_size(limit: int):
+    """preexec_fn: write() fails with EFBIG past `limit` bytes (SIGXFSZ ignored, so not fatal)."""
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def assert_one_clear_error(result, path, reason):
+    assert result.returncode == 1, f"exit {result.returncode}: {result.stderr}"
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert str(path) in lines[0] and reason in lines[0], lines[0]
+    assert "HDF5-DIAG" not in result.stderr
+
+
+def test_file_size_limit_during_a_run(cli, daily, tmp_path):
+    scenario, reference_path = daily
+    output = tmp_path / "limited.h5"
+    output.write_bytes(b"old results")
+    limit = reference_path.stat().st_size // 2
+    result = subprocess.run(run_args(cli, scenario, output, "--force", "--resume-every", 0), capture_output=True,
+                            text=True, env=cli_env(), preexec_fn=limit_file_size(limit), timeout=300)
+    assert_one_clear_error(result, partial_of(output), "File too large")
+    assert output.read_bytes() == b"old results"
+    assert not partial_of(output).exists()
+
+
+def test_file_size_limit_while_writing_a_checkpoint(cli, daily, tmp_path):
+    scenario, reference_path = daily
+    output = tmp_path / "out.h5"
+    checkpoint = tmp_path / "day5.checkpoint.h5"
+    # After five days the output is far under the limit; the checkpoint (the whole state) is not.
+    limit = 300_000
+    result = subprocess.run(run_args(cli, scenario, output, "--checkpoint-at", "2020-01-05", "--checkpoint",
+                                     checkpoint, "--resume-every", 0),
+                            capture_output=True, text=True, env=cli_env(), preexec_fn=limit_file_size(limit),
+                            timeout=300)
+    # (named by its temporary, .day5.checkpoint.h5.tmp<pid>, which is removed)
+    assert_one_clear_error(result, checkpoint.name, "File too large")
+    assert not checkpoint.exists() and not output.exists() and not partial_of(output).exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "a checkpoint temporary was left"
+
+
+def test_file_size_limit_during_an_ensemble(cli, base_scenario, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(ENSEMBLE_SPEC.format(base=base_scenario.as_posix()), encoding="utf-8")
+    out = tmp_path / "limited"
+    result = subprocess.run([str(cli), "ensemble", str(spec), "-o", str(out), "-q"], capture_output=True, text=True,
+                            env=cli_env(), preexec_fn=limit_file_size(30_000), timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "File too large" in result.stderr and "HDF5-DIAG" not in result.stderr, result.stderr
+    assert not (out / "ensemble.h5").exists()
+
+
+def test_unwritable_paths(cli, daily, tmp_path):
+    scenario, _ = daily
+    regular = tmp_path / "file.txt"
+    regular.write_text("not a folder")
+    under_file = regular / "out.h5"
+    result = subprocess.run(run_args(cli, scenario, under_file), capture_output=True, text=True, env=cli_env())
+    assert_one_clear_error(result, under_file, "Not a directory")
+
+    folder = tmp_path / "folder.h5"
+    folder.mkdir()
+    result = subprocess.run(run_args(cli, scenario, folder, "--force"), capture_output=True, text=True, env=cli_env())
+    assert_one_clear_error(result, folder, "is a directory")
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(ENSEMBLE_SPEC.format(base=scenario.as_posix()), encoding="utf-8")
+    result = subprocess.run([str(cli), "ensemble", str(spec), "-o", str(regular / "ensemble"), "-q"],
+                            capture_output=True, text=True, env=cli_env())
+    assert result.returncode != 0
+    assert "Not a directory" in result.stderr and str(regular) in result.stderr, result.stderr
+
+
+def test_full_tmpfs(cli, daily, tmp_path):
+    scenario, _ = daily
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        output = mount_point / "out.h5"
+        result = subprocess.run(run_args(cli, scenario, output, "--resume-every", 0), capture_output=True, text=True,
+                                env=cli_env(), timeout=300)
+        assert result.returncode == 1, result.stderr
+        assert "HDF5-DIAG" not in result.stderr and str(output) in result.stderr, result.stderr
+        assert "No space left on device" in result.stderr or "free" in result.stderr, result.stderr
+        assert not output.exists() and not partial_of(output).exists()
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
