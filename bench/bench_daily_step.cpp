@@ -1,7 +1,8 @@
 // Whole daily steps of synthetic cities from 10⁴ to 10⁷ residents (bench/synthetic_city.hpp),
 // each phase's cost per day, and recording. Counters: agents, agent-days/s, intergroup
-// encounters/s, bytes/agent (the world's arrays; per-day session buffers and friendships are
-// extra, see the README's performance section).
+// encounters/s, world_bytes_per_agent (the world's arrays) and peak_bytes_per_agent (the
+// process's peak resident memory while building and running the city, minus what it held
+// before: every buffer, friendships and mobility included).
 #include "bench/synthetic_city.hpp"
 #include "core/recorder.hpp"
 #include "models/simulation.hpp"
@@ -9,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,17 +20,48 @@ using namespace contactsim;
 
 namespace {
 
+// A line of /proc/self/status in bytes ("VmRSS", "VmHWM"); 0 where there is no /proc.
+double status_bytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  double kilobytes = 0;
+  while (status >> key) {
+    if (key == field + ":") {
+      status >> kilobytes;
+      return kilobytes * 1024.0;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  return 0;
+}
+
+// Restarts the kernel's peak-RSS mark (VmHWM) at the current RSS (Linux ≥ 4.0).
+void reset_peak_memory() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+struct BuiltCity {
+  std::unique_ptr<Simulation> sim;
+  double rss_before = 0;  // the process's resident bytes just before building it
+};
+
 // Building a 10⁷ city takes a while: each size is built once per thread count and reused.
-Simulation& city(std::int64_t agents, int threads) {
-  static std::map<std::pair<std::int64_t, int>, std::unique_ptr<Simulation>> built;
-  auto& slot = built[{agents, threads}];
-  if (!slot) {
+BuiltCity& city(std::int64_t agents, int threads) {
+  static std::map<std::pair<std::int64_t, int>, BuiltCity> built;
+  BuiltCity& slot = built[{agents, threads}];
+  if (!slot.sim) {
     RunOptions options;
     options.threads = threads;
-    slot = std::make_unique<Simulation>(bench::synthetic_city(agents), options);
-    slot->step(7);  // warm-up: first sessions allocate their buffers
+    slot.rss_before = status_bytes("VmRSS");
+    reset_peak_memory();
+    slot.sim = std::make_unique<Simulation>(bench::synthetic_city(agents), options);
+    slot.sim->step(7);  // warm-up: first sessions allocate their buffers
   }
-  return *slot;
+  return slot;
+}
+
+// Peak resident memory since the city was built, per agent. Cities built earlier stay resident
+// but are idle, so the growth over rss_before is this city's.
+double peak_bytes_per_agent(const BuiltCity& c) {
+  return (status_bytes("VmHWM") - c.rss_before) / static_cast<double>(c.sim->world().residents.size());
 }
 
 void report(benchmark::State& state, const Simulation& sim, std::int64_t days, std::int64_t encounters) {
@@ -36,21 +69,24 @@ void report(benchmark::State& state, const Simulation& sim, std::int64_t days, s
   state.counters["agents"] = agents;
   state.counters["agent_days_per_s"] = benchmark::Counter(agents * static_cast<double>(days), benchmark::Counter::kIsRate);
   state.counters["encounters_per_s"] = benchmark::Counter(static_cast<double>(encounters), benchmark::Counter::kIsRate);
-  state.counters["bytes_per_agent"] = static_cast<double>(sim.world().bytes()) / agents;
+  state.counters["world_bytes_per_agent"] = static_cast<double>(sim.world().bytes()) / agents;
 }
 
 // range(0): agents; range(1): threads.
 void BM_DailyStep(benchmark::State& state) {
-  Simulation& sim = city(state.range(0), static_cast<int>(state.range(1)));
+  BuiltCity& built = city(state.range(0), static_cast<int>(state.range(1)));
+  Simulation& sim = *built.sim;
   const std::int64_t encounters_before = sim.intergroup_encounters();
   std::int64_t days = 0;
   for (auto _ : state) days += sim.step(1);
   report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+  state.counters["peak_bytes_per_agent"] = peak_bytes_per_agent(built);
 }
 
 // Each phase's wall-clock milliseconds per simulated day (whole weeks, so weekly phases count).
 void BM_PhaseCosts(benchmark::State& state) {
-  Simulation& sim = city(state.range(0), static_cast<int>(state.range(1)));
+  BuiltCity& built = city(state.range(0), static_cast<int>(state.range(1)));
+  Simulation& sim = *built.sim;
   const std::vector<double> before = sim.scheduler().seconds_per_phase();
   const std::int64_t encounters_before = sim.intergroup_encounters();
   std::int64_t days = 0;
@@ -60,12 +96,15 @@ void BM_PhaseCosts(benchmark::State& state) {
   for (std::size_t k = 0; k < names.size(); ++k)
     state.counters[names[k] + "_ms_per_day"] = 1000.0 * (after[k] - before[k]) / static_cast<double>(days);
   report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+  state.counters["peak_bytes_per_agent"] = peak_bytes_per_agent(built);
 }
 
 // Weekly recording to HDF5: the share of run time spent computing and writing records.
 void BM_Recording(benchmark::State& state) {
   RunOptions options;
   options.threads = static_cast<int>(state.range(1));
+  const double rss_before = status_bytes("VmRSS");
+  reset_peak_memory();
   Simulation sim(bench::synthetic_city(state.range(0)), options);
   const std::filesystem::path file =
       std::filesystem::temp_directory_path() / ("contactsim_bench_" + std::to_string(getpid()) + ".h5");
@@ -82,6 +121,8 @@ void BM_Recording(benchmark::State& state) {
   state.counters["file_bytes_per_record"] =
       static_cast<double>(std::filesystem::file_size(file)) / static_cast<double>(days / 7);
   report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+  state.counters["peak_bytes_per_agent"] =
+      (status_bytes("VmHWM") - rss_before) / static_cast<double>(sim.world().residents.size());
   std::filesystem::remove(file);
 }
 
@@ -90,6 +131,7 @@ void BM_Recording(benchmark::State& state) {
 BENCHMARK(BM_DailyStep)
     ->Args({10'000, 1})
     ->Args({100'000, 1})
+    ->Args({100'000, 2})
     ->Args({1'000'000, 1})
     ->Args({1'000'000, 2})
     ->Args({10'000'000, 2})

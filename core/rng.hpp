@@ -30,8 +30,21 @@ class RandomStream {
  public:
   using result_type = std::uint32_t;
 
+  // The run's key hashed once, for loops that open a stream per resident: the hash costs about
+  // as much as the draws a resident needs.
+  class PreparedKey {
+   public:
+    explicit PreparedKey(const StreamKey& key) noexcept : key_(philox_key(key)) {}
+
+   private:
+    friend class RandomStream;
+    r123::Philox4x32::key_type key_;
+  };
+
   RandomStream(const StreamKey& key, std::uint32_t entity, std::uint32_t day, Purpose purpose) noexcept
       : key_(philox_key(key)), counter_{{entity, day, purpose, 0}} {}
+  RandomStream(const PreparedKey& key, std::uint32_t entity, std::uint32_t day, Purpose purpose) noexcept
+      : key_(key.key_), counter_{{entity, day, purpose, 0}} {}
 
   static constexpr result_type min() noexcept { return 0; }
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }

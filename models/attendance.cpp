@@ -50,6 +50,9 @@ struct SlotPlan {
   std::array<int, 64> type{};
   std::array<std::array<float, kNumAgeBands>, 64> chance{};
   std::array<std::uint8_t, 64> fear_sensitive{};
+  // Upper bound of the cumulative chance per age band (every factor that lowers it at 1): a draw
+  // at or above it chooses nothing, whoever the resident is.
+  std::array<float, kNumAgeBands> ceiling{};
 };
 
 SlotPlan plan_slot(const std::vector<int>& types_in_slot, const std::vector<VenueType>& types, unsigned weekday) {
@@ -63,6 +66,10 @@ SlotPlan plan_slot(const std::vector<int>& types_in_slot, const std::vector<Venu
       plan.chance[plan.types][a] = type.visits_per_week[a] / static_cast<float>(type.sessions_per_week());
     ++plan.types;
   }
+  // Summed in the residents' order, so the bound holds in float arithmetic too: each resident's
+  // term is this chance times factors in [0, 1], and rounding is monotone.
+  for (int a = 0; a < kNumAgeBands; ++a)
+    for (int k = 0; k < plan.types; ++k) plan.ceiling[a] += plan.chance[k][a];
   return plan;
 }
 
@@ -89,9 +96,10 @@ void AttendancePhase::choose_venues(const Day& day) {
   std::array<std::int32_t* __restrict, kNumSlots> venue_of{};
   for (int s = 0; s < kNumSlots; ++s) venue_of[s] = sessions_.venue_of[s].data();
 
+  const RandomStream::PreparedKey key(key_);
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
-    RandomStream rng(key_, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), purpose::kAttendance);
+    RandomStream rng(key, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), purpose::kAttendance);
     const int age = age_band[i];
     const int g = group[i];
     const float shyness = avoidance * anxiety[i];
@@ -101,18 +109,22 @@ void AttendancePhase::choose_venues(const Day& day) {
       const SlotPlan& plan = plans[s];
       // The draw is taken even when nothing is open, so a slot's numbers never depend on another's.
       const float u = static_cast<float>(rng.uniform());
-      // Branch-free walk over the slot's types: the first whose cumulative chance exceeds u wins.
       std::int32_t chosen = SessionIndex::kNone;
-      float cumulative = 0;
-      for (int k = 0; k < plan.types; ++k) {
-        const std::int32_t v = mine[plan.type[k]];
-        const std::int32_t safe_v = v < 0 ? 0 : v;
-        const float usable = (v >= 0 && ((open_days[safe_v] >> weekday) & 1u)) ? 1.0f : 0.0f;
-        const float outgroup_share = 1.0f - share[static_cast<std::size_t>(safe_v) * groups + g];
-        const float before = cumulative;
-        const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
-        cumulative += usable * fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
-        chosen = (chosen == SessionIndex::kNone && u >= before && u < cumulative) ? v : chosen;
+      // Most resident-slots draw above every chance they could have: nothing to evaluate.
+      if (u < plan.ceiling[age]) {
+        // The first type whose cumulative chance exceeds u wins.
+        float cumulative = 0;
+        for (int k = 0; k < plan.types; ++k) {
+          const std::int32_t v = mine[plan.type[k]];
+          if (v < 0 || !((open_days[v] >> weekday) & 1u)) continue;
+          const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
+          const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
+          cumulative += fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
+          if (u < cumulative) {
+            chosen = v;
+            break;
+          }
+        }
       }
       venue_of[s][i] = chosen;
     }

@@ -19,17 +19,17 @@ void prefetch_party(const Residents& r, std::uint32_t i) {
   __builtin_prefetch(&r.positive_memory[i], 1);
   __builtin_prefetch(&r.negative_memory[i], 1);
   __builtin_prefetch(&r.english[i]);
-  __builtin_prefetch(&r.group[i]);
   __builtin_prefetch(&r.ward[i]);
   __builtin_prefetch(&r.age_band[i]);
   __builtin_prefetch(&r.last_intergroup_contact[i], 1);
 }
 
-// Resident `self`'s experience of an encounter with a member of `partner_group`; returns
-// whether it was positive.
+// Resident `self` (of `own_group`)'s experience of an encounter with a member of
+// `partner_group`; returns whether it was positive. Both groups are known from the session's
+// slices, which spares a scattered load per party.
 bool experience(const EncounterRules& rules, const ContactSetting& setting, Residents& r, const ContactTally& layout,
-                std::uint32_t self, int partner_group, float min_english, std::uint32_t day, RandomStream& rng,
-                ContactCounts& counts) {
+                std::uint32_t self, int own_group, int partner_group, float min_english, std::uint32_t day,
+                RandomStream& rng, ContactCounts& counts) {
   r.last_intergroup_contact[self] = static_cast<std::int32_t>(day);
   float* warmth = r.warmth_of(self);
   float& anxiety = r.anxiety[self];
@@ -39,8 +39,8 @@ bool experience(const EncounterRules& rules, const ContactSetting& setting, Resi
                                  rules.ward_tension ? rules.ward_tension[r.ward[self]] : 0.0f)
           : probability_positive(rules.valence.params, 0.5, 0.5, 0.5, 0.0);
   const bool positive = rng.uniform() < p_positive;
-  const std::size_t cell = layout.cell(r.ward[self], r.group[self], setting.venue_type);
-  const std::size_t pair = layout.pair(r.group[self], partner_group);
+  const std::size_t cell = layout.cell(r.ward[self], own_group, setting.venue_type);
+  const std::size_t pair = layout.pair(own_group, partner_group);
   if (positive) {
     ++counts.positive[cell];
     ++counts.pair_positive[pair];
@@ -51,7 +51,7 @@ bool experience(const EncounterRules& rules, const ContactSetting& setting, Resi
   if (!rules.attitude.enabled) return positive;
   const float step = setting.depth * rules.plasticity[r.age_band[self]];
   if (positive)
-    apply_positive(rules.attitude.params, warmth, r.num_groups, r.group[self], partner_group, step, anxiety,
+    apply_positive(rules.attitude.params, warmth, r.num_groups, own_group, partner_group, step, anxiety,
                    r.positive_memory[self]);
   else
     apply_negative(rules.attitude.params, warmth, partner_group, step, anxiety, r.negative_memory[self],
@@ -106,6 +106,7 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
     // instead of stalling one after another.
     constexpr int kBatch = 16;
     std::array<std::uint32_t, kBatch> from{}, to{};
+    std::array<std::uint8_t, kBatch> to_group{};
     for (std::int64_t done = 0; done < count; done += kBatch) {
       const int batch = static_cast<int>(std::min<std::int64_t>(kBatch, count - done));
       for (int b = 0; b < batch; ++b) {
@@ -114,6 +115,9 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
         std::uint32_t r = rng.below(n_out);
         if (r >= own_first) r += n_own;
         to[b] = members[r];
+        int h = 0;
+        while (r >= group_begin[h + 1]) ++h;
+        to_group[b] = static_cast<std::uint8_t>(h);
         prefetch_party(residents, from[b]);
         prefetch_party(residents, to[b]);
         if (rules.prefetch) {
@@ -124,9 +128,9 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
       for (int b = 0; b < batch; ++b) {
         const std::uint32_t i = from[b], j = to[b];
         const float min_english = std::min(residents.english[i], residents.english[j]);
-        const bool i_positive =
-            experience(rules, setting, residents, layout, i, residents.group[j], min_english, day, rng, counts);
-        const bool j_positive = experience(rules, setting, residents, layout, j, g, min_english, day, rng, counts);
+        const int h = to_group[b];
+        const bool i_positive = experience(rules, setting, residents, layout, i, g, h, min_english, day, rng, counts);
+        const bool j_positive = experience(rules, setting, residents, layout, j, h, g, min_english, day, rng, counts);
         if (i_positive && j_positive && rules.on_positive) rules.on_positive(i, j, setting.stable);
       }
     }
