@@ -126,6 +126,50 @@ void BM_Recording(benchmark::State& state) {
   std::filesystem::remove(file);
 }
 
+// The HDF5 recorder alone: records shaped like the default city's (37 wards × 6 groups, contacts
+// also by 12 venue types), filled with changing values so compression has real work.
+void BM_HDF5Write(benchmark::State& state) {
+  const int wards = 37, groups = 6, types = 12;
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("contactsim_bench_h5_" + std::to_string(getpid()) + ".h5");
+  auto labels = [](const char* stem, int n) {
+    std::vector<std::string> out;
+    for (int k = 0; k < n; ++k) out.push_back(stem + std::to_string(k));
+    return out;
+  };
+  std::int64_t records = 0;
+  std::size_t payload = 0;
+  {
+    Recorder recorder = Recorder::create(file, true);
+    recorder.define_dimension("ward", labels("ward", wards));
+    recorder.define_dimension("group", labels("group", groups));
+    recorder.define_dimension("venue_type", labels("type", types));
+    std::vector<int> float_series, count_series;
+    for (int k = 0; k < static_cast<int>(state.range(0)); ++k)
+      float_series.push_back(recorder.define_series("float_" + std::to_string(k), {"ward", "group"},
+                                                    SeriesType::float32, "bench", "1"));
+    for (int k = 0; k < static_cast<int>(state.range(1)); ++k)
+      count_series.push_back(recorder.define_series("count_" + std::to_string(k), {"ward", "group", "venue_type"},
+                                                    SeriesType::int64, "bench", "1"));
+    std::vector<float> values(static_cast<std::size_t>(wards * groups));
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(wards * groups * types));
+    for (auto _ : state) {
+      for (std::size_t c = 0; c < values.size(); ++c) values[c] = static_cast<float>((c * 7919 + records) % 1000) / 1000.0f;
+      for (std::size_t c = 0; c < counts.size(); ++c) counts[c] = static_cast<std::int64_t>((c * 104729 + records * 31) % 5000);
+      for (int id : float_series) recorder.write(id, std::span<const float>(values));
+      for (int id : count_series) recorder.write(id, std::span<const std::int64_t>(counts));
+      recorder.end_record((Date::from_ymd(2020, 1, 1) + static_cast<std::int32_t>(records)).iso());
+      payload += float_series.size() * values.size() * sizeof(float) + count_series.size() * counts.size() * sizeof(std::int64_t);
+      ++records;
+    }
+  }
+  state.counters["records_per_s"] = benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
+  state.counters["payload_bytes_per_s"] = benchmark::Counter(static_cast<double>(payload), benchmark::Counter::kIsRate);
+  state.counters["file_bytes_per_record"] =
+      static_cast<double>(std::filesystem::file_size(file)) / static_cast<double>(std::max<std::int64_t>(records, 1));
+  std::filesystem::remove(file);
+}
+
 }  // namespace
 
 BENCHMARK(BM_DailyStep)
@@ -139,3 +183,5 @@ BENCHMARK(BM_DailyStep)
     ->UseRealTime();
 BENCHMARK(BM_PhaseCosts)->Args({100'000, 1})->Args({1'000'000, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Recording)->Args({100'000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+// range(0): float series per (ward, group); range(1): count series per (ward, group, venue type).
+BENCHMARK(BM_HDF5Write)->Args({20, 6})->Unit(benchmark::kMicrosecond)->UseRealTime();
