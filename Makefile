@@ -19,7 +19,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DCONTACTSIM_WERROR=ON
 endif
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench clean soak
 
 all: build
 
@@ -45,6 +45,10 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# 50 simulated years of the default scenario (1% population) with every invariant checked daily.
+soak: build
+	cd $(BUILD_DIR) && ctest -R '^soak_50_years$$' --output-on-failure
 
 bench: build
 	$(BUILD_DIR)/bench/contactsim_bench --benchmark_out=$(BUILD_DIR)/bench.json --benchmark_out_format=json

@@ -109,6 +109,16 @@ struct Series {
   bool written = false;
 };
 
+// A group of define_arrays(): its growing arrays in definition order, with their layout.
+struct ArrayGroup {
+  std::string name;
+  h5::Group group;
+  h5::Dataset date;
+  std::vector<h5::Dataset> arrays;
+  std::vector<ArrayColumn> layout;  // name, type (empty values) and width of each growing array
+  std::size_t rows = 0;
+};
+
 }  // namespace
 
 struct Recorder::Impl {
@@ -131,6 +141,7 @@ struct Recorder::Impl {
   h5::Dataset time;  // declared after series_group and date_type: built from them
   std::map<std::string, Dimension> dimensions;
   std::vector<Series> series;
+  std::vector<ArrayGroup> array_groups;  // define_arrays()
   std::int64_t records = 0;
   bool failed = false;  // an HDF5 write failed mid-record; appending more would misalign series
   bool appending = false;  // in SWMR mode since the first record (start_appending)
@@ -501,6 +512,130 @@ std::int64_t Recorder::records() const { return live(impl_).records; }
 bool Recorder::failed() const { return live(impl_).failed; }
 
 const fs::path& Recorder::path() const { return live(impl_).path; }
+
+namespace {
+
+// Stored little-endian whatever the machine, as the series are, so outputs compare byte for byte.
+template <class T>
+std::pair<h5::Datatype, h5::Datatype> stored_and_memory_types() {
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    return {h5::Datatype::copy_of(H5T_STD_U8LE), h5::Datatype::copy_of(H5T_NATIVE_UINT8)};
+  } else if constexpr (std::is_same_v<T, std::uint16_t>) {
+    return {h5::Datatype::copy_of(H5T_STD_U16LE), h5::Datatype::copy_of(H5T_NATIVE_UINT16)};
+  } else if constexpr (std::is_same_v<T, std::uint32_t>) {
+    return {h5::Datatype::copy_of(H5T_STD_U32LE), h5::Datatype::copy_of(H5T_NATIVE_UINT32)};
+  } else {
+    static_assert(std::is_same_v<T, float>, "ArrayColumn holds uint8, uint16, uint32 or float");
+    return {h5::Datatype::copy_of(H5T_IEEE_F32LE), h5::Datatype::native_float()};
+  }
+}
+
+// Rows of one block per chunk at most: a panel of a whole city is split into several chunks.
+constexpr hsize_t array_chunk_rows = 65536;
+
+std::size_t values_in(const ArrayColumn& column) {
+  return std::visit([](const auto& values) { return values.size(); }, column.values);
+}
+
+h5::Dataset create_array(h5::Group& group, const ArrayColumn& column, std::size_t rows, bool growing) {
+  return std::visit(
+      [&](const auto& values) {
+        using T = typename std::decay_t<decltype(values)>::value_type;
+        const auto types = stored_and_memory_types<T>();
+        h5::DatasetLayout layout{.dims = {rows}, .max_dims = {rows}, .chunk = {}, .compress = false};
+        if (column.width > 1) layout.dims.push_back(column.width), layout.max_dims.push_back(column.width);
+        if (growing) {
+          layout.chunk = layout.dims;
+          layout.chunk.front() = std::max<hsize_t>(1, std::min<hsize_t>(rows, array_chunk_rows));
+          if (rows == 0) layout.max_dims.front() = H5S_UNLIMITED;  // chunks may not exceed a fixed 0
+          layout.dims.insert(layout.dims.begin(), 0);
+          layout.max_dims.insert(layout.max_dims.begin(), H5S_UNLIMITED);
+          layout.chunk.insert(layout.chunk.begin(), 1);
+          layout.compress = true;
+        }
+        h5::Dataset dataset = group.create_dataset(column.name, types.first, layout);
+        if (!growing && !values.empty()) dataset.write_all(types.second, values.data());
+        if (!column.description.empty()) dataset.set_attribute("description", column.description);
+        return dataset;
+      },
+      column.values);
+}
+
+}  // namespace
+
+int Recorder::define_arrays(const std::string& group_name, std::size_t rows, const std::vector<ArrayColumn>& fixed,
+                            const std::vector<ArrayColumn>& growing,
+                            const std::vector<std::pair<std::string, AttributeScalar>>& attributes) {
+  Impl& impl = live(impl_);
+  const std::string file = impl.path.string();
+  require_valid_name(impl.path, "group", group_name);
+  if (impl.records > 0)
+    throw RecorderError(file + ": arrays " + in_quotes(group_name) + " defined after the first record");
+  if (impl.file.has_link(group_name)) throw RecorderError(file + ": " + in_quotes(group_name) + " already exists");
+  for (const auto* columns : {&fixed, &growing})
+    for (const ArrayColumn& column : *columns) {
+      require_valid_name(impl.path, "array", column.name);
+      if (column.name == "date" || column.width == 0)
+        throw RecorderError(file + ": array " + in_quotes(column.name) + " of " + in_quotes(group_name) +
+                            " needs a name other than 'date' and a width of at least 1");
+    }
+  for (const ArrayColumn& column : fixed)
+    if (values_in(column) != rows * column.width)
+      throw RecorderError(file + ": array " + in_quotes(column.name) + " has " + std::to_string(values_in(column)) +
+                          " values, expected " + std::to_string(rows) + " rows × " + std::to_string(column.width));
+  h5::Group group = impl.file.create_group(group_name);
+  h5::Dataset date = group.create_dataset(
+      "date", impl.date_type, {.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {time_chunk}, .compress = false});
+  ArrayGroup defined{group_name, std::move(group), std::move(date), {}, {}, rows};
+  for (const ArrayColumn& column : fixed) create_array(defined.group, column, rows, false);
+  for (const ArrayColumn& column : growing) {
+    defined.arrays.push_back(create_array(defined.group, column, rows, true));
+    defined.layout.push_back({column.name, {}, column.width, {}});
+    std::visit([&](const auto& values) { defined.layout.back().values = std::decay_t<decltype(values)>{}; },
+               column.values);
+  }
+  for (const auto& [key, value] : attributes) std::visit([&](const auto& v) { defined.group.set_attribute(key, v); }, value);
+  impl.array_groups.push_back(std::move(defined));
+  return static_cast<int>(impl.array_groups.size() - 1);
+}
+
+void Recorder::append_arrays(int id, const std::string& iso_date, const std::vector<ArrayColumn>& columns) {
+  Impl& impl = live(impl_);
+  impl.require_usable();
+  const std::string file = impl.path.string();
+  if (id < 0 || static_cast<std::size_t>(id) >= impl.array_groups.size())
+    throw RecorderError(file + ": no arrays with id " + std::to_string(id));
+  ArrayGroup& target = impl.array_groups[static_cast<std::size_t>(id)];
+  if (!is_iso_date(iso_date))
+    throw RecorderError(file + ": block date " + in_quotes(iso_date) + " is not YYYY-MM-DD");
+  if (columns.size() != target.layout.size())
+    throw RecorderError(file + ": " + in_quotes(target.name) + " takes " + std::to_string(target.layout.size()) +
+                        " arrays per block, got " + std::to_string(columns.size()));
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const ArrayColumn& expected = target.layout[c];
+    if (columns[c].name != expected.name || columns[c].values.index() != expected.values.index() ||
+        values_in(columns[c]) != target.rows * expected.width)
+      throw RecorderError(file + ": block " + iso_date + " of " + in_quotes(target.name) + ": array " +
+                          in_quotes(columns[c].name) + " does not match its definition " + in_quotes(expected.name) +
+                          " (type, or " + std::to_string(target.rows) + " rows × " + std::to_string(expected.width) + ")");
+  }
+  // As for records: the arrays first, the date last, so /<group>/date never announces a torn block.
+  try {
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      std::visit(
+          [&](const auto& values) {
+            using T = typename std::decay_t<decltype(values)>::value_type;
+            target.arrays[c].append(stored_and_memory_types<T>().second, values.data());
+          },
+          columns[c].values);
+    impl.file.flush();
+    target.date.append(impl.date_type, iso_date.data());
+    impl.file.flush();
+  } catch (...) {
+    impl.failed = true;
+    throw;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // describe_output

@@ -27,6 +27,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -44,6 +45,18 @@ struct TableColumn {
 };
 
 enum class SeriesType { float32, int64 };
+
+// One array of a group of define_arrays(): `values` holds rows × width elements, row by row;
+// width 1 makes a column of `rows` values, more a (rows, width) matrix.
+struct ArrayColumn {
+  std::string name;
+  std::variant<std::vector<std::uint8_t>, std::vector<std::uint16_t>, std::vector<std::uint32_t>, std::vector<float>>
+      values;
+  std::size_t width = 1;
+  std::string description;  // the dataset's `description` attribute
+};
+
+using AttributeScalar = std::variant<std::string, std::int64_t, double>;
 
 // Now as an ISO UTC timestamp, or SOURCE_DATE_EPOCH when set (the reproducible-builds
 // convention), so two runs of the same scenario and seed can be compared byte for byte.
@@ -89,9 +102,29 @@ class Recorder {
                  const std::string& detail, std::int64_t venues_affected);
 
   std::int64_t records() const;
+  // Whether a write failed (disk full, file removed...): the file holds the records before it
+  // and no more can be added.
+  bool failed() const;
   // Sets the root attribute `complete` to 1 (it is 0 from creation): the run reached its end.
   void mark_complete();
   const std::filesystem::path& path() const;
+
+  // Arrays that grow by one block per append_arrays(), on their own schedule rather than with
+  // every record (agent snapshots of a fixed panel: models/snapshots.hpp). Like series they are
+  // defined before the first record (nothing is created in the file after it):
+  //   /<group>/date      ISO date of each block, extended last, so a growing array longer than it
+  //                      holds a torn block that readers ignore
+  //   /<group>/<name>    a `fixed` column: written once, whole (e.g. the panel's ids)
+  //   /<group>/<name>    a `growing` column: shaped (blocks, rows[, width]), chunked one block per
+  //                      chunk, compressed; only its name, type (the vector's alternative; values
+  //                      may be empty), width and description are used here
+  // with `attributes` on the group. Returns the id for append_arrays().
+  int define_arrays(const std::string& group, std::size_t rows, const std::vector<ArrayColumn>& fixed,
+                    const std::vector<ArrayColumn>& growing,
+                    const std::vector<std::pair<std::string, AttributeScalar>>& attributes);
+  // One block of group `id`: every growing column in definition order, rows × width values
+  // each, then its date; flushed.
+  void append_arrays(int id, const std::string& iso_date, const std::vector<ArrayColumn>& columns);
 
  private:
   struct Impl;
@@ -102,9 +135,6 @@ class Recorder {
 // Human-readable description of a contactsim output file (for `contactsim info`): provenance
 // attributes (scenario text abbreviated), tables with their row counts, and every series with
 // its shape, dimension names, units and the first and last date. Throws RecorderError if the
-  // Whether a write failed (disk full, file removed...): the file holds the records before it
-  // and no more can be added.
-  bool failed() const;
 // file cannot be opened or is not a contactsim file.
 std::string describe_output(const std::filesystem::path& path);
 

@@ -302,6 +302,8 @@ class MobilityPhase final : public Phase {
 
   // Events since the last call, then zeroed.
   MobilityCounts take_counts();
+  // Events since the last take_counts(), left in place (for the invariant checks).
+  const MobilityCounts& pending_counts() const { return counts_; }
   // Ids re-initialised (departed → newcomer, died → newborn) at the last monthly run.
   std::span<const std::uint32_t> replaced_slots() const { return replaced_; }
   // Ids re-initialised since the last call (each once, in the order replaced), then cleared:

@@ -10,5 +10,6 @@ inline constexpr Purpose kBlockPlacement = 3;    // world build, entity = reside
 inline constexpr Purpose kMembership = 4;        // world build, entity = resident; + type index × 16
 inline constexpr Purpose kAttendance = 100;      // daily, entity = resident
 inline constexpr Purpose kAdmission = 101;       // daily, entity = venue; + slot
+inline constexpr Purpose kSnapshotSample = 400;   // run start, entity = resident slot, day = 0: in the agent-snapshot panel?
 inline constexpr Purpose kEncounter = 1000;      // daily, entity = venue; + slot × 16 + group
 }  // namespace contactsim::purpose

@@ -1,7 +1,12 @@
 #include "models/scenario.hpp"
 
 #include "core/census.hpp"
+#include "core/recorder.hpp"
 #include "core/synthesis.hpp"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
 
 #include <cmath>
 #include <cstdio>
@@ -236,11 +241,6 @@ double machine_memory_bytes() {
   return 0;
 }
 
-std::string gigabytes(double bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3g GB", bytes / 1e9);
-  return text;
-}
 
 PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpec>& groups,
                                    const std::vector<WardSpec>& wards) {
@@ -253,19 +253,31 @@ PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpe
   p.warmth_correlation = t.number("warmth_correlation", 0.6, 0, 1);
   p.unscaled_counts = p.source == "census" ? read_census(t, groups, wards, wards_location(root))
                                             : read_synthetic(t, groups, wards);
+  // Census counts are bounded only by int64: refuse a city beyond 32-bit agent ids before
+  // scaling, summing in floating point, so no integer sum on the way can overflow.
+  long double unscaled_total = 0;
+  for (const auto& row : p.unscaled_counts)
+    for (std::int64_t count : row) unscaled_total += static_cast<long double>(count);
+  // Both refusals say what the city would need and what this machine has.
+  const double memory = machine_memory_bytes();
+  auto estimate = [&](double residents) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.0f", residents);
+    return std::string(count) + " residents need about " + byte_count(residents * kBytesPerResident) +
+           " of memory (~" + std::to_string(static_cast<int>(kBytesPerResident)) + " bytes each), and this machine has " +
+           (memory > 0 ? byte_count(memory) : std::string("an unknown amount"));
+  };
+  if (unscaled_total * p.scale > 2e9L)
+    t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit): about " +
+                        estimate(static_cast<double>(unscaled_total * p.scale)));
   p.counts = scale_counts(p.unscaled_counts, p.scale);
   std::int64_t total = 0;
   for (const auto& row : p.counts) total = std::accumulate(row.begin(), row.end(), total);
   if (total < 1) t.fail("scale", "expected a population of at least one resident after scaling");
-  const double needed = static_cast<double>(total) * kBytesPerResident;
-  if (total > 2'000'000'000)
-    t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit); this needs " + std::to_string(total) +
-                        " and about " + gigabytes(needed) + " of memory");
-  if (const double memory = machine_memory_bytes(); memory > 0 && needed > memory)
-    t.fail("scale", "expected a population this machine can hold: " + std::to_string(total) +
-                        " residents need about " + gigabytes(needed) + " of memory (~" +
-                        std::to_string(static_cast<int>(kBytesPerResident)) + " bytes each), and it has " +
-                        gigabytes(memory));
+  if (total > 2'000'000'000)  // rounding in scale_counts
+    t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit): " + estimate(static_cast<double>(total)));
+  if (memory > 0 && static_cast<double>(total) * kBytesPerResident > memory)
+    t.fail("scale", "expected a population this machine can hold: " + estimate(static_cast<double>(total)));
   return p;
 }
 
@@ -386,7 +398,123 @@ void read_events_of_others(const ConfigTable& root, Scenario& s) {
   if (!s.esol_courses.empty()) ensure_contact_column(s, "esol_class");
 }
 
+SnapshotSettings read_snapshot_settings(const ConfigTable& t) {
+  SnapshotSettings a;
+  a.enabled = t.boolean("enabled", true);
+  a.interval = *parse_snapshot_interval(t.choice("interval", "month", {"day", "week", "month", "year"}));
+  a.sample = t.number("sample", 0.01, 0, 1);
+  if (a.sample <= 0) t.fail("sample", "expected a share of residents in (0, 1] (omit [record.agents] for no snapshots)");
+  return a;
+}
+
+// Cells of one record of every series, split by storage width. Mirrors Metrics::define_series
+// (models/metrics.cpp): a series added there should be counted here, or the estimate falls
+// short (tests/test_snapshots.cpp checks it stays above a real file's size).
+struct SeriesCells {
+  double int64 = 0;
+  double float32 = 0;
+};
+
+SeriesCells series_cells(const Scenario& s) {
+  const double w = static_cast<double>(s.wards.size()), g = static_cast<double>(s.groups.size());
+  const double t = static_cast<double>(s.venue_types.size());
+  constexpr double spatial_units = 2;  // block, ward
+  SeriesCells c;
+  c.int64 = w * g + 2 * w * g * t + 2 * g * g + 3 * w * t;  // population, contacts, contact matrix, venues
+  c.float32 = w * g * g + 5 * w * g + spatial_units * (2 * g + g * g + 1) + w * t + g;
+  if (s.tension.enabled) c.int64 += w, c.float32 += w + 2 * w * g;
+  if (s.mobility.enabled) c.int64 += 4 * w * g;
+  if (s.friendships.enabled) c.float32 += w * g;
+  if (!s.festivals.empty()) c.int64 += w * g;
+  if (!s.esol_courses.empty()) c.int64 += 2 * w * g;
+  return c;
+}
+
+std::int64_t records_in(Date start, Date end, RecordInterval interval) {
+  std::int64_t records = 0;
+  for (Date d = start; d <= end; ++d) records += closes_period(d, start, interval) ? 1 : 0;
+  return records + (closes_period(end, start, interval) ? 0 : 1);  // the final, short period
+}
+
+// An output no run should write (record.max_output_gb) is refused at validation, naming the
+// key that made it so large.
+void refuse_outsized_output(const Scenario& s, const ConfigTable& root, const std::optional<ConfigTable>& record,
+                            const std::optional<ConfigTable>& agents) {
+  const ResourceEstimate e = estimate_resources(s);
+  const double limit = s.record.max_output_gb * 1e9;
+  if (e.output_bytes() <= limit) return;
+  const std::string expected = "expected an output of at most " + byte_count(limit) +
+                               " (record.max_output_gb; raise it if this is meant): " +
+                               std::to_string(e.residents) + " residents from " + s.simulation.start.iso() + " to " +
+                               s.simulation.end.iso() + " would write up to " + e.describe_output();
+  if (agents && e.snapshot_bytes() >= e.series_bytes()) agents->fail(agents->has("sample") ? "sample" : "interval", expected);
+  if (record) record->fail("interval", expected);
+  root.fail("record", expected);
+}
+
 }  // namespace
+
+std::string byte_count(double bytes) {
+  static constexpr const char* kUnits[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
+  std::size_t unit = 0;
+  while (bytes >= 1000 && unit + 1 < std::size(kUnits)) bytes /= 1000, ++unit;
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.3g %s", bytes, kUnits[unit]);
+  return text;
+}
+
+std::string ResourceEstimate::describe_output() const {
+  std::string out = byte_count(output_bytes()) + " (tables: " + byte_count(table_bytes) + "; series: " +
+                    std::to_string(records) + " records × " + byte_count(record_bytes) + "; agent snapshots: ";
+  if (snapshots == 0) return out + "none)";
+  return out + std::to_string(snapshots) + " × " + std::to_string(sampled) + " residents × " +
+         byte_count(snapshot_row_bytes) + ")";
+}
+
+ResourceEstimate estimate_resources(const Scenario& s, std::optional<Date> until) {
+  const Date end = until ? std::min(*until, s.simulation.end) : s.simulation.end;
+  ResourceEstimate e;
+  e.residents = s.population_size();
+  e.memory_bytes = static_cast<double>(e.residents) * kBytesPerResident;
+  constexpr double kDateBytes = 10;  // /series/time
+  // Measured on one-record outputs: ~160 kB of provenance and HDF5 metadata whatever the city,
+  // and the /venues table, ~1 MB for the default city's 4,529 venues (~4 bytes a resident).
+  constexpr double kFixedBytes = 256e3, kTableBytesPerResident = 6;
+  e.table_bytes = kFixedBytes + kTableBytesPerResident * static_cast<double>(e.residents);
+  const SeriesCells cells = series_cells(s);
+  e.records = records_in(s.simulation.start, end, s.record.interval);
+  e.record_bytes = 8 * cells.int64 + 4 * cells.float32 + kDateBytes;
+  if (s.record.agents.enabled) {
+    e.snapshots = snapshot_days(s.simulation.start, end, s.record.agents.interval);
+    e.sampled = std::llround(s.record.agents.sample * static_cast<double>(e.residents));
+    e.snapshot_row_bytes = static_cast<double>(snapshot_bytes_per_resident(
+        static_cast<int>(s.groups.size()), s.friendships.enabled, s.tension.enabled));
+  }
+  return e;
+}
+
+double free_disk_bytes(const std::filesystem::path& output) {
+  std::error_code error;
+  std::filesystem::path dir = std::filesystem::absolute(output, error).parent_path();
+  while (!dir.empty() && !std::filesystem::is_directory(dir, error)) {
+    if (dir == dir.root_path()) break;
+    dir = dir.parent_path();
+  }
+  struct statvfs fs {};
+  if (dir.empty() || statvfs(dir.c_str(), &fs) != 0) return -1;
+  return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+}
+
+void require_output_space(const ResourceEstimate& estimate, const std::filesystem::path& output, double free_bytes) {
+  if (free_bytes < 0 || estimate.output_bytes() <= free_bytes) return;
+  throw RecorderError(output.string() + ": not enough free disk space: the output needs up to " +
+                      estimate.describe_output() + ", and its filesystem has " + byte_count(free_bytes) +
+                      " free (shorten the run, record less often or sample fewer agents)");
+}
+
+void check_output_space(const Scenario& scenario, const std::filesystem::path& output, std::optional<Date> until) {
+  require_output_space(estimate_resources(scenario, until), output, free_disk_bytes(output));
+}
 
 int Scenario::group_index(const std::string& name) const { return index_of(groups, name); }
 int Scenario::ward_index(const std::string& name) const { return index_of(wards, name); }
@@ -469,10 +597,17 @@ Scenario read_scenario(const ConfigDocument& doc) {
   read_programmes(root, s);
   read_events_of_others(root, s);
 
-  if (auto record = root.optional_table("record"))
+  const auto record = root.optional_table("record");
+  std::optional<ConfigTable> agents;
+  if (record) {
     s.record.interval = *parse_record_interval(record->choice("interval", "week", {"day", "week", "month"}));
+    s.record.max_output_gb = record->number("max_output_gb", 100, 1e-6, 1e9);
+    agents = record->optional_table("agents");
+    if (agents) s.record.agents = read_snapshot_settings(*agents);
+  }
 
   root.finish();
+  refuse_outsized_output(s, root, record, agents);
   return s;
 }
 
@@ -529,6 +664,15 @@ std::vector<ParamDescription> parameter_dictionary() {
                  "Default (absent): the group's knowledge. Newcomers do not yet know how local services work "
                  "(Keele 2022)"});
   describe_venue_type_defaults(out);
+  out.push_back({"record", "max_output_gb", 100, 1e-6, 1e9, "GB",
+                 "Guard against mistakes: a scenario whose output would exceed this (uncompressed estimate of "
+                 "series and agent snapshots, shown by `contactsim validate`) is refused before anything runs; "
+                 "runs are also refused when the output's filesystem has less free space than the estimate"});
+  out.push_back({"record.agents", "sample", 0.01, 0, 1, "share of resident slots",
+                 "Agent snapshots (/agents/<date>) are written only when [record.agents] is present, for a fixed "
+                 "panel of this share of resident slots drawn from a keyed stream, every `interval` (\"day\", "
+                 "\"week\", \"month\" - the default - or \"year\") and on the run's last day. 1% of the default "
+                 "city is ~2,600 residents, enough for individual trajectories at ~0.15 MB per snapshot"});
   return out;
 }
 

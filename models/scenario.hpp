@@ -17,6 +17,7 @@
 #include "models/friendships.hpp"
 #include "models/media.hpp"
 #include "models/programmes.hpp"
+#include "models/snapshots.hpp"
 #include "models/timeline.hpp"
 #include "models/valence.hpp"
 #include "models/venue_types.hpp"
@@ -24,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,8 @@ struct PopulationSettings {
 
 struct RecordSettings {
   RecordInterval interval = RecordInterval::week;
+  SnapshotSettings agents;     // [record.agents]: sampled agent snapshots
+  double max_output_gb = 100;  // refuse scenarios whose output would be larger (a guard against mistakes)
 };
 
 struct Scenario {
@@ -132,6 +136,39 @@ struct Scenario {
 // Throws ConfigError (file:line: key: expected) for anything wrong.
 Scenario read_scenario(const ConfigDocument& doc);
 Scenario load_scenario(const std::filesystem::path& path);
+
+// What a run of the scenario would need, estimated before anything is built (resource guards:
+// read_scenario refuses a city larger than this machine's memory or an output larger than
+// record.max_output_gb; check_output_space refuses one larger than the free disk space).
+struct ResourceEstimate {
+  std::int64_t residents = 0;
+  double memory_bytes = 0;           // whole process, ~600 bytes a resident as measured
+  std::int64_t records = 0;          // /series records (one per period, plus a final short one)
+  double record_bytes = 0;           // one record of every series, uncompressed
+  std::int64_t snapshots = 0;        // /agents/<date> groups
+  std::int64_t sampled = 0;          // residents per snapshot (expected)
+  double snapshot_row_bytes = 0;     // one sampled resident in one snapshot, uncompressed
+  double table_bytes = 0;            // provenance, /venues and the other tables, HDF5 metadata
+  double series_bytes() const { return static_cast<double>(records) * record_bytes; }
+  double snapshot_bytes() const { return static_cast<double>(snapshots * sampled) * snapshot_row_bytes; }
+  // Meant as an upper bound: series records compress little (each is its own small chunk).
+  double output_bytes() const { return table_bytes + series_bytes() + snapshot_bytes(); }
+  // "14.9 MB (tables: 1.55 MB; series: 209 records × 63.8 kB; agent snapshots: none)"
+  std::string describe_output() const;
+};
+
+// For a run from the scenario's start to `until` (default: its end).
+ResourceEstimate estimate_resources(const Scenario& scenario, std::optional<Date> until = {});
+// Free bytes on the filesystem that will hold `output` (statvfs of its nearest existing
+// directory); negative if unknown.
+double free_disk_bytes(const std::filesystem::path& output);
+// Throws RecorderError naming `output`, the estimate and the free space when the output would
+// not fit in `free_bytes` (negative: unknown, never refused). Writes nothing.
+void require_output_space(const ResourceEstimate& estimate, const std::filesystem::path& output, double free_bytes);
+// Both of the above, for the run `scenario` describes up to `until`.
+void check_output_space(const Scenario& scenario, const std::filesystem::path& output, std::optional<Date> until = {});
+// Human-readable byte counts: "155 GB", "83.2 kB".
+std::string byte_count(double bytes);
 
 // Every documented parameter default, for `contactsim params` and docs.
 std::vector<ParamDescription> parameter_dictionary();

@@ -53,7 +53,8 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
                                                scenario_.tension.enabled ? &tension_ : nullptr,
                                                scenario_.friendships.enabled ? &friendships_ : nullptr,
                                                scenario_.festivals.empty() ? nullptr : &festival_attendance_,
-                                               scenario_.esol_courses.empty() ? nullptr : &esol_}) {
+                                               scenario_.esol_courses.empty() ? nullptr : &esol_}),
+      snapshots_(scenario_.record.agents, world_.residents.size(), key_) {
   // Before anything else touches the world: checkpoints compare it with the city they restore.
   structure_hash_ = world_structure_hash(world_);
   metrics_.report_mobility([this] { return mobility_ ? mobility_->take_counts() : MobilityCounts{}; },
@@ -144,6 +145,11 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
     mobility_ = mobility.get();
     scheduler_.add(std::move(mobility));
   }
+  if (options.check_invariants || invariants_checked_by_default())
+    invariants_ = std::make_unique<InvariantChecker>(InvariantInputs{
+        world_.residents, world_.venues, world_.block_ward, scenario_.venue_types, &sessions_,
+        scenario_.tension.enabled ? &tension_ : nullptr, scenario_.friendships.enabled ? &friendships_ : nullptr,
+        mobility_, group_names, ward_names});
 }
 
 Simulation::Simulation(Scenario scenario, const std::filesystem::path& checkpoint, const RunOptions& options)
@@ -158,9 +164,14 @@ Simulation::Simulation(Scenario scenario, const std::filesystem::path& checkpoin
 }
 
 void Simulation::attach(Recorder& recorder) {
+  // Every front end attaches here: refuse an output its disk cannot hold before writing to it.
+  check_output_space(scenario_, recorder.path(), end_);
   recorder_ = &recorder;
   write_provenance(recorder, *this);
   metrics_.define_series(recorder);
+  if (snapshots_.enabled())
+    snapshots_.define(recorder, static_cast<int>(scenario_.groups.size()), scenario_.friendships.enabled,
+                      scenario_.tension.enabled);
   // A restored run's output starts with the checkpointed run's records, unless days were
   // simulated before recording began (their records are lost, as for any late attach).
   if (history_ && restored_after_ && today_ == *restored_after_ + 1) {
@@ -208,8 +219,13 @@ void Simulation::run(const std::function<void(Date)>& progress) {
 
 void Simulation::simulate_day() {
   const Day day{today_, today_ - scenario_.simulation.start};
+  if (invariants_) invariants_->before_day();
   scheduler_.run_day(day);
   forget_replaced_residents();
+  if (invariants_) invariants_->after_day(day);
+  if (recorder_ && snapshots_.enabled() &&
+      snapshot_due(today_, scenario_.simulation.start, end_, scenario_.record.agents.interval))
+    write_snapshot();
   attendances_ += sessions_.attendances;
   const bool last = today_ == end_;
   const bool closes = closes_period(today_, scenario_.simulation.start, scenario_.record.interval);
@@ -256,6 +272,13 @@ void Simulation::forget_replaced_residents() {
   for (const std::uint32_t i : replaced) world_.residents.last_intergroup_contact[i] = -1;
 }
 
+void Simulation::write_snapshot() {
+  const auto started = std::chrono::steady_clock::now();
+  snapshots_.write(*recorder_, today_, world_.residents, scenario_.friendships.enabled ? &friendships_ : nullptr,
+                   scenario_.tension.enabled ? &tension_ : nullptr);
+  recording_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
 void Simulation::write_events() {
   for (const Event& e : events_) recorder_->log_event(e.date.iso(), e.kind, e.subject, e.detail, e.venues);
   events_.clear();
@@ -280,6 +303,7 @@ void write_provenance(Recorder& rec, const Simulation& sim) {
   rec.set_attribute("record_interval", std::string(to_string(s.record.interval)));
   rec.set_attribute("population_source", s.population.source);
   rec.set_attribute("population_scale", s.population.scale);
+  rec.set_attribute("invariants_checked", static_cast<std::int64_t>(sim.checks_invariants() ? 1 : 0));
   rec.set_attribute("created_utc", creation_time_utc());
 
   std::vector<std::string> group_names, group_labels, ward_names, ward_codes;

@@ -12,9 +12,11 @@
 #include "models/esol.hpp"
 #include "models/festivals.hpp"
 #include "models/friendships.hpp"
+#include "models/invariants.hpp"
 #include "models/programmes.hpp"
 #include "models/metrics.hpp"
 #include "models/scenario.hpp"
+#include "models/snapshots.hpp"
 #include "models/world.hpp"
 
 #include <filesystem>
@@ -29,6 +31,7 @@ struct RunOptions {
   std::optional<std::uint32_t> replicate;  // overrides [simulation] replicate
   std::optional<int> threads;          // overrides [simulation] threads (0 = every core)
   std::optional<Date> until;           // stop after this day instead of [simulation] end
+  bool check_invariants = false;       // check models/invariants.hpp after every day (always on in a checked build)
 };
 
 class Simulation {
@@ -94,12 +97,16 @@ class Simulation {
   const ProgrammesPhase* programmes() const { return programmes_; }
   const Friendships& friendships() const { return friendships_; }
   const TensionState& tension() const { return tension_; }
+  // Whether every day ends with the invariant checks (RunOptions::check_invariants or a checked build).
+  bool checks_invariants() const { return invariants_ != nullptr; }
+  const AgentSnapshots& snapshots() const { return snapshots_; }
 
  private:
   void simulate_day();
   // Records the period ending today (or, without a recorder, starts a new one).
   void close_period(bool last);
   void write_events();
+  void write_snapshot();
   void forget_replaced_residents();
   // Checkpoints (models/checkpoint.cpp): the state after `day`, the last simulated.
   void write_checkpoint(const std::filesystem::path& path, Date day) const;
@@ -136,6 +143,8 @@ class Simulation {
   bool announce_restore_ = true;  // attach() writes restored_from / restored_after
   std::filesystem::path restored_from_;
   std::unique_ptr<RecordHistory> history_;  // the checkpoint's records, until attach() writes them
+  std::unique_ptr<InvariantChecker> invariants_;  // null unless checking
+  AgentSnapshots snapshots_;
 };
 
 // Provenance attributes and lookup tables for an output file.

@@ -338,10 +338,81 @@ TEST_F(BadInputs, CityLargerThanThisMachineIsRefusedWithAnEstimate) {
   const CliResult r = cli({"validate", f.string()});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(f.string() + ":3: population.scale: expected a population this machine can hold: "
-                                    "258369000 residents need about 155 GB of memory (~600 bytes each), and it has "),
+                                    "258369000 residents need about 155 GB of memory (~600 bytes each), and this "
+                                    "machine has "),
             std::string::npos)
       << r.err;
   expect_run_refused(f);
+}
+
+// 10^12 residents: refused whatever the machine, with the memory they would need and the
+// memory this machine has.
+TEST_F(BadInputs, ATrillionResidentsAreRefusedWithAMemoryEstimate) {
+  const std::string text = extending("[population]\nscale = 1000\n[population.synthetic.totals]\nwhite_british = 779147138\nother_white = 55823691\nasian = 99085987\nblack = 26647964\nmixed = 22684060\nother = 16757559\n");
+  const fs::path f = write("trillion.toml", text);
+  expect_validate_error(f, 3, "population.scale", "expected at most 2e9 residents (agent ids are 32-bit): ",
+                        {" residents need about 600 TB of memory (~600 bytes each), and this machine has "});
+  expect_run_refused(f);
+}
+
+// Every resident every day for a century: ~600 GB of snapshots, refused before anything runs,
+// with the estimate.
+TEST_F(BadInputs, EveryAgentEveryDayForACenturyIsRefusedWithADiskEstimate) {
+  const std::string text = extending("[simulation]\nend = 2119-12-31\n[record.agents]\ninterval = \"day\"\nsample = 1\n");
+  const fs::path f = write("century.toml", text);
+  expect_validate_error(f, line_containing(text, "sample"), "record.agents.sample",
+                        "expected an output of at most 100 GB (record.max_output_gb; raise it if this is meant): "
+                        "258369 residents from 2020-01-01 to 2119-12-31 would write up to ",
+                        {"; series: 5218 records × ", "agent snapshots: 36524 × 258369 residents × 58 bytes)"});
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, OutputLimitLoweredBelowTheSeries) {
+  const std::string text = extending("[record]\nmax_output_gb = 0.001\n");
+  const fs::path f = write("small_limit.toml", text);
+  const std::string base = read_file(kBaseScenario);
+  expect_validate_error(f, kBaseScenario, line_containing(base, "interval = \"week\""), "record.interval",
+                        "expected an output of at most 1 MB (record.max_output_gb; raise it if this is meant): ",
+                        {"; series: 209 records × ", "agent snapshots: none)"});
+}
+
+TEST_F(BadInputs, ValidateShowsTheMemoryAndOutputEstimates) {
+  const fs::path f = write("snapshots.toml", extending("[record.agents]\ninterval = \"month\"\nsample = 0.01\n"));
+  const CliResult r = cli({"validate", f.string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("needs about 155 MB of memory; output up to "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("; series: 209 records × "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("agent snapshots: 48 × 2584 residents × 58 bytes)"), std::string::npos) << r.out;
+}
+
+TEST_F(BadInputs, RecordAgentsIntervalFortnight) {
+  const std::string text = extending("[record.agents]\ninterval = \"fortnight\"\n");
+  const fs::path f = write("bad.toml", text);
+  expect_validate_error(f, 3, "record.agents.interval",
+                        "expected one of \"day\", \"week\", \"month\", \"year\", got \"fortnight\"");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, RecordAgentsSampleZero) {
+  const fs::path f = write("bad.toml", extending("[record.agents]\nsample = 0\n"));
+  expect_validate_error(f, 3, "record.agents.sample",
+                        "expected a share of residents in (0, 1] (omit [record.agents] for no snapshots)");
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, RecordAgentsSampleAboveOne) {
+  const fs::path f = write("bad.toml", extending("[record.agents]\nsample = 1.5\n"));
+  expect_validate_error(f, 3, "record.agents.sample", "expected a number in [0, 1], got 1.5");
+}
+
+TEST_F(BadInputs, RecordAgentsUnknownKey) {
+  const fs::path f = write("bad.toml", extending("[record.agents]\nsample = 0.1\nfields = [\"warmth\"]\n"));
+  expect_validate_error(f, 4, "record.agents.fields", "unknown key; expected one of: ", {"enabled", "interval", "sample"});
+}
+
+TEST_F(BadInputs, RecordAgentsNotATable) {
+  const fs::path f = write("bad.toml", extending("[record]\nagents = 0.01\n"));
+  expect_validate_error(f, 3, "record.agents", "expected a table, got a float");
 }
 
 TEST_F(BadInputs, RecordIntervalFortnight) {

@@ -46,6 +46,7 @@ struct RunArgs {
   std::string from_checkpoint;  // continue from this checkpoint
   bool force = false;
   bool quiet = false;
+  bool check_invariants = false;
 };
 
 // `first`: the first day this process simulated (later than the start for a branched run).
@@ -154,11 +155,13 @@ fs::path usable_resume(const fs::path& output, const Scenario& scenario, const R
   options.replicate = a.replicate;
   options.threads = a.threads;
   if (!a.until.empty()) options.until = parse_until(a.until, scenario);
+  options.check_invariants = a.check_invariants;
   const fs::path output = a.output.empty() ? fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5")
                                            : fs::path(a.output);
   // Refuse before the (possibly long) world build, and before anything is written.
   if (fs::exists(output) && !a.force)
     throw RecorderError(output.string() + ": output file exists; pass --force to overwrite");
+  check_output_space(scenario, output, options.until);
   std::optional<Date> checkpoint_day;
   fs::path checkpoint_file;
   if (!a.checkpoint_at.empty()) {
@@ -226,6 +229,9 @@ int validate_command(const std::string& file) {
   std::printf("%s: valid — %lld residents in %zu wards, %zu groups, %zu venue types, %s to %s\n", file.c_str(),
               static_cast<long long>(s.population_size()), s.wards.size(), s.groups.size(), s.venue_types.size(),
               s.simulation.start.iso().c_str(), s.simulation.end.iso().c_str());
+  const ResourceEstimate e = estimate_resources(s);
+  std::printf("needs about %s of memory; output up to %s\n", byte_count(e.memory_bytes).c_str(),
+              e.describe_output().c_str());
   return 0;
 }
 
@@ -431,6 +437,10 @@ int dispatch(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run_cmd->add_flag("--force", run.force, "Overwrite an existing output file (and checkpoint)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress display");
+  run_cmd->add_flag("--check-invariants", run.check_invariants,
+                    "Check after every day that values stay in range, nobody is in two sessions at once, "
+                    "populations balance and budgets stay >= 0; stop with an error naming the day and agent "
+                    "(always on in a CONTACTSIM_CHECKED build)");
 
   std::string validate_file;
   auto* validate_cmd = app.add_subcommand("validate", "Check a scenario file without running it");

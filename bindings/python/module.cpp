@@ -321,7 +321,8 @@ struct PySimulation {
 };
 
 std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenario, std::optional<std::int64_t> seed,
-                                              std::optional<int> threads, std::optional<std::int64_t> replicate) {
+                                              std::optional<int> threads, std::optional<std::int64_t> replicate,
+                                              bool check_invariants) {
   if (seed && *seed < 0) throw py::value_error("seed: expected an integer >= 0, got " + std::to_string(*seed));
   if (threads && (*threads < 0 || *threads > 1024))
     throw py::value_error("threads: expected 0 (every core) to 1024, got " + std::to_string(*threads));
@@ -331,6 +332,7 @@ std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenar
   if (seed) options.seed = static_cast<std::uint64_t>(*seed);
   if (replicate) options.replicate = static_cast<std::uint32_t>(*replicate);
   options.threads = threads;
+  options.check_invariants = check_invariants;
   auto out = std::make_unique<PySimulation>();
   out->scenario = std::move(scenario);
   py::gil_scoped_release release;  // building the world takes a while
@@ -366,6 +368,7 @@ void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
                           " is past the start " + s.simulation->start().iso() + " (create a new Simulation)");
   if (fs::exists(path) && !overwrite)
     throw py::value_error(path.string() + ": output file exists; pass overwrite=True to replace it");
+  check_output_space(s.simulation->scenario(), path, s.simulation->end());  // before creating the file
   s.recorder = std::make_unique<Recorder>(Recorder::create(path, overwrite));
   s.output = path;
   s.simulation->attach(*s.recorder);
@@ -517,6 +520,7 @@ PYBIND11_MODULE(_core, m) {
   static py::exception<RecorderError> output_error(m, "OutputError", PyExc_OSError);
   static py::exception<CheckpointError> checkpoint_error(m, "CheckpointError", PyExc_ValueError);
   g_checkpoint_error = checkpoint_error.ptr();
+  py::register_exception<InvariantError>(m, "InvariantError", PyExc_RuntimeError);
   g_scenario_error = scenario_error.ptr();
   g_output_error = output_error.ptr();
   py::register_exception_translator([](std::exception_ptr p) {
@@ -564,7 +568,7 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PySimulation>(m, "Simulation")
       .def(py::init(&make_simulation), py::arg("scenario"), py::arg("seed") = py::none(),
-           py::arg("threads") = py::none(), py::arg("replicate") = py::none())
+           py::arg("threads") = py::none(), py::arg("replicate") = py::none(), py::arg("check_invariants") = false)
       .def_static("from_checkpoint", &restore_simulation, py::arg("scenario"), py::arg("checkpoint"),
                   py::arg("seed") = py::none(), py::arg("replicate") = py::none(), py::arg("threads") = py::none())
       .def("save_checkpoint", [](PySimulation& s, const fs::path& path) {
@@ -587,6 +591,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("seed", [](const PySimulation& s) { return s.simulation->seed(); })
       .def_property_readonly("replicate", [](const PySimulation& s) { return s.simulation->replicate(); })
       .def_property_readonly("threads", [](const PySimulation& s) { return s.simulation->threads(); })
+      .def_property_readonly("checks_invariants", [](const PySimulation& s) { return s.simulation->checks_invariants(); })
       .def_property_readonly("intergroup_encounters",
                              [](const PySimulation& s) { return s.simulation->intergroup_encounters(); })
       .def("summary_rows", [](const PySimulation& s) { return summary_rows(*s.simulation); })

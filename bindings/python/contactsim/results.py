@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["open_results", "read_table", "read_events", "concat_replicates", "contact_matrix", "as_dataset"]
+__all__ = ["open_results", "read_table", "read_events", "concat_replicates", "contact_matrix", "as_dataset",
+           "agent_snapshot_dates", "read_agents"]
 
 PathLike = Union[str, os.PathLike]
 DataLike = Union[xr.Dataset, PathLike, Sequence]
@@ -276,6 +277,77 @@ def read_events(path: PathLike) -> pd.DataFrame:
         return _empty_events()
     frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
     return frame
+
+
+# ----------------------------------------------------------------------------- agent snapshots
+
+AGE_BAND_NAMES = ("child", "youth", "adult", "older")
+
+
+def _snapshot_dates(f: h5py.File) -> list[str]:
+    """Dates of the complete snapshots: /agents/date is extended after each snapshot's arrays, so
+    rows of the arrays beyond it (a run killed mid-snapshot) are ignored."""
+    if "agents" not in f or "date" not in f["agents"]:
+        return []
+    return [str(d) for d in _strings(f["agents"]["date"][()])]
+
+
+def agent_snapshot_dates(path: PathLike) -> list[str]:
+    """ISO dates of the agent snapshots in `path` (``[record.agents]`` in the scenario), oldest first."""
+    f, _ = _open(path)
+    with f:
+        return _snapshot_dates(f)
+
+
+def read_agents(path: PathLike, date) -> pd.DataFrame:
+    """One agent snapshot (``/agents/<field>[k]`` for the date's row k) as a DataFrame indexed by
+    resident slot.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        contactsim output written with ``[record.agents]`` in the scenario.
+    date : str or datetime.date
+        A snapshot date (see :func:`agent_snapshot_dates`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``slot`` (the panel's resident slots); columns ``group``, ``ward`` and
+        ``age_band`` (names), ``block``, ``english``, ``anxiety``, one ``warmth_<group>`` column
+        per group, ``positive_memory``, ``negative_memory`` and, when those mechanisms ran,
+        ``friends``, ``cross_group_friends``, ``knowledge`` and ``trust``. ``frame.attrs`` holds
+        the panel's attributes (``sample``, ``interval``, ``residents``, ``sampled``,
+        ``selection``) and the ``date``.
+    """
+    iso = date.isoformat() if hasattr(date, "isoformat") else str(date)
+    f, source = _open(path)
+    with f:
+        dates = _snapshot_dates(f)
+        if iso not in dates:
+            available = ", ".join(dates) if dates else "none (the scenario has no [record.agents])"
+            raise KeyError(f"{source}: no agent snapshot for {iso}; snapshots: {available}")
+        k = dates.index(iso)
+        agents = f["agents"]
+        groups = _strings(f["groups"]["name"])
+        wards = _strings(f["wards"]["name"])
+        columns = {
+            "group": groups[agents["group"][k]],
+            "ward": wards[agents["ward"][k]],
+            "age_band": np.array(AGE_BAND_NAMES, dtype=object)[agents["age_band"][k]],
+        }
+        for name in ("block", "english", "anxiety"):
+            columns[name] = agents[name][k]
+        warmth = agents["warmth"][k]
+        for g, group in enumerate(groups):
+            columns[f"warmth_{group}"] = warmth[:, g]
+        for name in ("positive_memory", "negative_memory", "friends", "cross_group_friends", "knowledge", "trust"):
+            if name in agents:
+                columns[name] = agents[name][k]
+        frame = pd.DataFrame(columns, index=pd.Index(agents["slot"][()], name="slot"))
+        frame.attrs = {name: _decode(value) for name, value in agents.attrs.items()}
+        frame.attrs["date"] = iso
+        return frame
 
 
 # ----------------------------------------------------------------------------- replicates

@@ -152,10 +152,15 @@ class Simulation:
         random numbers).
     threads : int, optional
         Worker threads (0 = every core). Results do not depend on it.
+    check_invariants : bool
+        Check after every day that values stay in range, nobody attends two sessions at once,
+        populations balance and budgets stay >= 0 (as ``contactsim run --check-invariants``); a
+        violation raises ``contactsim._core.InvariantError`` (a ``RuntimeError``) naming the day,
+        the invariant, the agent and the value. Always on in a ``CONTACTSIM_CHECKED`` build.
     """
 
     def __init__(self, scenario: Union[Scenario, PathLike], seed: Optional[int] = None,
-                 threads: Optional[int] = None, replicate: Optional[int] = None):
+                 threads: Optional[int] = None, replicate: Optional[int] = None, check_invariants: bool = False):
         if isinstance(scenario, (str, os.PathLike)):
             scenario = Scenario.load(scenario)
         if not isinstance(scenario, Scenario):
@@ -164,7 +169,8 @@ class Simulation:
         threads = _check_optional_int(threads, "threads", 0, 1024)
         replicate = _check_optional_int(replicate, "replicate", 0, 2**32 - 1)
         self.scenario = scenario
-        self._core = _core.Simulation(scenario._core, seed=seed, threads=threads, replicate=replicate)
+        self._core = _core.Simulation(scenario._core, seed=seed, threads=threads, replicate=replicate,
+                                      check_invariants=bool(check_invariants))
 
     @classmethod
     def from_checkpoint(cls, scenario: Union[Scenario, PathLike], checkpoint: PathLike,
@@ -287,6 +293,8 @@ class Simulation:
     seed = property(lambda self: self._core.seed)
     replicate = property(lambda self: self._core.replicate)
     threads = property(lambda self: self._core.threads)
+    checks_invariants = property(lambda self: self._core.checks_invariants,
+                                 doc="Whether every day ends with the invariant checks.")
     output = property(lambda self: self._core.output, doc="The HDF5 file being recorded to, or None.")
     intergroup_encounters = property(lambda self: self._core.intergroup_encounters,
                                      doc="Intergroup encounters at venues so far.")
