@@ -14,12 +14,26 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   python3-nbformat python3-nbclient python3-ipykernel \
   openmpi-bin libopenmpi-dev
 
+# Sanitizer and fuzzing builds (make sanitize, make fuzz) need clang 19 (14, Debian's default, and 16
+# reject lambdas capturing structured bindings under OpenMP, as the library does), libFuzzer
+# and LLVM's OpenMP (TSan); installed by those targets only, so `make run` stays lean.
+SANITIZER_PACKAGES := clang-19 libclang-rt-19-dev libomp-19-dev
+FUZZ_SECONDS ?= 60
+SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(SYSTEM_PYTHON) \
+  -DCONTACTSIM_PYTHON_USER_SITE=OFF -DCONTACTSIM_BUILD_BENCH=OFF
+CLANG_FLAGS := -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19
+# The GoogleTests that run the parallel kernel with more than one thread (thread-count
+# determinism and 2-thread runs): what TSan checks.
+TSAN_TESTS := *ThreadCount*:*OneAndTwoThreads*:Friendships.SeededInGroupTies*:MeanField.*
+# LLVM's OpenMP announces its barriers and tasks to TSan through the Archer tool.
+TSAN_ENV := OMP_TOOL_LIBRARIES=/usr/lib/llvm-19/lib/libarcher.so TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPython_EXECUTABLE=$(SYSTEM_PYTHON)
 ifeq ($(CI),true)
 CMAKE_FLAGS += -DCONTACTSIM_WERROR=ON
 endif
 
-.PHONY: all deps configure build run test bench clean soak
+.PHONY: all deps configure build run test bench clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak
 
 all: build
 
@@ -45,6 +59,34 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+ifeq ($(CI),true)
+	$(MAKE) --no-print-directory sanitize
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+endif
+
+sanitizer-deps: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(SANITIZER_PACKAGES)"
+
+sanitize: sanitize-asan sanitize-tsan
+
+# The whole suite (GoogleTest and pytest) under AddressSanitizer + UndefinedBehaviorSanitizer.
+sanitize-asan: deps
+	cmake -S . -B build-asan $(SANITIZE_FLAGS) -DCONTACTSIM_SANITIZE=address,undefined -DCONTACTSIM_CHECKED=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+# The parallel kernel's multi-threaded tests under ThreadSanitizer (clang + LLVM's libomp).
+sanitize-tsan: sanitizer-deps
+	cmake -S . -B build-tsan $(SANITIZE_FLAGS) $(CLANG_FLAGS) -DCONTACTSIM_SANITIZE=thread -DCONTACTSIM_BUILD_PYTHON=OFF
+	cmake --build build-tsan -j $(JOBS) --target contactsim_tests
+	$(TSAN_ENV) build-tsan/tests/contactsim_tests --gtest_filter='$(TSAN_TESTS)'
+
+# Every libFuzzer target for FUZZ_SECONDS each; fails on any crash (tests/fuzz/run_fuzzers.sh).
+fuzz: sanitizer-deps
+	cmake -S . -B build-fuzz $(CLANG_FLAGS) -DCMAKE_BUILD_TYPE=Release -DCONTACTSIM_FUZZ=ON \
+	  -DCONTACTSIM_BUILD_TESTS=OFF -DCONTACTSIM_BUILD_PYTHON=OFF -DCONTACTSIM_BUILD_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	tests/fuzz/run_fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 # 50 simulated years of the default scenario (1% population) with every invariant checked daily.
 soak: build

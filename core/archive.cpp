@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
 #include <variant>
 
 namespace contactsim {
@@ -188,10 +191,22 @@ StateReader StateReader::child(const std::string& name) const {
 
 namespace {
 
-h5::Dataset open_array(const StateReader& reader, const h5::Group& group, const std::string& name) {
+// gzip's best compression ratio: no array can hold more bytes than this many times its file's.
+constexpr double kMaxDeflateRatio = 1032;
+
+// `element_bytes`: the least each value occupies once read. A damaged header can claim any
+// length; one its file could not hold is refused here, before anything is allocated for it.
+h5::Dataset open_array(const StateReader& reader, const h5::Group& group, const std::string& name,
+                       std::size_t element_bytes) {
   if (!group.has_link(name) || group.kind_of(name) != h5::ObjectKind::dataset) reader.fail(name, "missing");
   h5::Dataset dataset = group.open_dataset(name);
   if (dataset.shape().size() != 1) reader.fail(name, "is not a one-dimensional array");
+  std::error_code error;
+  const std::uintmax_t file_bytes = std::filesystem::file_size(group.file_name(), error);
+  const double claimed = static_cast<double>(dataset.shape()[0]) * static_cast<double>(element_bytes);
+  if (!error && claimed > kMaxDeflateRatio * static_cast<double>(file_bytes))
+    reader.fail(name, "claims " + std::to_string(dataset.shape()[0]) + " values, more than a file of " +
+                          std::to_string(file_bytes) + " bytes can hold: the file is damaged");
   return dataset;
 }
 
@@ -208,7 +223,7 @@ void verify_checksum(const StateReader& reader, const h5::Dataset& dataset, cons
 
 template <ArchiveNumber T>
 std::vector<T> StateReader::read(const std::string& name) const {
-  const h5::Dataset dataset = open_array(*this, *group_, name);
+  const h5::Dataset dataset = open_array(*this, *group_, name, sizeof(T));
   const h5::Datatype stored = dataset.stored_type();
   if (!holds<T>(stored)) fail(name, "holds " + stored_type_name(stored) + " values, expected " + type_name<T>());
   std::vector<T> values(static_cast<std::size_t>(dataset.shape()[0]));
@@ -229,7 +244,7 @@ void StateReader::read_into(const std::string& name, std::vector<T>& target) con
 }
 
 std::vector<std::string> StateReader::strings(const std::string& name) const {
-  const h5::Dataset dataset = open_array(*this, *group_, name);
+  const h5::Dataset dataset = open_array(*this, *group_, name, sizeof(std::string));
   if (dataset.stored_type().type_class() != H5T_STRING) fail(name, "does not hold strings");
   std::vector<std::string> values = dataset.read_strings(0, dataset.shape()[0]);
   verify_checksum(*this, dataset, name, strings_checksum(values));

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -292,13 +293,23 @@ std::vector<std::vector<std::int64_t>> map_census(const CensusTable& table, cons
   for (const auto& ward : ward_names) {
     const std::size_t row = find_ward_row(table, ward, mapping);
     const auto& counts = table.counts[row];
+    // Counts are only bounded by int64: sums that overflow are refused, not wrapped (UB).
+    const auto add = [&](std::int64_t a, std::int64_t b) {
+      std::int64_t sum = 0;
+      if (__builtin_add_overflow(a, b, &sum))
+        throw ConfigError(table.file.string(), table.source_lines[row], mapping.total_column,
+                          "categories mapped to groups sum to more than " +
+                              std::to_string(std::numeric_limits<std::int64_t>::max()) + " for ward " +
+                              table.geography_names[row] + "; expected residents counts");
+      return sum;
+    };
     std::vector<std::int64_t> by_group;
     std::int64_t mapped_sum = 0;
     for (const auto& group : columns) {
       std::int64_t sum = 0;
-      for (std::size_t c : group) sum += counts[c];
+      for (std::size_t c : group) sum = add(sum, counts[c]);
       by_group.push_back(sum);
-      mapped_sum += sum;
+      mapped_sum = add(mapped_sum, sum);
     }
     // A mapped subtotal plus one of its own subcategories, or a forgotten category, shows here.
     if (mapped_sum != counts[total_index])

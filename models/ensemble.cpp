@@ -24,6 +24,9 @@ constexpr const char* kMasterFile = "ensemble.h5";
 constexpr const char* kRunsFolder = "runs";
 // Independent streams per scenario when common random numbers are off: far apart seeds.
 constexpr std::uint64_t kScenarioSeedStride = 1'000'003;
+// Bounds that keep a spec's plan in memory and its run indexes in an int.
+constexpr std::size_t kMaxSweepPoints = 100'000;
+constexpr double kMaxRuns = 1e7;
 
 SpecLocation origin_of(const ConfigTable& table, std::string_view key) {
   return {table.file_of(key), table.line_of(key)};
@@ -95,7 +98,7 @@ void read_sweep(const ConfigTable& root, EnsembleSpec& spec) {
   if (spec.design == SweepDesign::grid) {
     if (sweep->has("samples")) sweep->fail("samples", "a grid sweep has one point per combination of values; remove samples");
   } else {
-    spec.samples = static_cast<int>(sweep->required_integer("samples", 1, 100000));
+    spec.samples = static_cast<int>(sweep->required_integer("samples", 1, kMaxSweepPoints));
     spec.design_seed = static_cast<std::uint64_t>(sweep->integer("seed", 1, 0, INT64_MAX));
   }
   const auto parameters = sweep->named_tables("parameters");
@@ -103,6 +106,14 @@ void read_sweep(const ConfigTable& root, EnsembleSpec& spec) {
   for (const auto& [key, table] : parameters) spec.parameters.push_back(read_parameter(key, table, spec.design));
   const int d = static_cast<int>(spec.parameters.size());
   if (spec.design == SweepDesign::grid) {
+    // The grid is every combination: bound it (as samples is) before building it.
+    std::size_t combinations = 1;
+    for (const auto& p : spec.parameters) {
+      if (p.values.size() > kMaxSweepPoints / combinations)
+        sweep->fail("parameters", "expected at most " + std::to_string(kMaxSweepPoints) +
+                                      " grid points (the product of the values lists' lengths), got more");
+      combinations *= p.values.size();
+    }
     std::vector<std::vector<double>> axes;
     for (const auto& p : spec.parameters) axes.push_back(p.values);
     spec.points = grid_design(axes);
@@ -190,6 +201,12 @@ EnsembleSpec load_ensemble_spec(const fs::path& path) {
   for (auto& s : spec.scenarios) s.overrides.insert(s.overrides.begin(), shared.begin(), shared.end());
   read_sweep(root, spec);
   root.finish();
+  const double runs = static_cast<double>(spec.scenarios.size()) * static_cast<double>(spec.points.size()) *
+                      static_cast<double>(spec.replicates);
+  if (runs > kMaxRuns)
+    root.fail("replicates", "expected at most " + std::to_string(static_cast<std::int64_t>(kMaxRuns)) +
+                                " runs (scenarios × sweep points × replicates), got " +
+                                std::to_string(static_cast<std::int64_t>(runs)));
 
   // Every scenario at every point must be valid, and end after `until`.
   spec.scenario_sha256.assign(spec.scenarios.size(), std::vector<std::string>(spec.points.size()));
