@@ -46,6 +46,8 @@ struct RunArgs {
   std::string from_checkpoint;  // continue from this checkpoint
   bool force = false;
   bool quiet = false;
+  int resume_every = 365;  // days between automatic <output>.resume checkpoints; 0: none
+  bool no_resume = false;  // start from the first day even if <output>.resume exists
   bool check_invariants = false;
 };
 
@@ -137,9 +139,6 @@ std::unique_ptr<Simulation> start_run(Scenario scenario, const RunArgs& a, const
   return std::make_unique<Simulation>(std::move(scenario), fs::path(a.from_checkpoint), options);
 }
 
-int run_command(const RunArgs& a) try {
-  Scenario scenario = load_scenario(a.scenario);
-  RunOptions options;
 // The resume checkpoint to continue from, or "" to start afresh (saying why on stderr).
 fs::path usable_resume(const fs::path& output, const Scenario& scenario, const RunArgs& a, const RunOptions& options) {
   const fs::path resume = resume_path(output);
@@ -151,6 +150,9 @@ fs::path usable_resume(const fs::path& output, const Scenario& scenario, const R
   return {};
 }
 
+int run_command(const RunArgs& a) try {
+  Scenario scenario = load_scenario(a.scenario);
+  RunOptions options;
   options.seed = a.seed;
   options.replicate = a.replicate;
   options.threads = a.threads;
@@ -159,8 +161,8 @@ fs::path usable_resume(const fs::path& output, const Scenario& scenario, const R
   const fs::path output = a.output.empty() ? fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5")
                                            : fs::path(a.output);
   // Refuse before the (possibly long) world build, and before anything is written.
-  if (fs::exists(output) && !a.force)
-    throw RecorderError(output.string() + ": output file exists; pass --force to overwrite");
+  refuse_existing_output(output, a.force, "pass --force to overwrite");
+  const fs::path resume = usable_resume(output, scenario, a, options);
   check_output_space(scenario, output, options.until);
   std::optional<Date> checkpoint_day;
   fs::path checkpoint_file;
@@ -395,17 +397,9 @@ int compare_command(const CompareArgs& a) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"contactsim — agent-based simulation of intergroup contact in a city's wards"};
-  app.set_version_flag("--version", std::string("contactsim ") + kVersion + " (" + kGitRevision + ")");
-  app.require_subcommand(1);
-
-  RunArgs run;
-  auto* run_cmd = app.add_subcommand("run", "Run a scenario and record its trajectories to HDF5");
-  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
 int dispatch(int argc, char** argv);
 
-  run_cmd->add_option("-o,--output", run.output, "Output HDF5 file (default: results/<scenario>.h5)");
+int main(int argc, char** argv) {
   const int code = dispatch(argc, argv);
   // After a failed write (full disk...) HDF5 1.10.8 keeps the file it could not close and
   // crashes (SIGSEGV) flushing it again at library shutdown: a failed command leaves without
@@ -418,6 +412,14 @@ int dispatch(int argc, char** argv);
 }
 
 int dispatch(int argc, char** argv) {
+  CLI::App app{"contactsim — agent-based simulation of intergroup contact in a city's wards"};
+  app.set_version_flag("--version", std::string("contactsim ") + kVersion + " (" + kGitRevision + ")");
+  app.require_subcommand(1);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario and record its trajectories to HDF5");
+  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("-o,--output", run.output, "Output HDF5 file (default: results/<scenario>.h5)");
   run_cmd->add_option("--threads", run.threads, "Worker threads (default: the scenario's, 0 = every core)")
       ->check(CLI::Range(0, 1024));
   run_cmd->add_option("--seed", run.seed, "Random seed (overrides [simulation] seed)");
@@ -436,6 +438,12 @@ int dispatch(int argc, char** argv) {
                       "and in its end; the output holds the whole history")
       ->check(CLI::ExistingFile);
   run_cmd->add_flag("--force", run.force, "Overwrite an existing output file (and checkpoint)");
+  run_cmd
+      ->add_option("--resume-every", run.resume_every,
+                   "Days between automatic checkpoints to OUTPUT.resume, from which the same command "
+                   "continues after a crash (default 365; 0: none)")
+      ->check(CLI::Range(0, 1000000));
+  run_cmd->add_flag("--no-resume", run.no_resume, "Start from the first day even if OUTPUT.resume exists");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress display");
   run_cmd->add_flag("--check-invariants", run.check_invariants,
                     "Check after every day that values stay in range, nobody is in two sessions at once, "
@@ -448,12 +456,6 @@ int dispatch(int argc, char** argv) {
 
   std::string info_file;
   auto* info_cmd = app.add_subcommand("info", "Describe what an output file contains");
-  run_cmd
-      ->add_option("--resume-every", run.resume_every,
-                   "Days between automatic checkpoints to OUTPUT.resume, from which the same command "
-                   "continues after a crash (default 365; 0: none)")
-      ->check(CLI::Range(0, 1000000));
-  run_cmd->add_flag("--no-resume", run.no_resume, "Start from the first day even if OUTPUT.resume exists");
   info_cmd->add_option("output", info_file, "contactsim output (HDF5)")->required()->check(CLI::ExistingFile);
 
   bool params_as_markdown = false;

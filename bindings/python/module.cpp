@@ -369,9 +369,8 @@ void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
   if (fs::exists(path) && !overwrite)
     throw py::value_error(path.string() + ": output file exists; pass overwrite=True to replace it");
   check_output_space(s.simulation->scenario(), path, s.simulation->end());  // before creating the file
-  s.recorder = std::make_unique<Recorder>(Recorder::create(path, overwrite));
-  s.output = path;
-  s.simulation->attach(*s.recorder);
+  s.output = std::make_unique<PendingOutput>(path, overwrite, "pass overwrite=True to replace it");
+  s.simulation->attach(s.output->recorder());
 }
 
 // Simulates day by day with the GIL released; between days a pending Ctrl-C (or any signal
@@ -389,10 +388,10 @@ int step(PySimulation& s, int days) {
   return done;
 }
 
-void close_output(PySimulation& s) {
-  if (!s.output) return;
 // Publishes what was recorded, complete or not (the root attribute `complete` tells which):
 // closing is the user's decision to stop. A failed write leaves the .partial and raises.
+void close_output(PySimulation& s) {
+  if (!s.output) return;
   s.simulation->detach();
   const std::unique_ptr<PendingOutput> output = std::move(s.output);
   output->publish();
