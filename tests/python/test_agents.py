@@ -86,3 +86,11 @@ def test_simulation_checks_invariants_on_request(base_scenario):
     assert sim.checks_invariants
     assert sim.step(35) == 35  # through mobility's first monthly run, every check passing
     assert issubclass(contactsim._core.InvariantError, RuntimeError)
+
+
+def test_snapshot_readers_and_invariant_error_are_exported_at_the_top_level():
+    import contactsim
+    assert contactsim.read_agents is read_agents
+    assert contactsim.agent_snapshot_dates is agent_snapshot_dates
+    assert issubclass(contactsim.InvariantError, RuntimeError)
+    assert {"read_agents", "agent_snapshot_dates", "InvariantError"} <= set(contactsim.__all__)

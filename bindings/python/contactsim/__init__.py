@@ -10,9 +10,10 @@
 The compiled core (`contactsim._core`) is the same library the `contactsim` command runs.
 """
 from . import _core
-from ._core import CheckpointError, OutputError, ScenarioError
+from ._core import CheckpointError, InvariantError, OutputError, ScenarioError
 from .simulation import AGE_BANDS, AGENT_ARRAYS, Scenario, Simulation
-from .results import concat_replicates, contact_matrix, open_results, read_events, read_table
+from .results import (agent_snapshot_dates, concat_replicates, contact_matrix, open_results, read_agents,
+                      read_events, read_table)
 from .ensemble import compare, describe_ensemble, open_ensemble, run_ensemble
 from .calibration import calibrate, run_statistics
 from . import plotting
@@ -21,7 +22,7 @@ __version__ = _core.__version__
 git_revision = _core.git_revision
 
 __all__ = [
-    "Scenario", "Simulation", "ScenarioError", "OutputError", "CheckpointError", "AGENT_ARRAYS", "AGE_BANDS",
-    "open_results", "read_table", "read_events", "concat_replicates", "contact_matrix", "plotting",
+    "Scenario", "Simulation", "ScenarioError", "OutputError", "CheckpointError", "InvariantError", "AGENT_ARRAYS",
+    "AGE_BANDS", "open_results", "read_table", "read_events", "read_agents", "agent_snapshot_dates", "concat_replicates", "contact_matrix", "plotting",
     "run_ensemble", "open_ensemble", "compare", "describe_ensemble", "calibrate", "run_statistics",
 ]
