@@ -110,6 +110,9 @@ fs::path resume_path(const fs::path& output) { return fs::path(output.string() +
 // Why `resume` cannot continue this run (another scenario, seed, replicate or end), or "" when it
 // can. Only an exact match resumes: the result must be the uninterrupted run's, byte for byte.
 std::string resume_mismatch(const fs::path& resume, const Scenario& scenario, const RunOptions& options) try {
+  // Checkpoints carry the series records but not agent snapshots: a resumed run would lose the
+  // snapshots taken before the checkpoint.
+  if (scenario.record.agents.enabled) return "the scenario records agent snapshots, which checkpoints do not carry";
   const h5::File file = h5::File::open_read_only(resume);
   if (file.string_attribute("format") != "contactsim-checkpoint-1") return "not a contactsim checkpoint";
   if (file.string_attribute("scenario_sha256") != scenario.sha256) return "made from a different scenario";
@@ -204,7 +207,8 @@ int run_command(const RunArgs& a) try {
     sim.run([&](Date done) {
       progress.update(done - first + 1, done.iso());
       // Counted from the scenario's start, so a resumed run saves on the same days.
-      const bool resume_day = a.resume_every > 0 && (done - sim.start() + 1) % a.resume_every == 0;
+      const bool resume_day = a.resume_every > 0 && !sim.scenario().record.agents.enabled &&
+                              (done - sim.start() + 1) % a.resume_every == 0;
       if (resume_day && !sim.finished()) sim.save_checkpoint(resume_path(output));
     });
     progress.finish();

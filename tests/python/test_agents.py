@@ -94,3 +94,17 @@ def test_snapshot_readers_and_invariant_error_are_exported_at_the_top_level():
     assert contactsim.agent_snapshot_dates is agent_snapshot_dates
     assert issubclass(contactsim.InvariantError, RuntimeError)
     assert {"read_agents", "agent_snapshot_dates", "InvariantError"} <= set(contactsim.__all__)
+
+
+def test_a_run_recording_snapshots_does_not_resume_and_so_keeps_every_snapshot(cli, snapshot_run, tmp_path):
+    # Checkpoints do not carry agent snapshots: a resumed run would lose the earlier ones, so a
+    # leftover <output>.resume is set aside with a note and the run starts from the first day.
+    scenario = snapshot_run.parent / "snapshots.toml"
+    output = tmp_path / "again.h5"
+    (tmp_path / "again.h5.resume").write_bytes(b"left by a killed run")
+    result = subprocess.run([str(cli), "run", str(scenario), "-o", str(output), "--seed", str(SEED), "--quiet",
+                             "--resume-every", "20"], capture_output=True, text=True, env=cli_env(), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "not resuming" in result.stderr and "agent snapshots" in result.stderr
+    assert agent_snapshot_dates(output) == agent_snapshot_dates(snapshot_run)
+    assert not (tmp_path / "again.h5.resume").exists()  # a finished run leaves no resume point
