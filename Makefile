@@ -25,8 +25,10 @@ CLANG_FLAGS := -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19
 # The GoogleTests that run the parallel kernel with more than one thread (thread-count
 # determinism and 2-thread runs): what TSan checks.
 TSAN_TESTS := *ThreadCount*:*OneAndTwoThreads*:Friendships.SeededInGroupTies*:MeanField.*
-# LLVM's OpenMP announces its barriers and tasks to TSan through the Archer tool.
-TSAN_ENV := OMP_TOOL_LIBRARIES=/usr/lib/llvm-19/lib/libarcher.so TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+# LLVM's OpenMP announces its barriers and tasks to TSan through the Archer tool; tsan.supp
+# says why races inside libomp itself are ignored.
+TSAN_ENV := OMP_TOOL_LIBRARIES=/usr/lib/llvm-19/lib/libarcher.so \
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/fuzz/tsan.supp"
 
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPython_EXECUTABLE=$(SYSTEM_PYTHON)
 ifeq ($(CI),true)

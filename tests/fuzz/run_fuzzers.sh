@@ -54,6 +54,8 @@ for target in scenario census ensemble checkpoint; do
     -artifact_prefix="$artifacts/" ${!opts_var:-} > "$log" 2>&1
   status=$?
   inputs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  # Fork mode prints no final stats; its progress lines "#N: cov: ..." count every child's inputs.
+  [ -z "$inputs" ] && inputs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
   size=$(find "$corpus" -type f | wc -l)
   timeouts=$(find "$artifacts" -name 'timeout-*' | wc -l)
   result=ok
