@@ -43,6 +43,7 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
       end_(std::min(options.until.value_or(scenario_.simulation.end), scenario_.simulation.end)),
       today_(scenario_.simulation.start),
       world_(build_world_on(threads_, scenario_, key_)),
+      venue_members_at_start_(world_.venues.members),
       tally_(empty_tally(scenario_)),
       rules_(scenario_.valence, scenario_.attitude),
       friendships_(world_.residents, scenario_.friendships),
@@ -340,7 +341,7 @@ void write_provenance(Recorder& rec, const Simulation& sim) {
     venue_ward.push_back(s.wards[v.ward[k]].name);
     faith.push_back(v.faith[k] == kNoFaith ? "" : s.faiths[v.faith[k]].name);
     capacity.push_back(v.capacity[k]);
-    members.push_back(v.members[k]);
+    members.push_back(sim.venue_members_at_start()[k]);
   }
   rec.write_table("venues", {{"id", ids}, {"name", v.name}, {"type", venue_type}, {"ward", venue_ward},
                              {"faith", faith}, {"capacity", capacity}, {"members", members}});

@@ -84,6 +84,9 @@ class Simulation {
 
   const Scenario& scenario() const { return scenario_; }
   const World& world() const { return world_; }
+  // Each venue's member count as the city was built: the output's /venues table, so a run
+  // continued from a checkpoint (when mobility has moved members since) writes the same table.
+  const std::vector<std::uint32_t>& venue_members_at_start() const { return venue_members_at_start_; }
   std::uint64_t seed() const { return key_.seed; }
   std::uint32_t replicate() const { return key_.replicate; }
   int threads() const { return threads_; }
@@ -118,6 +121,7 @@ class Simulation {
   Date end_;
   Date today_;
   World world_;
+  std::vector<std::uint32_t> venue_members_at_start_;
   ContactTally tally_;
   DailySessions sessions_;
   VenueDecisions decisions_;
