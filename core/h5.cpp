@@ -516,14 +516,22 @@ void File::start_swmr_writing() {
   checked(file_name(), "start SWMR writing", [&] { return H5Fstart_swmr_write(id()); });
 }
 
+namespace {
+constexpr unsigned kSwmrReadAttempts = 5;
+}  // namespace
+
 File File::open_read_only(const std::filesystem::path& path) {
   const std::string file = path.string();
   const QuietErrors quiet;
   hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) {
     const std::string reason = innermost_error_message();
-    // A file still marked by an SWMR writer (running, or killed) opens as an SWMR reader.
-    id = H5Fopen(file.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    // A file still marked by an SWMR writer (running, or killed) opens as an SWMR reader. Such a
+    // reader retries a block whose checksum fails, expecting the writer to finish it; a killed
+    // writer never will, so a few attempts (not HDF5's 100, with growing sleeps) then an error.
+    const Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_metadata_read_attempts(access.id(), kSwmrReadAttempts);
+    id = H5Fopen(file.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, access.id());
     if (id < 0) throw RecorderError(file + ": cannot open as an HDF5 file" + (reason.empty() ? "" : " (" + reason + ")"));
   }
   return File(Handle(id, H5Fclose), file);
