@@ -46,7 +46,11 @@ if(CONTACTSIM_SANITIZE)
       execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libclang_rt.asan-x86_64.so
                       OUTPUT_VARIABLE asan_runtime OUTPUT_STRIP_TRAILING_WHITESPACE)
     endif()
-    set(CONTACTSIM_SANITIZER_TEST_ENV "LD_PRELOAD=${asan_runtime};ASAN_OPTIONS=detect_leaks=0")
+    # libstdc++ too, and after it: ASan resolves the real __cxa_throw when it starts, and the
+    # interpreter does not link libstdc++, so the first C++ exception would abort ASan otherwise.
+    execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libstdc++.so.6
+                    OUTPUT_VARIABLE cxx_runtime OUTPUT_STRIP_TRAILING_WHITESPACE)
+    set(CONTACTSIM_SANITIZER_TEST_ENV "LD_PRELOAD=${asan_runtime}:${cxx_runtime};ASAN_OPTIONS=detect_leaks=0")
   endif()
   message(STATUS "contactsim: sanitizers ${CONTACTSIM_SANITIZE}")
 endif()
