@@ -71,13 +71,12 @@ sanitizer-deps: deps
 
 sanitize: sanitize-asan sanitize-tsan
 
-# The whole suite (GoogleTest and pytest) under AddressSanitizer + UndefinedBehaviorSanitizer,
-# but for the notebooks: they drive the same bindings as pytest_bindings, and under ASan they
-# would add ~20 minutes to CI.
+# The whole suite (GoogleTest, pytest, notebooks, soak) under AddressSanitizer +
+# UndefinedBehaviorSanitizer, in the checked build (invariants every day).
 sanitize-asan: deps
 	cmake -S . -B build-asan $(SANITIZE_FLAGS) -DCONTACTSIM_SANITIZE=address,undefined -DCONTACTSIM_CHECKED=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS) -E '^pytest_notebooks$$'
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 # The parallel kernel's multi-threaded tests under ThreadSanitizer (clang + LLVM's libomp).
 sanitize-tsan: sanitizer-deps
