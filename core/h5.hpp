@@ -165,6 +165,15 @@ class Dataset : public Object {
   void append(const Datatype& memory_type, const void* slab);
   // The whole dataset into `data`, converted to `memory_type`.
   void read_all(const Datatype& memory_type, void* data) const;
+  // The whole dataset as a flat vector of T (row-major), converted to `memory_type`.
+  template <class T>
+  std::vector<T> read_values(const Datatype& memory_type) const {
+    std::size_t n = 1;
+    for (const hsize_t extent : shape()) n *= extent;
+    std::vector<T> values(n);
+    if (n > 0) read_all(memory_type, values.data());
+    return values;
+  }
   // Elements [first, first + count) of a 1-D string dataset (fixed-length or variable-length).
   std::vector<std::string> read_strings(hsize_t first, hsize_t count) const;
   std::vector<std::string> compound_field_names() const;  // empty unless compound

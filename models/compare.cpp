@@ -41,11 +41,7 @@ std::int64_t integer_attribute(const h5::Object& object, const std::string& name
 std::vector<double> read_series(const h5::Group& run, const std::string& name, std::vector<hsize_t>& shape) {
   const h5::Dataset data = run.open_dataset("series/" + name);
   shape = data.shape();
-  std::size_t size = 1;
-  for (const hsize_t d : shape) size *= d;
-  std::vector<double> values(size);
-  data.read_all(h5::Datatype::native_double(), values.data());
-  return values;
+  return data.read_values<double>(h5::Datatype::native_double());
 }
 
 Table summarise(const h5::Group& run, const MetricDefinition& metric, const std::vector<double>& population,

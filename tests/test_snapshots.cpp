@@ -44,15 +44,6 @@ class TempDir {
   fs::path path_;
 };
 
-template <class T>
-std::vector<T> read_all(const h5::Dataset& d, const h5::Datatype& type) {
-  std::size_t n = 1;
-  for (const hsize_t extent : d.shape()) n *= extent;
-  std::vector<T> values(n);
-  if (n > 0) d.read_all(type, values.data());
-  return values;
-}
-
 // Runs `s` to its end recording to `output`; returns the simulation for inspection.
 std::unique_ptr<Simulation> run_to(const Scenario& s, const fs::path& output, int threads = 2) {
   RunOptions options;
@@ -133,7 +124,7 @@ TEST_F(SnapshotOutput, OneSnapshotPerMonthEndAndTheLastDay) {
   EXPECT_EQ(agents.integer_attribute("residents"), static_cast<std::int64_t>(sim_->world().residents.size()));
   EXPECT_EQ(agents.integer_attribute("sampled"), static_cast<std::int64_t>(sim_->snapshots().panel().size()));
   EXPECT_NE(agents.string_attribute("selection").find("purpose 400"), std::string::npos);
-  const auto slots = read_all<std::uint32_t>(agents.open_dataset("slot"), h5::Datatype::copy_of(H5T_NATIVE_UINT32));
+  const auto slots = agents.open_dataset("slot").read_values<std::uint32_t>(h5::Datatype::copy_of(H5T_NATIVE_UINT32));
   EXPECT_EQ(slots, sim_->snapshots().panel());
 }
 
@@ -145,10 +136,10 @@ TEST_F(SnapshotOutput, TheLastSnapshotHoldsThePanelsFinalState) {
   const std::size_t n = panel.size(), groups = static_cast<std::size_t>(r.num_groups), last = 2 * n;
   const h5::Dataset warmth_set = agents.open_dataset("warmth");
   EXPECT_EQ(warmth_set.shape(), (std::vector<hsize_t>{3, n, groups}));
-  const auto warmth = read_all<float>(warmth_set, h5::Datatype::native_float());
-  const auto wards = read_all<std::uint16_t>(agents.open_dataset("ward"), h5::Datatype::copy_of(H5T_NATIVE_UINT16));
-  const auto english = read_all<float>(agents.open_dataset("english"), h5::Datatype::native_float());
-  const auto friends = read_all<std::uint8_t>(agents.open_dataset("friends"), h5::Datatype::copy_of(H5T_NATIVE_UINT8));
+  const auto warmth = warmth_set.read_values<float>(h5::Datatype::native_float());
+  const auto wards = agents.open_dataset("ward").read_values<std::uint16_t>(h5::Datatype::copy_of(H5T_NATIVE_UINT16));
+  const auto english = agents.open_dataset("english").read_values<float>(h5::Datatype::native_float());
+  const auto friends = agents.open_dataset("friends").read_values<std::uint8_t>(h5::Datatype::copy_of(H5T_NATIVE_UINT8));
   ASSERT_EQ(wards.size(), 3 * n);
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint32_t i = panel[k];
@@ -169,7 +160,7 @@ TEST_F(SnapshotOutput, RecordingSnapshotsChangesNoResult) {
   for (const char* series : {"mean_warmth", "mean_anxiety", "population", "contacts_positive"}) {
     const h5::Dataset x = a.open_group("series").open_dataset(series), y = b.open_group("series").open_dataset(series);
     ASSERT_EQ(x.shape(), y.shape()) << series;
-    EXPECT_EQ(read_all<double>(x, h5::Datatype::native_double()), read_all<double>(y, h5::Datatype::native_double()))
+    EXPECT_EQ(x.read_values<double>(h5::Datatype::native_double()), y.read_values<double>(h5::Datatype::native_double()))
         << series;
   }
 }
@@ -177,7 +168,7 @@ TEST_F(SnapshotOutput, RecordingSnapshotsChangesNoResult) {
 TEST_F(SnapshotOutput, SameBytesWhateverTheThreadCount) {
   run_to(with_, *dir_ / "one_thread.h5", 1);
   const auto warmth = [&](const std::string& file) {
-    return read_all<float>(h5::File::open_read_only(*dir_ / file).open_group("agents").open_dataset("warmth"),
+    return h5::File::open_read_only(*dir_ / file).open_group("agents").open_dataset("warmth").read_values<float>(
                            h5::Datatype::native_float());
   };
   EXPECT_EQ(warmth("one_thread.h5"), warmth("with.h5"));

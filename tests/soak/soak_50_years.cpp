@@ -25,15 +25,6 @@ using namespace contactsim;
 fs::path g_scenario;
 fs::path g_output;
 
-template <class T>
-std::vector<T> read_all(const h5::Dataset& d, const h5::Datatype& type) {
-  std::size_t n = 1;
-  for (const hsize_t extent : d.shape()) n *= extent;
-  std::vector<T> values(n);
-  if (n > 0) d.read_all(type, values.data());
-  return values;
-}
-
 TEST(Soak, FiftyYearsOfTheDefaultScenarioKeepEveryInvariant) {
   const Scenario scenario = load_scenario(g_scenario);
   ASSERT_GE(scenario.simulation.end - scenario.simulation.start, 50 * 365) << "the soak must cover 50 years";
@@ -62,7 +53,7 @@ TEST(Soak, FiftyYearsOfTheDefaultScenarioKeepEveryInvariant) {
     const h5::Dataset d = series.open_dataset(name);
     if (d.stored_type().type_class() != H5T_FLOAT) continue;
     ++float_series;
-    const auto values = read_all<float>(d, h5::Datatype::native_float());
+    const auto values = d.read_values<float>(h5::Datatype::native_float());
     const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
     EXPECT_EQ(bad, values.end()) << "/series/" << name << " holds " << *bad << " at element " << (bad - values.begin());
   }
@@ -73,7 +64,7 @@ TEST(Soak, FiftyYearsOfTheDefaultScenarioKeepEveryInvariant) {
   const auto shape = population.shape();  // (time, ward, group)
   ASSERT_EQ(shape.size(), 3u);
   ASSERT_EQ(static_cast<std::int64_t>(shape[0]), months);
-  const auto counts = read_all<std::int64_t>(population, h5::Datatype::native_int64());
+  const auto counts = population.read_values<std::int64_t>(h5::Datatype::native_int64());
   const std::size_t cells = shape[1] * shape[2], groups = shape[2];
   for (std::size_t t = 0; t < shape[0]; ++t) {
     const auto first = counts.begin() + static_cast<std::ptrdiff_t>(t * cells);
@@ -105,7 +96,7 @@ TEST(Soak, FiftyYearsOfTheDefaultScenarioKeepEveryInvariant) {
   EXPECT_NEAR(static_cast<double>(panel), 0.1 * static_cast<double>(residents), 5 * std::sqrt(0.09 * static_cast<double>(residents)));
   const h5::Dataset warmth_set = agents.open_dataset("warmth");
   EXPECT_EQ(warmth_set.shape(), (std::vector<hsize_t>{50, panel, groups}));
-  const auto warmth = read_all<float>(warmth_set, h5::Datatype::native_float());
+  const auto warmth = warmth_set.read_values<float>(h5::Datatype::native_float());
   EXPECT_TRUE(std::all_of(warmth.begin(), warmth.end(), [](float v) { return v >= 0 && v <= 1; }));
 }
 
