@@ -489,7 +489,24 @@ ObjectKind Group::kind_of(const std::string& name) const {
   }
 }
 
-File File::create(const std::filesystem::path& path, bool overwrite, FileFormat format) {
+namespace {
+// The kernel's page size on every platform contactsim runs on: a write within one page is not
+// torn by a signal.
+constexpr hsize_t kPageBytes = 4096;
+
+// Paged file space keeps its settings in a superblock extension, whose object header HDF5 makes
+// with the library's own default group creation list, H5P_GROUP_CREATE_DEFAULT; that list tracks
+// times, so the header would hold the creation time and one run would not give the same bytes
+// twice. No file-level setting reaches it, so times are switched off in that list itself, once
+// per process. (Groups that other code in the process, h5py say, creates with default settings
+// then carry no times either.)
+void stop_default_group_times(const std::string& file) {
+  static const bool stopped = H5Pset_obj_track_times(H5P_GROUP_CREATE_DEFAULT, false) >= 0;
+  if (!stopped) checked(file, "stop time tracking in default groups", [] { return herr_t{-1}; });
+}
+}  // namespace
+
+File File::create(const std::filesystem::path& path, bool overwrite, FileFormat format, std::size_t user_block_bytes) {
   const std::string file = path.string();
   const Handle access = make_plist(file, H5P_FILE_ACCESS, "file access");
   const bool appendable = format == FileFormat::appendable;
@@ -502,8 +519,18 @@ File File::create(const std::filesystem::path& path, bool overwrite, FileFormat 
   const Handle creation = make_plist(file, H5P_FILE_CREATE, "file creation");
   // The 1.10 format's root group header would hold its creation and access times: the same run
   // must give the same bytes.
-  if (appendable)
+  if (appendable) {
     checked(file, "disable time tracking", [&] { return H5Pset_obj_track_times(creation.id(), false); });
+    // Paged file space: no metadata block smaller than a page straddles a page boundary, where a
+    // SIGKILL could tear its write (see File in h5.hpp).
+    checked(file, "set paged file space", [&] {
+      return H5Pset_file_space_strategy(creation.id(), H5F_FSPACE_STRATEGY_PAGE, false, 1);
+    });
+    checked(file, "set file space page size", [&] { return H5Pset_file_space_page_size(creation.id(), kPageBytes); });
+    stop_default_group_times(file);
+  }
+  if (user_block_bytes > 0)
+    checked(file, "reserve a user block", [&] { return H5Pset_userblock(creation.id(), user_block_bytes); });
   const unsigned mode = overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
   return File(Handle(checked(file, "create HDF5 file",
                              [&] { return H5Fcreate(file.c_str(), mode, creation.id(), access.id()); }),

@@ -229,13 +229,21 @@ class File : public Group {
   // that the file on disk never points at unflushed or reused space: HDF5 designed it so that a
   // reader sees a coherent file at every moment, which is what a killed writer leaves behind
   // (HDF Group, "Introduction to SWMR"; h5py's SWMR guide: "leaving a file in a valid state even
-  // if the writing application crashes"). The same stress test finds no damaged file with it.
+  // if the writing application crashes"). SWMR alone still lost a file in about 500 kills
+  // ("incorrect metadata checksum" in an extensible-array index block): a metadata block that
+  // straddles a 4 KiB page boundary is written by one pwrite, and Linux checks for a fatal signal
+  // between pages, so SIGKILL can leave the block half new, half old. Appendable files therefore
+  // use paged file space (H5F_FSPACE_STRATEGY_PAGE, 4 KiB pages): metadata smaller than a page
+  // never crosses one, and a one-page write is not torn by a kill. The stress test, run 80 times
+  // (3,200 kills): 6 damaged files without paging, none with it.
   // The costs: the file needs HDF5 >= 1.10 to read (h5py 3, Debian 12 and later), and a file
   // whose writer died keeps its "open for SWMR writing" mark, so plain HDF5 opens refuse it:
   // open it with h5py.File(path, "r", swmr=True), or clear the mark with `h5clear -s`. A file
   // closed normally carries no mark. SWMR writing starts with start_swmr_writing().
+  // `user_block_bytes` (0, or a power of two >= 512) reserves that many bytes at the start of the
+  // file that HDF5 skips (core/seal.hpp keeps a whole-file checksum there).
   static File create(const std::filesystem::path& path, bool overwrite,
-                     FileFormat format = FileFormat::portable);
+                     FileFormat format = FileFormat::portable, std::size_t user_block_bytes = 0);
   // Opens for reading; a file left marked by a killed SWMR writer is opened as an SWMR reader.
   static File open_read_only(const std::filesystem::path& path);
   // Writes every cached change to disk, making the file readable as it stands now.

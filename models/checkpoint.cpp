@@ -4,6 +4,7 @@
 #include "core/archive.hpp"
 #include "core/h5.hpp"
 #include "core/recorder.hpp"
+#include "core/seal.hpp"
 #include "models/simulation.hpp"
 
 #include <toml++/toml.h>
@@ -23,7 +24,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kFormat = "contactsim-checkpoint-1";
+constexpr const char* kFormat = "contactsim-checkpoint-2";
+// The seal's kind (core/seal.hpp).
+constexpr const char* kSealKind = "checkpoint";
 
 // A library error (archive or HDF5) as a CheckpointError, without repeating the file name.
 [[noreturn]] void rethrow_for(const fs::path& file, const std::exception& error) {
@@ -48,9 +51,19 @@ auto reading(const fs::path& file, Work&& work) {
   }
 }
 
+}  // namespace
+
 h5::File open_checkpoint(const fs::path& path) {
   std::error_code error;
   if (!fs::exists(path, error)) throw CheckpointError(path, "no such file");
+  // Before HDF5 parses anything: libhdf5 hangs or crashes on some damaged files (core/seal.hpp).
+  try {
+    check_seal(path, kSealKind);
+  } catch (const SealError& e) {
+    throw CheckpointError(path, e.what());
+  } catch (const fs::filesystem_error& e) {
+    throw CheckpointError(path, e.code().message());
+  }
   return reading(path, [&] {
     h5::File file = h5::File::open_read_only(path);
     if (file.string_attribute("format") != kFormat)
@@ -58,6 +71,8 @@ h5::File open_checkpoint(const fs::path& path) {
     return file;
   });
 }
+
+namespace {
 
 std::string text_attribute(const fs::path& path, const h5::Object& object, const std::string& name) {
   const h5::AttributeValue value = object.has_attribute(name) ? object.attribute(name) : std::monostate{};
@@ -577,7 +592,7 @@ void Simulation::write_checkpoint(const fs::path& path, Date day) const {
   const fs::path temporary = temporary_beside(path);
   try {
     {
-      h5::File file = h5::File::create(temporary, true);
+      h5::File file = h5::File::create(temporary, true, h5::FileFormat::portable, kSealBytes);
       file.set_attribute("format", std::string(kFormat));
       file.set_attribute("contactsim_version", std::string(kVersion));
       file.set_attribute("git_revision", std::string(kGitRevision));
@@ -624,6 +639,7 @@ void Simulation::write_checkpoint(const fs::path& path, Date day) const {
       }
       file.flush();
     }
+    seal_file(temporary, kSealKind);
     fs::rename(temporary, path);
   } catch (const std::exception& e) {
     std::error_code ignored;

@@ -2,7 +2,7 @@
 // Checkpoints: a run's complete state after one day, in an HDF5 file, from which the run — or a
 // counterfactual that differs only afterwards — continues exactly as an uninterrupted run would.
 //
-// Layout (format "contactsim-checkpoint-1"):
+// Layout (format "contactsim-checkpoint-2"; the first 512 bytes are a seal, core/seal.hpp):
 //   /            attributes: format, provenance (version, git revision, scenario path, text and
 //                sha256, seed, replicate, threads, start date, checkpoint_date, record interval,
 //                created_utc)
@@ -14,7 +14,7 @@
 //                replicate) and counted by (entity, day, purpose)
 //   /records     when the run was recording: its /series rows and /events rows so far, so that a
 //                run restored from the checkpoint writes the whole history into its own output
-// Every array carries a checksum (core/archive.hpp).
+// Every array carries a checksum (core/archive.hpp), and the seal one of the whole file.
 #include "core/calendar.hpp"
 #include "models/metrics.hpp"
 #include "models/scenario.hpp"
@@ -32,6 +32,9 @@ namespace contactsim {
 
 class Recorder;
 struct RunOptions;
+namespace h5 {
+class File;
+}
 
 // A checkpoint that cannot be read, or does not fit the scenario it is restored into. what() is
 // "<file>: <what is wrong>", naming what differs.
@@ -43,6 +46,10 @@ class CheckpointError : public std::runtime_error {
  private:
   std::filesystem::path file_;
 };
+
+// Opens a checkpoint for reading once its seal (core/seal.hpp) shows it whole and undamaged and
+// its root attribute `format` names this version's layout. Throws CheckpointError.
+h5::File open_checkpoint(const std::filesystem::path& checkpoint);
 
 // 64-bit fingerprint of every array of a world as built (residents, venues, blocks).
 std::uint64_t world_structure_hash(const World& world);

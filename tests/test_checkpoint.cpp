@@ -3,6 +3,7 @@
 // branched from it — and incompatible scenarios or damaged files are refused with clear errors.
 #include "core/config.hpp"
 #include "core/h5.hpp"
+#include "core/seal.hpp"
 #include "core/recorder.hpp"
 #include "models/checkpoint.hpp"
 #include "models/simulation.hpp"
@@ -406,7 +407,10 @@ TEST_F(CheckpointTest, DamagedFilesGiveClearErrors) {
   fs::resize_file(path("truncated.h5"), size / 2);
   e = restore(path("truncated.h5"));
   EXPECT_NE(e.find(path("truncated.h5").string()), std::string::npos) << e;
-  EXPECT_EQ(e.find("not a CheckpointError"), std::string::npos) << e;
+  EXPECT_NE(e.find("damaged: it has " + std::to_string(size / 2) + " bytes, " + std::to_string(size) +
+                   " when written (truncated)"),
+            std::string::npos)
+      << e;
 
   // One flipped byte in the middle of an array's data: its checksum no longer matches.
   fs::copy_file(base_checkpoint(), path("flipped.h5"));
@@ -426,9 +430,34 @@ TEST_F(CheckpointTest, DamagedFilesGiveClearErrors) {
     file.seekp(static_cast<std::streamoff>(offset) + 5);
     file.write(&byte, 1);
   }
+  // The seal catches it before HDF5 reads anything ...
+  e = restore(path("flipped.h5"));
+  EXPECT_NE(e.find(path("flipped.h5").string() + ": damaged: its bytes no longer match the checksum in its seal"),
+            std::string::npos)
+      << e;
+  // ... and with a seal made anew over the damage, the array's own checksum still does.
+  seal_file(path("flipped.h5"), "checkpoint");
   e = restore(path("flipped.h5"));
   EXPECT_NE(e.find("/state/phases/tension/tension"), std::string::npos) << e;
   EXPECT_NE(e.find("checksum"), std::string::npos) << e;
+}
+
+// The seal is plain text in HDF5's user block: HDF5 readers skip it, `head -c 512` shows it.
+TEST_F(CheckpointTest, SealIsReadableTextThatHDF5Skips) {
+  std::ifstream in(base_checkpoint(), std::ios::binary);
+  std::string seal(kSealBytes, '\0');
+  in.read(seal.data(), static_cast<std::streamsize>(seal.size()));
+  const std::string size = std::to_string(fs::file_size(base_checkpoint()));
+  EXPECT_EQ(seal.rfind("contactsim sealed file 1\nkind checkpoint\nbytes " + size + "\nhash ", 0), 0u) << seal;
+  const h5::File file = h5::File::open_read_only(base_checkpoint());
+  EXPECT_EQ(file.string_attribute("format"), "contactsim-checkpoint-2");
+
+  // A seal of another kind is refused as such.
+  fs::copy_file(base_checkpoint(), path("other_kind.h5"));
+  seal_file(path("other_kind.h5"), "ensemble");
+  const std::string e =
+      error_of([&] { Simulation sim(scenario_of(base()), path("other_kind.h5"), options_until(kEnd)); });
+  EXPECT_NE(e.find("not a contactsim checkpoint (its seal says it is a ensemble)"), std::string::npos) << e;
 }
 
 // The command line: --checkpoint-at writes <output>.checkpoint.h5 (nothing temporary left);

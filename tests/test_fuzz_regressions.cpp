@@ -4,6 +4,7 @@
 // of `make fuzz`); every file there is checked, and each fixed bug has its own test below.
 #include "core/census.hpp"
 #include "core/config.hpp"
+#include "core/seal.hpp"
 #include "models/checkpoint.hpp"
 #include "models/ensemble.hpp"
 #include "models/scenario.hpp"
@@ -195,6 +196,8 @@ void claim_two_billion_budgets(const fs::path& checkpoint) {
   H5Pclose(layout);
   H5Sclose(space);
   H5Fclose(file);
+  // Sealed anew, as by someone crafting the file: the seal alone would refuse the edit.
+  seal_file(checkpoint, "checkpoint");
 }
 
 TEST(FuzzRegressions, CheckpointArrayLongerThanItsFileCouldHoldIsRefused) {

@@ -113,8 +113,7 @@ std::string resume_mismatch(const fs::path& resume, const Scenario& scenario, co
   // Checkpoints carry the series records but not agent snapshots: a resumed run would lose the
   // snapshots taken before the checkpoint.
   if (scenario.record.agents.enabled) return "the scenario records agent snapshots, which checkpoints do not carry";
-  const h5::File file = h5::File::open_read_only(resume);
-  if (file.string_attribute("format") != "contactsim-checkpoint-1") return "not a contactsim checkpoint";
+  const h5::File file = open_checkpoint(resume);
   if (file.string_attribute("scenario_sha256") != scenario.sha256) return "made from a different scenario";
   if (file.integer_attribute("seed") != static_cast<std::int64_t>(options.seed.value_or(scenario.simulation.seed)))
     return "made with another seed";

@@ -3,6 +3,9 @@
 // output, which replays the checkpoint's records. What `contactsim run --from-checkpoint` and
 // Python's Simulation.from_checkpoint do. The scenario is the fuzzing city (small_city.toml); the
 // seed corpus is a real checkpoint of it, written by the CLI (see tests/fuzz/CMakeLists.txt).
+// A checkpoint's seal (core/seal.hpp) covers every byte, so a mutated input is refused before
+// libhdf5 parses it: what this target checks is that damage of any kind, seal included, gives a
+// CheckpointError and nothing worse.
 #include "core/recorder.hpp"
 #include "fuzz_support.hpp"
 #include "models/simulation.hpp"
