@@ -6,9 +6,17 @@
 
 namespace contactsim {
 namespace {
-// Agents are split into a fixed number of contiguous chunks, each with its own histogram, so
-// the count and scatter passes run in parallel yet produce the one stable order.
-constexpr std::size_t kChunkAgents = 1 << 15;
+// Agents are split into contiguous chunks, each with its own histogram, so the count and
+// scatter passes run in parallel yet produce the one stable order (whatever the chunking).
+// A histogram has a counter per bucket, and buckets grow with the city (venues × strata): with
+// chunks of a fixed number of agents the histograms grew with its square (3.9 GB over the three
+// slots at 10⁷ agents). So there is at most one chunk per thread, and none smaller than this.
+constexpr std::size_t kMinChunkAgents = 1 << 15;
+
+std::size_t chunk_count(std::size_t agents) {
+  const std::size_t by_size = (agents + kMinChunkAgents - 1) / kMinChunkAgents;
+  return std::clamp<std::size_t>(by_size, 1, static_cast<std::size_t>(std::max(1, omp_get_max_threads())));
+}
 }  // namespace
 
 void SessionIndex::build(std::span<const std::int32_t> venue_of, std::span<const std::uint8_t> stratum_of,
@@ -17,14 +25,15 @@ void SessionIndex::build(std::span<const std::int32_t> venue_of, std::span<const
   num_strata_ = num_strata;
   const std::size_t n = venue_of.size();
   const std::size_t buckets = static_cast<std::size_t>(num_venues) * num_strata;
-  const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkAgents - 1) / kChunkAgents);
+  const std::size_t chunks = chunk_count(n);
+  const std::size_t chunk_agents = (n + chunks - 1) / chunks;
   chunk_counts_.assign(chunks * buckets, 0);
 
 #pragma omp parallel for schedule(static)
   for (std::size_t c = 0; c < chunks; ++c) {
     std::uint32_t* counts = chunk_counts_.data() + c * buckets;
-    const std::size_t end = std::min(n, (c + 1) * kChunkAgents);
-    for (std::size_t i = c * kChunkAgents; i < end; ++i)
+    const std::size_t end = std::min(n, (c + 1) * chunk_agents);
+    for (std::size_t i = c * chunk_agents; i < end; ++i)
       if (venue_of[i] != kNone) ++counts[bucket(venue_of[i], stratum_of[i])];
   }
 
@@ -46,8 +55,8 @@ void SessionIndex::build(std::span<const std::int32_t> venue_of, std::span<const
 #pragma omp parallel for schedule(static)
   for (std::size_t c = 0; c < chunks; ++c) {
     std::uint32_t* cursor = chunk_counts_.data() + c * buckets;
-    const std::size_t end = std::min(n, (c + 1) * kChunkAgents);
-    for (std::size_t i = c * kChunkAgents; i < end; ++i)
+    const std::size_t end = std::min(n, (c + 1) * chunk_agents);
+    for (std::size_t i = c * chunk_agents; i < end; ++i)
       if (venue_of[i] != kNone) members_[cursor[bucket(venue_of[i], stratum_of[i])]++] = static_cast<std::uint32_t>(i);
   }
 }
