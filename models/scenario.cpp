@@ -225,9 +225,10 @@ std::vector<std::vector<std::int64_t>> read_census(const ConfigTable& pop, const
 }
 
 // Whole-process memory per resident with every mechanism on (agent arrays, venues, session
-// buffers, friendships, mobility's structures), as measured at 10^7 residents (README,
-// Performance); used to refuse cities this machine cannot hold before building them.
-constexpr double kBytesPerResident = 600;
+// buffers, friendships, mobility's structures): the peak measured at 10^5 to 10^7 residents is
+// 239–275 bytes (README, Performance), rounded up; used to refuse cities this machine cannot hold
+// before building them.
+constexpr double kBytesPerResident = 300;
 
 // Physical memory of this machine in bytes (0 when unknown).
 double machine_memory_bytes() {

@@ -326,19 +326,19 @@ TEST_F(BadInputs, ScaleZero) {
 }
 
 // A city larger than this machine's memory is refused before anything is built, with the
-// estimate (~600 bytes per resident: 1000 × 258,369 residents need about 155 GB).
+// estimate (~300 bytes per resident: 1000 × 258,369 residents need about 77.5 GB).
 TEST_F(BadInputs, CityLargerThanThisMachineIsRefusedWithAnEstimate) {
   std::ifstream meminfo("/proc/meminfo");
   std::string key;
   double kilobytes = 0;
   meminfo >> key >> kilobytes;
-  if (key != "MemTotal:" || kilobytes * 1024.0 > 150e9) GTEST_SKIP() << "this machine could hold the city";
+  if (key != "MemTotal:" || kilobytes * 1024.0 > 75e9) GTEST_SKIP() << "this machine could hold the city";
   const std::string text = extending("[population]\nscale = 1000\n");
   const fs::path f = write("huge.toml", text);
   const CliResult r = cli({"validate", f.string()});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(f.string() + ":3: population.scale: expected a population this machine can hold: "
-                                    "258369000 residents need about 155 GB of memory (~600 bytes each), and this "
+                                    "258369000 residents need about 77.5 GB of memory (~300 bytes each), and this "
                                     "machine has "),
             std::string::npos)
       << r.err;
@@ -351,7 +351,7 @@ TEST_F(BadInputs, ATrillionResidentsAreRefusedWithAMemoryEstimate) {
   const std::string text = extending("[population]\nscale = 1000\n[population.synthetic.totals]\nwhite_british = 779147138\nother_white = 55823691\nasian = 99085987\nblack = 26647964\nmixed = 22684060\nother = 16757559\n");
   const fs::path f = write("trillion.toml", text);
   expect_validate_error(f, 3, "population.scale", "expected at most 2e9 residents (agent ids are 32-bit): ",
-                        {" residents need about 600 TB of memory (~600 bytes each), and this machine has "});
+                        {" residents need about 300 TB of memory (~300 bytes each), and this machine has "});
   expect_run_refused(f);
 }
 
@@ -380,7 +380,7 @@ TEST_F(BadInputs, ValidateShowsTheMemoryAndOutputEstimates) {
   const fs::path f = write("snapshots.toml", extending("[record.agents]\ninterval = \"month\"\nsample = 0.01\n"));
   const CliResult r = cli({"validate", f.string()});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("needs about 155 MB of memory; output up to "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("needs about 77.5 MB of memory; output up to "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("; series: 209 records × "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("agent snapshots: 48 × 2584 residents × 58 bytes)"), std::string::npos) << r.out;
 }

@@ -195,7 +195,7 @@ TEST(ResourceGuards, ATrillionAgentsAreRefusedWithTheMemoryNeededAndAvailable) {
     EXPECT_EQ(e.line(), 3);
     const std::string what = e.expected();
     EXPECT_NE(what.find("expected at most 2e9 residents"), std::string::npos) << what;
-    EXPECT_NE(what.find("about 1000146399000 residents need about 600 TB of memory (~600 bytes each)"), std::string::npos) << what;
+    EXPECT_NE(what.find("about 1000146399000 residents need about 300 TB of memory (~300 bytes each)"), std::string::npos) << what;
     EXPECT_NE(what.find("and this machine has "), std::string::npos) << what;
   }
 }
@@ -222,7 +222,7 @@ TEST(ResourceGuards, TheDefaultScenarioAndAGenerousPanelAreAccepted) {
   EXPECT_EQ(e.records, 209);  // weekly over 4 years, plus the short final week
   EXPECT_EQ(e.snapshots, 48);
   EXPECT_LT(e.output_bytes(), 1e9);
-  EXPECT_NEAR(e.memory_bytes, 155e6, 1e6);
+  EXPECT_NEAR(e.memory_bytes, 77.5e6, 1e6);
   EXPECT_NO_THROW(require_output_space(e, "results/x.h5", 1e12));
   EXPECT_NO_THROW(require_output_space(e, "results/x.h5", -1));  // free space unknown
 }
