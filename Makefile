@@ -14,9 +14,9 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   python3-nbformat python3-nbclient python3-ipykernel \
   openmpi-bin libopenmpi-dev
 
-# Sanitizer and fuzzing builds (make sanitize, make fuzz) need clang 19 (14, Debian's default, and 16
-# reject lambdas capturing structured bindings under OpenMP, as the library does), libFuzzer
-# and LLVM's OpenMP (TSan); installed by those targets only, so `make run` stays lean.
+# Sanitizer and fuzzing builds (make sanitize, make fuzz) use clang 19, the version they are
+# tested with, its libFuzzer and LLVM's OpenMP with Archer (TSan); installed by those targets
+# only, so `make run` stays lean.
 SANITIZER_PACKAGES := clang-19 libclang-rt-19-dev libomp-19-dev
 FUZZ_SECONDS ?= 60
 SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(SYSTEM_PYTHON) \

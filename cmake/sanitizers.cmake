@@ -16,8 +16,8 @@ if(CONTACTSIM_FUZZ)
                         "-DCMAKE_C_COMPILER=clang-19")
   endif()
   if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
-    message(FATAL_ERROR "CONTACTSIM_FUZZ needs clang >= 19 (Debian 12: clang-19): clang 14 and 16 reject lambdas "
-                        "capturing structured bindings under OpenMP (C++20), which the library uses")
+    message(FATAL_ERROR "CONTACTSIM_FUZZ needs clang >= 19 (Debian 12: clang-19), the version the fuzz targets "
+                        "are built and tested with")
   endif()
   if(NOT CONTACTSIM_SANITIZE)
     set(CONTACTSIM_SANITIZE "address,undefined")

@@ -594,7 +594,9 @@ int Recorder::define_arrays(const std::string& group_name, std::size_t rows, con
     std::visit([&](const auto& values) { defined.layout.back().values = std::decay_t<decltype(values)>{}; },
                column.values);
   }
-  for (const auto& [key, value] : attributes) std::visit([&](const auto& v) { defined.group.set_attribute(key, v); }, value);
+  // Not a structured binding: clang before 16 cannot capture one in a lambda.
+  for (const auto& attribute : attributes)
+    std::visit([&](const auto& v) { defined.group.set_attribute(attribute.first, v); }, attribute.second);
   impl.array_groups.push_back(std::move(defined));
   return static_cast<int>(impl.array_groups.size() - 1);
 }
