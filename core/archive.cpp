@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -116,6 +117,12 @@ std::uint64_t hash_bytes(const void* data, std::size_t size, std::uint64_t seed)
   std::uint64_t tail = 0;
   for (std::size_t shift = 0; k < size; ++k, shift += 8) tail |= static_cast<std::uint64_t>(bytes[k]) << shift;
   return mix(h ^ (tail * 0xc4ceb9fe1a85ec53ULL));
+}
+
+std::string hash_hex(std::uint64_t hash) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ concept ArchiveNumber = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
 
 // A fast 64-bit hash of raw bytes (not cryptographic): checksums and structure fingerprints.
 std::uint64_t hash_bytes(const void* data, std::size_t size, std::uint64_t seed = 0);
+// A hash as files store it: 16 lower-case hex digits.
+std::string hash_hex(std::uint64_t hash);
 
 class StateWriter {
  public:

@@ -502,7 +502,7 @@ constexpr hsize_t kPageBytes = 4096;
 // then carry no times either.)
 void stop_default_group_times(const std::string& file) {
   static const bool stopped = H5Pset_obj_track_times(H5P_GROUP_CREATE_DEFAULT, false) >= 0;
-  if (!stopped) checked(file, "stop time tracking in default groups", [] { return herr_t{-1}; });
+  if (!stopped) throw RecorderError(file + ": cannot stop time tracking in HDF5's default group settings");
 }
 }  // namespace
 

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -40,12 +39,6 @@ std::uint64_t body_hash(std::istream& in, std::uint64_t size, const fs::path& pa
   return hash;
 }
 
-std::string hex(std::uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
 // The value of line `key VALUE` in the seal's text, or empty.
 std::string field(const std::string& text, const std::string& key) {
   std::istringstream lines(text);
@@ -70,7 +63,7 @@ void seal_file(const fs::path& path, const std::string& kind) {
   const std::uint64_t size = fs::file_size(path);
   if (size < kSealBytes) throw SealError("cannot seal a file of " + std::to_string(size) + " bytes: no user block");
   const std::string text = std::string(kFirstLine) + "\nkind " + kind + "\nbytes " + std::to_string(size) +
-                           "\nhash " + hex(body_hash(file, size, path)) + "\n";
+                           "\nhash " + hash_hex(body_hash(file, size, path)) + "\n";
   std::array<char, kSealBytes> seal{};
   std::memcpy(seal.data(), text.data(), text.size());
   file.seekp(0);

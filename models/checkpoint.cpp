@@ -93,12 +93,6 @@ Date date_attribute(const fs::path& path, const h5::Object& object, const std::s
   return *date;
 }
 
-std::string hex(std::uint64_t value) {
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(value));
-  return buffer;
-}
-
 // ---------------------------------------------------------------------------------------------
 // scenario compatibility
 
@@ -611,7 +605,7 @@ void Simulation::write_checkpoint(const fs::path& path, Date day) const {
       structure.scalar("residents", world_.residents.size());
       structure.scalar("venues", world_.venues.size());
       structure.scalar("blocks", world_.block_ward.size());
-      structure.text("hash", hex(structure_hash_));
+      structure.text("hash", hash_hex(structure_hash_));
       std::vector<std::string> groups, wards, types;
       for (const auto& g : scenario_.groups) groups.push_back(g.name);
       for (const auto& w : scenario_.wards) wards.push_back(w.name);
@@ -687,7 +681,7 @@ void Simulation::restore_checkpoint(const fs::path& path) {
     same_count("residents", world_.residents.size());
     same_count("venues", world_.venues.size());
     same_count("blocks", world_.block_ward.size());
-    if (structure.text("hash") != hex(structure_hash_))
+    if (structure.text("hash") != hash_hex(structure_hash_))
       throw CheckpointError(path, "the world this scenario builds differs from the checkpointed one (same sizes, "
                                   "different residents or venues: a changed data file, or another contactsim "
                                   "version?)");
