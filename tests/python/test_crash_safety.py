@@ -118,7 +118,10 @@ def test_random_kills_leave_every_completed_record(cli, daily, tmp_path):
         # A file whose writer died keeps HDF5's SWMR mark: readers open it as SWMR readers.
         with h5py.File(partial_of(output), "r", swmr=True) as f:
             records = len(f["series/time"])
-            assert int(f.attrs["complete"]) == 0
+            # complete = 1 only when the kill fell after the run's last write and before the
+            # rename into place: then every record is there.
+            if int(f.attrs["complete"]) != 0:
+                assert int(f.attrs["complete"]) == 1 and records == DAYS, f"trial {trial}"
             assert int(f.attrs["records"]) in (records, records - 1)  # the kill may split the two
             got = series_of(f, records)
             for name, expected in reference.items():
