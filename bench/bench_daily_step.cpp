@@ -5,7 +5,7 @@
 // before: every buffer, friendships and mobility included).
 #include "bench/synthetic_city.hpp"
 #include "core/recorder.hpp"
-#include "models/simulation.hpp"
+#include "models/run/simulation.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -4,7 +4,7 @@
 // the wards are scaled down; beyond it the city's 37 wards are repeated (ward names suffixed
 // " #2", " #3", ...) so wards, blocks and venues keep realistic sizes at 10⁷ agents.
 #include "core/synthesis.hpp"
-#include "models/scenario.hpp"
+#include "models/run/scenario.hpp"
 
 #include <cmath>
 #include <cstdint>

@@ -5,8 +5,8 @@
 #include "core/h5.hpp"
 #include "core/seal.hpp"
 #include "core/recorder.hpp"
-#include "models/checkpoint.hpp"
-#include "models/simulation.hpp"
+#include "models/run/checkpoint.hpp"
+#include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

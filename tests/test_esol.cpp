@@ -1,7 +1,7 @@
-#include "models/esol.hpp"
+#include "models/mechanisms/esol.hpp"
 
-#include "models/attitude.hpp"
-#include "models/valence.hpp"
+#include "models/city/attitude.hpp"
+#include "models/city/valence.hpp"
 
 #include <gtest/gtest.h>
 

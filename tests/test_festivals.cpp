@@ -1,7 +1,7 @@
-#include "models/festivals.hpp"
+#include "models/mechanisms/festivals.hpp"
 
-#include "models/attitude.hpp"
-#include "models/valence.hpp"
+#include "models/city/attitude.hpp"
+#include "models/city/valence.hpp"
 
 #include <gtest/gtest.h>
 

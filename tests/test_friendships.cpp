@@ -1,6 +1,6 @@
 // Friendships (DESIGN §3.7): forming, renewing, fading, bounded degree, mutual ties, direct and
 // extended contact, in-group seeding, and thread-count independence.
-#include "models/friendships.hpp"
+#include "models/mechanisms/friendships.hpp"
 
 #include <gtest/gtest.h>
 #include <omp.h>

@@ -5,10 +5,10 @@
 #include "core/census.hpp"
 #include "core/config.hpp"
 #include "core/seal.hpp"
-#include "models/checkpoint.hpp"
-#include "models/ensemble.hpp"
-#include "models/scenario.hpp"
-#include "models/simulation.hpp"
+#include "models/run/checkpoint.hpp"
+#include "models/analysis/ensemble.hpp"
+#include "models/run/scenario.hpp"
+#include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>

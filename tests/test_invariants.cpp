@@ -5,10 +5,10 @@
 #include "core/config.hpp"
 #include "core/h5.hpp"
 #include "core/recorder.hpp"
-#include "models/invariants.hpp"
-#include "models/scenario.hpp"
-#include "models/simulation.hpp"
-#include "models/world.hpp"
+#include "models/run/invariants.hpp"
+#include "models/run/scenario.hpp"
+#include "models/run/simulation.hpp"
+#include "models/city/world.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // numbers (same seed): differences isolate the policy.
 #include "core/config.hpp"
 #include "core/recorder.hpp"
-#include "models/simulation.hpp"
+#include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>

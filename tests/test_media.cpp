@@ -1,4 +1,4 @@
-#include "models/media.hpp"
+#include "models/mechanisms/media.hpp"
 
 #include <gtest/gtest.h>
 

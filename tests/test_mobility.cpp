@@ -2,8 +2,8 @@
 // the threshold, memberships follow moves, capacity and totals hold, inflow shifts composition,
 // chain migration clusters newcomers, ageing moves the expected shares, and results are
 // reproducible for any seed and thread count.
-#include "models/mobility.hpp"
-#include "models/segregation.hpp"
+#include "models/mechanisms/mobility.hpp"
+#include "models/run/segregation.hpp"
 
 #include <gtest/gtest.h>
 #include <omp.h>

@@ -1,8 +1,8 @@
 // The model contract: reproducibility, seeds, the mean-field limit, the world matching its scenario.
 #include "core/config.hpp"
 #include "core/recorder.hpp"
-#include "models/norms.hpp"
-#include "models/simulation.hpp"
+#include "models/mechanisms/norms.hpp"
+#include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>

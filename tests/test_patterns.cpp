@@ -1,7 +1,7 @@
 // DESIGN §9: the default calibration reproduces published patterns (pattern-oriented
 // validation). One year of a tenth of Stoke-on-Trent.
 #include "core/config.hpp"
-#include "models/simulation.hpp"
+#include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
 

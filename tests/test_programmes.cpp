@@ -1,7 +1,7 @@
 // Programmes (DESIGN §3 "Programmes", §9): the youth social-mixing programme and school
 // linking, run by hand on a tiny two-ward city with nothing else happening, so every change of
 // warmth comes from the programme.
-#include "models/programmes.hpp"
+#include "models/mechanisms/programmes.hpp"
 
 #include <gtest/gtest.h>
 #include <omp.h>

@@ -1,4 +1,4 @@
-#include "models/segregation.hpp"
+#include "models/run/segregation.hpp"
 
 #include <gtest/gtest.h>
 

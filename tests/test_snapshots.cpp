@@ -5,9 +5,9 @@
 #include "core/config.hpp"
 #include "core/h5.hpp"
 #include "core/recorder.hpp"
-#include "models/scenario.hpp"
-#include "models/simulation.hpp"
-#include "models/snapshots.hpp"
+#include "models/run/scenario.hpp"
+#include "models/run/simulation.hpp"
+#include "models/run/snapshots.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // leaflets close the gap, incidents raise ward tension, tension raises anxiety and lowers
 // safety and decays with its half-life, ended services cost trust, thread-count independence
 // and bounds.
-#include "models/tension.hpp"
+#include "models/mechanisms/tension.hpp"
 
 #include <gtest/gtest.h>
 #include <omp.h>

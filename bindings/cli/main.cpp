@@ -6,10 +6,10 @@
 #include "core/h5.hpp"
 #include "core/progress.hpp"
 #include "core/recorder.hpp"
-#include "models/compare.hpp"
-#include "models/ensemble.hpp"
-#include "models/scenario.hpp"
-#include "models/simulation.hpp"
+#include "models/analysis/compare.hpp"
+#include "models/analysis/ensemble.hpp"
+#include "models/run/scenario.hpp"
+#include "models/run/simulation.hpp"
 
 #ifdef CONTACTSIM_HAVE_MPI
 #include <mpi.h>

@@ -5,11 +5,11 @@
 #include "core/config.hpp"
 #include "core/output_file.hpp"
 #include "core/recorder.hpp"
-#include "models/compare.hpp"
-#include "models/ensemble.hpp"
-#include "models/programmes.hpp"
-#include "models/scenario.hpp"
-#include "models/simulation.hpp"
+#include "models/analysis/compare.hpp"
+#include "models/analysis/ensemble.hpp"
+#include "models/mechanisms/programmes.hpp"
+#include "models/run/scenario.hpp"
+#include "models/run/simulation.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

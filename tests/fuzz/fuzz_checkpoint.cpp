@@ -8,7 +8,7 @@
 // CheckpointError and nothing worse.
 #include "core/recorder.hpp"
 #include "fuzz_support.hpp"
-#include "models/simulation.hpp"
+#include "models/run/simulation.hpp"
 
 namespace {
 

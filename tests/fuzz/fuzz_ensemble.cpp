@@ -3,7 +3,7 @@
 // every file of scenarios/ (and the fuzzing city, small_city.toml), so the repository's spec and
 // its "../baseline.toml" resolve as they do in the source tree.
 #include "fuzz_support.hpp"
-#include "models/ensemble.hpp"
+#include "models/analysis/ensemble.hpp"
 
 #include <algorithm>
 #include <string_view>

@@ -3,7 +3,7 @@
 // scenarios/, so `extends = "stoke_on_trent.toml"` and census paths (data/...) resolve and the
 // whole validator — census mapping included — is exercised.
 #include "fuzz_support.hpp"
-#include "models/scenario.hpp"
+#include "models/run/scenario.hpp"
 
 #include <string_view>
 

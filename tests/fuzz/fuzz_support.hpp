@@ -9,7 +9,7 @@
 #include "core/archive.hpp"
 #include "core/config.hpp"
 #include "core/recorder.hpp"
-#include "models/checkpoint.hpp"
+#include "models/run/checkpoint.hpp"
 
 #include <unistd.h>
 

@@ -7,8 +7,8 @@
 // Usage: contactsim_soak SCENARIO OUTPUT (the ctest entry passes both).
 #include "core/h5.hpp"
 #include "core/recorder.hpp"
-#include "models/scenario.hpp"
-#include "models/simulation.hpp"
+#include "models/run/scenario.hpp"
+#include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,138 @@
+#pragma once
+// Ensembles: a baseline, counterfactual scenarios and parameter sweeps, each run for several
+// replicates, one output file per run and a master file linking them all.
+//
+// Spec (TOML; paths relative to the spec file; every key checked like a scenario's):
+//
+//   name = "Community-centre cuts"
+//   seed = 20200101              # every run's seed; replicate r of every scenario and sweep
+//   replicates = 10              # point uses replicate key r: common random numbers
+//   common_random_numbers = true # false: scenario s draws from seed + s (independent streams)
+//   threads = 2                  # per run (default: the scenario's)
+//   until = 2021-12-31           # optional: every run ends here
+//   [overrides]                  # applied to every scenario, e.g. "population.scale" = 0.1
+//   [baseline]
+//   scenario = "../scenarios/baseline.toml"
+//   [[counterfactuals]]
+//   name = "cut40"               # letters, digits, _ and -
+//   scenario = "../scenarios/cut_community_centres.toml"   # default: the baseline's file
+//   overrides = { "mechanisms.valence.beta0" = 1.0 }
+//   [sweep]
+//   design = "grid"              # grid | latin_hypercube | sobol
+//   samples = 16                 # latin_hypercube and sobol
+//   seed = 7                     # latin_hypercube and sobol (the design's own randomness)
+//   [sweep.parameters."mechanisms.friendships.befriend_probability"]
+//   values = [0.01, 0.02]        # grid
+//   min = 0.005                  # latin_hypercube, sobol: uniform on [min, max] (integer
+//                                # bounds: rounded to whole numbers)
+//   max = 0.05
+//
+// Runs are every scenario × sweep point × replicate, named <scenario>[_p<point>]_r<replicate>.
+// Each is written to OUT/runs/<name>.h5.partial and renamed to OUT/runs/<name>.h5 when complete,
+// so a finished file is never partial; a rerun skips runs whose files validate (complete, same
+// scenario text, seed and replicate) and redoes the rest. OUT/ensemble.h5 is rebuilt at the end.
+#include "core/calendar.hpp"
+#include "core/config.hpp"
+#include "models/run/scenario.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace contactsim {
+
+// Where in the spec a value was written, for errors about it.
+struct SpecLocation {
+  std::string file;
+  int line = 0;
+};
+
+struct EnsembleOverride {
+  std::string key;             // dotted scenario key
+  std::shared_ptr<toml::node> value;
+  SpecLocation origin;
+};
+
+struct EnsembleScenario {
+  std::string name;
+  std::filesystem::path file;
+  std::vector<EnsembleOverride> overrides;  // the spec's [overrides], then the scenario's own
+};
+
+enum class SweepDesign { none, grid, latin_hypercube, sobol };
+
+struct SweepParameter {
+  std::string key;
+  std::vector<double> values;  // grid
+  double min = 0, max = 0;     // latin_hypercube, sobol
+  bool integer = false;        // written as TOML integers (values given as integers)
+  SpecLocation origin;
+};
+
+struct EnsembleSpec {
+  std::filesystem::path path;
+  std::string text;    // the spec as read (extends resolved), stored in the master file
+  std::string sha256;  // of text: identifies the ensemble an output folder holds
+  std::string name;
+  std::uint64_t seed = 1;
+  int replicates = 1;
+  bool common_random_numbers = true;
+  std::optional<int> threads;
+  std::optional<Date> until;
+  std::vector<EnsembleScenario> scenarios;  // [0] is the baseline
+  SweepDesign design = SweepDesign::none;
+  int samples = 0;
+  std::uint64_t design_seed = 1;
+  std::vector<SweepParameter> parameters;
+  std::vector<std::vector<double>> points;  // the design: points × parameters ({{}} without a sweep)
+  // SHA-256 of each scenario's text at each point, [scenario][point]: what a finished run
+  // file must carry (computed once, while validating).
+  std::vector<std::vector<std::string>> scenario_sha256;
+};
+
+struct EnsembleRun {
+  int index = 0;
+  int scenario = 0;
+  int point = 0;
+  int replicate = 0;
+  std::string name;
+  std::uint64_t seed = 0;
+  std::filesystem::path file;  // relative to the output folder: runs/<name>.h5
+};
+
+// Reads and checks a spec; every scenario × sweep point is loaded and validated, so a spec that
+// loads runs. Throws ConfigError naming the spec's file, line and key.
+EnsembleSpec load_ensemble_spec(const std::filesystem::path& path);
+
+std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec);
+
+// The scenario of one run: its file with the overrides and the sweep point applied.
+Scenario scenario_of(const EnsembleSpec& spec, const EnsembleRun& run);
+
+struct EnsembleOptions {
+  int rank = 0;  // this process runs the runs with index % size == rank
+  int size = 1;
+  std::optional<int> threads;  // overrides the spec's
+  // After each run this process finishes or skips: (run, skipped).
+  std::function<void(const EnsembleRun&, bool skipped)> on_run_done;
+};
+
+// Checks OUT is empty or holds this ensemble (else ConfigError naming the folder, nothing
+// written); records the spec in OUT/ensemble_spec.toml.
+void prepare_output_folder(const EnsembleSpec& spec, const std::filesystem::path& out);
+
+// Runs this rank's share of the runs into OUT/runs/, skipping finished ones. Returns how many
+// this rank ran (not skipped).
+int run_ensemble_share(const EnsembleSpec& spec, const std::filesystem::path& out, const EnsembleOptions& options);
+
+// Whether OUT/runs/<run>.h5 is a complete output of exactly this run.
+bool run_is_complete(const EnsembleSpec& spec, const EnsembleRun& run, const std::filesystem::path& out);
+
+// Writes OUT/ensemble.h5 (atomically): provenance, /runs, /scenarios, /design tables, and
+// /run/<name> external links to every run file. Throws RecorderError if a run is not complete.
+void write_master_file(const EnsembleSpec& spec, const std::filesystem::path& out);
+
+}  // namespace contactsim

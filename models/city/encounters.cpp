@@ -1,0 +1,203 @@
+#include "models/city/encounters.hpp"
+
+#include "core/archive.hpp"
+
+#include "models/city/purposes.hpp"
+
+#include <boost/random/poisson_distribution.hpp>
+#include <omp.h>
+
+#include <algorithm>
+
+namespace contactsim {
+
+namespace {
+
+void prefetch_party(const Residents& r, std::uint32_t i) {
+  __builtin_prefetch(r.warmth_of(i), 1);
+  __builtin_prefetch(&r.anxiety[i], 1);
+  __builtin_prefetch(&r.positive_memory[i], 1);
+  __builtin_prefetch(&r.negative_memory[i], 1);
+  __builtin_prefetch(&r.english[i]);
+  __builtin_prefetch(&r.ward[i]);
+  __builtin_prefetch(&r.age_band[i]);
+  __builtin_prefetch(&r.last_intergroup_contact[i], 1);
+}
+
+// Resident `self` (of `own_group`)'s experience of an encounter with a member of
+// `partner_group`; returns whether it was positive. Both groups are known from the session's
+// slices, which spares a scattered load per party.
+bool experience(const EncounterRules& rules, const ContactSetting& setting, Residents& r, const ContactTally& layout,
+                std::uint32_t self, int own_group, int partner_group, float min_english, std::uint32_t day,
+                RandomStream& rng, ContactCounts& counts) {
+  r.last_intergroup_contact[self] = static_cast<std::int32_t>(day);
+  float* warmth = r.warmth_of(self);
+  float& anxiety = r.anxiety[self];
+  const double p_positive =
+      rules.valence.enabled
+          ? probability_positive(rules.valence.params, setting.quality, min_english, warmth[partner_group], anxiety,
+                                 rules.ward_tension ? rules.ward_tension[r.ward[self]] : 0.0f)
+          : probability_positive(rules.valence.params, 0.5, 0.5, 0.5, 0.0);
+  const bool positive = rng.uniform() < p_positive;
+  const std::size_t cell = layout.cell(r.ward[self], own_group, setting.venue_type);
+  const std::size_t pair = layout.pair(own_group, partner_group);
+  if (positive) {
+    ++counts.positive[cell];
+    ++counts.pair_positive[pair];
+  } else {
+    ++counts.negative[cell];
+    ++counts.pair_negative[pair];
+  }
+  if (!rules.attitude.enabled) return positive;
+  const float step = setting.depth * rules.plasticity[r.age_band[self]];
+  if (positive)
+    apply_positive(rules.attitude.params, warmth, r.num_groups, own_group, partner_group, step, anxiety,
+                   r.positive_memory[self]);
+  else
+    apply_negative(rules.attitude.params, warmth, partner_group, step, anxiety, r.negative_memory[self],
+                   r.positive_memory[self]);
+  return positive;
+}
+
+}  // namespace
+
+void ContactCounts::add_to(ContactTally& t) {
+  for (std::size_t c = 0; c < positive.size(); ++c) {
+    t.positive[c] += positive[c];
+    t.negative[c] += negative[c];
+    t.ingroup_milli[c] += ingroup_milli[c];
+  }
+  for (std::size_t c = 0; c < pair_positive.size(); ++c) {
+    t.pair_positive[c] += pair_positive[c];
+    t.pair_negative[c] += pair_negative[c];
+  }
+  std::fill(positive.begin(), positive.end(), 0);
+  std::fill(negative.begin(), negative.end(), 0);
+  std::fill(ingroup_milli.begin(), ingroup_milli.end(), 0);
+  std::fill(pair_positive.begin(), pair_positive.end(), 0);
+  std::fill(pair_negative.begin(), pair_negative.end(), 0);
+}
+
+void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,
+                           const ContactTally& layout, std::span<const std::uint32_t> members,
+                           std::span<const std::uint32_t> group_begin, StreamKey key, std::uint32_t entity,
+                           std::uint32_t day, Purpose purpose, ContactCounts& counts) {
+  const auto n = static_cast<std::uint32_t>(members.size());
+  if (n < 2) return;
+  for (int g = 0; g < residents.num_groups; ++g) {
+    const std::uint32_t own_first = group_begin[g];
+    const std::uint32_t n_own = group_begin[g + 1] - own_first;
+    const std::uint32_t n_out = n - n_own;
+    if (n_own == 0) continue;
+    const double p_out = n_out == 0 ? 0.0 : (n_own > 1 ? 1.0 - setting.homophily : 1.0) * n_out / (n - 1);
+    if (n_own > 1) {
+      // In-group encounters started by this group (expected; both parties are of g), credited to
+      // the ward of the session's first member of g — a session's attendees mostly share a ward.
+      const double expected = setting.encounters * n_own * (1.0 - p_out) * 2.0;
+      const std::size_t cell = layout.cell(residents.ward[members[own_first]], g, setting.venue_type);
+      counts.ingroup_milli[cell] += static_cast<std::int64_t>(std::llround(expected * 1000.0));
+    }
+    if (n_out == 0) continue;
+    RandomStream rng(key, entity, day, purpose + static_cast<Purpose>(g));
+    boost::random::poisson_distribution<std::int64_t, double> total_of(setting.encounters * p_out * n_own);
+    const std::int64_t count = total_of(rng);
+    // Encounters go in batches: pick every pair of the batch first and prefetch both parties'
+    // state, so the scattered loads (city-wide venues draw members from everywhere) overlap
+    // instead of stalling one after another.
+    constexpr int kBatch = 16;
+    std::array<std::uint32_t, kBatch> from{}, to{};
+    std::array<std::uint8_t, kBatch> to_group{};
+    for (std::int64_t done = 0; done < count; done += kBatch) {
+      const int batch = static_cast<int>(std::min<std::int64_t>(kBatch, count - done));
+      for (int b = 0; b < batch; ++b) {
+        from[b] = members[own_first + rng.below(n_own)];
+        // Uniform over the outgroup attendees: skip over the own group's contiguous slice.
+        std::uint32_t r = rng.below(n_out);
+        if (r >= own_first) r += n_own;
+        to[b] = members[r];
+        int h = 0;
+        while (r >= group_begin[h + 1]) ++h;
+        to_group[b] = static_cast<std::uint8_t>(h);
+        prefetch_party(residents, from[b]);
+        prefetch_party(residents, to[b]);
+        if (rules.prefetch) {
+          rules.prefetch(from[b]);
+          rules.prefetch(to[b]);
+        }
+      }
+      for (int b = 0; b < batch; ++b) {
+        const std::uint32_t i = from[b], j = to[b];
+        const float min_english = std::min(residents.english[i], residents.english[j]);
+        const int h = to_group[b];
+        const bool i_positive = experience(rules, setting, residents, layout, i, g, h, min_english, day, rng, counts);
+        const bool j_positive = experience(rules, setting, residents, layout, j, h, g, min_english, day, rng, counts);
+        if (i_positive && j_positive && rules.on_positive) rules.on_positive(i, j, setting.stable);
+      }
+    }
+    counts.encounters += count;
+  }
+}
+
+EncountersPhase::EncountersPhase(const EncounterSettings& settings, const EncounterRules& rules,
+                                 const std::vector<VenueType>& types, const Venues& venues, Residents& residents,
+                                 const DailySessions& sessions, ContactTally& tally, StreamKey key)
+    : enabled_(settings.enabled),
+      intensity_(settings.params.intensity),
+      rules_(rules),
+      types_(types),
+      venues_(venues),
+      residents_(residents),
+      sessions_(sessions),
+      tally_(tally),
+      key_(key) {
+  thread_counts_.resize(static_cast<std::size_t>(omp_get_max_threads()));
+  for (auto& t : thread_counts_) t.resize_like(tally);
+}
+
+void EncountersPhase::run(const Day& day) {
+  if (!enabled_) return;
+  for (int slot = 0; slot < kNumSlots; ++slot) {
+    const auto& venues = sessions_.venues_in_slot[slot];
+    const std::int64_t count = static_cast<std::int64_t>(venues.size());
+#pragma omp parallel
+    {
+      ContactCounts& mine = thread_counts_[static_cast<std::size_t>(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 8)
+      for (std::int64_t k = 0; k < count; ++k) run_session(day, slot, venues[static_cast<std::size_t>(k)], mine);
+    }
+  }
+  // Integer tallies: the merge is exact in any order, so totals do not depend on threads.
+  for (auto& t : thread_counts_) {
+    t.add_to(tally_);
+    encounters_ += t.encounters;
+    t.encounters = 0;
+  }
+}
+
+void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, ContactCounts& counts) {
+  const SessionIndex& index = sessions_.index[slot];
+  if (index.size(venue) < 2) return;
+  const VenueType& type = types_[venues_.type[venue]];
+  ContactSetting setting;
+  setting.encounters = type.encounters * intensity_;
+  setting.homophily = type.homophily;
+  setting.quality = type.quality() * venues_.quality_factor[venue];
+  setting.depth = static_cast<float>(type.depth);
+  setting.venue_type = venues_.type[venue];
+  setting.stable = type.stable;
+  std::array<std::uint32_t, kMaxGroups + 1> group_begin{};
+  const std::uint32_t first = index.venue_begin(venue);
+  for (int g = 0; g < residents_.num_groups; ++g) group_begin[g] = index.stratum_begin(venue, g) - first;
+  group_begin[residents_.num_groups] = index.size(venue);
+  run_encounter_session(rules_, setting, residents_, tally_, index.members(venue),
+                        std::span<const std::uint32_t>(group_begin.data(), residents_.num_groups + 1), key_,
+                        static_cast<std::uint32_t>(venue), static_cast<std::uint32_t>(day.index),
+                        purpose::kEncounter + static_cast<Purpose>(slot * kMaxGroups), counts);
+}
+
+
+void EncountersPhase::save(StateWriter& out) const { out.scalar("encounters", encounters_); }
+
+void EncountersPhase::restore(const StateReader& in) { encounters_ = in.scalar<std::int64_t>("encounters"); }
+
+}  // namespace contactsim

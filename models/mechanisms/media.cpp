@@ -1,0 +1,145 @@
+#include "models/mechanisms/media.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace contactsim {
+namespace {
+
+// Random-stream purpose of this module (DESIGN §6), from the 340–380 range shared with festivals
+// and ESOL. To be listed in models/purposes.hpp.
+constexpr Purpose kMythBustingReach = 343;  // entity = resident, day word = campaign index
+
+std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+
+int find(const std::vector<std::string>& names, const std::string& name) {
+  const auto it = std::find(names.begin(), names.end(), name);
+  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
+}
+
+Date dated_within_run(const ConfigTable& item, Date start, Date end) {
+  const Date d = item.required_date("date");
+  if (d < start || d > end)
+    item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + "), got " + d.iso());
+  return d;
+}
+
+int target_group(const ConfigTable& item, const std::vector<std::string>& groups) {
+  const std::string name = item.required_string("target");
+  const int g = find(groups, name);
+  if (g < 0) {
+    std::string all;
+    for (const auto& n : groups) all += (all.empty() ? "" : ", ") + in_quotes(n);
+    item.fail("target", "unknown group " + in_quotes(name) + "; expected one of " + all);
+  }
+  return g;
+}
+
+int optional_ward(const ConfigTable& item, const std::vector<std::string>& wards) {
+  if (!item.has("ward")) return -1;
+  const std::string name = item.required_string("ward");
+  const int w = find(wards, name);
+  if (w < 0) item.fail("ward", "unknown ward " + in_quotes(name) + "; expected a name from [wards]");
+  return w;
+}
+
+std::string two_decimals(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", x);
+  return buf;
+}
+
+}  // namespace
+
+MediaShock read_media_shock(const ConfigTable& item, Date start, Date end, const std::vector<std::string>& groups,
+                            const std::vector<std::string>& wards) {
+  MediaShock s;
+  s.label = item.string("label", "");
+  s.date = dated_within_run(item, start, end);
+  s.target = target_group(item, groups);
+  s.magnitude = item.required_number("magnitude", 0, 1);
+  s.ward = optional_ward(item, wards);
+  return s;
+}
+
+MythBusting read_myth_busting(const ConfigTable& item, Date start, Date end, const std::vector<std::string>& groups,
+                              const std::vector<std::string>& wards) {
+  MythBusting m;
+  m.label = item.string("label", "");
+  m.date = dated_within_run(item, start, end);
+  m.target = target_group(item, groups);
+  m.reach = item.required_number("reach", 0, 1);
+  m.softening = item.required_number("softening", 0, 1);
+  m.window_days = static_cast<int>(item.integer("window_days", kDefaultMythBustingWindowDays, 0, 3650));
+  m.ward = optional_ward(item, wards);
+  return m;
+}
+
+MediaPhase::MediaPhase(const MediaSettings& settings, std::vector<MediaShock> shocks,
+                       std::vector<MythBusting> campaigns, HasFriendIn has_friend_in,
+                       std::vector<std::string> group_names, std::vector<std::string> ward_names, Residents& residents,
+                       EventLog& log, StreamKey key)
+    : params_(settings.params),
+      enabled_(settings.enabled),
+      shocks_(std::move(shocks)),
+      campaigns_(std::move(campaigns)),
+      has_friend_in_(std::move(has_friend_in)),
+      group_names_(std::move(group_names)),
+      ward_names_(std::move(ward_names)),
+      residents_(residents),
+      log_(log),
+      key_(key) {}
+
+void MediaPhase::run(const Day& day) {
+  if (!enabled_) return;
+  for (const MythBusting& m : campaigns_)
+    if (m.date == day.date)
+      log_.push_back({day.date, "myth_busting", m.label.empty() ? group_names_[m.target] : m.label,
+                      "reach " + two_decimals(m.reach) + ", softening " + two_decimals(m.softening) +
+                          (m.ward < 0 ? "" : " in " + ward_names_[m.ward]),
+                      0});
+  for (const MediaShock& s : shocks_)
+    if (s.date == day.date) apply(s, day);
+}
+
+bool MediaPhase::reached(std::uint32_t i, std::size_t campaign) const {
+  const MythBusting& m = campaigns_[campaign];
+  if (m.ward >= 0 && residents_.ward[i] != m.ward) return false;
+  RandomStream rng(key_, i, static_cast<std::uint32_t>(campaign), kMythBustingReach);
+  return rng.uniform() < m.reach;
+}
+
+double MediaPhase::exposure(std::uint32_t i, const MediaShock& shock) const {
+  if (has_friend_in_ && has_friend_in_(i, shock.target)) return 0.0;
+  double exposure = 1.0;
+  for (std::size_t c = 0; c < campaigns_.size(); ++c) {
+    const MythBusting& m = campaigns_[c];
+    if (m.target != shock.target || shock.date < m.date || shock.date - m.date > m.window_days) continue;
+    if (reached(i, c)) exposure *= 1.0 - m.softening;
+  }
+  return exposure;
+}
+
+void MediaPhase::apply(const MediaShock& shock, const Day& day) {
+  const std::size_t n = residents_.size();
+  const auto magnitude = static_cast<float>(shock.magnitude);
+  const auto buffering = static_cast<float>(params_.contact_buffering);
+  std::int64_t affected = 0;
+#pragma omp parallel for schedule(static, 4096) reduction(+ : affected)
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto i = static_cast<std::uint32_t>(k);
+    if (residents_.group[i] == shock.target) continue;
+    if (shock.ward >= 0 && residents_.ward[i] != shock.ward) continue;
+    const auto e = static_cast<float>(exposure(i, shock));
+    if (e <= 0.0f) continue;
+    float& warmth = residents_.warmth_of(i)[shock.target];
+    warmth -= magnitude * warmth * e / (1.0f + buffering * residents_.positive_memory[i]);
+    ++affected;
+  }
+  log_.push_back({day.date, "media_shock", shock.label.empty() ? group_names_[shock.target] : shock.label,
+                  "magnitude " + two_decimals(shock.magnitude) + (shock.ward < 0 ? " national" : " in " + ward_names_[shock.ward]) +
+                      ", " + std::to_string(affected) + " residents exposed",
+                  0});
+}
+
+}  // namespace contactsim

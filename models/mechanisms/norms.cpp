@@ -1,0 +1,54 @@
+#include "models/mechanisms/norms.hpp"
+
+#include "core/reduction.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace contactsim {
+std::vector<double> ward_group_mean_warmth(const Residents& r, int wards, std::vector<std::int64_t>* counts_out) {
+  const auto groups = static_cast<std::size_t>(r.num_groups);
+  CellSums sums = sum_by_cell(
+      r.size(), static_cast<std::size_t>(wards) * groups, groups,
+      [&](std::size_t i) { return static_cast<std::size_t>(r.ward[i]) * groups + r.group[i]; },
+      [&](std::size_t i, double* s) {
+        const float* w = r.warmth_of(i);
+        for (std::size_t g = 0; g < groups; ++g) s[g] += w[g];
+      });
+  std::vector<double>& mean = sums.sum;
+  for (std::size_t cell = 0; cell < sums.count.size(); ++cell)
+    for (std::size_t g = 0; g < groups; ++g)
+      mean[cell * groups + g] = sums.count[cell] ? mean[cell * groups + g] / static_cast<double>(sums.count[cell]) : 0.0;
+  if (counts_out) *counts_out = std::move(sums.count);
+  return std::move(mean);
+}
+
+NormsPhase::NormsPhase(const NormSettings& settings, Residents& residents, int wards)
+    : enabled_(settings.enabled),
+      interval_(static_cast<int>(settings.params.interval_days)),
+      pull_(static_cast<float>(1.0 - std::exp2(-interval_ / settings.params.half_life_days))),
+      memory_keep_(static_cast<float>(std::exp2(-interval_ / settings.params.memory_half_life_days))),
+      residents_(residents),
+      wards_(wards) {}
+
+void NormsPhase::run(const Day& day) {
+  if (!enabled_ || (day.index + 1) % interval_ != 0) return;
+  const std::vector<double> norms = ward_group_mean_warmth(residents_, wards_, nullptr);
+  const int groups = residents_.num_groups;
+  const std::size_t n = residents_.size();
+#pragma omp parallel for schedule(static, 4096)
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* target = norms.data() + (static_cast<std::size_t>(residents_.ward[i]) * groups + residents_.group[i]) * groups;
+    float* w = residents_.warmth_of(i);
+    const int own = residents_.group[i];
+    const float personal = residents_.disposition[i];
+    for (int g = 0; g < groups; ++g) {
+      const float norm = static_cast<float>(target[g]) + (g == own ? 0.0f : personal);
+      w[g] += pull_ * (std::clamp(norm, 0.0f, 1.0f) - w[g]);
+    }
+    residents_.positive_memory[i] *= memory_keep_;
+    residents_.negative_memory[i] *= memory_keep_;
+  }
+}
+
+}  // namespace contactsim

@@ -1,0 +1,55 @@
+#pragma once
+// Norms and decay (DESIGN §3.10): each day every resident's warmth relaxes toward the mean
+// warmth of their own group in their own ward (the in-group ward norm) plus their stable
+// personal disposition, so what contact added to one person fades with a half-life of about a
+// year while shared shifts and lasting individual differences persist; memories of positive
+// and negative contact fade with their own half-life.
+#include "core/params.hpp"
+#include "core/scheduler.hpp"
+#include "models/city/state.hpp"
+
+#include <array>
+#include <vector>
+
+namespace contactsim {
+
+struct NormParams {
+  double half_life_days;
+  double memory_half_life_days;
+  double interval_days;
+};
+
+inline constexpr std::array<ParamSpec<NormParams>, 3> kNormParams{{
+    {"half_life_days", &NormParams::half_life_days, 365, 1, 1e6, "days",
+     "Youth-programme effects were still visible a year on but smaller (NCS evaluations; "
+     "Laurence 2017): deviations from the in-group norm halve in about a year"},
+    {"memory_half_life_days", &NormParams::memory_half_life_days, 180, 1, 1e6, "days",
+     "Recent contact history buffers negative encounters (Paolini et al. 2014); six months is "
+     "an illustrative horizon for 'recent'"},
+    {"interval_days", &NormParams::interval_days, 7, 1, 365, "days",
+     "Norms act slowly: applying the compounded pull every 7 days differs from daily steps by "
+     "under 0.1% of a deviation at the default half-lives, at a seventh of the cost"},
+}};
+
+using NormSettings = MechanismSwitch<NormParams>;
+
+// Mean warmth per (ward, group, target group), summed in a fixed chunk order so the result is
+// the same bit for bit whatever the thread count. Shared by norms and metrics.
+std::vector<double> ward_group_mean_warmth(const Residents& residents, int wards, std::vector<std::int64_t>* counts);
+
+class NormsPhase final : public Phase {
+ public:
+  NormsPhase(const NormSettings& settings, Residents& residents, int wards);
+  const char* name() const override { return "norms"; }
+  void run(const Day& day) override;
+
+ private:
+  bool enabled_;
+  int interval_;        // days between applications
+  float pull_;          // relaxation toward the norm per application
+  float memory_keep_;   // memory retention per application
+  Residents& residents_;
+  int wards_;
+};
+
+}  // namespace contactsim

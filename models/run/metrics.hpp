@@ -1,0 +1,140 @@
+#pragma once
+// Metrics: what a run reports, per recording period, into /series (DESIGN §5), and the
+// end-of-run summary per group.
+#include "core/calendar.hpp"
+#include "core/params.hpp"
+#include "core/recorder.hpp"
+#include "models/mechanisms/esol.hpp"
+#include "models/mechanisms/mobility.hpp"
+#include "models/mechanisms/festivals.hpp"
+#include "models/mechanisms/friendships.hpp"
+#include "models/city/state.hpp"
+#include "models/mechanisms/tension.hpp"
+
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace contactsim {
+
+class StateWriter;
+class StateReader;
+
+struct MetricParams {
+  double get_on_well_threshold;
+};
+
+inline constexpr std::array<ParamSpec<MetricParams>, 1> kMetricParams{{
+    {"get_on_well_threshold", &MetricParams::get_on_well_threshold, 0.5, 0, 1, "warmth",
+     "A resident 'gets on well' with other groups when their mean outgroup warmth is at least "
+     "the thermometer's neutral midpoint (50/100), mirroring the cohesion indicator 'people "
+     "from different backgrounds get on well together' (Cohesion Strategy 2020-2024)"},
+}};
+
+using MetricSettings = MechanismSwitch<MetricParams>;
+
+struct GroupSummary {
+  std::string group;
+  std::int64_t residents = 0;
+  double mean_outgroup_warmth = 0;
+  double get_on_well_share = 0;
+  double mean_anxiety = 0;
+  std::int64_t contacts_positive = 0;  // intergroup, whole run
+  std::int64_t contacts_negative = 0;
+  double mean_english = 0;
+  double no_contact_share = 0;         // no intergroup encounter in the last 365 days
+  double cross_group_friend_share = 0; // NaN when friendships are off
+  double block_dissimilarity = 0;      // vs everyone else, over blocks
+  double perceived_cohesion = 0;
+};
+
+struct Labels {
+  std::vector<std::string> groups, wards, venue_types;
+};
+
+// The state metrics read (and the period tallies they clear).
+struct MetricInputs {
+  const Residents& residents;
+  const Venues& venues;
+  ContactTally& tally;
+  VenueActivity& activity;
+  Labels labels;
+  std::size_t blocks = 0;  // residential blocks (residents.block indexes them)
+  Date start;              // day index 0
+  // Mechanisms that report through metrics; null when switched off.
+  TensionState* tension = nullptr;
+  const Friendships* friendships = nullptr;
+  FestivalAttendance* festivals = nullptr;
+  const EsolState* esol = nullptr;
+};
+
+class Metrics {
+ public:
+  Metrics(const MetricSettings& settings, MetricInputs inputs);
+
+  void define_series(Recorder& recorder);
+  // The series define_series made, in order (to replay a checkpoint's records into a new file).
+  struct DefinedSeries {
+    std::string name;
+    int id = -1;
+    SeriesType type = SeriesType::float32;
+  };
+  const std::vector<DefinedSeries>& defined_series() const { return defined_; }
+  // Writes one record for the period ending on `date` and starts a new period.
+  void record(Recorder& recorder, Date date);
+  // Starts a new period without writing (when no recorder is attached).
+  void discard_period();
+
+  // `today`: the last simulated day (for the no-contact share).
+  std::vector<GroupSummary> summary(Date today) const;
+
+  // Checkpoints: the open period's tallies (contacts, venue activity, festival attendance) and
+  // the whole-run contact totals. (Tension incidents and mobility counts are their phases'.)
+  void save(StateWriter& out) const;
+  void restore(const StateReader& in);
+  // Residential moves, arrivals and departures per period, from the mobility mechanism.
+  void report_mobility(std::function<MobilityCounts()> take_counts, bool enabled) {
+    take_mobility_ = std::move(take_counts);
+    mobility_enabled_ = enabled;
+  }
+
+ private:
+  void close_period();
+  int define(Recorder& recorder, const std::string& name, const std::vector<std::string>& dims, SeriesType type,
+             const std::string& description, const std::string& units);
+  void record_segregation(Recorder& recorder);
+  void record_venues(Recorder& recorder);
+  void record_reach(Recorder& recorder, Date date);
+  void record_mechanisms(Recorder& recorder);
+  // A resident's contribution to perceived cohesion, given their mean outgroup warmth: 1 − T of
+  // their ward if they get on well, else 0.
+  double cohesion_of(std::size_t resident, double outgroup_warmth) const;
+
+  double threshold_;
+  const Residents& residents_;
+  const Venues& venues_;
+  ContactTally& tally_;
+  VenueActivity& activity_;
+  Labels labels_;
+  std::vector<std::int64_t> total_positive_, total_negative_;  // whole run, same cells as tally
+  std::size_t blocks_;
+  Date start_;
+  TensionState* tension_state_;
+  const Friendships* friendships_;
+  FestivalAttendance* festivals_;
+  const EsolState* esol_;
+  int population_ = -1, warmth_ = -1, get_on_well_ = -1, anxiety_ = -1, positive_ = -1, negative_ = -1;
+  int pair_positive_ = -1, pair_negative_ = -1;
+  int dissimilarity_ = -1, isolation_ = -1, exposure_ = -1, theil_ = -1;
+  int attendance_ = -1, sessions_ = -1, budget_ = -1, open_ = -1;
+  int english_ = -1, no_contact_ = -1, mixing_ = -1;
+  int tension_ = -1, incidents_ = -1, knowledge_ = -1, trust_ = -1, cohesion_ = -1;
+  std::function<MobilityCounts()> take_mobility_;
+  bool mobility_enabled_ = false;
+  int moves_in_ = -1, moves_out_ = -1, arrivals_ = -1, departures_ = -1;
+  int friendship_share_ = -1, festival_attendance_ = -1, esol_learners_ = -1, esol_waiting_ = -1;
+  std::vector<DefinedSeries> defined_;
+};
+
+}  // namespace contactsim

@@ -1,0 +1,680 @@
+#include "models/run/scenario.hpp"
+
+#include "core/census.hpp"
+#include "core/recorder.hpp"
+#include "core/synthesis.hpp"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+namespace contactsim {
+namespace {
+
+std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+
+std::string list_of(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + in_quotes(n);
+  return out;
+}
+
+template <class T>
+int index_of(const std::vector<T>& items, const std::string& name) {
+  for (std::size_t k = 0; k < items.size(); ++k)
+    if (items[k].name == name) return static_cast<int>(k);
+  return -1;
+}
+
+SimulationSettings read_simulation(const ConfigTable& root) {
+  const ConfigTable t = root.required_table("simulation");
+  SimulationSettings s;
+  s.start = t.required_date("start");
+  s.end = t.required_date("end");
+  if (s.end < s.start) t.fail("end", "expected a date on or after start (" + s.start.iso() + "), got " + s.end.iso());
+  s.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  s.replicate = static_cast<std::uint32_t>(t.integer("replicate", 0, 0, 1'000'000));
+  s.threads = static_cast<int>(t.integer("threads", 0, 0, 1024));
+  return s;
+}
+
+std::array<double, kNumAgeBands> read_age_shares(const ConfigTable& t) {
+  std::array<double, kNumAgeBands> shares{};
+  double sum = 0;
+  for (int a = 0; a < kNumAgeBands; ++a) sum += shares[a] = t.required_number(kAgeBandNames[a], 0, 1);
+  if (std::abs(sum - 1.0) > 1e-3)
+    t.fail(t.most_derived({kAgeBandNames.begin(), kAgeBandNames.end()}),
+           "expected age shares (child, youth, adult, older) summing to 1, got " + std::to_string(sum));
+  return shares;
+}
+
+std::vector<WardSpec> read_wards(const ConfigTable& root) {
+  const ConfigTable t = root.required_table("wards");
+  std::vector<std::string> names;
+  if (t.has("file") == t.has("names"))
+    t.fail("names", "expected exactly one of `names = [...]` or `file = \"wards.txt\"`");
+  if (t.has("names")) {
+    names = t.string_list("names", {});
+  } else {
+    const auto path = t.required_path("file");
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) names.push_back(line);
+    }
+  }
+  if (names.empty()) t.fail("names", "expected at least one ward");
+  if (names.size() > 65535) t.fail("names", "expected at most 65535 wards");
+  const auto codes = t.string_list("codes", {});
+  if (!codes.empty() && codes.size() != names.size())
+    t.fail("codes", "expected one code per ward (" + std::to_string(names.size()) + "), got " + std::to_string(codes.size()));
+  std::vector<WardSpec> wards;
+  for (std::size_t w = 0; w < names.size(); ++w) {
+    if (index_of(wards, names[w]) >= 0) t.fail(t.has("names") ? "names" : "file", "duplicate ward " + in_quotes(names[w]));
+    wards.push_back({names[w], codes.empty() ? "" : codes[w]});
+  }
+  return wards;
+}
+
+SourceLocation wards_location(const ConfigTable& root) {
+  const ConfigTable t = root.required_table("wards");
+  const char* key = t.has("names") ? "names" : "file";
+  return {t.file_of(key), t.line_of(key), t.dotted(key)};
+}
+
+std::vector<FaithSpec> read_faiths(const ConfigTable& root) {
+  std::vector<FaithSpec> faiths;
+  if (!root.has("faiths")) return faiths;
+  for (const auto& [name, t] : root.named_tables("faiths"))
+    faiths.push_back({name, t.number("attendance", 1.0, 0, 1)});
+  if (faiths.size() > 250) root.fail("faiths", "expected at most 250 faiths");
+  return faiths;
+}
+
+GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::vector<std::string>& group_names,
+                     const std::vector<FaithSpec>& faiths, const std::array<double, kNumAgeBands>& city_ages) {
+  GroupSpec g;
+  g.name = name;
+  g.label = t.string("label", name);
+  if (auto e = t.optional_table("english")) {
+    g.english_mean = e->number("mean", 1.0, 0, 1);
+    g.english_sd = e->number("sd", 0.0, 0, 0.5);
+  }
+  if (auto x = t.optional_table("anxiety")) {
+    g.anxiety_mean = x->number("mean", 0.3, 0, 1);
+    g.anxiety_sd = x->number("sd", 0.1, 0, 0.5);
+  }
+  const ConfigTable w = t.required_table("warmth");
+  const double ingroup = w.number("ingroup", 0.8, 0, 1);
+  const double outgroup = w.required_number("outgroup", 0, 1);
+  g.warmth.assign(group_names.size(), outgroup);
+  for (std::size_t k = 0; k < group_names.size(); ++k) {
+    if (group_names[k] == name) {
+      g.warmth[k] = ingroup;
+      if (w.has(name)) w.fail(name, "expected warmth toward the own group under `ingroup`");
+    } else {
+      g.warmth[k] = w.number(group_names[k], outgroup, 0, 1);
+    }
+  }
+  for (const auto& key : w.keys())
+    if (key != "ingroup" && key != "outgroup" && key != "sd" && std::find(group_names.begin(), group_names.end(), key) == group_names.end())
+      w.fail(key, "unknown group; expected one of " + list_of(group_names));
+  g.warmth_sd = w.number("sd", 0.15, 0, 0.5);
+  g.faith_shares.assign(faiths.size(), 0.0);
+  if (auto f = t.optional_table("faith")) {
+    double sum = 0;
+    for (const auto& key : f->keys()) {
+      const int k = index_of(faiths, key);
+      if (k < 0) {
+        std::vector<std::string> names;
+        for (const auto& fs : faiths) names.push_back(fs.name);
+        f->fail(key, "unknown faith; expected one of " + list_of(names) + " (declared under [faiths.*])");
+      }
+      sum += g.faith_shares[k] = f->number(key, 0, 0, 1);
+    }
+    if (sum > 1.0 + 1e-9)
+      f->fail(f->most_derived(f->keys()), "expected faith shares summing to at most 1, got " + std::to_string(sum));
+  }
+  g.knowledge = t.number("knowledge", 0.9, 0, 1);
+  g.age_shares = city_ages;
+  if (auto a = t.optional_table("age_shares")) g.age_shares = read_age_shares(*a);
+  // Newcomers: by default the group keeps its share of arrivals and arrives as residents are.
+  g.migration.inflow_share = -1;  // filled in from the city share after the population is read
+  g.migration.newcomer_english = g.english_mean;
+  g.migration.newcomer_knowledge = g.knowledge;
+  if (auto m = t.optional_table("migration")) {
+    g.migration.inflow_share = m->number("inflow_share", -1, 0, 1);
+    g.migration.newcomer_english = m->number("newcomer_english", g.english_mean, 0, 1);
+    g.migration.newcomer_knowledge = m->number("newcomer_knowledge", g.knowledge, 0, 1);
+    if (auto a = m->optional_table("newcomer_age_shares")) {
+      const auto shares = read_age_shares(*a);
+      std::copy(shares.begin(), shares.end(), g.migration.newcomer_age_shares.begin());
+    }
+  }
+  return g;
+}
+
+std::vector<std::vector<std::int64_t>> read_synthetic(const ConfigTable& pop, const std::vector<GroupSpec>& groups,
+                                                      const std::vector<WardSpec>& wards) {
+  const ConfigTable t = pop.required_table("synthetic");
+  const ConfigTable totals = t.required_table("totals");
+  std::vector<std::int64_t> city(groups.size());
+  std::vector<std::string> group_names;
+  for (const auto& g : groups) group_names.push_back(g.name);
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    city[g] = totals.required_integer(groups[g].name, 0, 2'000'000'000);
+  for (const auto& key : totals.keys())
+    if (index_of(groups, key) < 0) totals.fail(key, "unknown group; expected one of " + list_of(group_names));
+
+  std::vector<double> weights(wards.size(), 1.0);
+  if (auto w = t.optional_table("ward_weights"))
+    for (const auto& key : w->keys()) {
+      const int k = index_of(wards, key);
+      if (k < 0) w->fail(key, "unknown ward; expected a name from [wards]");
+      weights[k] = w->number(key, 1.0, 1e-6, 1e6);
+    }
+
+  std::vector<ConcentrationTarget> targets;
+  const auto items = t.array_of_tables("targets");
+  for (const auto& item : items) {
+    const std::string ward = item.required_string("ward");
+    const int w = index_of(wards, ward);
+    if (w < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+    const ConfigTable shares = item.required_table("shares");
+    for (const auto& key : shares.keys()) {
+      const int g = index_of(groups, key);
+      if (g < 0) shares.fail(key, "unknown group; expected one of " + list_of(group_names));
+      targets.push_back({w, g, shares.number(key, 0, 0, 0.99)});
+    }
+  }
+  try {
+    return allocate_to_wards(city, weights, targets);
+  } catch (const std::invalid_argument& e) {
+    (items.empty() ? t : items.front()).fail(items.empty() ? "totals" : "shares", std::string("expected feasible targets: ") + e.what());
+  }
+}
+
+std::vector<std::vector<std::int64_t>> read_census(const ConfigTable& pop, const std::vector<GroupSpec>& groups,
+                                                   const std::vector<WardSpec>& wards,
+                                                   const SourceLocation& wards_location) {
+  const ConfigTable t = pop.required_table("census");
+  const auto file = t.required_path("file");
+  CensusMapping mapping;
+  mapping.total_column = t.required_string("total_column");
+  mapping.total_location = {t.file_of("total_column"), t.line_of("total_column"), t.dotted("total_column")};
+  const ConfigTable columns = t.required_table("columns");
+  for (const auto& g : groups) {
+    mapping.groups.push_back(g.name);
+    if (!columns.has(g.name)) columns.fail(g.name, "expected the census columns that make up group " + in_quotes(g.name));
+    mapping.columns.push_back(columns.string_list(g.name, {}));
+    mapping.group_locations.push_back({columns.file_of(g.name), columns.line_of(g.name), columns.dotted(g.name)});
+  }
+  mapping.wards_location = wards_location;
+  for (const auto& key : columns.keys())
+    if (index_of(groups, key) < 0) columns.fail(key, "unknown group");
+  std::vector<std::string> ward_names;
+  for (const auto& w : wards) ward_names.push_back(w.name);
+  return map_census(load_nomis_csv(file), mapping, ward_names);
+}
+
+// Whole-process memory per resident with every mechanism on (agent arrays, venues, session
+// buffers, friendships, mobility's structures): the peak measured at 10^5 to 10^7 residents is
+// 239–275 bytes (README, Performance), rounded up; used to refuse cities this machine cannot hold
+// before building them.
+constexpr double kBytesPerResident = 300;
+
+// Physical memory of this machine in bytes (0 when unknown).
+double machine_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kilobytes = 0;
+  while (meminfo >> key >> kilobytes) {
+    if (key == "MemTotal:") return kilobytes * 1024.0;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+
+PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpec>& groups,
+                                   const std::vector<WardSpec>& wards) {
+  const ConfigTable t = root.required_table("population");
+  PopulationSettings p;
+  p.source = t.choice("source", "synthetic", {"synthetic", "census"});
+  p.scale = t.number("scale", 1.0, 1e-6, 1000);
+  p.block_size = static_cast<int>(t.integer("block_size", 200, 10, 1'000'000));
+  p.block_clustering = t.number("block_clustering", 0.5, 0, 1);
+  p.warmth_correlation = t.number("warmth_correlation", 0.6, 0, 1);
+  p.unscaled_counts = p.source == "census" ? read_census(t, groups, wards, wards_location(root))
+                                            : read_synthetic(t, groups, wards);
+  // Census counts are bounded only by int64: refuse a city beyond 32-bit agent ids before
+  // scaling, summing in floating point, so no integer sum on the way can overflow.
+  long double unscaled_total = 0;
+  for (const auto& row : p.unscaled_counts)
+    for (std::int64_t count : row) unscaled_total += static_cast<long double>(count);
+  // Both refusals say what the city would need and what this machine has.
+  const double memory = machine_memory_bytes();
+  auto estimate = [&](double residents) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.0f", residents);
+    return std::string(count) + " residents need about " + byte_count(residents * kBytesPerResident) +
+           " of memory (~" + std::to_string(static_cast<int>(kBytesPerResident)) + " bytes each), and this machine has " +
+           (memory > 0 ? byte_count(memory) : std::string("an unknown amount"));
+  };
+  if (unscaled_total * p.scale > 2e9L)
+    t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit): about " +
+                        estimate(static_cast<double>(unscaled_total * p.scale)));
+  p.counts = scale_counts(p.unscaled_counts, p.scale);
+  std::int64_t total = 0;
+  for (const auto& row : p.counts) total = std::accumulate(row.begin(), row.end(), total);
+  if (total < 1) t.fail("scale", "expected a population of at least one resident after scaling");
+  if (total > 2'000'000'000)  // rounding in scale_counts
+    t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit): " + estimate(static_cast<double>(total)));
+  if (memory > 0 && static_cast<double>(total) * kBytesPerResident > memory)
+    t.fail("scale", "expected a population this machine can hold: " + estimate(static_cast<double>(total)));
+  return p;
+}
+
+std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& s) {
+  std::vector<ExplicitVenue> out;
+  for (const auto& item : root.array_of_tables("venues")) {
+    ExplicitVenue v;
+    v.name = item.required_string("name");
+    const std::string type = item.required_string("type");
+    v.type = s.venue_type_index(type);
+    if (v.type < 0) {
+      std::vector<std::string> names;
+      for (const auto& t : s.venue_types) names.push_back(t.name);
+      item.fail("type", "unknown venue type " + in_quotes(type) + "; expected one of " + list_of(names));
+    }
+    const std::string ward = item.required_string("ward");
+    v.ward = s.ward_index(ward);
+    if (v.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+    v.capacity = static_cast<std::int32_t>(item.integer("capacity", -1, 0, 10'000'000));
+    v.budget = item.number("budget", -1, 0, 1e12);
+    if (item.has("budget") && v.budget < 0) item.fail("budget", "expected a budget >= 0 (GBP a year)");
+    for (const auto& other : out)
+      if (other.name == v.name) item.fail("name", "duplicate venue name " + in_quotes(v.name));
+    if (item.has("capacity") && v.capacity < 0) item.fail("capacity", "expected a number >= 0");
+    const Membership m = s.venue_types[v.type].membership;
+    if (m == Membership::block) item.fail("type", "street-like venues (membership \"block\") are generated per block, not listed");
+    if (m == Membership::faith) {
+      const std::string faith = item.required_string("faith");
+      v.faith = index_of(s.faiths, faith);
+      if (v.faith < 0) item.fail("faith", "unknown faith " + in_quotes(faith) + "; expected a name from [faiths.*]");
+    } else if (item.has("faith")) {
+      item.fail("faith", "only venues of a faith-membership type take a faith");
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// Timeline kinds that belong to mechanisms other than the venue timeline.
+const std::vector<std::string> kMechanismTimelineKinds{"youth_programme", "school_linking", "festival",
+                                                       "esol_course", "media_shock", "myth_busting", "service",
+                                                       "leaflets"};
+
+// Programmes count their contact under their own venue type: add it if the scenario did not.
+void ensure_contact_column(Scenario& s, const std::string& name) {
+  if (s.venue_type_index(name) >= 0) return;
+  for (const auto& t : builtin_venue_types())
+    if (t.name == name) s.venue_types.push_back(t);
+}
+
+double expected_youth(const Scenario& s) {
+  double youth = 0;
+  for (const auto& row : s.population.counts)
+    for (std::size_t g = 0; g < row.size(); ++g)
+      youth += static_cast<double>(row[g]) * s.groups[g].age_shares[static_cast<int>(AgeBand::youth)];
+  return youth;
+}
+
+void read_programmes(const ConfigTable& root, Scenario& s) {
+  const Date start = s.simulation.start, end = s.simulation.end;
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"youth_programme"}))
+    s.youth_programmes.push_back(read_youth_programme(item, start, end, expected_youth(s), s.programmes.params));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"school_linking"})) {
+    if (s.venue_type_index("school") < 0) item.fail("kind", "school linking needs a venue type named \"school\"");
+    s.school_linking.push_back(read_school_linking(item, start, end));
+  }
+  if (!s.youth_programmes.empty()) ensure_contact_column(s, "youth_programme");
+  if (!s.school_linking.empty()) ensure_contact_column(s, "school_linking");
+}
+
+void read_events_of_others(const ConfigTable& root, Scenario& s) {
+  const Date start = s.simulation.start, end = s.simulation.end;
+  std::vector<std::string> groups, wards;
+  for (const auto& g : s.groups) groups.push_back(g.name);
+  for (const auto& w : s.wards) wards.push_back(w.name);
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"festival"}))
+    s.festivals.push_back(
+        read_festival(item, start, end, groups, wards, s.population.unscaled_counts, s.population.scale));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"esol_course"}))
+    s.esol_courses.push_back(read_esol_course(item, start, end, wards, s.population.scale));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"media_shock"}))
+    s.media_shocks.push_back(read_media_shock(item, start, end, groups, wards));
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"myth_busting"}))
+    s.myth_busting.push_back(read_myth_busting(item, start, end, groups, wards));
+  auto ward_of = [&](const ConfigTable& item) {
+    const std::string ward = item.required_string("ward");
+    const auto it = std::find(wards.begin(), wards.end(), ward);
+    if (it == wards.end()) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+    return static_cast<int>(it - wards.begin());
+  };
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"service"})) {
+    ServicePeriod p;
+    p.ward = ward_of(item);
+    p.start = item.required_date("start");
+    if (p.start < start || p.start > end)
+      item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    if (item.has("end")) {
+      p.end = item.required_date("end");
+      if (*p.end < p.start) item.fail("end", "expected a date on or after start (" + p.start.iso() + ")");
+    }
+    item.string("label", "");
+    for (const auto& other : s.services)
+      if (other.ward == p.ward && !(p.end && *p.end < other.start) && !(other.end && *other.end < p.start))
+        item.fail("start", "service in " + in_quotes(wards[p.ward]) + " overlaps another service there");
+    s.services.push_back(p);
+  }
+  for (const auto& [index, item] : timeline_items_of_kind(root, {"leaflets"})) {
+    LeafletCampaign c;
+    c.date = item.required_date("date");
+    if (c.date < start || c.date > end)
+      item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    c.ward = item.has("ward") ? ward_of(item) : -1;
+    c.translated = item.boolean("translated", false);
+    item.string("label", "");
+    s.leaflets.push_back(c);
+  }
+  if (!s.festivals.empty()) ensure_contact_column(s, "festival");
+  if (!s.esol_courses.empty()) ensure_contact_column(s, "esol_class");
+}
+
+SnapshotSettings read_snapshot_settings(const ConfigTable& t) {
+  SnapshotSettings a;
+  a.enabled = t.boolean("enabled", true);
+  a.interval = *parse_snapshot_interval(t.choice("interval", "month", {"day", "week", "month", "year"}));
+  a.sample = t.number("sample", 0.01, 0, 1);
+  if (a.sample <= 0) t.fail("sample", "expected a share of residents in (0, 1] (omit [record.agents] for no snapshots)");
+  return a;
+}
+
+// Cells of one record of every series, split by storage width. Mirrors Metrics::define_series
+// (models/metrics.cpp): a series added there should be counted here, or the estimate falls
+// short (tests/test_snapshots.cpp checks it stays above a real file's size).
+struct SeriesCells {
+  double int64 = 0;
+  double float32 = 0;
+};
+
+SeriesCells series_cells(const Scenario& s) {
+  const double w = static_cast<double>(s.wards.size()), g = static_cast<double>(s.groups.size());
+  const double t = static_cast<double>(s.venue_types.size());
+  constexpr double spatial_units = 2;  // block, ward
+  SeriesCells c;
+  c.int64 = w * g + 2 * w * g * t + 2 * g * g + 3 * w * t;  // population, contacts, contact matrix, venues
+  c.float32 = w * g * g + 5 * w * g + spatial_units * (2 * g + g * g + 1) + w * t + g;
+  if (s.tension.enabled) c.int64 += w, c.float32 += w + 2 * w * g;
+  if (s.mobility.enabled) c.int64 += 4 * w * g;
+  if (s.friendships.enabled) c.float32 += w * g;
+  if (!s.festivals.empty()) c.int64 += w * g;
+  if (!s.esol_courses.empty()) c.int64 += 2 * w * g;
+  return c;
+}
+
+std::int64_t records_in(Date start, Date end, RecordInterval interval) {
+  std::int64_t records = 0;
+  for (Date d = start; d <= end; ++d) records += closes_period(d, start, interval) ? 1 : 0;
+  return records + (closes_period(end, start, interval) ? 0 : 1);  // the final, short period
+}
+
+// An output no run should write (record.max_output_gb) is refused at validation, naming the
+// key that made it so large.
+void refuse_outsized_output(const Scenario& s, const ConfigTable& root, const std::optional<ConfigTable>& record,
+                            const std::optional<ConfigTable>& agents) {
+  const ResourceEstimate e = estimate_resources(s);
+  const double limit = s.record.max_output_gb * 1e9;
+  if (e.output_bytes() <= limit) return;
+  const std::string expected = "expected an output of at most " + byte_count(limit) +
+                               " (record.max_output_gb; raise it if this is meant): " +
+                               std::to_string(e.residents) + " residents from " + s.simulation.start.iso() + " to " +
+                               s.simulation.end.iso() + " would write up to " + e.describe_output();
+  if (agents && e.snapshot_bytes() >= e.series_bytes()) agents->fail(agents->has("sample") ? "sample" : "interval", expected);
+  if (record) record->fail("interval", expected);
+  root.fail("record", expected);
+}
+
+}  // namespace
+
+std::string byte_count(double bytes) {
+  static constexpr const char* kUnits[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
+  std::size_t unit = 0;
+  while (bytes >= 1000 && unit + 1 < std::size(kUnits)) bytes /= 1000, ++unit;
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.3g %s", bytes, kUnits[unit]);
+  return text;
+}
+
+std::string ResourceEstimate::describe_output() const {
+  std::string out = byte_count(output_bytes()) + " (tables: " + byte_count(table_bytes) + "; series: " +
+                    std::to_string(records) + " records × " + byte_count(record_bytes) + "; agent snapshots: ";
+  if (snapshots == 0) return out + "none)";
+  return out + std::to_string(snapshots) + " × " + std::to_string(sampled) + " residents × " +
+         byte_count(snapshot_row_bytes) + ")";
+}
+
+ResourceEstimate estimate_resources(const Scenario& s, std::optional<Date> until) {
+  const Date end = until ? std::min(*until, s.simulation.end) : s.simulation.end;
+  ResourceEstimate e;
+  e.residents = s.population_size();
+  e.memory_bytes = static_cast<double>(e.residents) * kBytesPerResident;
+  constexpr double kDateBytes = 10;  // /series/time
+  // Measured on one-record outputs: ~160 kB of provenance and HDF5 metadata whatever the city,
+  // and the /venues table, ~1 MB for the default city's 4,529 venues (~4 bytes a resident).
+  constexpr double kFixedBytes = 256e3, kTableBytesPerResident = 6;
+  e.table_bytes = kFixedBytes + kTableBytesPerResident * static_cast<double>(e.residents);
+  const SeriesCells cells = series_cells(s);
+  e.records = records_in(s.simulation.start, end, s.record.interval);
+  e.record_bytes = 8 * cells.int64 + 4 * cells.float32 + kDateBytes;
+  if (s.record.agents.enabled) {
+    e.snapshots = snapshot_days(s.simulation.start, end, s.record.agents.interval);
+    e.sampled = std::llround(s.record.agents.sample * static_cast<double>(e.residents));
+    e.snapshot_row_bytes = static_cast<double>(snapshot_bytes_per_resident(
+        static_cast<int>(s.groups.size()), s.friendships.enabled, s.tension.enabled));
+  }
+  return e;
+}
+
+double free_disk_bytes(const std::filesystem::path& output) {
+  std::error_code error;
+  std::filesystem::path dir = std::filesystem::absolute(output, error).parent_path();
+  while (!dir.empty() && !std::filesystem::is_directory(dir, error)) {
+    if (dir == dir.root_path()) break;
+    dir = dir.parent_path();
+  }
+  struct statvfs fs {};
+  if (dir.empty() || statvfs(dir.c_str(), &fs) != 0) return -1;
+  return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+}
+
+void require_output_space(const ResourceEstimate& estimate, const std::filesystem::path& output, double free_bytes) {
+  if (free_bytes < 0 || estimate.output_bytes() <= free_bytes) return;
+  throw RecorderError(output.string() + ": not enough free disk space: the output needs up to " +
+                      estimate.describe_output() + ", and its filesystem has " + byte_count(free_bytes) +
+                      " free (shorten the run, record less often or sample fewer agents)");
+}
+
+void check_output_space(const Scenario& scenario, const std::filesystem::path& output, std::optional<Date> until) {
+  require_output_space(estimate_resources(scenario, until), output, free_disk_bytes(output));
+}
+
+int Scenario::group_index(const std::string& name) const { return index_of(groups, name); }
+int Scenario::ward_index(const std::string& name) const { return index_of(wards, name); }
+int Scenario::venue_type_index(const std::string& name) const { return index_of(venue_types, name); }
+
+std::int64_t Scenario::population_size() const {
+  std::int64_t total = 0;
+  for (const auto& row : population.counts) total = std::accumulate(row.begin(), row.end(), total);
+  return total;
+}
+
+Scenario read_scenario(const ConfigDocument& doc) {
+  const ConfigTable root = ConfigTable::root(doc);
+  Scenario s;
+  s.path = doc.path();
+  s.resolved_text = doc.resolved_text();
+  s.sha256 = doc.resolved_sha256();
+  root.string("title", "");
+  root.string("description", "");
+
+  s.simulation = read_simulation(root);
+  s.wards = read_wards(root);
+  s.faiths = read_faiths(root);
+
+  const ConfigTable population = root.required_table("population");
+  const auto city_ages = read_age_shares(population.required_table("age_shares"));
+  const auto group_tables = root.named_tables("groups");
+  if (group_tables.size() < 2 || group_tables.size() > kMaxGroups)
+    root.fail("groups", "expected between 2 and " + std::to_string(kMaxGroups) + " groups, got " +
+                            std::to_string(group_tables.size()));
+  std::vector<std::string> group_names;
+  for (const auto& [name, t] : group_tables) group_names.push_back(name);
+  for (const auto& [name, t] : group_tables) s.groups.push_back(read_group(name, t, group_names, s.faiths, city_ages));
+  s.population = read_population(root, s.groups, s.wards);
+  std::vector<double> group_totals(s.groups.size(), 0.0);
+  for (const auto& row : s.population.counts)
+    for (std::size_t g = 0; g < row.size(); ++g) group_totals[g] += static_cast<double>(row[g]);
+  const double everyone = std::accumulate(group_totals.begin(), group_totals.end(), 0.0);
+  for (std::size_t g = 0; g < s.groups.size(); ++g)
+    if (s.groups[g].migration.inflow_share < 0) s.groups[g].migration.inflow_share = group_totals[g] / everyone;
+
+  if (root.has("venue_types")) {
+    for (const auto& [name, t] : root.named_tables("venue_types")) s.venue_types.push_back(read_venue_type(name, t));
+  } else {
+    s.venue_types = builtin_venue_types();
+  }
+  if (s.venue_types.empty() || s.venue_types.size() > 64) root.fail("venue_types", "expected 1 to 64 venue types");
+  for (const auto& t : s.venue_types)
+    if (t.membership == Membership::faith && s.faiths.empty())
+      root.fail("faiths", "venue type " + in_quotes(t.name) + " draws on faiths; expected [faiths.<name>] tables");
+  s.venues = read_venues(root, s);
+  std::vector<std::string> ward_names, venue_names;
+  for (const auto& w : s.wards) ward_names.push_back(w.name);
+  for (const auto& v : s.venues) venue_names.push_back(v.name);
+  s.timeline = read_timeline(root, s.simulation.start, s.simulation.end, s.venue_types, ward_names, venue_names,
+                             kMechanismTimelineKinds);
+
+  // [mechanisms.<name>] tables are optional: an absent one means defaults, switched on.
+  const auto mechanisms = root.optional_table("mechanisms");
+  auto mechanism = [&]<class P>(const char* name, std::span<const ParamSpec<P>> specs) {
+    return mechanisms ? read_mechanism(*mechanisms, name, specs) : MechanismSwitch<P>{true, defaults_of(specs)};
+  };
+  s.funding = mechanism.operator()<FundingParams>("funding", kFundingParams);
+  s.attendance = mechanism.operator()<AttendanceParams>("attendance", kAttendanceParams);
+  s.encounters = mechanism.operator()<EncounterParams>("encounters", kEncounterParams);
+  s.valence = mechanism.operator()<ValenceParams>("valence", kValenceParams);
+  s.attitude = mechanism.operator()<AttitudeParams>("attitude", kAttitudeParams);
+  s.norms = mechanism.operator()<NormParams>("norms", kNormParams);
+  s.metrics = mechanism.operator()<MetricParams>("metrics", kMetricParams);
+  s.programmes = mechanism.operator()<ProgrammeParams>("programmes", kProgrammeParams);
+  s.friendships = mechanism.operator()<FriendshipParams>("friendships", kFriendshipParams);
+  s.festival_settings = mechanism.operator()<FestivalParams>("festivals", kFestivalParams);
+  s.esol = mechanism.operator()<EsolParams>("esol", kEsolParams);
+  s.media = mechanism.operator()<MediaParams>("media", kMediaParams);
+  s.tension = mechanism.operator()<TensionParams>("tension", kTensionParams);
+  s.mobility = mechanism.operator()<MobilityParams>("mobility", kMobilityParams);
+  if (s.friendships.params.ingroup_friends > s.friendships.params.max_degree)
+    (mechanisms ? *mechanisms : root)
+        .fail("friendships", "expected ingroup_friends <= max_degree");
+  read_programmes(root, s);
+  read_events_of_others(root, s);
+
+  const auto record = root.optional_table("record");
+  std::optional<ConfigTable> agents;
+  if (record) {
+    s.record.interval = *parse_record_interval(record->choice("interval", "week", {"day", "week", "month"}));
+    s.record.max_output_gb = record->number("max_output_gb", 100, 1e-6, 1e9);
+    agents = record->optional_table("agents");
+    if (agents) s.record.agents = read_snapshot_settings(*agents);
+  }
+
+  root.finish();
+  refuse_outsized_output(s, root, record, agents);
+  return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& path) { return read_scenario(ConfigDocument::load(path)); }
+
+std::vector<ParamDescription> parameter_dictionary() {
+  std::vector<ParamDescription> out{
+      {"population", "scale", 1.0, 1e-6, 1000, "multiplier",
+       "1 simulates every resident of the census totals; smaller scales keep tests and "
+       "exploratory runs fast with the same structure"},
+      {"population", "block_size", 200, 10, 1e6, "residents",
+       "DESIGN: neighbourhood blocks of ~100-300 residents, the scale of a few streets (close to an "
+       "ONS Output Area, ~300 residents)"},
+      {"population", "block_clustering", 0.5, 0, 1, "0-1",
+       "How strongly groups cluster into blocks within a ward at the start. Illustrative: "
+       "ward-level concentrations are set by the allocation; within-ward clustering is unknown"},
+      {"population", "warmth_correlation", 0.6, 0, 1, "correlation",
+       "Attitudes toward different outgroups correlate (generalised prejudice; Zick et al. 2008 "
+       "report r = .5-.7 across target groups; Bergh & Akrami 2017)"},
+      {"groups.<name>", "warmth.ingroup", 0.8, 0, 1, "thermometer/100",
+       "In-group thermometer ratings typically sit around 75-85 (British Social Attitudes; "
+       "ANES practice)"},
+      {"groups.<name>", "warmth.sd", 0.15, 0, 0.5, "thermometer/100",
+       "Spread of individual feeling-thermometer scores (sd ~ 15-25 points in survey data)"},
+      {"groups.<name>", "anxiety.mean", 0.3, 0, 1, "0-1",
+       "Intergroup anxiety scales sit below their midpoint in general-population samples "
+       "(Stephan & Stephan 1985). Illustrative"},
+      {"groups.<name>", "anxiety.sd", 0.1, 0, 0.5, "0-1", "Illustrative spread"},
+      {"groups.<name>", "english.mean", 1.0, 0, 1, "0-1",
+       "Full proficiency unless the scenario says otherwise (Census 2021 TS029 gives the real "
+       "shares who do not speak English well)"},
+  };
+  describe_params<FundingParams>("mechanisms.funding", kFundingParams, out);
+  describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
+  describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
+  describe_params<ValenceParams>("mechanisms.valence", kValenceParams, out);
+  describe_params<AttitudeParams>("mechanisms.attitude", kAttitudeParams, out);
+  describe_params<NormParams>("mechanisms.norms", kNormParams, out);
+  describe_params<MetricParams>("mechanisms.metrics", kMetricParams, out);
+  describe_params<ProgrammeParams>("mechanisms.programmes", kProgrammeParams, out);
+  describe_params<FriendshipParams>("mechanisms.friendships", kFriendshipParams, out);
+  describe_params<FestivalParams>("mechanisms.festivals", kFestivalParams, out);
+  describe_params<EsolParams>("mechanisms.esol", kEsolParams, out);
+  describe_params<MediaParams>("mechanisms.media", kMediaParams, out);
+  describe_params<TensionParams>("mechanisms.tension", kTensionParams, out);
+  describe_params<MobilityParams>("mechanisms.mobility", kMobilityParams, out);
+  out.push_back({"groups.<name>.migration", "inflow_share", -1, 0, 1, "share of arrivals",
+                 "Default (absent): the group's share of the city, so arrivals keep the mix; set it to model "
+                 "a changing population (e.g. EU accession migration, Keele 2022)"});
+  out.push_back({"groups.<name>.migration", "newcomer_english", -1, 0, 1, "0-1",
+                 "Default (absent): the group's english.mean. Recent arrivals often speak less English "
+                 "(Census 2021 TS029 by year of arrival)"});
+  out.push_back({"groups.<name>.migration", "newcomer_knowledge", -1, 0, 1, "0-1",
+                 "Default (absent): the group's knowledge. Newcomers do not yet know how local services work "
+                 "(Keele 2022)"});
+  describe_venue_type_defaults(out);
+  out.push_back({"record", "max_output_gb", 100, 1e-6, 1e9, "GB",
+                 "Guard against mistakes: a scenario whose output would exceed this (uncompressed estimate of "
+                 "series and agent snapshots, shown by `contactsim validate`) is refused before anything runs; "
+                 "runs are also refused when the output's filesystem has less free space than the estimate"});
+  out.push_back({"record.agents", "sample", 0.01, 0, 1, "share of resident slots",
+                 "Agent snapshots (/agents/<date>) are written only when [record.agents] is present, for a fixed "
+                 "panel of this share of resident slots drawn from a keyed stream, every `interval` (\"day\", "
+                 "\"week\", \"month\" - the default - or \"year\") and on the run's last day. 1% of the default "
+                 "city is ~2,600 residents, enough for individual trajectories at ~0.15 MB per snapshot"});
+  return out;
+}
+
+}  // namespace contactsim
