@@ -46,6 +46,16 @@ struct TableColumn {
 
 enum class SeriesType { float32, int64 };
 
+// A series declared once by its owner: what define_series creates, what the output estimate
+// counts and what docs/outputs.md lists, so the three cannot drift apart.
+struct SeriesSpec {
+  std::string name;
+  std::vector<std::string> dims;  // dimension names after time, e.g. {"ward", "group"}
+  SeriesType type = SeriesType::float32;
+  std::string description;
+  std::string units;
+};
+
 // One array of a group of define_arrays(): `values` holds rows × width elements, row by row;
 // width 1 makes a column of `rows` values, more a (rows, width) matrix.
 struct ArrayColumn {
@@ -85,6 +95,10 @@ class Recorder {
   // and `units` become attributes of the dataset. Returns the id used with write().
   int define_series(const std::string& name, const std::vector<std::string>& dims, SeriesType type,
                     const std::string& description, const std::string& units);
+
+  int define_series(const SeriesSpec& spec) {
+    return define_series(spec.name, spec.dims, spec.type, spec.description, spec.units);
+  }
 
   // Element count of one record of series `id` (product of its dims' lengths).
   std::size_t record_size(int id) const;

@@ -1,4 +1,6 @@
 #include "models/city/encounters.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
 
@@ -199,5 +201,31 @@ void EncountersPhase::run_session(const Day& day, int slot, std::int32_t venue, 
 void EncountersPhase::save(StateWriter& out) const { out.scalar("encounters", encounters_); }
 
 void EncountersPhase::restore(const StateReader& in) { encounters_ = in.scalar<std::int64_t>("encounters"); }
+
+namespace {
+struct EncountersConfig final : MechanismConfig {
+  EncounterSettings settings;
+};
+}  // namespace
+
+MechanismEntry encounters_mechanism() {
+  return {"encounters", {}, {{purpose::kEncounter, purpose::kEncounter + kNumSlots * kMaxGroups - 1}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<EncountersConfig>();
+            config->settings = r.settings<EncounterParams>("encounters", kEncounterParams);
+            config->enabled = config->settings.enabled;
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            auto m = std::make_unique<PhaseMechanism<EncountersPhase>>(
+                config_as<EncountersConfig>(config).settings, c.rules, c.scenario.venue_types, c.world.venues,
+                c.world.residents, c.links.need<DailySessions>("daily_sessions", "encounters"), c.tally, c.key);
+            c.links.publish("encounters", m->phase());
+            return m;
+          }};
+}
 
 }  // namespace contactsim

@@ -16,6 +16,7 @@
 //
 // Sessions of one slot have disjoint attendees, so they run in parallel without locks; each
 // attendee's draws come from its own keyed stream, so results do not depend on thread count.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
@@ -126,5 +127,8 @@ class EncountersPhase final : public Phase {
   std::vector<ContactCounts> thread_counts_;
   std::int64_t encounters_ = 0;
 };
+
+// The everyday encounters at venue sessions, as a registry entry.
+MechanismEntry encounters_mechanism();
 
 }  // namespace contactsim

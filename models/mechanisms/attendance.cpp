@@ -1,4 +1,6 @@
 #include "models/mechanisms/attendance.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "models/city/purposes.hpp"
 
@@ -160,6 +162,48 @@ void AttendancePhase::admit_within_capacity(const Day& day, int slot) {
   }
   if (turned_away)
     index.build(venue_of, residents_.group, static_cast<std::int32_t>(venues_.size()), residents_.num_groups);
+}
+
+namespace {
+struct AttendanceConfig final : MechanismConfig {
+  AttendanceSettings settings;
+};
+
+class AttendanceMechanism final : public Mechanism {
+ public:
+  AttendanceMechanism(const AttendanceConfig& config, MechanismContext& c)
+      : phase_(config.settings, c.scenario.venue_types, c.world.residents, c.world.venues, c.key, sessions_,
+               c.links.need<VenueActivity>("venue_activity", "attendance")) {
+    c.links.publish("daily_sessions", sessions_);
+  }
+  void connect(const Links& links) override {
+    if (const auto* safety = links.find<std::vector<float>>("ward_safety")) phase_.use_ward_safety(*safety);
+  }
+  const char* name() const override { return phase_.name(); }
+  void run(const Day& day) override { phase_.run(day); }
+  void save(StateWriter& out) const override { phase_.save(out); }
+  void restore(const StateReader& in) override { phase_.restore(in); }
+
+ private:
+  DailySessions sessions_;  // before phase_, which fills them
+  AttendancePhase phase_;
+};
+}  // namespace
+
+MechanismEntry attendance_mechanism() {
+  return {"attendance", {}, {{purpose::kAttendance, purpose::kAdmission}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<AttendanceConfig>();
+            config->settings = r.settings<AttendanceParams>("attendance", kAttendanceParams);
+            config->enabled = config->settings.enabled;
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            return std::make_unique<AttendanceMechanism>(config_as<AttendanceConfig>(config), c);
+          }};
 }
 
 }  // namespace contactsim

@@ -5,6 +5,7 @@
 // where the last factor is self-selection: anxious residents stay away from mixed venues
 // (Stephan & Stephan 1985). When a slot offers several venue types one uniform draw chooses
 // among them. Sessions over capacity admit a random subset.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
@@ -64,5 +65,7 @@ class AttendancePhase final : public Phase {
   std::array<std::vector<int>, kNumSlots> types_in_slot_;
   std::span<const float> ward_safety_;
 };
+
+MechanismEntry attendance_mechanism();
 
 }  // namespace contactsim

@@ -1,4 +1,6 @@
 #include "models/mechanisms/esol.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
 
@@ -104,9 +106,6 @@ std::vector<std::int64_t> esol_waiting(const EsolState& state, const Residents& 
   return out;
 }
 
-std::vector<double> mean_english(const Residents& residents, int wards) {
-  return ward_group_mean(residents, wards, residents.english);
-}
 
 EsolPhase::EsolPhase(const EsolSettings& settings, std::vector<EsolCourse> courses, const EncounterRules& rules,
                      int venue_type, std::vector<std::string> ward_names, Residents& residents, ContactTally& tally,
@@ -328,6 +327,70 @@ void EsolPhase::restore(const StateReader& in) {
     else if (s.started)
       course.fail("", "is a course this scenario does not have, yet it had started");
   }
+}
+
+// ---- the mechanism ----------------------------------------------------------------------------
+namespace {
+
+struct EsolConfig final : MechanismConfig {
+  EsolSettings settings;
+  std::vector<EsolCourse> courses;
+  std::vector<std::string> contact_columns() const override { return {"esol_class"}; }
+  std::vector<SeriesSpec> series() const override {
+    return {{"esol_learners", {"ward", "group"}, SeriesType::int64,
+             "Residents learning in an ESOL class at the period's end", "learners"},
+            {"esol_waiting", {"ward", "group"}, SeriesType::int64,
+             "Residents on an ESOL waiting list at the period's end", "residents"}};
+  }
+};
+
+class EsolMechanism final : public Mechanism {
+ public:
+  EsolMechanism(const EsolConfig& config, MechanismContext& c)
+      : residents_(c.world.residents),
+        wards_(static_cast<int>(c.scenario.wards.size())),
+        phase_(config.settings, config.courses, c.rules, c.scenario.venue_type_index("esol_class"),
+               c.scenario.ward_names(), c.world.residents, c.tally, state_, c.events, c.key) {}
+  const char* name() const override { return phase_.name(); }
+  void run(const Day& day) override { phase_.run(day); }
+  void save(StateWriter& out) const override { phase_.save(out); }
+  void restore(const StateReader& in) override { phase_.restore(in); }
+  void record(SeriesWriter& out) override {
+    out.write(esol_learners(state_, residents_, wards_));
+    out.write(esol_waiting(state_, residents_, wards_));
+  }
+  void forget(std::span<const std::uint32_t> replaced) override { state_.forget(replaced); }
+
+ private:
+  const Residents& residents_;
+  int wards_;
+  EsolState state_;  // before phase_, which fills it
+  EsolPhase phase_;
+};
+
+}  // namespace
+
+MechanismEntry esol_mechanism() {
+  return {"esol", {"esol_course"}, {{kEsolApplication, kEsolDropout}, {kEsolEncounter, kEsolEncounter + kMaxGroups - 1}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            const Scenario& s = r.city();
+            auto config = std::make_shared<EsolConfig>();
+            config->settings = r.settings<EsolParams>("esol", kEsolParams);
+            config->enabled = config->settings.enabled;
+            for (const auto& [index, item] : r.items({"esol_course"}))
+              config->courses.push_back(
+                  read_esol_course(item, s.simulation.start, s.simulation.end, s.ward_names(), s.population.scale));
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<EsolParams>("mechanisms.esol", kEsolParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            const auto& esol = config_as<EsolConfig>(config);
+            if (esol.courses.empty()) return nullptr;
+            return std::make_unique<EsolMechanism>(esol, c);
+          },
+          5};
 }
 
 }  // namespace contactsim

@@ -36,6 +36,7 @@
 // Classes are in addition to the day's venue sessions (a class is a few hours; slot conflicts
 // are ignored). Residents who become eligible after the start (arrivals) are not added to an
 // existing list: the next course picks them up.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "core/params.hpp"
@@ -140,8 +141,6 @@ struct EsolState {
 // and waiting-list places not yet offered (a resident on two courses' lists counts twice).
 std::vector<std::int64_t> esol_learners(const EsolState& state, const Residents& residents, int wards);
 std::vector<std::int64_t> esol_waiting(const EsolState& state, const Residents& residents, int wards);
-// Mean English proficiency per (ward, group) (0 for an empty cell); identical for any thread count.
-std::vector<double> mean_english(const Residents& residents, int wards);
 
 class EsolPhase final : public Phase {
  public:
@@ -181,5 +180,7 @@ class EsolPhase final : public Phase {
   StreamKey key_;
   ContactCounts counts_;
 };
+
+MechanismEntry esol_mechanism();
 
 }  // namespace contactsim

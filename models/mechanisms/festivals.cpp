@@ -1,4 +1,7 @@
 #include "models/mechanisms/festivals.hpp"
+#include "core/archive.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include <omp.h>
 
@@ -209,6 +212,68 @@ void FestivalsPhase::run_crowds(const Day& day, std::size_t index, const std::ve
     t.add_to(tally_);
     t.encounters = 0;
   }
+}
+
+// ---- the mechanism ----------------------------------------------------------------------------
+namespace {
+
+struct FestivalsConfig final : MechanismConfig {
+  FestivalSettings settings;
+  std::vector<FestivalSpec> festivals;
+  std::vector<std::string> contact_columns() const override { return {"festival"}; }
+  std::vector<SeriesSpec> series() const override {
+    return {{"festival_attendance", {"ward", "group"}, SeriesType::int64, "Festival attendances during the period",
+             "visits"}};
+  }
+};
+
+class FestivalsMechanism final : public Mechanism {
+ public:
+  FestivalsMechanism(const FestivalsConfig& config, MechanismContext& c)
+      : attendance_(sized(c.scenario)),
+        phase_(config.settings, config.festivals, c.rules, c.scenario.venue_type_index("festival"),
+               c.scenario.ward_names(), c.world.residents, c.tally, attendance_, c.events, c.key) {}
+  const char* name() const override { return phase_.name(); }
+  void run(const Day& day) override { phase_.run(day); }
+  // The attendance of the open period (the phase itself keeps nothing between days).
+  void save(StateWriter& out) const override { out.write("festival_attendance", attendance_.attended); }
+  void restore(const StateReader& in) override { in.read_into("festival_attendance", attendance_.attended); }
+  void record(SeriesWriter& out) override { out.write(attendance_.take()); }
+
+ private:
+  static FestivalAttendance sized(const Scenario& s) {
+    FestivalAttendance a;
+    a.resize(static_cast<int>(s.wards.size()), static_cast<int>(s.groups.size()));
+    return a;
+  }
+  FestivalAttendance attendance_;  // before phase_, which fills it
+  FestivalsPhase phase_;
+};
+
+}  // namespace
+
+MechanismEntry festivals_mechanism() {
+  return {"festivals", {"festival"}, {{kFestivalAttendance, kFestivalAttendance}, {kFestivalEncounter, kFestivalEncounter + kMaxGroups - 1}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            const Scenario& s = r.city();
+            auto config = std::make_shared<FestivalsConfig>();
+            config->settings = r.settings<FestivalParams>("festivals", kFestivalParams);
+            config->enabled = config->settings.enabled;
+            for (const auto& [index, item] : r.items({"festival"}))
+              config->festivals.push_back(read_festival(item, s.simulation.start, s.simulation.end, s.group_names(),
+                                                        s.ward_names(), s.population.unscaled_counts,
+                                                        s.population.scale));
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<FestivalParams>("mechanisms.festivals", kFestivalParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            const auto& festivals = config_as<FestivalsConfig>(config);
+            if (festivals.festivals.empty()) return nullptr;
+            return std::make_unique<FestivalsMechanism>(festivals, c);
+          },
+          4};
 }
 
 }  // namespace contactsim

@@ -27,6 +27,7 @@
 // institutionally supported encounters (λ, h, q, w below, not stable: a one-day crowd makes
 // acquaintances, not friends). Crowds are disjoint, so they run in parallel; every draw is keyed,
 // so results do not depend on the thread count.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "core/params.hpp"
@@ -147,5 +148,7 @@ class FestivalsPhase final : public Phase {
   std::vector<std::uint8_t> at_festival_;  // per resident: already attending one today
   std::vector<ContactCounts> thread_counts_;
 };
+
+MechanismEntry festivals_mechanism();
 
 }  // namespace contactsim

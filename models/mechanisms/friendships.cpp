@@ -1,4 +1,7 @@
 #include "models/mechanisms/friendships.hpp"
+#include "models/city/encounters.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
 #include "core/reduction.hpp"
@@ -491,6 +494,73 @@ void Friendships::restore(const StateReader& in) {
   if (holders.size() != droppers.size()) in.fail("pending_drop_dropper", "does not match pending_drop_holder");
   pending_drops_.clear();
   for (std::size_t k = 0; k < holders.size(); ++k) pending_drops_.emplace_back(holders[k], droppers[k]);
+}
+
+// ---- the mechanism ----------------------------------------------------------------------------
+namespace {
+
+struct FriendshipsConfig final : MechanismConfig {
+  FriendshipSettings settings;
+  std::vector<SeriesSpec> series() const override {
+    return {{"cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
+             "Share of residents with at least one friend in another group", "share"}};
+  }
+};
+
+class FriendshipsMechanism final : public Mechanism {
+ public:
+  FriendshipsMechanism(const FriendshipsConfig& config, MechanismContext& c)
+      : wards_(static_cast<int>(c.scenario.wards.size())),
+        friendships_(c.world.residents, config.settings),
+        phase_(config.settings, c.scenario.attitude, friendships_, c.world.residents) {
+    // In-group ties from classes and workplaces (and blocks) exist before the run starts.
+    std::vector<int> seed_types;
+    const auto& types = c.scenario.venue_types;
+    for (int t = 0; t < static_cast<int>(types.size()); ++t)
+      if (types[t].stable && types[t].slot == Slot::daytime && types[t].generate) seed_types.push_back(t);
+    friendships_.seed_ingroup(seed_types, c.key);
+    c.rules.on_positive = [this](std::uint32_t i, std::uint32_t j, bool stable) {
+      friendships_.note_positive_encounter(i, j, stable);
+    };
+    c.rules.prefetch = [this](std::uint32_t i) { friendships_.prefetch(i); };
+    c.links.publish<const Friendships>("friendships", friendships_);
+  }
+  const char* name() const override { return phase_.name(); }
+  void run(const Day& day) override { phase_.run(day); }
+  void save(StateWriter& out) const override { phase_.save(out); }
+  void restore(const StateReader& in) override { phase_.restore(in); }
+  void record(SeriesWriter& out) override {
+    const std::vector<double> share = friendships_.cross_group_friendship_share(wards_);
+    out.write(std::vector<float>(share.begin(), share.end()));
+  }
+  void forget(std::span<const std::uint32_t> replaced) override { friendships_.forget(replaced); }
+
+ private:
+  int wards_;
+  Friendships friendships_;
+  FriendshipsPhase phase_;
+};
+
+}  // namespace
+
+MechanismEntry friendships_mechanism() {
+  return {"friendships", {}, {{kFriendSeedVenue, kFriendSeedBlock}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<FriendshipsConfig>();
+            config->settings = r.settings<FriendshipParams>("friendships", kFriendshipParams);
+            config->enabled = config->settings.enabled;
+            if (config->settings.params.ingroup_friends > config->settings.params.max_degree)
+              r.fail_table("friendships", "expected ingroup_friends <= max_degree");
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<FriendshipParams>("mechanisms.friendships", kFriendshipParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            if (!config.enabled) return nullptr;
+            return std::make_unique<FriendshipsMechanism>(config_as<FriendshipsConfig>(config), c);
+          },
+          3};
 }
 
 }  // namespace contactsim

@@ -22,6 +22,7 @@
 // same strength, and no row exceeds K friends. Both parties' strengths start equal (1) and decay
 // by the same factor, so both sides reach the dissolution threshold at the same application and
 // each row can drop its side alone, in parallel, and still stay mutual.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
@@ -238,5 +239,7 @@ class FriendshipsPhase final : public Phase {
   Friendships& friendships_;
   Residents& residents_;
 };
+
+MechanismEntry friendships_mechanism();
 
 }  // namespace contactsim

@@ -1,4 +1,6 @@
 #include "models/mechanisms/funding.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -57,6 +59,30 @@ void FundingPhase::settle_venue(std::size_t v, Date today) {
     log_.push_back({today, underfunded ? "closed_underfunded" : "refunded",
                     venues_.name[v],
                     "operating level " + std::to_string(std::lround(level * 100)) + "%", 1});
+}
+
+namespace {
+struct FundingConfig final : MechanismConfig {
+  FundingSettings settings;
+};
+}  // namespace
+
+MechanismEntry funding_mechanism() {
+  return {"funding", {}, {},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<FundingConfig>();
+            config->settings = r.settings<FundingParams>("funding", kFundingParams);
+            config->enabled = config->settings.enabled;
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<FundingParams>("mechanisms.funding", kFundingParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            return std::make_unique<PhaseMechanism<FundingPhase>>(
+                config_as<FundingConfig>(config).settings, c.scenario.venue_types, c.scenario.ward_names(),
+                c.world.venues, c.links.need<VenueDecisions>("venue_decisions", "funding"), c.events);
+          }};
 }
 
 }  // namespace contactsim

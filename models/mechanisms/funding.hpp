@@ -5,6 +5,7 @@
 // quality (less facilitation when cut); below a minimum level it closes. Members keep their
 // usual chance of coming to a session that runs, so cut sessions are visits lost — the
 // mechanism behind "cuts that remove shared venues reduce positive contact" (Keele 2022).
+#include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/scheduler.hpp"
 #include "models/city/state.hpp"
@@ -54,5 +55,7 @@ class FundingPhase final : public Phase {
 
 // The first `sessions` of the days in `days` (a weekday mask), spread evenly over the week.
 std::uint8_t spread_sessions(std::uint8_t days, int sessions);
+
+MechanismEntry funding_mechanism();
 
 }  // namespace contactsim

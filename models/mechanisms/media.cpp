@@ -1,4 +1,7 @@
 #include "models/mechanisms/media.hpp"
+#include "models/mechanisms/friendships.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -140,6 +143,60 @@ void MediaPhase::apply(const MediaShock& shock, const Day& day) {
                   "magnitude " + two_decimals(shock.magnitude) + (shock.ward < 0 ? " national" : " in " + ward_names_[shock.ward]) +
                       ", " + std::to_string(affected) + " residents exposed",
                   0});
+}
+
+namespace {
+struct MediaConfig final : MechanismConfig {
+  MediaSettings settings;
+  std::vector<MediaShock> shocks;
+  std::vector<MythBusting> campaigns;
+};
+
+class MediaMechanism final : public Mechanism {
+ public:
+  MediaMechanism(const MediaConfig& config, MechanismContext& c) : config_(config), context_(c) {}
+  // Built here, once friendships (later in the day) are known: a friend in the target group shields.
+  void connect(const Links& links) override {
+    HasFriendIn has_friend_in;
+    if (const auto* friendships = links.find<const Friendships>("friendships"))
+      has_friend_in = [friendships](std::uint32_t i, int g) { return friendships->has_friend_in(i, g); };
+    phase_.emplace(config_.settings, config_.shocks, config_.campaigns, has_friend_in, context_.scenario.group_names(),
+                   context_.scenario.ward_names(), context_.world.residents, context_.events, context_.key);
+  }
+  const char* name() const override { return "media"; }
+  void run(const Day& day) override { phase_->run(day); }
+  void save(StateWriter& out) const override { phase_->save(out); }
+  void restore(const StateReader& in) override { phase_->restore(in); }
+
+ private:
+  const MediaConfig& config_;
+  MechanismContext context_;
+  std::optional<MediaPhase> phase_;
+};
+}  // namespace
+
+MechanismEntry media_mechanism() {
+  return {"media", {"media_shock", "myth_busting"}, {{kMythBustingReach, kMythBustingReach}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            const Scenario& s = r.city();
+            auto config = std::make_shared<MediaConfig>();
+            config->settings = r.settings<MediaParams>("media", kMediaParams);
+            config->enabled = config->settings.enabled;
+            const Date start = s.simulation.start, end = s.simulation.end;
+            for (const auto& [index, item] : r.items({"media_shock"}))
+              config->shocks.push_back(read_media_shock(item, start, end, s.group_names(), s.ward_names()));
+            for (const auto& [index, item] : r.items({"myth_busting"}))
+              config->campaigns.push_back(read_myth_busting(item, start, end, s.group_names(), s.ward_names()));
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<MediaParams>("mechanisms.media", kMediaParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            const auto& media = config_as<MediaConfig>(config);
+            if (media.shocks.empty() && media.campaigns.empty()) return nullptr;
+            return std::make_unique<MediaMechanism>(media, c);
+          }};
 }
 
 }  // namespace contactsim

@@ -37,6 +37,7 @@
 // kMythBustingReach), the same for every shock it softens, so no per-resident state is stored;
 // a local campaign reaches residents living in its ward on the day of the shock. Residents are
 // updated independently: identical results for any thread count.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "core/params.hpp"
@@ -126,5 +127,7 @@ class MediaPhase final : public Phase {
   EventLog& log_;
   StreamKey key_;
 };
+
+MechanismEntry media_mechanism();
 
 }  // namespace contactsim

@@ -1,4 +1,7 @@
 #include "models/mechanisms/mobility.hpp"
+#include "models/mechanisms/tension.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
 
@@ -808,6 +811,84 @@ void MobilityPhase::restore(const StateReader& in) {
     vacancy_tree_.add(position_of_block_[b], capacity_[b] - occupancy_[b]);
     for (int g = 0; g < groups; ++g) group_trees_[g].add(position_of_block_[b], group_count_[b * groups + g]);
   }
+}
+
+// ---- the mechanism ----------------------------------------------------------------------------
+namespace {
+
+struct MobilityConfig final : MechanismConfig {
+  MobilitySettings settings;
+  std::vector<SeriesSpec> series() const override {
+    if (!enabled) return {};
+    return {{"moves_out", {"ward", "group"}, SeriesType::int64,
+             "Residents who moved home out of a block of the ward during the period", "moves"},
+            {"moves_in", {"ward", "group"}, SeriesType::int64,
+             "Residents who moved home into a block of the ward during the period", "moves"},
+            {"arrivals", {"ward", "group"}, SeriesType::int64,
+             "Newcomers to the city settling in the ward during the period", "residents"},
+            {"departures", {"ward", "group"}, SeriesType::int64,
+             "Residents leaving the city from the ward during the period", "residents"}};
+  }
+};
+
+Demography demography_of(const Scenario& s) {
+  Demography d;
+  for (const auto& g : s.groups) {
+    d.groups.push_back({g.english_mean, g.english_sd, g.anxiety_mean, g.anxiety_sd, g.warmth, g.warmth_sd,
+                        g.faith_shares});
+    d.migration.push_back(g.migration);
+  }
+  for (const auto& f : s.faiths) d.faith_attendance.push_back(f.attendance);
+  d.warmth_correlation = s.population.warmth_correlation;
+  return d;
+}
+
+// Newcomers' knowledge of how things work, when the tension mechanism keeps it.
+std::span<float> knowledge_of(const Links& links) {
+  auto* tension = links.find<TensionState>("tension");
+  return tension ? std::span<float>(tension->knowledge) : std::span<float>();
+}
+
+class MobilityMechanism final : public PhaseMechanism<MobilityPhase> {
+ public:
+  MobilityMechanism(const MobilityConfig& config, MechanismContext& c)
+      : PhaseMechanism<MobilityPhase>(config.settings, demography_of(c.scenario), c.scenario.venue_types,
+                                      c.world.residents, c.world.venues, c.world.block_ward,
+                                      static_cast<int>(c.scenario.wards.size()), c.key, knowledge_of(c.links)),
+        cells_(c.scenario.wards.size() * c.scenario.groups.size()) {
+    c.links.publish("mobility", phase_);
+  }
+  void record(SeriesWriter& out) override {
+    MobilityCounts counts = phase_.take_counts();
+    for (auto* v : {&counts.moves_out, &counts.moves_in, &counts.arrivals, &counts.departures}) {
+      v->resize(cells_, 0);
+      out.write(*v);
+    }
+  }
+  std::vector<std::uint32_t> take_recycled_slots() override { return phase_.take_replaced(); }
+
+ private:
+  std::size_t cells_;
+};
+
+}  // namespace
+
+MechanismEntry mobility_mechanism() {
+  return {"mobility", {}, {{purpose::kMobilityAgeing, purpose::kMobilityMoveMembership}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<MobilityConfig>();
+            config->settings = r.settings<MobilityParams>("mobility", kMobilityParams);
+            config->enabled = config->settings.enabled;
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<MobilityParams>("mechanisms.mobility", kMobilityParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            if (!config.enabled) return nullptr;
+            return std::make_unique<MobilityMechanism>(config_as<MobilityConfig>(config), c);
+          },
+          2};
 }
 
 }  // namespace contactsim

@@ -68,6 +68,7 @@
 // serial, in a fixed order (OpenMP barriers would cost more than this work), so results do not
 // depend on the thread count; the streams are keyed so that the decision passes could be
 // parallelised unchanged.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
@@ -388,5 +389,7 @@ class MobilityPhase final : public Phase {
   std::vector<std::uint32_t> replaced_untaken_;
   MobilityCounts counts_;
 };
+
+MechanismEntry mobility_mechanism();
 
 }  // namespace contactsim

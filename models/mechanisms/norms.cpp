@@ -1,4 +1,6 @@
 #include "models/mechanisms/norms.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/reduction.hpp"
 
@@ -49,6 +51,30 @@ void NormsPhase::run(const Day& day) {
     residents_.positive_memory[i] *= memory_keep_;
     residents_.negative_memory[i] *= memory_keep_;
   }
+}
+
+namespace {
+struct NormsConfig final : MechanismConfig {
+  NormSettings settings;
+};
+}  // namespace
+
+MechanismEntry norms_mechanism() {
+  return {"norms", {}, {},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<NormsConfig>();
+            config->settings = r.settings<NormParams>("norms", kNormParams);
+            config->enabled = config->settings.enabled;
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<NormParams>("mechanisms.norms", kNormParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            return std::make_unique<PhaseMechanism<NormsPhase>>(config_as<NormsConfig>(config).settings,
+                                                                c.world.residents,
+                                                                static_cast<int>(c.scenario.wards.size()));
+          }};
 }
 
 }  // namespace contactsim

@@ -4,6 +4,7 @@
 // personal disposition, so what contact added to one person fades with a half-life of about a
 // year while shared shifts and lasting individual differences persist; memories of positive
 // and negative contact fade with their own half-life.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/scheduler.hpp"
 #include "models/city/state.hpp"
@@ -51,5 +52,7 @@ class NormsPhase final : public Phase {
   Residents& residents_;
   int wards_;
 };
+
+MechanismEntry norms_mechanism();
 
 }  // namespace contactsim

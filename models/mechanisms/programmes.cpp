@@ -1,4 +1,6 @@
 #include "models/mechanisms/programmes.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
 
@@ -711,6 +713,75 @@ void ProgrammesPhase::restore(const StateReader& in) {
       links_[p].push_back(std::move(link));
     }
   }
+}
+
+// ---- the mechanism ----------------------------------------------------------------------------
+namespace {
+
+struct ProgrammesConfig final : MechanismConfig {
+  ProgrammeSettings settings;
+  std::vector<YouthProgrammeSpec> youth;
+  std::vector<SchoolLinkingSpec> linking;
+  std::vector<std::string> contact_columns() const override {
+    std::vector<std::string> columns;
+    if (!youth.empty()) columns.push_back("youth_programme");
+    if (!linking.empty()) columns.push_back("school_linking");
+    return columns;
+  }
+};
+
+double expected_youth(const Scenario& s) {
+  double youth = 0;
+  for (const auto& row : s.population.counts)
+    for (std::size_t g = 0; g < row.size(); ++g)
+      youth += static_cast<double>(row[g]) * s.groups[g].age_shares[static_cast<int>(AgeBand::youth)];
+  return youth;
+}
+
+class ProgrammesMechanism final : public PhaseMechanism<ProgrammesPhase> {
+ public:
+  ProgrammesMechanism(const ProgrammesConfig& config, MechanismContext& c)
+      : PhaseMechanism<ProgrammesPhase>(
+            config.settings, config.youth, config.linking, c.rules, c.world.residents, c.world.venues,
+            c.scenario.venue_type_index("school"),
+            ProgrammeColumns{c.scenario.venue_type_index("youth_programme"), c.scenario.venue_type_index("school_linking")},
+            c.tally, c.key, c.events) {
+    c.links.publish<const ProgrammesPhase>("programmes", phase_);
+  }
+  void connect(const Links& links) override {
+    using CutShort = std::function<void(std::span<const std::uint32_t>)>;
+    if (const auto* cut_short = links.find<CutShort>("programme_cut_short")) phase_.on_cut_short(*cut_short);
+  }
+  void forget(std::span<const std::uint32_t> replaced) override { phase_.forget(replaced); }
+};
+
+}  // namespace
+
+MechanismEntry programmes_mechanism() {
+  return {"programmes", {"youth_programme", "school_linking"},
+          {{kProgrammeAge, kLinkClass}, {kProgrammeEncounter, kProgrammeEncounter + kMaxGroups - 1}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            const Scenario& s = r.city();
+            const Date start = s.simulation.start, end = s.simulation.end;
+            auto config = std::make_shared<ProgrammesConfig>();
+            config->settings = r.settings<ProgrammeParams>("programmes", kProgrammeParams);
+            config->enabled = config->settings.enabled;
+            for (const auto& [index, item] : r.items({"youth_programme"}))
+              config->youth.push_back(read_youth_programme(item, start, end, expected_youth(s), config->settings.params));
+            for (const auto& [index, item] : r.items({"school_linking"})) {
+              if (s.venue_type_index("school") < 0) item.fail("kind", "school linking needs a venue type named \"school\"");
+              config->linking.push_back(read_school_linking(item, start, end));
+            }
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<ProgrammeParams>("mechanisms.programmes", kProgrammeParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            const auto& programmes = config_as<ProgrammesConfig>(config);
+            if (programmes.youth.empty() && programmes.linking.empty()) return nullptr;
+            return std::make_unique<ProgrammesMechanism>(programmes, c);
+          }};
 }
 
 }  // namespace contactsim

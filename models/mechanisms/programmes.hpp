@@ -56,6 +56,7 @@
 // link per school), so they run in parallel with per-thread ContactCounts; programmes run one
 // after another, so a pupil in both a link class and a youth team is never touched by two
 // threads. Every draw is keyed: results do not depend on the thread count.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "core/params.hpp"
@@ -272,5 +273,7 @@ class ProgrammesPhase final : public Phase {
   std::vector<ContactCounts> thread_counts_;
   std::int64_t encounters_ = 0;
 };
+
+MechanismEntry programmes_mechanism();
 
 }  // namespace contactsim

@@ -1,4 +1,7 @@
 #include "models/mechanisms/tension.hpp"
+#include "models/city/encounters.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/reduction.hpp"
 
@@ -364,6 +367,171 @@ void TensionPhase::restore(const StateReader& in) {
     in.fail("ward_gap", "does not hold one value per ward");
   last_run_ = Date::from_days(in.scalar<std::int32_t>("last_run"));
   std::erase_if(state_.pending_leaflets, [&](const LeafletCampaign& c) { return c.date <= last_run_; });
+}
+
+// ---- the mechanisms ---------------------------------------------------------------------------
+namespace {
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+struct TensionConfig final : MechanismConfig {
+  TensionSettings settings;
+  std::vector<LeafletCampaign> leaflets;
+  std::vector<SeriesSpec> series() const override {
+    if (!enabled) return {};
+    return {{"tension", {"ward"}, SeriesType::float32, "Ward tension T at the period's end", "0-1"},
+            {"incidents", {"ward"}, SeriesType::int64, "Anti-social-behaviour incidents during the period",
+             "incidents"},
+            {"mean_knowledge", {"ward", "group"}, SeriesType::float32,
+             "Mean 'knowing how things work' (bins, parking, noise…)", "0-1"},
+            {"mean_trust", {"ward", "group"}, SeriesType::float32, "Mean trust in local services", "0-1"}};
+  }
+};
+
+std::vector<float> as_float(const std::vector<double>& values) { return {values.begin(), values.end()}; }
+
+class TensionMechanism final : public Mechanism {
+ public:
+  TensionMechanism(const TensionConfig& config, MechanismContext& c)
+      : config_(config),
+        scenario_(c.scenario),
+        residents_(c.world.residents),
+        state_(make_tension_state(config.settings, c.world.residents.size(), static_cast<int>(c.scenario.wards.size()))),
+        phase_(config.settings, c.world.residents, state_, c.key),
+        cut_short_([this](std::span<const std::uint32_t> p) { state_.programme_cut_short(p); }) {
+    std::vector<double> knowledge;
+    for (const auto& g : c.scenario.groups) knowledge.push_back(g.knowledge);
+    init_knowledge(state_, c.world.residents, knowledge);
+    c.rules.ward_tension = state_.tension.data();
+    for (const auto& campaign : config.leaflets) state_.leaflet_campaign(campaign.ward, campaign.translated, campaign.date);
+    c.links.publish("tension", state_);
+    c.links.publish("ward_safety", state_.safety);
+    c.links.publish("programme_cut_short", cut_short_);
+  }
+  const char* name() const override { return phase_.name(); }
+  void run(const Day& day) override { phase_.run(day); }
+  void save(StateWriter& out) const override { phase_.save(out); }
+  void restore(const StateReader& in) override { phase_.restore(in); }
+  void record(SeriesWriter& out) override {
+    out.write(state_.tension);
+    out.write(state_.take_incidents());
+    out.write(as_float(mean_knowledge(state_, residents_)));
+    out.write(as_float(mean_trust(state_, residents_)));
+  }
+  // Slots are re-used by newcomers (and newborns): they start with newcomers' knowledge.
+  void forget(std::span<const std::uint32_t> replaced) override {
+    std::vector<double> knowledge;
+    for (const auto& g : scenario_.groups) knowledge.push_back(g.migration.newcomer_knowledge);
+    reinitialise_residents(state_, residents_, replaced, knowledge, config_.settings);
+  }
+
+ private:
+  const TensionConfig& config_;
+  const Scenario& scenario_;
+  const Residents& residents_;
+  TensionState state_;
+  TensionPhase phase_;
+  std::function<void(std::span<const std::uint32_t>)> cut_short_;
+};
+
+struct ServicesConfig final : MechanismConfig {
+  std::vector<ServicePeriod> periods;
+};
+
+// Services run whether or not tension does (their events are logged either way); without the
+// tension mechanism they serve a state nobody reads.
+class ServicesMechanism final : public Mechanism {
+ public:
+  ServicesMechanism(const ServicesConfig& config, MechanismContext& c)
+      : config_(config), context_(c),
+        unused_(make_tension_state({false, {}}, 0, static_cast<int>(c.scenario.wards.size()))) {}
+  void connect(const Links& links) override {
+    TensionState* tension = links.find<TensionState>("tension");
+    phase_.emplace(config_.periods, context_.scenario.ward_names(), tension ? *tension : unused_, context_.events);
+  }
+  const char* name() const override { return "services"; }
+  void run(const Day& day) override { phase_->run(day); }
+
+ private:
+  const ServicesConfig& config_;
+  MechanismContext context_;
+  TensionState unused_;
+  std::optional<ServicesPhase> phase_;
+};
+
+int ward_of(const ConfigTable& item, const std::vector<std::string>& wards) {
+  const std::string ward = item.required_string("ward");
+  const auto it = std::find(wards.begin(), wards.end(), ward);
+  if (it == wards.end()) item.fail("ward", "unknown ward " + quoted(ward) + "; expected a name from [wards]");
+  return static_cast<int>(it - wards.begin());
+}
+
+ServicePeriod read_service(const ConfigTable& item, const Scenario& s, const std::vector<ServicePeriod>& others) {
+  const Date start = s.simulation.start, end = s.simulation.end;
+  const std::vector<std::string> wards = s.ward_names();
+  ServicePeriod p;
+  p.ward = ward_of(item, wards);
+  p.start = item.required_date("start");
+  if (p.start < start || p.start > end)
+    item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+  if (item.has("end")) {
+    p.end = item.required_date("end");
+    if (*p.end < p.start) item.fail("end", "expected a date on or after start (" + p.start.iso() + ")");
+  }
+  item.string("label", "");
+  for (const auto& other : others)
+    if (other.ward == p.ward && !(p.end && *p.end < other.start) && !(other.end && *other.end < p.start))
+      item.fail("start", "service in " + quoted(wards[p.ward]) + " overlaps another service there");
+  return p;
+}
+
+LeafletCampaign read_leaflets(const ConfigTable& item, const Scenario& s) {
+  const Date start = s.simulation.start, end = s.simulation.end;
+  LeafletCampaign c;
+  c.date = item.required_date("date");
+  if (c.date < start || c.date > end)
+    item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+  c.ward = item.has("ward") ? ward_of(item, s.ward_names()) : -1;
+  c.translated = item.boolean("translated", false);
+  item.string("label", "");
+  return c;
+}
+
+}  // namespace
+
+MechanismEntry services_mechanism() {
+  return {"services", {"service"}, {},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<ServicesConfig>();
+            for (const auto& [index, item] : r.items({"service"}))
+              config->periods.push_back(read_service(item, r.city(), config->periods));
+            return config;
+          },
+          [](std::vector<ParamDescription>&) {},
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            const auto& services = config_as<ServicesConfig>(config);
+            if (services.periods.empty()) return nullptr;
+            return std::make_unique<ServicesMechanism>(services, c);
+          }};
+}
+
+MechanismEntry tension_mechanism() {
+  return {"tension", {"leaflets"}, {{kTensionIncidents, kLeafletReach}},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            auto config = std::make_shared<TensionConfig>();
+            config->settings = r.settings<TensionParams>("tension", kTensionParams);
+            config->enabled = config->settings.enabled;
+            for (const auto& [index, item] : r.items({"leaflets"})) config->leaflets.push_back(read_leaflets(item, r.city()));
+            return config;
+          },
+          [](std::vector<ParamDescription>& out) {
+            describe_params<TensionParams>("mechanisms.tension", kTensionParams, out);
+          },
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            if (!config.enabled) return nullptr;
+            return std::make_unique<TensionMechanism>(config_as<TensionConfig>(config), c);
+          },
+          1};
 }
 
 }  // namespace contactsim

@@ -30,6 +30,7 @@
 //
 // State lives in TensionState, a plain struct of arrays owned by the simulation; the timeline
 // drives its inputs (serve_ward, leaflet_campaign); TensionPhase advances it once a day.
+#include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
@@ -290,5 +291,10 @@ class TensionPhase final : public Phase {
   bool gap_stale_ = true;
   Date last_run_;  // the latest day run (leaflets dated on or before it have been read)
 };
+
+// Tension and its inputs, as registry entries: "services" runs early in the day (DESIGN §3.2),
+// "tension" after the day's contact.
+MechanismEntry services_mechanism();
+MechanismEntry tension_mechanism();
 
 }  // namespace contactsim

@@ -1,4 +1,7 @@
 #include "models/mechanisms/timeline.hpp"
+#include "models/mechanisms/mechanism.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
 
@@ -223,6 +226,49 @@ void TimelinePhase::restore(const StateReader& in) {
   in.read_into("closed", decisions_.closed);
   in.read_into("locked_type", decisions_.locked_type);
   decisions_.changed = in.scalar<int>("changed") != 0;
+}
+
+// ---- the mechanism ----------------------------------------------------------------------------
+namespace {
+
+struct TimelineConfig final : MechanismConfig {
+  std::vector<TimelineItem> items;
+};
+
+class TimelineMechanism final : public Mechanism {
+ public:
+  TimelineMechanism(const TimelineConfig& config, MechanismContext& c)
+      : phase_(config.items, c.scenario.venue_type_names(), c.scenario.ward_names(), c.world.venues, decisions_,
+               c.events) {
+    c.links.publish("venue_decisions", decisions_);
+  }
+  const char* name() const override { return phase_.name(); }
+  void run(const Day& day) override { phase_.run(day); }
+  void save(StateWriter& out) const override { phase_.save(out); }
+  void restore(const StateReader& in) override { phase_.restore(in); }
+
+ private:
+  VenueDecisions decisions_;  // before phase_, which holds a reference to it
+  TimelinePhase phase_;
+};
+
+}  // namespace
+
+MechanismEntry timeline_mechanism() {
+  return {"timeline", kVenueTimelineKinds, {},
+          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
+            const Scenario& s = r.city();
+            std::vector<std::string> venue_names;
+            for (const auto& v : s.venues) venue_names.push_back(v.name);
+            auto config = std::make_shared<TimelineConfig>();
+            config->items = read_timeline(r.root(), s.simulation.start, s.simulation.end, s.venue_types,
+                                          s.ward_names(), venue_names, r.kinds_of_others());
+            return config;
+          },
+          [](std::vector<ParamDescription>&) {},
+          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            return std::make_unique<TimelineMechanism>(config_as<TimelineConfig>(config), c);
+          }};
 }
 
 }  // namespace contactsim

@@ -88,4 +88,8 @@ class TimelinePhase final : public Phase {
   EventLog& log_;
 };
 
+// The venue timeline's registry entry: reads every [[timeline]] kind no other mechanism reads.
+struct MechanismEntry;
+MechanismEntry timeline_mechanism();
+
 }  // namespace contactsim

@@ -628,7 +628,7 @@ void Simulation::write_checkpoint(const fs::path& path, Date day) const {
       }
       if (recorder_) {
         const RecordHistory history =
-            read_record_history(recorder_->path(), recorder_->records(), metrics_.defined_series());
+            read_record_history(recorder_->path(), recorder_->records(), defined_series_);
         save_history(StateWriter(file.create_group("records"), "/records"), history);
       }
       file.flush();
@@ -660,8 +660,8 @@ void Simulation::restore_checkpoint(const fs::path& path) {
       };
       std::string hint;
       if (what == "venue_types")
-        hint = " (contact columns such as festival, esol_class, youth_programme and school_linking must exist from "
-               "the start: list them under [venue_types] in the checkpointed scenario)";
+        hint = " (the contact columns mechanisms add for their timeline items must exist from the start: list "
+               "them under [venue_types] in the checkpointed scenario)";
       throw CheckpointError(path, what + ": the checkpoint's city has " + join(ours) + "; this scenario's " +
                                       join(theirs) + hint);
     };

@@ -2,7 +2,9 @@
 
 #include "core/archive.hpp"
 
+#include "models/mechanisms/friendships.hpp"
 #include "models/mechanisms/norms.hpp"
+#include "models/mechanisms/tension.hpp"
 #include "models/run/segregation.hpp"
 
 #include <algorithm>
@@ -48,6 +50,14 @@ std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v
 
 }  // namespace
 
+std::vector<double> mean_english(const Residents& residents, int wards) {
+  return ward_group_mean(residents, wards, residents.english);
+}
+
+namespace {
+
+}  // namespace
+
 Metrics::Metrics(const MetricSettings& settings, MetricInputs in)
     : threshold_(settings.params.get_on_well_threshold),
       residents_(in.residents),
@@ -59,16 +69,86 @@ Metrics::Metrics(const MetricSettings& settings, MetricInputs in)
       total_negative_(in.tally.negative.size(), 0),
       blocks_(in.blocks),
       start_(in.start),
-      tension_state_(in.tension),
-      friendships_(in.friendships),
-      festivals_(in.festivals),
-      esol_(in.esol) {}
+      ward_tension_(nullptr),
+      friendships_(nullptr) {}
 
-int Metrics::define(Recorder& rec, const std::string& name, const std::vector<std::string>& dims, SeriesType type,
-                    const std::string& description, const std::string& units) {
-  const int id = rec.define_series(name, dims, type, description, units);
-  defined_.push_back({name, id, type});
+void Metrics::connect(const Links& links) {
+  if (const auto* tension = links.find<TensionState>("tension")) ward_tension_ = &tension->tension;
+  friendships_ = links.find<const Friendships>("friendships");
+}
+
+int Metrics::define(Recorder& rec, const SeriesSpec& spec) {
+  const int id = rec.define_series(spec);
+  defined_.push_back({spec.name, id, spec.type});
   return id;
+}
+
+std::vector<SeriesSpec> city_series() {
+  return {
+      {"population", {"ward", "group"}, SeriesType::int64,
+                                  "Residents at the end of the period", "persons"},
+      {"mean_warmth", {"ward", "group", "target_group"}, SeriesType::float32,
+                              "Mean warmth of residents of (ward, group) toward target_group (feeling "
+                              "thermometer / 100); the diagonal is in-group warmth",
+                              "thermometer/100"},
+      {"get_on_well_share", {"ward", "group"}, SeriesType::float32,
+                                   "Share of residents whose mean outgroup warmth is at least "
+                                   "mechanisms.metrics.get_on_well_threshold",
+                                   "share"},
+      {"mean_anxiety", {"ward", "group"}, SeriesType::float32,
+                               "Mean intergroup anxiety", "0-1"},
+      {"contacts_positive", {"ward", "group", "venue_type"}, SeriesType::int64,
+                                "Positive intergroup encounters experienced during the period by residents "
+                                "of (ward, group), by the venue type where they happened",
+                                "encounters"},
+      {"contacts_negative", {"ward", "group", "venue_type"}, SeriesType::int64,
+                                "Negative intergroup encounters experienced during the period", "encounters"},
+      {"contact_matrix_positive", {"group", "target_group"}, SeriesType::int64,
+                                     "Positive intergroup encounters experienced during the period by members of "
+                                     "group with members of target_group (the intergroup contact matrix)",
+                                     "encounters"},
+      {"contact_matrix_negative", {"group", "target_group"}, SeriesType::int64,
+                                     "Negative intergroup encounters experienced during the period by members of "
+                                     "group with members of target_group",
+                                     "encounters"},
+      {"segregation_dissimilarity", {"spatial_unit", "group"}, SeriesType::float32,
+                                     "Index of dissimilarity of each group vs everyone else over blocks or wards "
+                                     "(Massey & Denton 1988)",
+                                     "0-1"},
+      {"segregation_isolation", {"spatial_unit", "group"}, SeriesType::float32,
+                                 "Isolation index xPx: own-group share in the unit of the average member", "0-1"},
+      {"segregation_exposure", {"spatial_unit", "group", "target_group"}, SeriesType::float32,
+                                "Exposure index xPy: target_group's share in the unit of the average member of group",
+                                "0-1"},
+      {"segregation_theil_h", {"spatial_unit"}, SeriesType::float32,
+                             "Multigroup Theil information index H (Reardon & Firebaugh 2002)", "0-1"},
+      {"venue_attendance", {"ward", "venue_type"}, SeriesType::int64,
+                                  "Resident-sessions attended at venues of the ward during the period", "visits"},
+      {"venue_sessions", {"ward", "venue_type"}, SeriesType::int64,
+                                "Venue-days with a session held during the period", "sessions"},
+      {"venue_budget", {"ward", "venue_type"}, SeriesType::float32,
+                              "Annual budget of the ward's venues at the end of the period", "GBP/year"},
+      {"venues_open", {"ward", "venue_type"}, SeriesType::int64,
+                            "Venues operating at the end of the period", "venues"},
+      {"mean_english", {"ward", "group"}, SeriesType::float32,
+                               "Mean English proficiency", "0-1"},
+      {"no_intergroup_contact_share", {"ward", "group"}, SeriesType::float32,
+                                  "Share of residents with no intergroup encounter in the last 365 days (within "
+                                  "the first year of a run: since it started)",
+                                  "share"},
+      {"intergroup_mixing_ratio", {"group"}, SeriesType::float32,
+                              "Activity-space segregation: the share of the group's encounters during the period "
+                              "that were intergroup, divided by the share random mixing across the city would "
+                              "give (1 = as random; below 1 = people meet their own group more than chance). "
+                              "In-group encounters are counted by their expected number",
+                              "ratio"},
+      {"perceived_cohesion", {"ward", "group"}, SeriesType::float32,
+                                "Perceived area cohesion: the share who would agree people from different "
+                                "backgrounds get on well in their area — residents whose mean outgroup warmth "
+                                "is at least the get-on-well threshold, discounted by their ward's tension "
+                                "(a resident counts 1 − T)",
+                                "share"},
+  };
 }
 
 void Metrics::define_series(Recorder& rec) {
@@ -77,101 +157,14 @@ void Metrics::define_series(Recorder& rec) {
   rec.define_dimension("group", labels_.groups);
   rec.define_dimension("target_group", labels_.groups);
   rec.define_dimension("venue_type", labels_.venue_types);
-  population_ = define(rec, "population", {"ward", "group"}, SeriesType::int64,
-                                  "Residents at the end of the period", "persons");
-  warmth_ = define(rec, "mean_warmth", {"ward", "group", "target_group"}, SeriesType::float32,
-                              "Mean warmth of residents of (ward, group) toward target_group (feeling "
-                              "thermometer / 100); the diagonal is in-group warmth",
-                              "thermometer/100");
-  get_on_well_ = define(rec, "get_on_well_share", {"ward", "group"}, SeriesType::float32,
-                                   "Share of residents whose mean outgroup warmth is at least "
-                                   "mechanisms.metrics.get_on_well_threshold",
-                                   "share");
-  anxiety_ = define(rec, "mean_anxiety", {"ward", "group"}, SeriesType::float32,
-                               "Mean intergroup anxiety", "0-1");
-  positive_ = define(rec, "contacts_positive", {"ward", "group", "venue_type"}, SeriesType::int64,
-                                "Positive intergroup encounters experienced during the period by residents "
-                                "of (ward, group), by the venue type where they happened",
-                                "encounters");
-  negative_ = define(rec, "contacts_negative", {"ward", "group", "venue_type"}, SeriesType::int64,
-                                "Negative intergroup encounters experienced during the period", "encounters");
-  pair_positive_ = define(rec, "contact_matrix_positive", {"group", "target_group"}, SeriesType::int64,
-                                     "Positive intergroup encounters experienced during the period by members of "
-                                     "group with members of target_group (the intergroup contact matrix)",
-                                     "encounters");
-  pair_negative_ = define(rec, "contact_matrix_negative", {"group", "target_group"}, SeriesType::int64,
-                                     "Negative intergroup encounters experienced during the period by members of "
-                                     "group with members of target_group",
-                                     "encounters");
-  rec.define_dimension("spatial_unit", {"block", "ward"});
-  dissimilarity_ = define(rec, "segregation_dissimilarity", {"spatial_unit", "group"}, SeriesType::float32,
-                                     "Index of dissimilarity of each group vs everyone else over blocks or wards "
-                                     "(Massey & Denton 1988)",
-                                     "0-1");
-  isolation_ = define(rec, "segregation_isolation", {"spatial_unit", "group"}, SeriesType::float32,
-                                 "Isolation index xPx: own-group share in the unit of the average member", "0-1");
-  exposure_ = define(rec, "segregation_exposure", {"spatial_unit", "group", "target_group"}, SeriesType::float32,
-                                "Exposure index xPy: target_group's share in the unit of the average member of group",
-                                "0-1");
-  theil_ = define(rec, "segregation_theil_h", {"spatial_unit"}, SeriesType::float32,
-                             "Multigroup Theil information index H (Reardon & Firebaugh 2002)", "0-1");
-  attendance_ = define(rec, "venue_attendance", {"ward", "venue_type"}, SeriesType::int64,
-                                  "Resident-sessions attended at venues of the ward during the period", "visits");
-  sessions_ = define(rec, "venue_sessions", {"ward", "venue_type"}, SeriesType::int64,
-                                "Venue-days with a session held during the period", "sessions");
-  budget_ = define(rec, "venue_budget", {"ward", "venue_type"}, SeriesType::float32,
-                              "Annual budget of the ward's venues at the end of the period", "GBP/year");
-  open_ = define(rec, "venues_open", {"ward", "venue_type"}, SeriesType::int64,
-                            "Venues operating at the end of the period", "venues");
-  english_ = define(rec, "mean_english", {"ward", "group"}, SeriesType::float32,
-                               "Mean English proficiency", "0-1");
-  no_contact_ = define(rec, "no_intergroup_contact_share", {"ward", "group"}, SeriesType::float32,
-                                  "Share of residents with no intergroup encounter in the last 365 days (within "
-                                  "the first year of a run: since it started)",
-                                  "share");
-  mixing_ = define(rec, "intergroup_mixing_ratio", {"group"}, SeriesType::float32,
-                              "Activity-space segregation: the share of the group's encounters during the period "
-                              "that were intergroup, divided by the share random mixing across the city would "
-                              "give (1 = as random; below 1 = people meet their own group more than chance). "
-                              "In-group encounters are counted by their expected number",
-                              "ratio");
-  cohesion_ = define(rec, "perceived_cohesion", {"ward", "group"}, SeriesType::float32,
-                                "Perceived area cohesion: the share who would agree people from different "
-                                "backgrounds get on well in their area — residents whose mean outgroup warmth "
-                                "is at least the get-on-well threshold, discounted by their ward's tension "
-                                "(a resident counts 1 − T)",
-                                "share");
-  if (tension_state_) {
-    tension_ = define(rec, "tension", {"ward"}, SeriesType::float32, "Ward tension T at the period's end", "0-1");
-    incidents_ = define(rec, "incidents", {"ward"}, SeriesType::int64,
-                                   "Anti-social-behaviour incidents during the period", "incidents");
-    knowledge_ = define(rec, "mean_knowledge", {"ward", "group"}, SeriesType::float32,
-                                   "Mean 'knowing how things work' (bins, parking, noise…)", "0-1");
-    trust_ = define(rec, "mean_trust", {"ward", "group"}, SeriesType::float32,
-                               "Mean trust in local services", "0-1");
+  std::vector<int> ids;
+  for (const SeriesSpec& spec : city_series()) {
+    // Defined where files written before the series table had it, so they stay identical.
+    if (spec.name == "segregation_dissimilarity") rec.define_dimension("spatial_unit", {"block", "ward"});
+    ids.push_back(define(rec, spec));
   }
-  if (mobility_enabled_) {
-    moves_out_ = define(rec, "moves_out", {"ward", "group"}, SeriesType::int64,
-                                   "Residents who moved home out of a block of the ward during the period", "moves");
-    moves_in_ = define(rec, "moves_in", {"ward", "group"}, SeriesType::int64,
-                                  "Residents who moved home into a block of the ward during the period", "moves");
-    arrivals_ = define(rec, "arrivals", {"ward", "group"}, SeriesType::int64,
-                                  "Newcomers to the city settling in the ward during the period", "residents");
-    departures_ = define(rec, "departures", {"ward", "group"}, SeriesType::int64,
-                                    "Residents leaving the city from the ward during the period", "residents");
-  }
-  if (friendships_)
-    friendship_share_ = define(rec, "cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
-                                          "Share of residents with at least one friend in another group", "share");
-  if (festivals_)
-    festival_attendance_ = define(rec, "festival_attendance", {"ward", "group"}, SeriesType::int64,
-                                             "Festival attendances during the period", "visits");
-  if (esol_) {
-    esol_learners_ = define(rec, "esol_learners", {"ward", "group"}, SeriesType::int64,
-                                       "Residents learning in an ESOL class at the period's end", "learners");
-    esol_waiting_ = define(rec, "esol_waiting", {"ward", "group"}, SeriesType::int64,
-                                      "Residents on an ESOL waiting list at the period's end", "residents");
-  }
+  int* const members[] = {&population_, &warmth_, &get_on_well_, &anxiety_, &positive_, &negative_, &pair_positive_, &pair_negative_, &dissimilarity_, &isolation_, &exposure_, &theil_, &attendance_, &sessions_, &budget_, &open_, &english_, &no_contact_, &mixing_, &cohesion_};
+  for (std::size_t k = 0; k < ids.size(); ++k) *members[k] = ids[k];
 }
 
 void Metrics::record(Recorder& rec, Date date) {
@@ -189,9 +182,7 @@ void Metrics::record(Recorder& rec, Date date) {
   record_segregation(rec);
   record_venues(rec);
   record_reach(rec, date);
-  record_mechanisms(rec);
-  rec.end_record(date.iso());
-  close_period();
+  record_cohesion(rec);
 }
 
 // Residential segregation over blocks and over wards, from where residents live now.
@@ -274,10 +265,10 @@ void Metrics::record_reach(Recorder& rec, Date date) {
 
 double Metrics::cohesion_of(std::size_t i, double outgroup_warmth) const {
   if (outgroup_warmth < threshold_) return 0.0;
-  return 1.0 - (tension_state_ ? tension_state_->tension[residents_.ward[i]] : 0.0);
+  return 1.0 - (ward_tension_ ? (*ward_tension_)[residents_.ward[i]] : 0.0);
 }
 
-void Metrics::record_mechanisms(Recorder& rec) {
+void Metrics::record_cohesion(Recorder& rec) {
   const int groups = residents_.num_groups;
   const int wards = static_cast<int>(labels_.wards.size());
   const std::size_t cells = static_cast<std::size_t>(wards) * groups;
@@ -291,29 +282,9 @@ void Metrics::record_mechanisms(Recorder& rec) {
   for (std::size_t c = 0; c < cells; ++c)
     if (population[c] > 0) cohesion[c] /= static_cast<double>(population[c]);
   rec.write(cohesion_, std::span<const float>(to_float(cohesion)));
-  if (tension_state_) {
-    rec.write(tension_, std::span<const float>(tension_state_->tension));
-    rec.write(incidents_, std::span<const std::int64_t>(tension_state_->take_incidents()));
-    rec.write(knowledge_, std::span<const float>(to_float(mean_knowledge(*tension_state_, residents_))));
-    rec.write(trust_, std::span<const float>(to_float(mean_trust(*tension_state_, residents_))));
-  }
-  if (mobility_enabled_) {
-    MobilityCounts c = take_mobility_();
-    const std::size_t mobility_cells = cells;
-    for (auto* v : {&c.moves_out, &c.moves_in, &c.arrivals, &c.departures}) v->resize(mobility_cells, 0);
-    rec.write(moves_out_, std::span<const std::int64_t>(c.moves_out));
-    rec.write(moves_in_, std::span<const std::int64_t>(c.moves_in));
-    rec.write(arrivals_, std::span<const std::int64_t>(c.arrivals));
-    rec.write(departures_, std::span<const std::int64_t>(c.departures));
-  }
-  if (friendships_)
-    rec.write(friendship_share_, std::span<const float>(to_float(friendships_->cross_group_friendship_share(wards))));
-  if (festivals_) rec.write(festival_attendance_, std::span<const std::int64_t>(festivals_->take()));
-  if (esol_) {
-    rec.write(esol_learners_, std::span<const std::int64_t>(esol_learners(*esol_, residents_, wards)));
-    rec.write(esol_waiting_, std::span<const std::int64_t>(esol_waiting(*esol_, residents_, wards)));
-  }
 }
+
+void Metrics::end_period() { close_period(); }
 
 void Metrics::discard_period() { close_period(); }
 
@@ -398,7 +369,6 @@ void Metrics::save(StateWriter& out) const {
   out.write("tally_pair_negative", tally_.pair_negative);
   out.write("venue_attendances", activity_.attendances);
   out.write("venue_sessions", activity_.sessions);
-  if (festivals_) out.write("festival_attendance", festivals_->attended);
 }
 
 void Metrics::restore(const StateReader& in) {
@@ -411,8 +381,6 @@ void Metrics::restore(const StateReader& in) {
   in.read_into("tally_pair_negative", tally_.pair_negative);
   in.read_into("venue_attendances", activity_.attendances);
   in.read_into("venue_sessions", activity_.sessions);
-  // A checkpointed run without festivals had none by its date, so nobody attended one yet.
-  if (festivals_ && in.has("festival_attendance")) in.read_into("festival_attendance", festivals_->attended);
 }
 
 }  // namespace contactsim

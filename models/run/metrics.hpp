@@ -4,12 +4,8 @@
 #include "core/calendar.hpp"
 #include "core/params.hpp"
 #include "core/recorder.hpp"
-#include "models/mechanisms/esol.hpp"
-#include "models/mechanisms/mobility.hpp"
-#include "models/mechanisms/festivals.hpp"
-#include "models/mechanisms/friendships.hpp"
+#include "core/links.hpp"
 #include "models/city/state.hpp"
-#include "models/mechanisms/tension.hpp"
 
 #include <array>
 #include <functional>
@@ -62,16 +58,22 @@ struct MetricInputs {
   Labels labels;
   std::size_t blocks = 0;  // residential blocks (residents.block indexes them)
   Date start;              // day index 0
-  // Mechanisms that report through metrics; null when switched off.
-  TensionState* tension = nullptr;
-  const Friendships* friendships = nullptr;
-  FestivalAttendance* festivals = nullptr;
-  const EsolState* esol = nullptr;
 };
+
+// Mean English proficiency per (ward, group) (0 for an empty cell); identical for any thread count.
+std::vector<double> mean_english(const Residents& residents, int wards);
+
+// The city-wide series, in the order they are written (each mechanism declares its own).
+std::vector<SeriesSpec> city_series();
+
+class Friendships;
 
 class Metrics {
  public:
   Metrics(const MetricSettings& settings, MetricInputs inputs);
+  // Ward tension discounts perceived cohesion, and friendships enter the summary, when their
+  // mechanisms run.
+  void connect(const Links& links);
 
   void define_series(Recorder& recorder);
   // The series define_series made, in order (to replay a checkpoint's records into a new file).
@@ -81,8 +83,10 @@ class Metrics {
     SeriesType type = SeriesType::float32;
   };
   const std::vector<DefinedSeries>& defined_series() const { return defined_; }
-  // Writes one record for the period ending on `date` and starts a new period.
+  // Writes the city-wide series of the period ending on `date` (the caller ends the record).
   void record(Recorder& recorder, Date date);
+  // Starts a new period after a record.
+  void end_period();
   // Starts a new period without writing (when no recorder is attached).
   void discard_period();
 
@@ -93,20 +97,13 @@ class Metrics {
   // the whole-run contact totals. (Tension incidents and mobility counts are their phases'.)
   void save(StateWriter& out) const;
   void restore(const StateReader& in);
-  // Residential moves, arrivals and departures per period, from the mobility mechanism.
-  void report_mobility(std::function<MobilityCounts()> take_counts, bool enabled) {
-    take_mobility_ = std::move(take_counts);
-    mobility_enabled_ = enabled;
-  }
-
  private:
   void close_period();
-  int define(Recorder& recorder, const std::string& name, const std::vector<std::string>& dims, SeriesType type,
-             const std::string& description, const std::string& units);
+  int define(Recorder& recorder, const SeriesSpec& spec);
   void record_segregation(Recorder& recorder);
   void record_venues(Recorder& recorder);
   void record_reach(Recorder& recorder, Date date);
-  void record_mechanisms(Recorder& recorder);
+  void record_cohesion(Recorder& recorder);
   // A resident's contribution to perceived cohesion, given their mean outgroup warmth: 1 − T of
   // their ward if they get on well, else 0.
   double cohesion_of(std::size_t resident, double outgroup_warmth) const;
@@ -120,20 +117,14 @@ class Metrics {
   std::vector<std::int64_t> total_positive_, total_negative_;  // whole run, same cells as tally
   std::size_t blocks_;
   Date start_;
-  TensionState* tension_state_;
+  const std::vector<float>* ward_tension_;  // per ward; null without the tension mechanism
   const Friendships* friendships_;
-  FestivalAttendance* festivals_;
-  const EsolState* esol_;
   int population_ = -1, warmth_ = -1, get_on_well_ = -1, anxiety_ = -1, positive_ = -1, negative_ = -1;
   int pair_positive_ = -1, pair_negative_ = -1;
   int dissimilarity_ = -1, isolation_ = -1, exposure_ = -1, theil_ = -1;
   int attendance_ = -1, sessions_ = -1, budget_ = -1, open_ = -1;
   int english_ = -1, no_contact_ = -1, mixing_ = -1;
-  int tension_ = -1, incidents_ = -1, knowledge_ = -1, trust_ = -1, cohesion_ = -1;
-  std::function<MobilityCounts()> take_mobility_;
-  bool mobility_enabled_ = false;
-  int moves_in_ = -1, moves_out_ = -1, arrivals_ = -1, departures_ = -1;
-  int friendship_share_ = -1, festival_attendance_ = -1, esol_learners_ = -1, esol_waiting_ = -1;
+  int cohesion_ = -1;
   std::vector<DefinedSeries> defined_;
 };
 

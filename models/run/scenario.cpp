@@ -3,6 +3,7 @@
 #include "core/census.hpp"
 #include "core/recorder.hpp"
 #include "core/synthesis.hpp"
+#include "models/mechanisms/registry.hpp"
 
 #include <sys/statvfs.h>
 
@@ -317,11 +318,6 @@ std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& 
   return out;
 }
 
-// Timeline kinds that belong to mechanisms other than the venue timeline.
-const std::vector<std::string> kMechanismTimelineKinds{"youth_programme", "school_linking", "festival",
-                                                       "esol_course", "media_shock", "myth_busting", "service",
-                                                       "leaflets"};
-
 // Programmes count their contact under their own venue type: add it if the scenario did not.
 void ensure_contact_column(Scenario& s, const std::string& name) {
   if (s.venue_type_index(name) >= 0) return;
@@ -329,74 +325,17 @@ void ensure_contact_column(Scenario& s, const std::string& name) {
     if (t.name == name) s.venue_types.push_back(t);
 }
 
-double expected_youth(const Scenario& s) {
-  double youth = 0;
-  for (const auto& row : s.population.counts)
-    for (std::size_t g = 0; g < row.size(); ++g)
-      youth += static_cast<double>(row[g]) * s.groups[g].age_shares[static_cast<int>(AgeBand::youth)];
-  return youth;
-}
-
-void read_programmes(const ConfigTable& root, Scenario& s) {
-  const Date start = s.simulation.start, end = s.simulation.end;
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"youth_programme"}))
-    s.youth_programmes.push_back(read_youth_programme(item, start, end, expected_youth(s), s.programmes.params));
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"school_linking"})) {
-    if (s.venue_type_index("school") < 0) item.fail("kind", "school linking needs a venue type named \"school\"");
-    s.school_linking.push_back(read_school_linking(item, start, end));
+// Every registry entry reads its part, in registry order; then their contact columns are added.
+void read_mechanisms(const ConfigTable& root, Scenario& s) {
+  const auto& registry = mechanism_registry();
+  for (const auto& entry : registry) {
+    std::vector<std::string> others;
+    for (const auto& other : registry)
+      if (&other != &entry) others.insert(others.end(), other.timeline_kinds.begin(), other.timeline_kinds.end());
+    s.mechanisms.push_back(entry.read(MechanismReading(root, s, others)));
   }
-  if (!s.youth_programmes.empty()) ensure_contact_column(s, "youth_programme");
-  if (!s.school_linking.empty()) ensure_contact_column(s, "school_linking");
-}
-
-void read_events_of_others(const ConfigTable& root, Scenario& s) {
-  const Date start = s.simulation.start, end = s.simulation.end;
-  std::vector<std::string> groups, wards;
-  for (const auto& g : s.groups) groups.push_back(g.name);
-  for (const auto& w : s.wards) wards.push_back(w.name);
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"festival"}))
-    s.festivals.push_back(
-        read_festival(item, start, end, groups, wards, s.population.unscaled_counts, s.population.scale));
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"esol_course"}))
-    s.esol_courses.push_back(read_esol_course(item, start, end, wards, s.population.scale));
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"media_shock"}))
-    s.media_shocks.push_back(read_media_shock(item, start, end, groups, wards));
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"myth_busting"}))
-    s.myth_busting.push_back(read_myth_busting(item, start, end, groups, wards));
-  auto ward_of = [&](const ConfigTable& item) {
-    const std::string ward = item.required_string("ward");
-    const auto it = std::find(wards.begin(), wards.end(), ward);
-    if (it == wards.end()) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
-    return static_cast<int>(it - wards.begin());
-  };
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"service"})) {
-    ServicePeriod p;
-    p.ward = ward_of(item);
-    p.start = item.required_date("start");
-    if (p.start < start || p.start > end)
-      item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
-    if (item.has("end")) {
-      p.end = item.required_date("end");
-      if (*p.end < p.start) item.fail("end", "expected a date on or after start (" + p.start.iso() + ")");
-    }
-    item.string("label", "");
-    for (const auto& other : s.services)
-      if (other.ward == p.ward && !(p.end && *p.end < other.start) && !(other.end && *other.end < p.start))
-        item.fail("start", "service in " + in_quotes(wards[p.ward]) + " overlaps another service there");
-    s.services.push_back(p);
-  }
-  for (const auto& [index, item] : timeline_items_of_kind(root, {"leaflets"})) {
-    LeafletCampaign c;
-    c.date = item.required_date("date");
-    if (c.date < start || c.date > end)
-      item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
-    c.ward = item.has("ward") ? ward_of(item) : -1;
-    c.translated = item.boolean("translated", false);
-    item.string("label", "");
-    s.leaflets.push_back(c);
-  }
-  if (!s.festivals.empty()) ensure_contact_column(s, "festival");
-  if (!s.esol_courses.empty()) ensure_contact_column(s, "esol_class");
+  for (const auto& config : s.mechanisms)
+    for (const auto& column : config->contact_columns()) ensure_contact_column(s, column);
 }
 
 SnapshotSettings read_snapshot_settings(const ConfigTable& t) {
@@ -408,9 +347,7 @@ SnapshotSettings read_snapshot_settings(const ConfigTable& t) {
   return a;
 }
 
-// Cells of one record of every series, split by storage width. Mirrors Metrics::define_series
-// (models/metrics.cpp): a series added there should be counted here, or the estimate falls
-// short (tests/test_snapshots.cpp checks it stays above a real file's size).
+// Cells of one record of every series, split by storage width, from the series' declarations.
 struct SeriesCells {
   double int64 = 0;
   double float32 = 0;
@@ -419,15 +356,24 @@ struct SeriesCells {
 SeriesCells series_cells(const Scenario& s) {
   const double w = static_cast<double>(s.wards.size()), g = static_cast<double>(s.groups.size());
   const double t = static_cast<double>(s.venue_types.size());
-  constexpr double spatial_units = 2;  // block, ward
+  auto size_of = [&](const std::string& dim) {
+    if (dim == "ward") return w;
+    if (dim == "group" || dim == "target_group") return g;
+    if (dim == "venue_type") return t;
+    if (dim == "spatial_unit") return 2.0;  // block, ward
+    throw std::logic_error("series dimension \"" + dim + "\" has no size in the output estimate");
+  };
   SeriesCells c;
-  c.int64 = w * g + 2 * w * g * t + 2 * g * g + 3 * w * t;  // population, contacts, contact matrix, venues
-  c.float32 = w * g * g + 5 * w * g + spatial_units * (2 * g + g * g + 1) + w * t + g;
-  if (s.tension.enabled) c.int64 += w, c.float32 += w + 2 * w * g;
-  if (s.mobility.enabled) c.int64 += 4 * w * g;
-  if (s.friendships.enabled) c.float32 += w * g;
-  if (!s.festivals.empty()) c.int64 += w * g;
-  if (!s.esol_courses.empty()) c.int64 += 2 * w * g;
+  std::vector<SeriesSpec> all = city_series();
+  for (const auto& config : s.mechanisms) {
+    const auto own = config->series();
+    all.insert(all.end(), own.begin(), own.end());
+  }
+  for (const auto& spec : all) {
+    double cells = 1;
+    for (const auto& dim : spec.dims) cells *= size_of(dim);
+    (spec.type == SeriesType::int64 ? c.int64 : c.float32) += cells;
+  }
   return c;
 }
 
@@ -489,7 +435,7 @@ ResourceEstimate estimate_resources(const Scenario& s, std::optional<Date> until
     e.snapshots = snapshot_days(s.simulation.start, end, s.record.agents.interval);
     e.sampled = std::llround(s.record.agents.sample * static_cast<double>(e.residents));
     e.snapshot_row_bytes = static_cast<double>(snapshot_bytes_per_resident(
-        static_cast<int>(s.groups.size()), s.friendships.enabled, s.tension.enabled));
+        static_cast<int>(s.groups.size()), s.runs("friendships"), s.runs("tension")));
   }
   return e;
 }
@@ -520,6 +466,24 @@ void check_output_space(const Scenario& scenario, const std::filesystem::path& o
 int Scenario::group_index(const std::string& name) const { return index_of(groups, name); }
 int Scenario::ward_index(const std::string& name) const { return index_of(wards, name); }
 int Scenario::venue_type_index(const std::string& name) const { return index_of(venue_types, name); }
+
+const MechanismConfig& Scenario::mechanism(const std::string& name) const {
+  const auto& registry = mechanism_registry();
+  for (std::size_t k = 0; k < registry.size() && k < mechanisms.size(); ++k)
+    if (registry[k].name == name) return *mechanisms[k];
+  throw std::out_of_range("no mechanism \"" + name + "\" in the registry");
+}
+
+template <class T>
+std::vector<std::string> names_of(const std::vector<T>& items) {
+  std::vector<std::string> names;
+  for (const auto& item : items) names.push_back(item.name);
+  return names;
+}
+
+std::vector<std::string> Scenario::group_names() const { return names_of(groups); }
+std::vector<std::string> Scenario::ward_names() const { return names_of(wards); }
+std::vector<std::string> Scenario::venue_type_names() const { return names_of(venue_types); }
 
 std::int64_t Scenario::population_size() const {
   std::int64_t total = 0;
@@ -567,36 +531,15 @@ Scenario read_scenario(const ConfigDocument& doc) {
     if (t.membership == Membership::faith && s.faiths.empty())
       root.fail("faiths", "venue type " + in_quotes(t.name) + " draws on faiths; expected [faiths.<name>] tables");
   s.venues = read_venues(root, s);
-  std::vector<std::string> ward_names, venue_names;
-  for (const auto& w : s.wards) ward_names.push_back(w.name);
-  for (const auto& v : s.venues) venue_names.push_back(v.name);
-  s.timeline = read_timeline(root, s.simulation.start, s.simulation.end, s.venue_types, ward_names, venue_names,
-                             kMechanismTimelineKinds);
-
   // [mechanisms.<name>] tables are optional: an absent one means defaults, switched on.
   const auto mechanisms = root.optional_table("mechanisms");
-  auto mechanism = [&]<class P>(const char* name, std::span<const ParamSpec<P>> specs) {
+  auto city_rules = [&]<class P>(const char* name, std::span<const ParamSpec<P>> specs) {
     return mechanisms ? read_mechanism(*mechanisms, name, specs) : MechanismSwitch<P>{true, defaults_of(specs)};
   };
-  s.funding = mechanism.operator()<FundingParams>("funding", kFundingParams);
-  s.attendance = mechanism.operator()<AttendanceParams>("attendance", kAttendanceParams);
-  s.encounters = mechanism.operator()<EncounterParams>("encounters", kEncounterParams);
-  s.valence = mechanism.operator()<ValenceParams>("valence", kValenceParams);
-  s.attitude = mechanism.operator()<AttitudeParams>("attitude", kAttitudeParams);
-  s.norms = mechanism.operator()<NormParams>("norms", kNormParams);
-  s.metrics = mechanism.operator()<MetricParams>("metrics", kMetricParams);
-  s.programmes = mechanism.operator()<ProgrammeParams>("programmes", kProgrammeParams);
-  s.friendships = mechanism.operator()<FriendshipParams>("friendships", kFriendshipParams);
-  s.festival_settings = mechanism.operator()<FestivalParams>("festivals", kFestivalParams);
-  s.esol = mechanism.operator()<EsolParams>("esol", kEsolParams);
-  s.media = mechanism.operator()<MediaParams>("media", kMediaParams);
-  s.tension = mechanism.operator()<TensionParams>("tension", kTensionParams);
-  s.mobility = mechanism.operator()<MobilityParams>("mobility", kMobilityParams);
-  if (s.friendships.params.ingroup_friends > s.friendships.params.max_degree)
-    (mechanisms ? *mechanisms : root)
-        .fail("friendships", "expected ingroup_friends <= max_degree");
-  read_programmes(root, s);
-  read_events_of_others(root, s);
+  s.valence = city_rules.operator()<ValenceParams>("valence", kValenceParams);
+  s.attitude = city_rules.operator()<AttitudeParams>("attitude", kAttitudeParams);
+  s.metrics = city_rules.operator()<MetricParams>("metrics", kMetricParams);
+  read_mechanisms(root, s);
 
   const auto record = root.optional_table("record");
   std::optional<ConfigTable> agents;
@@ -641,20 +584,10 @@ std::vector<ParamDescription> parameter_dictionary() {
        "Full proficiency unless the scenario says otherwise (Census 2021 TS029 gives the real "
        "shares who do not speak English well)"},
   };
-  describe_params<FundingParams>("mechanisms.funding", kFundingParams, out);
-  describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
-  describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
   describe_params<ValenceParams>("mechanisms.valence", kValenceParams, out);
   describe_params<AttitudeParams>("mechanisms.attitude", kAttitudeParams, out);
-  describe_params<NormParams>("mechanisms.norms", kNormParams, out);
   describe_params<MetricParams>("mechanisms.metrics", kMetricParams, out);
-  describe_params<ProgrammeParams>("mechanisms.programmes", kProgrammeParams, out);
-  describe_params<FriendshipParams>("mechanisms.friendships", kFriendshipParams, out);
-  describe_params<FestivalParams>("mechanisms.festivals", kFestivalParams, out);
-  describe_params<EsolParams>("mechanisms.esol", kEsolParams, out);
-  describe_params<MediaParams>("mechanisms.media", kMediaParams, out);
-  describe_params<TensionParams>("mechanisms.tension", kTensionParams, out);
-  describe_params<MobilityParams>("mechanisms.mobility", kMobilityParams, out);
+  for (const auto& entry : mechanism_registry()) entry.describe(out);
   out.push_back({"groups.<name>.migration", "inflow_share", -1, 0, 1, "share of arrivals",
                  "Default (absent): the group's share of the city, so arrivals keep the mix; set it to model "
                  "a changing population (e.g. EU accession migration, Keele 2022)"});

@@ -4,23 +4,13 @@
 // Scenario that exists is runnable. Nothing is written while reading.
 #include "core/calendar.hpp"
 #include "core/config.hpp"
-#include "models/mechanisms/attendance.hpp"
 #include "models/city/attitude.hpp"
-#include "models/city/encounters.hpp"
-#include "models/mechanisms/funding.hpp"
-#include "models/run/metrics.hpp"
-#include "models/mechanisms/norms.hpp"
-#include "models/mechanisms/mobility.hpp"
-#include "models/mechanisms/tension.hpp"
-#include "models/mechanisms/esol.hpp"
-#include "models/mechanisms/festivals.hpp"
-#include "models/mechanisms/friendships.hpp"
-#include "models/mechanisms/media.hpp"
-#include "models/mechanisms/programmes.hpp"
-#include "models/run/snapshots.hpp"
-#include "models/mechanisms/timeline.hpp"
 #include "models/city/valence.hpp"
 #include "models/city/venue_types.hpp"
+#include "models/mechanisms/mechanism.hpp"
+#include "models/mechanisms/mobility.hpp"  // GroupMigration: who of a group arrives
+#include "models/run/metrics.hpp"
+#include "models/run/snapshots.hpp"
 
 #include <array>
 #include <cstdint>
@@ -101,35 +91,25 @@ struct Scenario {
   std::vector<WardSpec> wards;
   std::vector<VenueType> venue_types;
   std::vector<ExplicitVenue> venues;
-  std::vector<TimelineItem> timeline;
-  std::vector<YouthProgrammeSpec> youth_programmes;
-  std::vector<SchoolLinkingSpec> school_linking;
-  std::vector<FestivalSpec> festivals;
-  std::vector<EsolCourse> esol_courses;
-  std::vector<MediaShock> media_shocks;
-  std::vector<MythBusting> myth_busting;
-  std::vector<ServicePeriod> services;
-  std::vector<LeafletCampaign> leaflets;
 
-  FundingSettings funding;
-  ProgrammeSettings programmes;
-  FriendshipSettings friendships;
-  FestivalSettings festival_settings;
-  EsolSettings esol;
-  MediaSettings media;
-  TensionSettings tension;
-  MobilitySettings mobility;
-  AttendanceSettings attendance;
-  EncounterSettings encounters;
+  // The shared contact rules (city/valence.hpp, city/attitude.hpp) and the city-wide metrics.
   MechanismSwitch<ValenceParams> valence;
   MechanismSwitch<AttitudeParams> attitude;
-  NormSettings norms;
   MetricSettings metrics;
+  // One config per registry entry (models/mechanisms/registry.cpp), in registry order.
+  std::vector<std::shared_ptr<const MechanismConfig>> mechanisms;
   RecordSettings record;
 
   int group_index(const std::string& name) const;
   int ward_index(const std::string& name) const;
   int venue_type_index(const std::string& name) const;
+  std::vector<std::string> group_names() const;
+  std::vector<std::string> ward_names() const;
+  std::vector<std::string> venue_type_names() const;
+  // The config of registry entry `name`; throws std::out_of_range for a name not in the registry.
+  const MechanismConfig& mechanism(const std::string& name) const;
+  // Whether mechanism `name` is switched on ([mechanisms.<name>] enabled).
+  bool runs(const std::string& name) const { return mechanism(name).enabled; }
   std::int64_t population_size() const;
 };
 

@@ -1,11 +1,16 @@
 #include "models/run/simulation.hpp"
 
 #include "contactsim/version.hpp"
-#include "models/mechanisms/norms.hpp"
+#include "models/mechanisms/friendships.hpp"
+#include "models/mechanisms/mobility.hpp"
+#include "models/mechanisms/registry.hpp"
+#include "models/mechanisms/tension.hpp"
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <cstdlib>
 #include <stdexcept>
 #include <ctime>
@@ -44,113 +49,36 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
       today_(scenario_.simulation.start),
       world_(build_world_on(threads_, scenario_, key_)),
       venue_members_at_start_(world_.venues.members),
-      tally_(empty_tally(scenario_)),
       rules_(scenario_.valence, scenario_.attitude),
-      friendships_(world_.residents, scenario_.friendships),
-      tension_(make_tension_state(scenario_.tension, world_.residents.size(),
-                                  static_cast<int>(scenario_.wards.size()))),
+      tally_(empty_tally(scenario_)),
       metrics_(scenario_.metrics, MetricInputs{world_.residents, world_.venues, tally_, activity_, labels_of(scenario_),
-                                               world_.block_ward.size(), scenario_.simulation.start,
-                                               scenario_.tension.enabled ? &tension_ : nullptr,
-                                               scenario_.friendships.enabled ? &friendships_ : nullptr,
-                                               scenario_.festivals.empty() ? nullptr : &festival_attendance_,
-                                               scenario_.esol_courses.empty() ? nullptr : &esol_}),
+                                               world_.block_ward.size(), scenario_.simulation.start}),
       snapshots_(scenario_.record.agents, world_.residents.size(), key_) {
   // Before anything else touches the world: checkpoints compare it with the city they restore.
   structure_hash_ = world_structure_hash(world_);
-  metrics_.report_mobility([this] { return mobility_ ? mobility_->take_counts() : MobilityCounts{}; },
-                           scenario_.mobility.enabled);
-  std::vector<std::string> type_names, ward_names, group_names;
-  for (const auto& t : scenario_.venue_types) type_names.push_back(t.name);
-  for (const auto& w : scenario_.wards) ward_names.push_back(w.name);
-  for (const auto& g : scenario_.groups) group_names.push_back(g.name);
-  if (scenario_.tension.enabled) {
-    std::vector<double> knowledge;
-    for (const auto& g : scenario_.groups) knowledge.push_back(g.knowledge);
-    init_knowledge(tension_, world_.residents, knowledge);
-    rules_.ward_tension = tension_.tension.data();
-    for (const auto& c : scenario_.leaflets) tension_.leaflet_campaign(c.ward, c.translated, c.date);
-  }
-  festival_attendance_.resize(static_cast<int>(ward_names.size()), static_cast<int>(group_names.size()));
-  if (scenario_.friendships.enabled) {
-    std::vector<int> seed_types;  // in-group ties from classes and workplaces (and blocks)
-    for (int t = 0; t < static_cast<int>(scenario_.venue_types.size()); ++t)
-      if (scenario_.venue_types[t].stable && scenario_.venue_types[t].slot == Slot::daytime &&
-          scenario_.venue_types[t].generate)
-        seed_types.push_back(t);
-    friendships_.seed_ingroup(seed_types, key_);
-    rules_.on_positive = [this](std::uint32_t i, std::uint32_t j, bool stable) {
-      friendships_.note_positive_encounter(i, j, stable);
-    };
-    rules_.prefetch = [this](std::uint32_t i) { friendships_.prefetch(i); };
-  }
-  scheduler_.add(std::make_unique<TimelinePhase>(scenario_.timeline, type_names, ward_names, world_.venues,
-                                                 decisions_, events_));
-  scheduler_.add(std::make_unique<FundingPhase>(scenario_.funding, scenario_.venue_types, ward_names, world_.venues,
-                                                decisions_, events_));
-  if (!scenario_.services.empty())
-    scheduler_.add(std::make_unique<ServicesPhase>(scenario_.services, ward_names, tension_, events_));
-  auto attendance = std::make_unique<AttendancePhase>(scenario_.attendance, scenario_.venue_types, world_.residents,
-                                                      world_.venues, key_, sessions_, activity_);
-  if (scenario_.tension.enabled) attendance->use_ward_safety(tension_.safety);
-  scheduler_.add(std::move(attendance));
-  auto encounters = std::make_unique<EncountersPhase>(scenario_.encounters, rules_, scenario_.venue_types,
-                                                      world_.venues, world_.residents, sessions_, tally_, key_);
-  encounters_ = encounters.get();
-  scheduler_.add(std::move(encounters));
-  if (!scenario_.youth_programmes.empty() || !scenario_.school_linking.empty()) {
-    const ProgrammeColumns columns{scenario_.venue_type_index("youth_programme"),
-                                   scenario_.venue_type_index("school_linking")};
-    auto programmes = std::make_unique<ProgrammesPhase>(
-        scenario_.programmes, scenario_.youth_programmes, scenario_.school_linking, rules_, world_.residents,
-        world_.venues, scenario_.venue_type_index("school"), columns, tally_, key_, events_);
-    if (scenario_.tension.enabled)
-      programmes->on_cut_short([this](std::span<const std::uint32_t> p) { tension_.programme_cut_short(p); });
-    programmes_ = programmes.get();
-    scheduler_.add(std::move(programmes));
-  }
-  if (!scenario_.festivals.empty())
-    scheduler_.add(std::make_unique<FestivalsPhase>(scenario_.festival_settings, scenario_.festivals, rules_,
-                                                    scenario_.venue_type_index("festival"), ward_names,
-                                                    world_.residents, tally_, festival_attendance_, events_, key_));
-  if (!scenario_.esol_courses.empty())
-    scheduler_.add(std::make_unique<EsolPhase>(scenario_.esol, scenario_.esol_courses, rules_,
-                                               scenario_.venue_type_index("esol_class"), ward_names,
-                                               world_.residents, tally_, esol_, events_, key_));
-  scheduler_.add(std::make_unique<FriendshipsPhase>(scenario_.friendships, scenario_.attitude, friendships_,
-                                                    world_.residents));
-  if (!scenario_.media_shocks.empty() || !scenario_.myth_busting.empty()) {
-    HasFriendIn has_friend_in;
-    if (scenario_.friendships.enabled)
-      has_friend_in = [this](std::uint32_t i, int g) { return friendships_.has_friend_in(i, g); };
-    scheduler_.add(std::make_unique<MediaPhase>(scenario_.media, scenario_.media_shocks, scenario_.myth_busting,
-                                                has_friend_in, group_names, ward_names, world_.residents, events_,
-                                                key_));
-  }
-  if (scenario_.tension.enabled)
-    scheduler_.add(std::make_unique<TensionPhase>(scenario_.tension, world_.residents, tension_, key_));
-  scheduler_.add(std::make_unique<NormsPhase>(scenario_.norms, world_.residents,
-                                              static_cast<int>(scenario_.wards.size())));
-  if (scenario_.mobility.enabled) {
-    Demography d;
-    for (const auto& g : scenario_.groups) {
-      d.groups.push_back({g.english_mean, g.english_sd, g.anxiety_mean, g.anxiety_sd, g.warmth, g.warmth_sd,
-                          g.faith_shares});
-      d.migration.push_back(g.migration);
-    }
-    for (const auto& f : scenario_.faiths) d.faith_attendance.push_back(f.attendance);
-    d.warmth_correlation = scenario_.population.warmth_correlation;
-    auto mobility = std::make_unique<MobilityPhase>(
-        scenario_.mobility, std::move(d), scenario_.venue_types, world_.residents, world_.venues, world_.block_ward,
-        static_cast<int>(scenario_.wards.size()), key_, std::span<float>(tension_.knowledge));
-    mobility_ = mobility.get();
-    scheduler_.add(std::move(mobility));
-  }
+  build_mechanisms();
   if (options.check_invariants || invariants_checked_by_default())
     invariants_ = std::make_unique<InvariantChecker>(InvariantInputs{
-        world_.residents, world_.venues, world_.block_ward, scenario_.venue_types, &sessions_,
-        scenario_.tension.enabled ? &tension_ : nullptr, scenario_.friendships.enabled ? &friendships_ : nullptr,
-        mobility_, group_names, ward_names});
+        world_.residents, world_.venues, world_.block_ward, scenario_.venue_types,
+        links_.find<DailySessions>("daily_sessions"), links_.find<TensionState>("tension"),
+        links_.find<const Friendships>("friendships"), links_.find<MobilityPhase>("mobility"),
+        scenario_.group_names(), scenario_.ward_names()});
+}
+
+// Every registered mechanism, in phase order: built (publishing its links), then connected.
+void Simulation::build_mechanisms() {
+  links_.publish("venue_activity", activity_);
+  MechanismContext context{scenario_, world_, key_, rules_, tally_, events_, links_};
+  const auto& registry = mechanism_registry();
+  for (std::size_t k = 0; k < registry.size(); ++k) {
+    std::unique_ptr<Mechanism> mechanism = registry[k].build(*scenario_.mechanisms[k], context);
+    if (!mechanism) continue;
+    mechanisms_.push_back(mechanism.get());
+    mechanism_entry_.push_back(k);
+    scheduler_.add(std::move(mechanism));
+  }
+  for (Mechanism* m : mechanisms_) m->connect(links_);
+  metrics_.connect(links_);
 }
 
 Simulation::Simulation(Scenario scenario, const std::filesystem::path& checkpoint, const RunOptions& options)
@@ -169,10 +97,10 @@ void Simulation::attach(Recorder& recorder) {
   check_output_space(scenario_, recorder.path(), end_);
   recorder_ = &recorder;
   write_provenance(recorder, *this);
-  metrics_.define_series(recorder);
+  define_series(recorder);
   if (snapshots_.enabled())
-    snapshots_.define(recorder, static_cast<int>(scenario_.groups.size()), scenario_.friendships.enabled,
-                      scenario_.tension.enabled);
+    snapshots_.define(recorder, static_cast<int>(scenario_.groups.size()), links_.has("friendships"),
+                      links_.has("tension"));
   // A restored run's output starts with the checkpointed run's records, unless days were
   // simulated before recording began (their records are lost, as for any late attach).
   if (history_ && restored_after_ && today_ == *restored_after_ + 1) {
@@ -180,9 +108,28 @@ void Simulation::attach(Recorder& recorder) {
       recorder.set_attribute("restored_from", restored_from_.string());
       recorder.set_attribute("restored_after", restored_after_->iso());
     }
-    replay_record_history(recorder, *history_, metrics_.defined_series(), restored_from_);
+    replay_record_history(recorder, *history_, defined_series_, restored_from_);
   }
   history_.reset();
+}
+
+// The city-wide series, then each mechanism's in registry order.
+void Simulation::define_series(Recorder& recorder) {
+  metrics_.define_series(recorder);
+  defined_series_ = metrics_.defined_series();
+  mechanism_series_.assign(mechanisms_.size(), {});
+  const auto& registry = mechanism_registry();
+  std::vector<std::size_t> order(mechanisms_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return registry[mechanism_entry_[a]].series_order < registry[mechanism_entry_[b]].series_order;
+  });
+  for (const std::size_t m : order)
+    for (const SeriesSpec& spec : scenario_.mechanisms[mechanism_entry_[m]]->series()) {
+      const int id = recorder.define_series(spec);
+      mechanism_series_[m].push_back(id);
+      defined_series_.push_back({spec.name, id, spec.type});
+    }
 }
 
 void Simulation::checkpoint_at(Date date, std::filesystem::path path) {
@@ -227,7 +174,7 @@ void Simulation::simulate_day() {
   if (recorder_ && snapshots_.enabled() &&
       snapshot_due(today_, scenario_.simulation.start, end_, scenario_.record.agents.interval))
     write_snapshot();
-  attendances_ += sessions_.attendances;
+  if (const auto* sessions = links_.find<DailySessions>("daily_sessions")) attendances_ += sessions->attendances;
   const bool last = today_ == end_;
   const bool closes = closes_period(today_, scenario_.simulation.start, scenario_.record.interval);
   if (closes) close_period(last);
@@ -247,6 +194,14 @@ void Simulation::close_period(bool last) {
     const auto started = std::chrono::steady_clock::now();
     write_events();
     metrics_.record(*recorder_, today_);
+    for (std::size_t k = 0; k < mechanisms_.size(); ++k) {
+      SeriesWriter writer(*recorder_, mechanism_series_[k]);
+      mechanisms_[k]->record(writer);
+      if (writer.written() != mechanism_series_[k].size())
+        throw std::logic_error(std::string("mechanism ") + mechanisms_[k]->name() + " wrote fewer series than it declared");
+    }
+    recorder_->end_record(today_.iso());
+    metrics_.end_period();
     if (last) recorder_->mark_complete();
     recording_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   } else {
@@ -258,25 +213,18 @@ void Simulation::close_period(bool last) {
 // A slot whose resident left (or died) now holds a newcomer (or a newborn): mechanisms that keep
 // lists of residents must forget the previous occupant.
 void Simulation::forget_replaced_residents() {
-  if (!mobility_) return;
-  const std::vector<std::uint32_t> replaced = mobility_->take_replaced();
-  if (replaced.empty()) return;
-  friendships_.forget(replaced);
-  esol_.forget(replaced);
-  if (programmes_) programmes_->forget(replaced);
-  if (scenario_.tension.enabled) {
-    // Slots are re-used by newcomers (and newborns): they start with newcomers' knowledge.
-    std::vector<double> knowledge;
-    for (const auto& g : scenario_.groups) knowledge.push_back(g.migration.newcomer_knowledge);
-    reinitialise_residents(tension_, world_.residents, replaced, knowledge, scenario_.tension);
+  for (Mechanism* source : mechanisms_) {
+    const std::vector<std::uint32_t> replaced = source->take_recycled_slots();
+    if (replaced.empty()) continue;
+    for (Mechanism* m : mechanisms_) m->forget(replaced);
+    for (const std::uint32_t i : replaced) world_.residents.last_intergroup_contact[i] = -1;
   }
-  for (const std::uint32_t i : replaced) world_.residents.last_intergroup_contact[i] = -1;
 }
 
 void Simulation::write_snapshot() {
   const auto started = std::chrono::steady_clock::now();
-  snapshots_.write(*recorder_, today_, world_.residents, scenario_.friendships.enabled ? &friendships_ : nullptr,
-                   scenario_.tension.enabled ? &tension_ : nullptr);
+  snapshots_.write(*recorder_, today_, world_.residents, links_.find<const Friendships>("friendships"),
+                   links_.find<TensionState>("tension"));
   recording_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
@@ -286,7 +234,8 @@ void Simulation::write_events() {
 }
 
 std::int64_t Simulation::intergroup_encounters() const {
-  return encounters_->intergroup_encounters();
+  const auto* encounters = links_.find<EncountersPhase>("encounters");
+  return encounters ? encounters->intergroup_encounters() : 0;
 }
 
 void write_provenance(Recorder& rec, const Simulation& sim) {

@@ -2,18 +2,13 @@
 // A run: the world built once, the daily phases in DESIGN §3 order, and the recorder fed at
 // the end of every recording period. The CLI, the Python bindings and the benchmarks all drive
 // this one class.
+#include "core/links.hpp"
 #include "core/recorder.hpp"
 #include "core/scheduler.hpp"
-#include "models/mechanisms/attendance.hpp"
-#include "models/run/checkpoint.hpp"
 #include "models/city/encounters.hpp"
-#include "models/mechanisms/mobility.hpp"
-#include "models/mechanisms/tension.hpp"
-#include "models/mechanisms/esol.hpp"
-#include "models/mechanisms/festivals.hpp"
-#include "models/mechanisms/friendships.hpp"
+#include "models/mechanisms/mechanism.hpp"
+#include "models/run/checkpoint.hpp"
 #include "models/run/invariants.hpp"
-#include "models/mechanisms/programmes.hpp"
 #include "models/run/metrics.hpp"
 #include "models/run/scenario.hpp"
 #include "models/run/snapshots.hpp"
@@ -96,22 +91,24 @@ class Simulation {
   std::int64_t attendances() const { return attendances_; }
   // Wall-clock seconds spent computing and writing records (metrics, events, HDF5).
   double recording_seconds() const { return recording_seconds_; }
-  // The programmes phase, if the scenario runs any (participants, cohorts, links).
-  const ProgrammesPhase* programmes() const { return programmes_; }
-  const Friendships& friendships() const { return friendships_; }
-  const TensionState& tension() const { return tension_; }
+  // What the mechanisms published (models/mechanisms/*: "programmes", "friendships", "tension",
+  // ...), or null when the mechanism does not run.
+  template <class T>
+  const T* link(const std::string& name) const { return links_.find<const T>(name); }
   // Whether every day ends with the invariant checks (RunOptions::check_invariants or a checked build).
   bool checks_invariants() const { return invariants_ != nullptr; }
   const AgentSnapshots& snapshots() const { return snapshots_; }
 
  private:
+  void build_mechanisms();
   void simulate_day();
   // Records the period ending today (or, without a recorder, starts a new one).
   void close_period(bool last);
+  void define_series(Recorder& recorder);
   void write_events();
   void write_snapshot();
   void forget_replaced_residents();
-  // Checkpoints (models/checkpoint.cpp): the state after `day`, the last simulated.
+  // Checkpoints (models/run/checkpoint.cpp): the state after `day`, the last simulated.
   void write_checkpoint(const std::filesystem::path& path, Date day) const;
   void restore_checkpoint(const std::filesystem::path& path);
 
@@ -122,21 +119,18 @@ class Simulation {
   Date today_;
   World world_;
   std::vector<std::uint32_t> venue_members_at_start_;
-  ContactTally tally_;
-  DailySessions sessions_;
-  VenueDecisions decisions_;
-  VenueActivity activity_;
+  // State every mechanism shares: the contact rules, the period's tallies, the event log.
   EncounterRules rules_;
-  Friendships friendships_;
-  FestivalAttendance festival_attendance_;
-  EsolState esol_;
-  TensionState tension_;
+  ContactTally tally_;
+  VenueActivity activity_;
   EventLog events_;
+  Links links_;
   Metrics metrics_;
+  std::vector<Mechanism*> mechanisms_;  // owned by scheduler_, in registry order
+  std::vector<std::size_t> mechanism_entry_;  // each one's registry index
+  std::vector<std::vector<int>> mechanism_series_;  // each mechanism's series ids
+  std::vector<Metrics::DefinedSeries> defined_series_;  // every series, city-wide first
   Scheduler scheduler_;
-  const EncountersPhase* encounters_ = nullptr;
-  ProgrammesPhase* programmes_ = nullptr;
-  MobilityPhase* mobility_ = nullptr;
   Recorder* recorder_ = nullptr;
   std::int64_t attendances_ = 0;
   double recording_seconds_ = 0;
