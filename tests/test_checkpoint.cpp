@@ -5,6 +5,7 @@
 #include "core/h5.hpp"
 #include "core/seal.hpp"
 #include "core/recorder.hpp"
+#include "models/mechanisms/programmes.hpp"
 #include "models/run/checkpoint.hpp"
 #include "models/run/simulation.hpp"
 
@@ -259,8 +260,8 @@ TEST_F(CheckpointTest, RestoredRunMatchesUninterruptedRunWithEveryMechanism) {
     sim.step(checkpoint_day - sim.start() + 1);
     ASSERT_EQ(sim.date(), checkpoint_day + 1);
     sim.save_checkpoint(path("every.checkpoint.h5"));
-    ASSERT_NE(sim.programmes(), nullptr);
-    EXPECT_FALSE(sim.programmes()->cohorts().empty()) << "a cohort should be under way at the checkpoint";
+    ASSERT_NE(sim.link<ProgrammesPhase>("programmes"), nullptr);
+    EXPECT_FALSE(sim.link<ProgrammesPhase>("programmes")->cohorts().empty()) << "a cohort should be under way at the checkpoint";
   }
   EXPECT_FALSE(fs::exists(path(".every.checkpoint.h5.tmp" + std::to_string(getpid())))) << "temporary file left";
 

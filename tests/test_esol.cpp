@@ -1,4 +1,5 @@
-#include "models/mechanisms/esol.hpp"
+#include "models/run/metrics.hpp"
+#include "models//mechanisms/esol.hpp"
 
 #include "models/city/attitude.hpp"
 #include "models/city/valence.hpp"

@@ -66,7 +66,7 @@ class Invariants : public ::testing::Test {
   void SetUp() override {
     world_ = build_world(city(), StreamKey{7, 0});
     sessions_ = sessions_for(world_, city().venue_types);
-    tension_ = make_tension_state(city().tension, world_.residents.size(), static_cast<int>(city().wards.size()));
+    tension_ = make_tension_state(TensionSettings{true, defaults_of<TensionParams>(kTensionParams)}, world_.residents.size(), static_cast<int>(city().wards.size()));
   }
 
   InvariantChecker checker() const {

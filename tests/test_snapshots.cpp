@@ -5,7 +5,8 @@
 #include "core/config.hpp"
 #include "core/h5.hpp"
 #include "core/recorder.hpp"
-#include "models/run/scenario.hpp"
+#include "models/mechanisms/friendships.hpp"
+#include "models//run/scenario.hpp"
 #include "models/run/simulation.hpp"
 #include "models/run/snapshots.hpp"
 
@@ -145,7 +146,7 @@ TEST_F(SnapshotOutput, TheLastSnapshotHoldsThePanelsFinalState) {
     const std::uint32_t i = panel[k];
     ASSERT_EQ(wards[last + k], r.ward[i]);
     ASSERT_EQ(english[last + k], r.english[i]);
-    ASSERT_EQ(friends[last + k], sim_->friendships().degree(i));
+    ASSERT_EQ(friends[last + k], sim_->link<Friendships>("friendships")->degree(i));
     for (std::size_t g = 0; g < groups; ++g) ASSERT_EQ(warmth[(last + k) * groups + g], r.warmth_of(i)[g]);
   }
   for (const char* field : {"group", "age_band", "block", "anxiety", "positive_memory", "negative_memory",

@@ -612,7 +612,7 @@ PYBIND11_MODULE(_core, m) {
         if (name == "warmth") return view(r.warmth, {n, r.num_groups}, self);
         if (name == "membership") return view(r.membership, {n, r.num_venue_types}, self);
         if (name == "programme_start_day") {
-          if (const ProgrammesPhase* p = s.simulation->programmes()) return view(p->participation_day(), {n}, self);
+          if (const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes")) return view(p->participation_day(), {n}, self);
           py::array_t<std::int32_t> never(n);  // no programme: nobody took part
           std::fill_n(never.mutable_data(), n, -1);
           return never;
@@ -620,7 +620,7 @@ PYBIND11_MODULE(_core, m) {
         throw py::value_error("no agent array named '" + name + "'");
       }, py::arg("name"))
       .def("matched_non_participants", [](const PySimulation& s) {
-        const ProgrammesPhase* p = s.simulation->programmes();
+        const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes");
         if (!p) throw py::value_error("this scenario runs no youth programme or school linking");
         const std::vector<std::int32_t> controls = matched_non_participants(
             s.simulation->world().residents, p->participation_day(),
