@@ -1,4 +1,6 @@
 // Documentation that is generated from code must be current.
+#include "models/city/venue_types.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -33,6 +35,13 @@ TEST(Docs, ParameterDictionaryIsCurrent) {
   ASSERT_NE(generated.find("## `[mechanisms.valence]`"), std::string::npos);
   EXPECT_EQ(file_text(std::string(CONTACTSIM_SOURCE_DIR) + "/docs/parameters.md"), generated)
       << "docs/parameters.md is stale: regenerate it with `build/contactsim params --markdown > docs/parameters.md`";
+}
+
+// The built-in venue types come from a data file (models/city/venue_types.toml); each is documented.
+TEST(Docs, EveryBuiltinVenueTypeIsInTheDictionary) {
+  const std::string generated = command_output(std::string(CONTACTSIM_CLI) + " params --markdown");
+  for (const auto& t : contactsim::builtin_venue_types())
+    EXPECT_NE(generated.find("## `[venue_types." + t.name + "]`"), std::string::npos) << t.name;
 }
 
 TEST(Docs, EveryParameterHasASource) {

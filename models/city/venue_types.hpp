@@ -1,17 +1,24 @@
 #pragma once
 // Venue types: when a kind of venue runs, who belongs to it, and what contact there is like.
 //
-// A scenario declares its venue types under [venue_types.<name>]. The five built-in names
-// (school, workplace, community_centre, place_of_worship, street) start from the documented
-// defaults below, so a scenario need only state what differs; any other name must give every
-// field. The same fields generate the venues of each ward (see venues.cpp).
+// A scenario declares its venue types under [venue_types.<name>]. The built-in names (school,
+// workplace, community_centre, place_of_worship, street, youth_club, market, park and the contact
+// columns esol_class, festival, youth_programme, school_linking) start from the defaults in
+// models/city/venue_types.toml, so a scenario need only state what differs; any other name must
+// give its defining fields. The same fields generate the venues of each ward (see venues.cpp).
+//
+// That table is data, not code: CMake compiles the file into the library, and it is read by the
+// same reader as a scenario's tables, so both share one list of keys, ranges and errors
+// ("models/city/venue_types.toml:<line>: venue_types.<name>.<key>: ...").
 #include "core/config.hpp"
 #include "core/params.hpp"
 #include "models/city/state.hpp"
 
 #include <array>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace contactsim {
@@ -41,7 +48,7 @@ struct VenueType {
   double local_share = 1;        // city membership: share belonging to a venue in their own ward
   std::int32_t capacity = 0;     // per session, 0 = unlimited
   double budget_full = 0;        // annual GBP a venue needs to run fully; 0 = not budget-driven
-  double budget = -1;            // annual GBP each venue starts with; < 0 = budget_full
+  double budget = -1;            // annual GBP each venue starts with; < 0 = budget_full (venues.cpp)
   double encounters = 0;         // λ: encounters each attendee starts per session
   double homophily = 0;          // h: chance a partner is re-drawn from the own group
   double depth = 0;              // w: observational 0.2 … sustained meaningful 1.0
@@ -53,11 +60,23 @@ struct VenueType {
   bool open_on(unsigned weekday) const { return (open_days >> weekday) & 1u; }
 };
 
-// Built-in defaults with their sources (for the parameter dictionary and README).
+// The built-in types (models/city/venue_types.toml, compiled in), in the file's order. The first
+// call reads the table; a mistake in it throws ConfigError naming the file, line and key.
 const std::vector<VenueType>& builtin_venue_types();
+// Every numeric value the built-in table states, with the source it gives (parameter dictionary).
 void describe_venue_type_defaults(std::vector<ParamDescription>& out);
 
 // Reads [venue_types.<name>] over the built-in default of that name (if any).
 VenueType read_venue_type(const std::string& name, const ConfigTable& table);
+
+// Reads a table written like models/city/venue_types.toml: [venue_types.<name>] tables, each a
+// new type (read_venue_type's rules) plus its five source texts (source.membership, .visits,
+// .sizing, .contact, .conditions). `file` names the text in errors. builtin_venue_types() is
+// this applied to the compiled-in file; tests use it on altered copies.
+struct VenueTypeTable {
+  std::vector<VenueType> types;
+  std::vector<ParamDescription> described;  // each numeric key a type writes, with its source
+};
+VenueTypeTable read_venue_type_table(std::string_view text, const std::filesystem::path& file);
 
 }  // namespace contactsim
