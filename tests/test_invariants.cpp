@@ -105,6 +105,22 @@ TEST_F(Invariants, AFreshWorldPassesEveryCheck) {
   EXPECT_GT(sessions_.index[0].attendees(), 100u) << "the fabricated sessions should seat people";
 }
 
+// Checked first, through the field list: later checks index every array by resident.
+TEST_F(Invariants, EveryResidentArrayHoldsResidentsTimesItsWidthValues) {
+  Residents& r = world_.residents;
+  for_each_field(r, [&](const auto& field, auto& values) {
+    if (std::string(field.name) == "group") return;  // its length is the number of residents
+    const auto last = values.back();
+    const InvariantError e = violation([&] { values.pop_back(); });
+    values.push_back(last);
+    EXPECT_EQ(e.invariant(), "each resident array holds residents × its width values");
+    EXPECT_EQ(e.subject(), field.name);
+    const std::size_t width = field.values_per_resident(r);
+    EXPECT_EQ(e.value(), std::to_string(r.size() * width - 1) + " values for " + std::to_string(r.size()) +
+                             " residents × " + std::to_string(width));
+  });
+}
+
 TEST_F(Invariants, NaNWarmthNamesDayResidentTargetAndValue) {
   const InvariantError e = violation([&] { world_.residents.warmth_of(5)[1] = std::numeric_limits<float>::quiet_NaN(); });
   EXPECT_EQ(e.day(), kDay.date);

@@ -82,6 +82,7 @@ TinyWorld make_world(int wards, int blocks_per_ward, int per_block, const GroupO
   r.positive_memory.assign(n, 0.0f);
   r.negative_memory.assign(n, 0.0f);
   r.disposition.assign(n, 0.0f);
+  r.last_intergroup_contact.assign(n, -1);
   r.warmth.assign(n * groups, 0.5f);
   r.membership.assign(n * 2, -1);
 

@@ -514,6 +514,10 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "contactsim's compiled core; use the `contactsim` package instead of this module";
   m.attr("__version__") = kVersion;
   m.attr("git_revision") = kGitRevision;
+  // Names of the per-resident arrays Simulation.view serves (the field list, models/city/state.hpp).
+  py::list resident_fields;
+  for_each_field([&](const auto& field) { resident_fields.append(field.name); });
+  m.attr("resident_fields") = py::tuple(resident_fields);
 
   static py::exception<ConfigError> scenario_error(m, "ScenarioError", PyExc_ValueError);
   static py::exception<RecorderError> output_error(m, "OutputError", PyExc_OSError);
@@ -598,19 +602,13 @@ PYBIND11_MODULE(_core, m) {
         const PySimulation& s = self.cast<const PySimulation&>();
         const Residents& r = s.simulation->world().residents;
         const auto n = static_cast<py::ssize_t>(r.size());
-        if (name == "group") return view(r.group, {n}, self);
-        if (name == "age_band") return view(r.age_band, {n}, self);
-        if (name == "faith") return view(r.faith, {n}, self);
-        if (name == "ward") return view(r.ward, {n}, self);
-        if (name == "block") return view(r.block, {n}, self);
-        if (name == "english") return view(r.english, {n}, self);
-        if (name == "anxiety") return view(r.anxiety, {n}, self);
-        if (name == "disposition") return view(r.disposition, {n}, self);
-        if (name == "positive_memory") return view(r.positive_memory, {n}, self);
-        if (name == "negative_memory") return view(r.negative_memory, {n}, self);
-        if (name == "last_intergroup_contact") return view(r.last_intergroup_contact, {n}, self);
-        if (name == "warmth") return view(r.warmth, {n, r.num_groups}, self);
-        if (name == "membership") return view(r.membership, {n, r.num_venue_types}, self);
+        std::optional<py::array> field_view;
+        for_each_field(r, [&](const auto& field, const auto& values) {
+          if (field_view || name != field.name) return;
+          const auto width = static_cast<py::ssize_t>(field.values_per_resident(r));
+          field_view = field.width == FieldWidth::one ? view(values, {n}, self) : view(values, {n, width}, self);
+        });
+        if (field_view) return *field_view;
         if (name == "programme_start_day") {
           if (const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes")) return view(p->participation_day(), {n}, self);
           py::array_t<std::int32_t> never(n);  // no programme: nobody took part

@@ -56,19 +56,9 @@ int draw_faith(RandomStream& rng, const std::vector<double>& shares) {
 void allocate_arrays(Residents& r, std::size_t n, int groups, int venue_types) {
   r.num_groups = groups;
   r.num_venue_types = venue_types;
-  r.group.resize(n);
-  r.age_band.resize(n);
-  r.faith.resize(n);
-  r.ward.resize(n);
-  r.block.resize(n);
-  r.english.resize(n);
-  r.anxiety.resize(n);
-  r.positive_memory.assign(n, 0.0f);
-  r.negative_memory.assign(n, 0.0f);
-  r.disposition.resize(n);
-  r.last_intergroup_contact.assign(n, -1);
-  r.warmth.resize(n * static_cast<std::size_t>(groups));
-  r.membership.assign(n * static_cast<std::size_t>(venue_types), -1);
+  for_each_field(r, [&](const auto& field, auto& values) {
+    values.assign(n * field.values_per_resident(r), field.fresh);
+  });
 }
 
 // A ward's residents in block order: key = c·(group + u) + (1−c)·G·u' gives fully mixed
@@ -148,12 +138,10 @@ World build_world(const Scenario& scenario, StreamKey key) {
 }
 
 std::size_t World::bytes() const {
-  const Residents& r = residents;
-  std::size_t b = r.group.capacity() + r.age_band.capacity() + r.faith.capacity();
-  b += r.ward.capacity() * 2 + r.block.capacity() * 4;
-  b += (r.english.capacity() + r.anxiety.capacity() + r.positive_memory.capacity() + r.negative_memory.capacity() +
-        r.warmth.capacity()) * sizeof(float);
-  b += r.membership.capacity() * sizeof(std::int32_t);
+  std::size_t b = 0;
+  for_each_field(residents, [&](const auto& field, const auto& values) {
+    b += values.capacity() * sizeof(typename std::decay_t<decltype(field)>::value_type);
+  });
   b += venues.size() * (sizeof(std::uint8_t) * 3 + sizeof(std::uint16_t) + sizeof(std::int32_t) * 2 + 32);
   b += venues.member_group_share.capacity() * sizeof(float);
   return b;

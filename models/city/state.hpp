@@ -1,9 +1,13 @@
 #pragma once
 // The simulated city as plain structs of arrays. Built once from a Scenario (world.cpp), then
 // mutated only by the daily phases, each touching the arrays it names in its constructor.
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace contactsim {
@@ -20,6 +24,8 @@ enum class Slot : std::uint8_t { daytime = 0, evening = 1, street = 2 };
 inline constexpr int kNumSlots = 3;
 inline constexpr std::array<const char*, kNumSlots> kSlotNames{"daytime", "evening", "street"};
 
+// The per-resident arrays are listed once more, with their names, in kResidentFields below:
+// add a new one there too (a test checks that every vector member is listed).
 struct Residents {
   std::size_t size() const { return group.size(); }
 
@@ -46,6 +52,106 @@ struct Residents {
   const float* warmth_of(std::size_t i) const { return warmth.data() + i * num_groups; }
   std::int32_t member_venue(std::size_t i, int type) const { return membership[i * num_venue_types + type]; }
 };
+
+// ---------------------------------------------------------------------------------------------
+// The field list: every per-resident array of Residents, named once, in the one fixed order that
+// checkpoints (dataset order), world_structure_hash (hashing order), agent snapshots and the
+// Python views follow. Reordering or renaming changes checkpoint files and the structure hash
+// (tests pin both); a new array goes here as well as into Residents.
+
+// Values each resident holds in a field.
+enum class FieldWidth : std::uint8_t { one, groups, venue_types };
+
+// What consumers select fields by.
+enum FieldFlag : unsigned {
+  kFieldHistory = 1u << 0,  // what has happened to the resident: a re-used slot's new occupant
+                            // (newcomer, newborn) starts again from `fresh`
+};
+
+template <class T>
+struct ResidentField {
+  using value_type = T;
+  const char* name;  // checkpoint dataset, /agents dataset and Python view name
+  std::vector<T> Residents::*member;
+  FieldWidth width;
+  T fresh;              // value of a resident nothing has been drawn for or happened to yet
+  unsigned flags;       // FieldFlag bits
+  int snapshot_column;  // position among the /agents fields, -1 = not in snapshots
+  const char* description;  // what it holds (the /agents dataset's description attribute)
+
+  constexpr bool has(FieldFlag flag) const { return (flags & flag) != 0; }
+  constexpr bool in_snapshots() const { return snapshot_column >= 0; }
+  constexpr std::size_t values_per_resident(int groups, int venue_types) const {
+    switch (width) {
+      case FieldWidth::one: return 1;
+      case FieldWidth::groups: return static_cast<std::size_t>(groups);
+      case FieldWidth::venue_types: return static_cast<std::size_t>(venue_types);
+    }
+    return 1;
+  }
+  constexpr std::size_t values_per_resident(const Residents& r) const {
+    return values_per_resident(r.num_groups, r.num_venue_types);
+  }
+};
+
+namespace detail {
+template <class T>
+constexpr ResidentField<T> resident_field(const char* name, std::vector<T> Residents::*member, FieldWidth width,
+                                          std::type_identity_t<T> fresh, unsigned flags, int snapshot_column,
+                                          const char* description) {
+  return {name, member, width, fresh, flags, snapshot_column, description};
+}
+}  // namespace detail
+
+inline constexpr auto kResidentFields = std::tuple{
+    detail::resident_field("group", &Residents::group, FieldWidth::one, 0, 0, 0, "Row of /groups"),
+    detail::resident_field("age_band", &Residents::age_band, FieldWidth::one, 0, 0, 1,
+                           "0 child (0-10), 1 youth (11-17), 2 adult (18-64), 3 older (65+)"),
+    detail::resident_field("faith", &Residents::faith, FieldWidth::one, 0, 0, -1,
+                           "Index into the scenario's faiths, 255 = none"),
+    detail::resident_field("ward", &Residents::ward, FieldWidth::one, 0, 0, 2, "Row of /wards"),
+    detail::resident_field("block", &Residents::block, FieldWidth::one, 0, 0, 3, "City-wide neighbourhood block id"),
+    detail::resident_field("english", &Residents::english, FieldWidth::one, 0.0f, 0, 4, "English proficiency, 0-1"),
+    detail::resident_field("anxiety", &Residents::anxiety, FieldWidth::one, 0.0f, 0, 5, "Intergroup anxiety, 0-1"),
+    detail::resident_field("positive_memory", &Residents::positive_memory, FieldWidth::one, 0.0f, kFieldHistory, 7,
+                           "Decaying count of positive intergroup encounters"),
+    detail::resident_field("negative_memory", &Residents::negative_memory, FieldWidth::one, 0.0f, kFieldHistory, 8,
+                           "Decaying count of negative intergroup encounters"),
+    detail::resident_field("disposition", &Residents::disposition, FieldWidth::one, 0.0f, 0, -1,
+                           "Stable personal offset of outgroup warmth from the group's mean"),
+    detail::resident_field("last_intergroup_contact", &Residents::last_intergroup_contact, FieldWidth::one, -1,
+                           kFieldHistory, -1, "Day index of the latest intergroup encounter, -1 = none yet"),
+    detail::resident_field("warmth", &Residents::warmth, FieldWidth::groups, 0.0f, 0, 6,
+                           "Warmth toward each group of /groups (feeling thermometer / 100)"),
+    detail::resident_field("membership", &Residents::membership, FieldWidth::venue_types, -1, 0, -1,
+                           "The venue of each venue type the resident belongs to, -1 = none"),
+};
+inline constexpr std::size_t kNumResidentFields = std::tuple_size_v<decltype(kResidentFields)>;
+
+// f(field) for each ResidentField in list order (no residents needed: names, widths, flags).
+template <class F>
+constexpr void for_each_field(F&& f) {
+  std::apply([&](const auto&... field) { (f(field), ...); }, kResidentFields);
+}
+// f(field, values) for each field in list order, values being residents.*field.member.
+template <class F>
+void for_each_field(Residents& residents, F&& f) {
+  std::apply([&](const auto&... field) { (f(field, residents.*field.member), ...); }, kResidentFields);
+}
+template <class F>
+void for_each_field(const Residents& residents, F&& f) {
+  std::apply([&](const auto&... field) { (f(field, residents.*field.member), ...); }, kResidentFields);
+}
+
+// Slot i's kFieldHistory fields back to their fresh values: a newcomer or newborn re-using a
+// slot has met nobody yet.
+inline void clear_history(Residents& residents, std::size_t i) {
+  for_each_field(residents, [&](const auto& field, auto& values) {
+    if (!field.has(kFieldHistory)) return;
+    const std::size_t width = field.values_per_resident(residents);
+    std::fill_n(values.begin() + static_cast<std::ptrdiff_t>(i * width), width, field.fresh);
+  });
+}
 
 struct Venues {
   std::size_t size() const { return type.size(); }

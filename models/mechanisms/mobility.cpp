@@ -651,8 +651,7 @@ void MobilityPhase::age_and_renew(const Day& day) {
       draw_warmth(rng, std::span<const double>(norm.data() + static_cast<std::size_t>(slot) * groups, groups),
                   traits.warmth_sd, g, demography_.warmth_correlation, r.warmth_of(i), r.disposition[i]);
       r.faith[i] = draw_faith(rng, traits.faith_shares);
-      r.positive_memory[i] = 0.0f;
-      r.negative_memory[i] = 0.0f;
+      clear_history(r, i);
       if (!knowledge_.empty()) knowledge_[i] = 1.0f;  // born here
       RandomStream membership(key_, i, day_counter, purpose::kMobilityNewbornMembership);
       rejoin(i, g, {AgeBand::child, true}, membership);
@@ -732,8 +731,7 @@ void MobilityPhase::depart_and_replace(std::uint32_t i, const Day& day) {
   draw_warmth(rng, traits.warmth, traits.warmth_sd, g, demography_.warmth_correlation, r.warmth_of(i),
               r.disposition[i]);
   r.faith[i] = draw_faith(rng, traits.faith_shares);
-  r.positive_memory[i] = 0.0f;
-  r.negative_memory[i] = 0.0f;
+  clear_history(r, i);
   if (!knowledge_.empty()) knowledge_[i] = static_cast<float>(migration.newcomer_knowledge);
 
   RandomStream placement(key_, i, day_counter, purpose::kMobilityNewcomerPlacement);

@@ -11,7 +11,8 @@
 // - Deaths: older residents die at an annual rate; the slot becomes a newborn child of the
 //   same group in the same block, so births equal deaths.
 // A re-initialised slot is a different person under the same id: every per-resident state
-// (traits, memories, memberships) is redrawn here; state owned by other mechanisms (friend
+// (traits, memberships) is redrawn here and the contact history (the field list's kFieldHistory
+// fields: memories, last intergroup contact) cleared; state owned by other mechanisms (friend
 // lists) must be cleared by them for the ids in replaced_slots().
 //
 // Blocks have a fixed capacity: their initial residents × (1 + vacancy_rate), rounded up. The

@@ -251,36 +251,13 @@ toml::table settings_of(toml::table root) {
 // ---------------------------------------------------------------------------------------------
 // state pieces the simulation owns
 
+// Every field of the list in its order (state.hpp): dataset names and order are the file format.
 void save_residents(StateWriter out, const Residents& r) {
-  out.write("group", r.group);
-  out.write("age_band", r.age_band);
-  out.write("faith", r.faith);
-  out.write("ward", r.ward);
-  out.write("block", r.block);
-  out.write("english", r.english);
-  out.write("anxiety", r.anxiety);
-  out.write("positive_memory", r.positive_memory);
-  out.write("negative_memory", r.negative_memory);
-  out.write("disposition", r.disposition);
-  out.write("last_intergroup_contact", r.last_intergroup_contact);
-  out.write("warmth", r.warmth);
-  out.write("membership", r.membership);
+  for_each_field(r, [&](const auto& field, const auto& values) { out.write(field.name, values); });
 }
 
 void restore_residents(const StateReader& in, Residents& r) {
-  in.read_into("group", r.group);
-  in.read_into("age_band", r.age_band);
-  in.read_into("faith", r.faith);
-  in.read_into("ward", r.ward);
-  in.read_into("block", r.block);
-  in.read_into("english", r.english);
-  in.read_into("anxiety", r.anxiety);
-  in.read_into("positive_memory", r.positive_memory);
-  in.read_into("negative_memory", r.negative_memory);
-  in.read_into("disposition", r.disposition);
-  in.read_into("last_intergroup_contact", r.last_intergroup_contact);
-  in.read_into("warmth", r.warmth);
-  in.read_into("membership", r.membership);
+  for_each_field(r, [&](const auto& field, auto& values) { in.read_into(field.name, values); });
 }
 
 // Names, types, wards, capacities and faiths never change; the rest does (funding, timeline,
@@ -397,9 +374,7 @@ std::uint64_t world_structure_hash(const World& world) {
   };
   const Residents& r = world.residents;
   h = hash_bytes(nullptr, 0, static_cast<std::uint64_t>(r.num_groups) << 32 | static_cast<std::uint32_t>(r.num_venue_types));
-  add(r.group), add(r.age_band), add(r.faith), add(r.ward), add(r.block), add(r.english), add(r.anxiety);
-  add(r.positive_memory), add(r.negative_memory), add(r.disposition), add(r.last_intergroup_contact);
-  add(r.warmth), add(r.membership);
+  for_each_field(r, [&](const auto&, const auto& values) { add(values); });  // in list order
   const Venues& v = world.venues;
   for (const std::string& name : v.name) h = hash_bytes(name.data(), name.size(), h ^ name.size());
   add(v.type), add(v.ward), add(v.capacity), add(v.faith), add(v.members), add(v.member_group_share);

@@ -87,6 +87,13 @@ void InvariantChecker::after_day(const Day& day) const {
 void InvariantChecker::check_residents(Date day, std::int32_t day_index) const {
   const Residents& r = in_.residents;
   const std::size_t groups = static_cast<std::size_t>(r.num_groups);
+  for_each_field(r, [&](const auto& field, const auto& values) {
+    const std::size_t width = field.values_per_resident(r);
+    if (values.size() != r.size() * width)
+      throw InvariantError(day, "each resident array holds residents × its width values", field.name,
+                           std::to_string(values.size()) + " values for " + std::to_string(r.size()) + " residents × " +
+                               std::to_string(width));
+  });
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r.group[i] >= groups)
       throw InvariantError(day, "group in range", "resident " + std::to_string(i), std::to_string(r.group[i]));

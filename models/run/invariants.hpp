@@ -4,7 +4,8 @@
 // Python `Simulation(..., check_invariants=True)`, RunOptions::check_invariants).
 //
 // What must hold at the end of every day, whatever the mechanisms did:
-// - agents: warmth, anxiety and English in [0,1]; encounter memories >= 0; dispositions and
+// - agents: every array of the field list (state.hpp) holds residents × its width values;
+//   warmth, anxiety and English in [0,1]; encounter memories >= 0; dispositions and
 //   every other float finite; group, age band, ward and block in range; a resident's ward is
 //   its block's ward; the last intergroup contact is not in the future;
 // - attendance: per slot, every resident appears at most once in the day's session index and

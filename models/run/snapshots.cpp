@@ -2,14 +2,55 @@
 
 #include "models/city/purposes.hpp"
 
+#include <type_traits>
+
 namespace contactsim {
 namespace {
 
-// Field widths of one sampled resident, in the order write() lays them out.
-constexpr std::size_t kIdentityBytes = 1 + 1 + 2 + 4;  // group, age_band, ward, block (slot is written once)
-constexpr std::size_t kTraitBytes = 4 + 4 + 4 + 4;         // english, anxiety, positive and negative memory
-constexpr std::size_t kFriendBytes = 1 + 1;                // friends, cross_group_friends
-constexpr std::size_t kTensionBytes = 4 + 4;               // knowledge, trust
+// Bytes of one sampled resident in the mechanisms' fields (the resident fields come from the
+// field list; the slot is written once).
+constexpr std::size_t kFriendBytes = 1 + 1;   // friends, cross_group_friends
+constexpr std::size_t kTensionBytes = 4 + 4;  // knowledge, trust
+
+// Element types an /agents dataset can hold (ArrayColumn::values).
+template <class T>
+constexpr bool kRecordable = std::is_constructible_v<decltype(ArrayColumn::values), std::vector<T>>;
+
+// The list's snapshot columns: how many, and that they number 0, 1, … once each with a type an
+// /agents dataset can hold.
+constexpr int count_snapshot_fields() {
+  int count = 0;
+  for_each_field([&](const auto& field) { count += field.in_snapshots() ? 1 : 0; });
+  return count;
+}
+constexpr int kSnapshotFields = count_snapshot_fields();
+
+constexpr bool snapshot_columns_valid() {
+  bool valid = true;
+  for (int column = 0; column < kSnapshotFields; ++column) {
+    int found = 0;
+    for_each_field([&](const auto& field) {
+      if (field.snapshot_column != column) return;
+      ++found;
+      valid = valid && kRecordable<typename std::decay_t<decltype(field)>::value_type>;
+    });
+    valid = valid && found == 1;
+  }
+  return valid;
+}
+static_assert(snapshot_columns_valid(), "kResidentFields: snapshot columns must be 0, 1, ... once each, of types "
+                                        "an /agents dataset holds");
+
+// f(field) for the resident fields in snapshots, in /agents column order.
+template <class F>
+void for_each_snapshot_field(F&& f) {
+  for (int column = 0; column < kSnapshotFields; ++column)
+    for_each_field([&](const auto& field) {
+      using T = typename std::decay_t<decltype(field)>::value_type;
+      if constexpr (kRecordable<T>)
+        if (field.snapshot_column == column) f(field);
+    });
+}
 
 template <class T, class Source>
 std::vector<T> gather(const std::vector<std::uint32_t>& panel, Source&& value_of) {
@@ -64,8 +105,11 @@ std::int64_t snapshot_days(Date start, Date end, SnapshotInterval interval) {
 }
 
 std::size_t snapshot_bytes_per_resident(int groups, bool friendships, bool tension) {
-  return kIdentityBytes + kTraitBytes + 4 * static_cast<std::size_t>(groups) + (friendships ? kFriendBytes : 0) +
-         (tension ? kTensionBytes : 0);
+  std::size_t bytes = 0;
+  for_each_snapshot_field([&](const auto& field) {
+    bytes += sizeof(typename std::decay_t<decltype(field)>::value_type) * field.values_per_resident(groups, 0);
+  });
+  return bytes + (friendships ? kFriendBytes : 0) + (tension ? kTensionBytes : 0);
 }
 
 AgentSnapshots::AgentSnapshots(const SnapshotSettings& settings, std::size_t residents, StreamKey key)
@@ -81,18 +125,11 @@ namespace {
 
 // The growing arrays in the order write() fills them (values empty: only name, type, width).
 std::vector<ArrayColumn> snapshot_layout(int groups, bool friendships, bool tension) {
-  std::vector<ArrayColumn> columns{
-      {"group", std::vector<std::uint8_t>{}, 1, "Row of /groups"},
-      {"age_band", std::vector<std::uint8_t>{}, 1, "0 child (0-10), 1 youth (11-17), 2 adult (18-64), 3 older (65+)"},
-      {"ward", std::vector<std::uint16_t>{}, 1, "Row of /wards"},
-      {"block", std::vector<std::uint32_t>{}, 1, "City-wide neighbourhood block id"},
-      {"english", std::vector<float>{}, 1, "English proficiency, 0-1"},
-      {"anxiety", std::vector<float>{}, 1, "Intergroup anxiety, 0-1"},
-      {"warmth", std::vector<float>{}, static_cast<std::size_t>(groups),
-       "Warmth toward each group of /groups (feeling thermometer / 100)"},
-      {"positive_memory", std::vector<float>{}, 1, "Decaying count of positive intergroup encounters"},
-      {"negative_memory", std::vector<float>{}, 1, "Decaying count of negative intergroup encounters"},
-  };
+  std::vector<ArrayColumn> columns;
+  for_each_snapshot_field([&](const auto& field) {
+    using T = typename std::decay_t<decltype(field)>::value_type;
+    columns.push_back({field.name, std::vector<T>{}, field.values_per_resident(groups, 0), field.description});
+  });
   if (friendships) {
     columns.push_back({"friends", std::vector<std::uint8_t>{}, 1, "Friends (in-group and cross-group)"});
     columns.push_back({"cross_group_friends", std::vector<std::uint8_t>{}, 1, "Friends in another group"});
@@ -124,23 +161,21 @@ void AgentSnapshots::define(Recorder& recorder, int groups, bool friendships, bo
 
 void AgentSnapshots::write(Recorder& recorder, Date date, const Residents& r, const Friendships* friendships,
                            const TensionState* tension) const {
-  const std::size_t groups = static_cast<std::size_t>(r.num_groups);
-  std::vector<float> warmth;
-  warmth.reserve(panel_.size() * groups);
-  for (const std::uint32_t i : panel_) warmth.insert(warmth.end(), r.warmth_of(i), r.warmth_of(i) + groups);
   std::vector<ArrayColumn> columns;
   auto add = [&](const char* name, auto values, std::size_t width = 1) {
     columns.push_back(ArrayColumn{name, std::move(values), width, {}});
   };
-  add("group", gather<std::uint8_t>(panel_, [&](std::uint32_t i) { return r.group[i]; }));
-  add("age_band", gather<std::uint8_t>(panel_, [&](std::uint32_t i) { return r.age_band[i]; }));
-  add("ward", gather<std::uint16_t>(panel_, [&](std::uint32_t i) { return r.ward[i]; }));
-  add("block", gather<std::uint32_t>(panel_, [&](std::uint32_t i) { return r.block[i]; }));
-  add("english", gather<float>(panel_, [&](std::uint32_t i) { return r.english[i]; }));
-  add("anxiety", gather<float>(panel_, [&](std::uint32_t i) { return r.anxiety[i]; }));
-  add("warmth", std::move(warmth), groups);
-  add("positive_memory", gather<float>(panel_, [&](std::uint32_t i) { return r.positive_memory[i]; }));
-  add("negative_memory", gather<float>(panel_, [&](std::uint32_t i) { return r.negative_memory[i]; }));
+  for_each_snapshot_field([&](const auto& field) {
+    const std::size_t width = field.values_per_resident(r);
+    const auto& values = r.*field.member;
+    std::remove_cvref_t<decltype(values)> rows;
+    rows.reserve(panel_.size() * width);
+    for (const std::uint32_t i : panel_) {
+      const auto first = values.begin() + static_cast<std::ptrdiff_t>(i * width);
+      rows.insert(rows.end(), first, first + static_cast<std::ptrdiff_t>(width));
+    }
+    add(field.name, std::move(rows), width);
+  });
   if (friendships_) {
     add("friends", gather<std::uint8_t>(panel_, [&](std::uint32_t i) { return friendships->degree(i); }));
     add("cross_group_friends",

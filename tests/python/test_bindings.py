@@ -221,6 +221,20 @@ def test_views_are_read_only_live_and_not_copies(small):
         sim.agents("wealth")
 
 
+def test_every_resident_field_is_a_documented_view(small):
+    """AGENT_ARRAYS documents every array of the C++ field list (models/city/state.hpp) and
+    nothing else but the youth programmes' start day; each view has a row per resident."""
+    fields = contactsim._core.resident_fields
+    assert len(set(fields)) == len(fields) and "disposition" in fields
+    assert set(contactsim.AGENT_ARRAYS) == set(fields) | {"programme_start_day"}
+    sim = contactsim.Simulation(small, seed=3, threads=1)
+    columns = {"warmth": len(small.groups), "membership": len(small.venue_types)}
+    for name in fields:
+        array = sim.agents(name)
+        shape = (small.population_size, columns[name]) if name in columns else (small.population_size,)
+        assert array.shape == shape and not array.flags.writeable, name
+
+
 def test_a_view_keeps_its_simulation_alive(small):
     sim = contactsim.Simulation(small, seed=2, threads=1)
     group = sim.group
