@@ -5,6 +5,7 @@ and CONTACTSIM_SOURCE_DIR (the repository root) in the environment.
 """
 import os
 import pathlib
+import signal
 import subprocess
 import tomllib
 
@@ -66,6 +67,52 @@ def cli_env() -> dict:
     env = dict(os.environ)
     env["HDF5_USE_FILE_LOCKING"] = "FALSE"
     return env
+
+
+class ReportingRun:
+    """`contactsim run` with the hidden `--record-fd`: the run writes one byte to a pipe for every
+    record flushed to its output, so a test acts after exactly the k-th record. A sleep or a
+    deadline instead lands before or after the end of the run depending on the machine's load."""
+
+    def __init__(self, args, **popen_args):
+        read_end, write_end = os.pipe()
+        try:
+            self.process = subprocess.Popen([*map(str, args), "--record-fd", str(write_end)], pass_fds=(write_end,),
+                                            **popen_args)
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)  # the run holds the only write end: its exit is the pipe's end
+        self._reports = read_end
+        self.records = 0  # reported so far
+
+    def wait_for_records(self, k: int) -> bool:
+        """Blocks until the run has reported `k` records (True) or has ended before (False)."""
+        while self.records < k:
+            chunk = os.read(self._reports, k - self.records)
+            if not chunk:
+                return False
+            self.records += len(chunk)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL, then `records` counts every record the run reported before it died."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=60)
+        while chunk := os.read(self._reports, 4096):
+            self.records += len(chunk)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        os.close(self._reports)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
 
 
 def write_small_scenario(directory: pathlib.Path, base: pathlib.Path, interval: str) -> pathlib.Path:
