@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,30 +18,18 @@
 #include "core/h5.hpp"
 #include "core/output_file.hpp"
 #include "core/recorder.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace contactsim;
+using test::read_file;
 
 namespace {
 
 class CrashSafetyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("contactsim_crash_" + std::string(info->name()) + "_" +
-                                        std::to_string(getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test::TempDir dir_{"contactsim_crash"};
 };
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // ---------------------------------------------------------------------------------------------
 // A writer that does nothing but record, so that random kills land inside HDF5 calls.
@@ -193,7 +180,7 @@ TEST_F(CrashSafetyTest, PendingOutputLeavesTheExistingFileUntilPublished) {
     write_one_record(pending.recorder());
     EXPECT_EQ(pending.partial(), fs::path(out.string() + ".partial"));
     EXPECT_TRUE(fs::exists(pending.partial()));
-    EXPECT_EQ(read_bytes(out), "the previous output");
+    EXPECT_EQ(read_file(out), "the previous output");
     pending.publish();
   }
   EXPECT_FALSE(fs::exists(partial_path(out)));
@@ -218,7 +205,7 @@ TEST_F(CrashSafetyTest, UnpublishedOutputStaysPartialAndExistingOutputIsRefused)
   } catch (const RecorderError& e) {
     EXPECT_EQ(std::string(e.what()), out.string() + ": output file exists; pass --force to overwrite");
   }
-  EXPECT_EQ(read_bytes(out), "kept");
+  EXPECT_EQ(read_file(out), "kept");
 }
 
 TEST_F(CrashSafetyTest, DiscardRemovesThePartialFile) {
@@ -239,10 +226,10 @@ TEST_F(CrashSafetyTest, FailedAtomicWriteLeavesTheTargetAndNoTemporary) {
                                     throw RecorderError("disk trouble");
                                   }),
                RecorderError);
-  EXPECT_EQ(read_bytes(target), "old");
+  EXPECT_EQ(read_file(target), "old");
   EXPECT_FALSE(fs::exists(partial_path(target)));
   write_text_atomically(target, "new");
-  EXPECT_EQ(read_bytes(target), "new");
+  EXPECT_EQ(read_file(target), "new");
   EXPECT_FALSE(fs::exists(partial_path(target)));
 }
 

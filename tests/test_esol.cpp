@@ -7,41 +7,23 @@
 
 #include <numeric>
 
+#include "tests/support/city.hpp"
+#include "tests/support/scenarios.hpp"
+
 namespace contactsim {
 namespace {
+using namespace test;
 
 constexpr int kStreet = 0;  // tally column of the ordinary daily mixing
 constexpr int kEsol = 1;    // tally column of ESOL classes
 
 // Group 0 are fluent locals; groups 1 and 2 newer migrants with little English (the learners).
 // Laid out ward by ward, `per_group` of each group per ward, adults.
-Residents make_residents(int wards, int per_group, float migrant_english = 0.3f) {
-  Residents r;
-  r.num_groups = 3;
-  r.num_venue_types = 1;
-  const int n = wards * 3 * per_group;
-  for (int i = 0; i < n; ++i) {
-    const int group = i % 3;
-    r.group.push_back(static_cast<std::uint8_t>(group));
-    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
-    r.faith.push_back(kNoFaith);
-    r.ward.push_back(static_cast<std::uint16_t>(i / (3 * per_group)));
-    r.block.push_back(static_cast<std::uint32_t>(i / 100));
-    r.english.push_back(group == 0 ? 1.0f : migrant_english);
-    r.anxiety.push_back(0.2f);
-    r.positive_memory.push_back(0.0f);
-    r.negative_memory.push_back(0.0f);
-    r.disposition.push_back(0.0f);
-    r.last_intergroup_contact.push_back(-1);
-    for (int g = 0; g < 3; ++g) r.warmth.push_back(g == group ? 0.8f : 0.5f);
-    r.membership.push_back(-1);
-  }
+Residents locals_and_learners(int wards, int per_group, float migrant_english = 0.3f) {
+  Residents r = interleaved_wards(wards, 3 * per_group, 3, {.anxiety = 0.2f, .ingroup_warmth = 0.8f});
+  for (std::size_t i = 0; i < r.size(); ++i)
+    if (r.group[i] != 0) r.english[i] = migrant_english;
   return r;
-}
-
-EncounterRules default_rules() {
-  return EncounterRules(MechanismSwitch<ValenceParams>{true, defaults_of<ValenceParams>(kValenceParams)},
-                        MechanismSwitch<AttitudeParams>{true, defaults_of<AttitudeParams>(kAttitudeParams)});
 }
 
 EsolSettings settings_with(double interest, double monthly_dropout, double gain = 0.01) {
@@ -91,7 +73,7 @@ struct Outcome {
 };
 
 Outcome run_city(std::vector<EsolCourse> courses, int days, StreamKey key) {
-  Residents residents = make_residents(1, 100);
+  Residents residents = locals_and_learners(1, 100);
   ContactTally tally;
   tally.resize(1, 3, 2);
   EsolState state;
@@ -135,7 +117,7 @@ TEST(Esol, RaisesLearnersEnglishAndTheirPositiveContactShareAgainstThePairedRunW
 }
 
 TEST(Esol, ClassesAreMixedSettingsCountedInTheirColumn) {
-  Residents residents = make_residents(1, 30);
+  Residents residents = locals_and_learners(1, 30);
   ContactTally tally;
   tally.resize(1, 3, 2);
   EsolState state;
@@ -155,7 +137,7 @@ TEST(Esol, ClassesAreMixedSettingsCountedInTheirColumn) {
 }
 
 TEST(Esol, SeatsAreNeverExceededAndTheWaitingListDrainsAsSeatsFree) {
-  Residents residents = make_residents(2, 100);
+  Residents residents = locals_and_learners(2, 100);
   ContactTally tally;
   tally.resize(2, 3, 2);
   EsolState state;
@@ -204,7 +186,7 @@ TEST(Esol, SeatsAreNeverExceededAndTheWaitingListDrainsAsSeatsFree) {
 }
 
 TEST(Esol, LearnersWhoReachTheThresholdCompleteAndFreeTheirSeat) {
-  Residents residents = make_residents(1, 50, 0.65f);
+  Residents residents = locals_and_learners(1, 50, 0.65f);
   ContactTally tally;
   tally.resize(1, 3, 2);
   EsolState state;
@@ -219,7 +201,7 @@ TEST(Esol, LearnersWhoReachTheThresholdCompleteAndFreeTheirSeat) {
 }
 
 TEST(Esol, ForgetFreesSeatsAndStrikesReplacedResidentsFromTheList) {
-  Residents residents = make_residents(1, 20);
+  Residents residents = locals_and_learners(1, 20);
   ContactTally tally;
   tally.resize(1, 3, 2);
   EsolState state;
@@ -251,24 +233,17 @@ TEST(Esol, SessionDaysSpreadThroughTheWeek) {
 // --- reader ----------------------------------------------------------------------------------
 
 std::string read_error(const std::string& item_text) {
-  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"esol_course\"\n" + item_text, "scenario.toml");
-  const auto items = ConfigTable::root(doc).array_of_tables("timeline");
-  try {
-    read_esol_course(items.at(0), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 1.0);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return timeline_error("esol_course", item_text, [](const ConfigTable& item) {
+    read_esol_course(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 1.0);
+  });
 }
 
 TEST(Esol, ReadsAValidItem) {
-  const auto doc = ConfigDocument::parse(
-      "[[timeline]]\nkind = \"esol_course\"\nstart = 2019-01-07\nend = 2019-07-19\nward = \"Shelton\"\n"
-      "seats = 30\nsessions_per_week = 2\n",
-      "scenario.toml");
-  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
-  const EsolCourse c =
-      read_esol_course(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 0.1);
+  const TimelineTable item("esol_course",
+                           "start = 2019-01-07\nend = 2019-07-19\nward = \"Shelton\"\n"
+                           "seats = 30\nsessions_per_week = 2\n");
+  const EsolCourse c = read_esol_course(item.table(), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31),
+                                        {"Normacot", "Shelton"}, 0.1);
   EXPECT_EQ(c.start, Date::from_ymd(2019, 1, 7));
   EXPECT_EQ(c.end, Date::from_ymd(2019, 7, 19));
   EXPECT_EQ(c.ward, 1);

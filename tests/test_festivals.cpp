@@ -5,48 +5,24 @@
 
 #include <gtest/gtest.h>
 
-#include <omp.h>
-
 #include <cmath>
 #include <functional>
 #include <numeric>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+#include "tests/support/scenarios.hpp"
+
 namespace contactsim {
 namespace {
+using namespace test;
 
 constexpr int kStreet = 0;    // tally column of the ordinary daily mixing
 constexpr int kFestival = 1;  // tally column of festival crowds
 
-// Residents of `wards` wards, `per_group` of each of `groups` groups per ward, adults, laid out
-// ward by ward in blocks of 100 with the groups interleaved (mixed blocks).
-Residents make_residents(int wards, int groups, int per_group) {
-  Residents r;
-  r.num_groups = groups;
-  r.num_venue_types = 1;
-  const int n = wards * groups * per_group;
-  for (int i = 0; i < n; ++i) {
-    const int ward = i / (groups * per_group);
-    r.group.push_back(static_cast<std::uint8_t>(i % groups));
-    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
-    r.faith.push_back(kNoFaith);
-    r.ward.push_back(static_cast<std::uint16_t>(ward));
-    r.block.push_back(static_cast<std::uint32_t>(i / 100));
-    r.english.push_back(0.9f);
-    r.anxiety.push_back(0.2f);
-    r.positive_memory.push_back(0.0f);
-    r.negative_memory.push_back(0.0f);
-    r.disposition.push_back(0.0f);
-    r.last_intergroup_contact.push_back(-1);
-    for (int g = 0; g < groups; ++g) r.warmth.push_back(g == i % groups ? 0.8f : 0.5f);
-    r.membership.push_back(-1);
-  }
-  return r;
-}
-
-EncounterRules default_rules() {
-  return EncounterRules(MechanismSwitch<ValenceParams>{true, defaults_of<ValenceParams>(kValenceParams)},
-                        MechanismSwitch<AttitudeParams>{true, defaults_of<AttitudeParams>(kAttitudeParams)});
-}
+// Adults of every group alike, warmer toward their own group; laid out by interleaved_wards
+// (blocks of 100 with the groups interleaved: mixed blocks).
+constexpr ResidentValues kAdults{.english = 0.9f, .anxiety = 0.2f, .ingroup_warmth = 0.8f};
 
 FestivalSettings default_settings() { return {true, defaults_of<FestivalParams>(kFestivalParams)}; }
 
@@ -99,7 +75,7 @@ std::int64_t total(const ContactTally& t) {
 FestivalRun simulate(std::vector<FestivalSpec> festivals, int days, StreamKey key, int wards = 2, int groups = 2,
              int per_group = 1000) {
   FestivalRun run;
-  run.residents = make_residents(wards, groups, per_group);
+  run.residents = interleaved_wards(wards, groups * per_group, groups, kAdults);
   run.tally.resize(wards, groups, 2);
   run.attendance.resize(wards, groups);
   const EncounterRules rules = default_rules();
@@ -149,7 +125,7 @@ TEST(Festivals, AttendanceIsNearExpectedAndStaysInItsWard) {
 
 TEST(Festivals, FestivalContactsAreTalliedOnlyInItsWardAndColumn) {
   const StreamKey key{3, 0};
-  Residents residents = make_residents(2, 2, 500);
+  Residents residents = interleaved_wards(2, 2 * 500, 2, kAdults);
   ContactTally tally;
   tally.resize(2, 2, 2);
   FestivalAttendance attendance;
@@ -175,7 +151,7 @@ TEST(Festivals, FestivalContactsAreTalliedOnlyInItsWardAndColumn) {
 // Attendance per group over `days` days of a city-wide festival of 1,000 a day among 2 × 2,000
 // residents of groups with the given appeal and anxiety.
 std::vector<std::int64_t> attendance_by_group(std::vector<double> appeal, std::vector<float> anxiety, int days) {
-  Residents residents = make_residents(1, 2, 2000);
+  Residents residents = interleaved_wards(1, 2 * 2000, 2, kAdults);
   for (std::size_t i = 0; i < residents.size(); ++i) residents.anxiety[i] = anxiety[residents.group[i]];
   ContactTally tally;
   tally.resize(1, 2, 2);
@@ -216,9 +192,10 @@ TEST(Festivals, AttendanceScaleCapsProbabilitiesAtOne) {
 
 TEST(Festivals, SameResultsForAnyThreadCount) {
   const auto run_with = [](int threads) {
-    omp_set_num_threads(threads);
-    FestivalRun r = simulate({festival_in(-1, 2, 1500, day0() + 1)}, 3, StreamKey{5, 1});
-    return std::make_pair(r.contacts_per_day, r.residents.warmth);
+    return with_threads(threads, [] {
+      FestivalRun r = simulate({festival_in(-1, 2, 1500, day0() + 1)}, 3, StreamKey{5, 1});
+      return std::make_pair(r.contacts_per_day, r.residents.warmth);
+    });
   };
   const auto one = run_with(1);
   const auto four = run_with(4);
@@ -229,24 +206,17 @@ TEST(Festivals, SameResultsForAnyThreadCount) {
 // --- reader ----------------------------------------------------------------------------------
 
 std::string read_error(const std::string& item_text) {
-  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"festival\"\n" + item_text, "scenario.toml");
-  const auto items = ConfigTable::root(doc).array_of_tables("timeline");
-  try {
-    read_festival(items.at(0), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"white_british", "other_white"},
+  return timeline_error("festival", item_text, [](const ConfigTable& item) {
+    read_festival(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"white_british", "other_white"},
                   {"Normacot", "Shelton"}, {{1000, 500}, {2000, 100}}, 0.5);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  });
 }
 
 TEST(Festivals, ReadsAValidItem) {
-  const auto doc = ConfigDocument::parse(
-      "[[timeline]]\nkind = \"festival\"\ndate = 2019-09-14\ndays = 2\nward = \"Normacot\"\n"
-      "expected_attendance = 800\nappeal = { other_white = 3 }\nlabel = \"Folkloric\"\n",
-      "scenario.toml");
-  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
-  const FestivalSpec f = read_festival(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31),
+  const TimelineTable item("festival",
+                           "date = 2019-09-14\ndays = 2\nward = \"Normacot\"\n"
+                           "expected_attendance = 800\nappeal = { other_white = 3 }\nlabel = \"Folkloric\"\n");
+  const FestivalSpec f = read_festival(item.table(), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31),
                                        {"white_british", "other_white"}, {"Normacot", "Shelton"},
                                        {{1000, 500}, {2000, 100}}, 0.5);
   EXPECT_EQ(f.date, Date::from_ymd(2019, 9, 14));

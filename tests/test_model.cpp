@@ -9,27 +9,26 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kScenarios = std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios";
-
 // A small Stoke: same structure, 3% of the residents.
 Scenario small_stoke(const std::string& extra = "") {
-  const std::string text = "extends = \"stoke_on_trent.toml\"\n" + extra +
-                           "\n[population]\nscale = 0.03\n[record]\ninterval = \"week\"\n";
-  return read_scenario(ConfigDocument::parse(text, kScenarios + "/small_stoke.toml"));
+  return scenario_from_text(small_city_text("stoke_on_trent.toml", extra, 0.03, "week"), "small_stoke.toml");
 }
 
+// Where the runs of this file write, removed when the test binary exits.
 fs::path temp_file(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("contactsim_model_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  static const TempDir dir("contactsim_model");
   return dir / name;
 }
 
@@ -166,7 +165,7 @@ plasticity_adult = 1.0
 [mechanisms.norms]
 enabled = false
 )";
-  const Scenario s = read_scenario(ConfigDocument::parse(text, kScenarios + "/mean_field.toml"));
+  const Scenario s = scenario_from_text(text, "mean_field.toml");
   RunOptions options;
   options.threads = 2;
   Simulation sim(s, options);
@@ -195,19 +194,16 @@ enabled = false
 // The census path end to end: a Nomis bulk CSV in the TS021 layout (real column headers,
 // made-up counts) mapped onto scenario groups becomes exactly that many residents per ward.
 TEST(Census, WardCountsFromANomisTableBecomeTheResidents) {
-  const fs::path dir = temp_file("census_e2e");
-  fs::create_directories(dir);
-  {
-    std::ofstream csv(dir / "ts021.csv");
-    csv << "\"date\",\"geography\",\"geography code\",\"Ethnic group: Total: All usual residents\","
-           "\"Ethnic group: Asian, Asian British or Asian Welsh\",\"Ethnic group: Black, Black British, Black Welsh, "
-           "Caribbean or African\",\"Ethnic group: Mixed or Multiple ethnic groups\",\"Ethnic group: White: English, "
-           "Welsh, Scottish, Northern Irish or British\",\"Ethnic group: White: Irish\",\"Ethnic group: White: Gypsy or "
-           "Irish Traveller\",\"Ethnic group: White: Roma\",\"Ethnic group: White: Other White\",\"Ethnic group: Other "
-           "ethnic group\"\n";
-    csv << "\"2021\",\"North\",\"E05000001\",\"1000\",\"300\",\"20\",\"30\",\"550\",\"5\",\"0\",\"5\",\"80\",\"10\"\n";
-    csv << "\"2021\",\"South\",\"E05000002\",\"500\",\"20\",\"10\",\"10\",\"440\",\"2\",\"1\",\"0\",\"12\",\"5\"\n";
-  }
+  const TempDir dir("contactsim_census_e2e");
+  dir.write("ts021.csv",
+            "\"date\",\"geography\",\"geography code\",\"Ethnic group: Total: All usual residents\","
+            "\"Ethnic group: Asian, Asian British or Asian Welsh\",\"Ethnic group: Black, Black British, Black Welsh, "
+            "Caribbean or African\",\"Ethnic group: Mixed or Multiple ethnic groups\",\"Ethnic group: White: English, "
+            "Welsh, Scottish, Northern Irish or British\",\"Ethnic group: White: Irish\",\"Ethnic group: White: Gypsy or "
+            "Irish Traveller\",\"Ethnic group: White: Roma\",\"Ethnic group: White: Other White\",\"Ethnic group: Other "
+            "ethnic group\"\n"
+            "\"2021\",\"North\",\"E05000001\",\"1000\",\"300\",\"20\",\"30\",\"550\",\"5\",\"0\",\"5\",\"80\",\"10\"\n"
+            "\"2021\",\"South\",\"E05000002\",\"500\",\"20\",\"10\",\"10\",\"440\",\"2\",\"1\",\"0\",\"12\",\"5\"\n");
   const std::string text = R"(
 [simulation]
 start = 2021-01-01

@@ -11,38 +11,25 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 namespace {
 namespace fs = std::filesystem;
 using namespace contactsim;
+using namespace contactsim::test;
 
-const fs::path kSourceDir = CONTACTSIM_SOURCE_DIR;
-
+// The default scenario with `body` from line 2 on.
 Scenario scenario_from(const std::string& body) {
-  const std::string text =
-      "extends = \"" + (kSourceDir / "scenarios" / "stoke_on_trent.toml").string() + "\"\n" + body;
-  return read_scenario(ConfigDocument::parse(text, kSourceDir / "tests" / "data" / "snapshots.toml"));
+  return scenario_from_text(extending(default_scenario(), body), "snapshots.toml");
 }
 
 Date day(int y, unsigned m, unsigned d) { return Date::from_ymd(y, m, d); }
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("contactsim_snapshots_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 // Runs `s` to its end recording to `output`; returns the simulation for inspection.
 std::unique_ptr<Simulation> run_to(const Scenario& s, const fs::path& output, int threads = 2) {
@@ -96,7 +83,7 @@ TEST(SnapshotPanel, KeyedDeterministicAndOfTheAskedShare) {
 class SnapshotOutput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir;
+    dir_ = new TempDir("contactsim_snapshots");
     const std::string common = "[simulation]\nend = 2020-03-10\n[population]\nscale = 0.01\n";
     with_ = scenario_from(common + "[record.agents]\ninterval = \"month\"\nsample = 0.05\n");
     without_ = scenario_from(common);
