@@ -97,7 +97,7 @@ def test_kills_after_any_record_leave_every_completed_record(cli, daily, tmp_pat
     # Each run is killed as soon as it reports its k-th record (a byte through a pipe, sent once
     # the record is flushed), so the kill lands mid-run however loaded the machine is. Where it
     # lands within the next day (simulating or inside HDF5's writes) is left to the scheduler;
-    # tests/test_crash_safety.cpp aims kills at HDF5's writes themselves.
+    # tests/core/test_crash_safety.cpp aims kills at HDF5's writes themselves.
     scenario, reference_path = daily
     with h5py.File(reference_path, "r") as f:
         reference = series_of(f)
