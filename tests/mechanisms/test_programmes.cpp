@@ -125,7 +125,7 @@ double mean_of(const std::vector<double>& x) { return std::accumulate(x.begin(),
 std::int64_t column_total(const ContactTally& t, int column) {
   std::int64_t sum = 0;
   for (int w = 0; w < t.wards; ++w)
-    for (int g = 0; g < t.groups; ++g) sum += t.positive[t.cell(w, g, column)] + t.negative[t.cell(w, g, column)];
+    for (int g = 0; g < t.groups; ++g) sum += contacts_at(t, w, g, column);
   return sum;
 }
 

@@ -69,6 +69,15 @@ def cli_env() -> dict:
     return env
 
 
+def run_cli(cli, *args, env=None, check=True) -> subprocess.CompletedProcess:
+    """`contactsim *args` to its end, output captured as text; with `check`, it must succeed."""
+    result = subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True, env=env or cli_env(),
+                            timeout=600)
+    if check:
+        assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr}"
+    return result
+
+
 class ReportingRun:
     """`contactsim run` with the hidden `--record-fd`: the run writes one byte to a pipe for every
     record flushed to its output, so a test acts after exactly the k-th record. A sleep or a
@@ -115,6 +124,16 @@ class ReportingRun:
                 stream.close()
 
 
+def run_scenario(cli, directory: pathlib.Path, name: str, text: str, *args, env=None):
+    """`text` written as <name>.toml in `directory` and run to <name>.h5 with `args`, which must
+    succeed: (scenario, output)."""
+    scenario = directory / f"{name}.toml"
+    scenario.write_text(text, encoding="utf-8")
+    output = directory / f"{name}.h5"
+    run_cli(cli, "run", scenario, "-o", output, *args, env=env)
+    return scenario, output
+
+
 def write_small_scenario(directory: pathlib.Path, base: pathlib.Path, interval: str) -> pathlib.Path:
     path = directory / f"small_{interval}.toml"
     path.write_text(SMALL_SCENARIO.format(base=base.as_posix(), interval=interval), encoding="utf-8")
@@ -127,10 +146,7 @@ def small_run(cli, base_scenario, tmp_path_factory):
     directory = tmp_path_factory.mktemp("output")
     scenario = write_small_scenario(directory, base_scenario, "month")
     output = directory / "small.h5"
-    result = subprocess.run(
-        [str(cli), "run", str(scenario), "-o", str(output), "--until", UNTIL, "--threads", str(THREADS),
-         "--seed", str(SEED), "--quiet"],
-        capture_output=True, text=True, env=cli_env(), timeout=300)
-    assert result.returncode == 0, f"contactsim run failed ({result.returncode}):\n{result.stderr}"
+    result = run_cli(cli, "run", scenario, "-o", output, "--until", UNTIL, "--threads", THREADS, "--seed", SEED,
+                     "--quiet")
     assert output.is_file()
     return output, scenario, result.stdout

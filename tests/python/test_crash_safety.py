@@ -1,8 +1,9 @@
 """Crash safety of `contactsim run` and `contactsim ensemble` (issue 7, item 3).
 
 SIGKILL after any record (the run reports each through a pipe, `--record-fd`) leaves
-`<out>.partial` readable with every completed record, equal to the uninterrupted run's; rerunning the same command resumes from `<out>.resume` and ends with the
-uninterrupted run's bytes; an existing output is never touched before the final rename; a full
+`<out>.partial` readable with every completed record, equal to the uninterrupted run's;
+rerunning the same command resumes from `<out>.resume` and ends with the uninterrupted run's
+bytes; an existing output is never touched before the final rename; a full
 disk (RLIMIT_FSIZE, a tiny tmpfs) or an unwritable path gives one clear error naming the file and
 the operating system's reason, a non-zero exit, the old output intact and no `.partial` left.
 """
@@ -15,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import SEED, ReportingRun, cli_env
+from conftest import SEED, ReportingRun, cli_env, run_cli, run_scenario
 
 UNTIL = "2020-03-31"  # 91 daily records
 DAYS = 91
@@ -38,22 +39,18 @@ def env_with_epoch() -> dict:
     return env
 
 
+RUN_OPTIONS = ("--until", UNTIL, "--threads", 1, "--seed", SEED, "--quiet")
+
+
 def run_args(cli, scenario, output, *extra):
-    return [str(cli), "run", str(scenario), "-o", str(output), "--until", UNTIL, "--threads", "1",
-            "--seed", str(SEED), "--quiet", *map(str, extra)]
+    return [str(cli), "run", str(scenario), "-o", str(output), *map(str, RUN_OPTIONS), *map(str, extra)]
 
 
 @pytest.fixture(scope="module")
 def daily(cli, base_scenario, tmp_path_factory):
     """The small daily scenario and its uninterrupted output: (scenario, output)."""
-    directory = tmp_path_factory.mktemp("daily")
-    scenario = directory / "daily.toml"
-    scenario.write_text(DAILY_SCENARIO.format(base=base_scenario.as_posix()), encoding="utf-8")
-    output = directory / "uninterrupted.h5"
-    result = subprocess.run(run_args(cli, scenario, output), capture_output=True, text=True,
-                            env=env_with_epoch(), timeout=300)
-    assert result.returncode == 0, result.stderr
-    return scenario, output
+    text = DAILY_SCENARIO.format(base=base_scenario.as_posix())
+    return run_scenario(cli, tmp_path_factory.mktemp("daily"), "daily", text, *RUN_OPTIONS, env=env_with_epoch())
 
 
 def series_of(f, records=None) -> dict:
@@ -154,8 +151,7 @@ def test_rerun_after_kills_resumes_and_ends_with_the_uninterrupted_bytes(cli, da
             assert output.read_bytes() == reference_path.read_bytes()
             assert attempt > 0, "the first run was not interrupted: the test proves nothing"
             return
-    final = subprocess.run(args, env=env_with_epoch(), capture_output=True, text=True, timeout=300)
-    assert final.returncode == 0, final.stderr
+    final = run_cli(*args, env=env_with_epoch())
     done_before = int(final.stdout.split("\n")[0].split(": ")[1].split(" of ")[0])
     assert final.stdout.startswith(f"Resuming from {resume_of(output)}: ")
     assert 80 <= done_before < DAYS, "the rerun must skip the days already simulated"
@@ -173,8 +169,7 @@ def test_resume_checkpoint_of_another_seed_is_not_used(cli, daily, tmp_path):
     assert resume_of(output).exists()
     args = run_args(cli, scenario, output, "--resume-every", 10)
     args[args.index("--seed") + 1] = str(SEED + 1)
-    rerun = subprocess.run(args, env=env_with_epoch(), capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = run_cli(*args, env=env_with_epoch())
     assert f"not resuming from {resume_of(output)} (made with another seed)" in rerun.stderr
     assert not rerun.stdout.startswith("Resuming")
 
@@ -194,9 +189,7 @@ def test_existing_output_is_untouched_until_the_rename(cli, daily, tmp_path):
         assert partial_of(output).exists()
         assert output.read_bytes() == b"the previous results"
     assert output.read_bytes() == b"the previous results", "a killed --force run truncated the old output"
-    finished = subprocess.run(run_args(cli, scenario, output, "--force"), env=env_with_epoch(),
-                              capture_output=True, text=True, timeout=300)
-    assert finished.returncode == 0, finished.stderr
+    run_cli(*run_args(cli, scenario, output, "--force"), env=env_with_epoch())
     assert output.read_bytes() == reference_path.read_bytes()
 
 
@@ -222,9 +215,7 @@ def test_ensemble_killed_at_each_stage_resumes_to_the_same_bytes(cli, base_scena
     spec = tmp_path / "spec.toml"
     spec.write_text(ENSEMBLE_SPEC.format(base=base_scenario.as_posix()), encoding="utf-8")
     reference = tmp_path / "reference"
-    whole = subprocess.run([str(cli), "ensemble", str(spec), "-o", str(reference), "-q"], env=env_with_epoch(),
-                           capture_output=True, text=True, timeout=300)
-    assert whole.returncode == 0, whole.stderr
+    run_cli(cli, "ensemble", spec, "-o", reference, "-q", env=env_with_epoch())
     out = tmp_path / "killed"
     runs = out / "runs"
     # Killed inside each run in turn (once it holds a record), then at the master file: stages,
@@ -258,9 +249,7 @@ def test_ensemble_killed_at_each_stage_resumes_to_the_same_bytes(cli, base_scena
             assert len(f["runs"]) == 3
     # Whatever the kills left (a master file's temporary included) is redone.
     (out / "ensemble.h5.partial").write_bytes(b"torn master")
-    rerun = subprocess.run([str(cli), "ensemble", str(spec), "-o", str(out), "-q"], env=env_with_epoch(),
-                           capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", env=env_with_epoch())
     for path in sorted(reference.rglob("*.h5")):
         assert (out / path.relative_to(reference)).read_bytes() == path.read_bytes(), path.name
     assert not list(out.rglob("*.partial"))
@@ -370,14 +359,11 @@ def test_a_continued_run_writes_the_venue_table_of_the_city_as_built(cli, daily,
     # run's bytes depend on it). Found by the random kills above: 1 run in 3 differed.
     scenario, reference_path = daily
     checkpoint = tmp_path / "late.ckpt.h5"
-    first = subprocess.run(run_args(cli, scenario, tmp_path / "first.h5", "--checkpoint-at", "2020-03-15",
-                                    "--checkpoint", checkpoint), capture_output=True, text=True,
-                           env=env_with_epoch(), timeout=300)
-    assert first.returncode == 0, first.stderr
+    first = tmp_path / "first.h5"
+    run_cli(*run_args(cli, scenario, first, "--checkpoint-at", "2020-03-15", "--checkpoint", checkpoint),
+            env=env_with_epoch())
     continued = tmp_path / "continued.h5"
-    second = subprocess.run(run_args(cli, scenario, continued, "--from-checkpoint", checkpoint),
-                            capture_output=True, text=True, env=env_with_epoch(), timeout=300)
-    assert second.returncode == 0, second.stderr
+    run_cli(*run_args(cli, scenario, continued, "--from-checkpoint", checkpoint), env=env_with_epoch())
     with h5py.File(reference_path, "r") as ref, h5py.File(continued, "r") as got, \
             h5py.File(checkpoint, "r") as ckpt:
         members_now = ckpt["state/venues/members"][()]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import contactsim
-from conftest import cli_env
+from conftest import cli_env, run_cli
 
 UNTIL = "2020-02-29"
 
@@ -43,14 +43,6 @@ overrides = { "timeline" = [ { kind = "close", date = 2020-01-20, venue_type = "
     path = directory / "spec.toml"
     path.write_text(text + extra, encoding="utf-8")
     return path
-
-
-def run_cli(cli, *args, env=None, check=True):
-    result = subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True, env=env or cli_env(),
-                            timeout=600)
-    if check:
-        assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr}"
-    return result
 
 
 @pytest.fixture(scope="module")

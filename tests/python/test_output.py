@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import SEED, THREADS, UNTIL, ReportingRun, cli_env, write_small_scenario
+from conftest import SEED, THREADS, UNTIL, ReportingRun, cli_env, run_cli
 
 SCALE = 0.05
 SERIES_DIMS = {
@@ -205,17 +205,14 @@ def test_records_attribute_counts_the_time_axis(h5):
 
 def test_info(cli, small_run, ward_names):
     output, _, _ = small_run
-    result = subprocess.run([str(cli), "info", str(output)], capture_output=True, text=True, env=cli_env(),
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
+    result = run_cli(cli, "info", output)
     assert "mean_warmth" in result.stdout
     ward_lines = [line for line in result.stdout.splitlines() if re.match(r"\s*wards?\b", line)]
     assert any(re.search(rf"\b{len(ward_names)}\b", line) for line in ward_lines), result.stdout
 
 
 def test_version(cli, source_dir):
-    result = subprocess.run([str(cli), "--version"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    result = run_cli(cli, "--version")
     assert re.search(rf"\bcontactsim {re.escape(project_version(source_dir))}\b", result.stdout), result.stdout
 
 

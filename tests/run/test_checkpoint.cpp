@@ -463,8 +463,7 @@ TEST_F(CheckpointTest, CommandLineCheckpointsAndBranches) {
                                      .c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
   EXPECT_FALSE(fs::exists(refused));
-  std::ifstream message(path("cli_refused.txt"));
-  const std::string text((std::istreambuf_iterator<char>(message)), std::istreambuf_iterator<char>());
+  const std::string text = read_file(path("cli_refused.txt"));
   EXPECT_NE(text.find("seed"), std::string::npos) << text;
 
   const fs::path branch = path("cli_branch.h5");

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
 #include "tests/support/scenarios.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -174,32 +175,30 @@ TEST_F(SnapshotOutput, TheEstimateBoundsTheRealFileSize) {
 // ------------------------------------------------------------------ guards
 
 TEST(ResourceGuards, ATrillionAgentsAreRefusedWithTheMemoryNeededAndAvailable) {
-  try {
-    scenario_from("[population]\nscale = 1000\n[population.synthetic.totals]\nwhite_british = 779147138\nother_white = 55823691\nasian = 99085987\nblack = 26647964\nmixed = 22684060\nother = 16757559\n");
-    FAIL() << "accepted 10^12 residents";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.key(), "population.scale");
-    EXPECT_EQ(e.line(), 3);
-    const std::string what = e.expected();
-    EXPECT_NE(what.find("expected at most 2e9 residents"), std::string::npos) << what;
-    EXPECT_NE(what.find("about 1000146399000 residents need about 300 TB of memory (~300 bytes each)"), std::string::npos) << what;
-    EXPECT_NE(what.find("and this machine has "), std::string::npos) << what;
-  }
+  const ConfigError e = config_error_of([] {
+    scenario_from("[population]\nscale = 1000\n[population.synthetic.totals]\nwhite_british = 779147138\n"
+                  "other_white = 55823691\nasian = 99085987\nblack = 26647964\nmixed = 22684060\nother = 16757559\n");
+  });
+  EXPECT_EQ(e.key(), "population.scale");
+  EXPECT_EQ(e.line(), 3);
+  const std::string what = e.expected();
+  EXPECT_NE(what.find("expected at most 2e9 residents"), std::string::npos) << what;
+  EXPECT_NE(what.find("about 1000146399000 residents need about 300 TB of memory (~300 bytes each)"), std::string::npos)
+      << what;
+  EXPECT_NE(what.find("and this machine has "), std::string::npos) << what;
 }
 
 TEST(ResourceGuards, EveryAgentEveryDayForACenturyIsRefusedWithTheDiskEstimate) {
-  try {
+  const ConfigError e = config_error_of([] {
     scenario_from("[simulation]\nend = 2119-12-31\n[record]\ninterval = \"day\"\n[record.agents]\ninterval = \"day\"\n"
                   "sample = 1\n");
-    FAIL() << "accepted a century of daily full snapshots";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.key(), "record.agents.sample");
-    EXPECT_EQ(e.line(), 8);
-    const std::string what = e.expected();
-    EXPECT_NE(what.find("expected an output of at most 100 GB (record.max_output_gb"), std::string::npos) << what;
-    EXPECT_NE(what.find("258369 residents from 2020-01-01 to 2119-12-31 would write up to "), std::string::npos) << what;
-    EXPECT_NE(what.find("agent snapshots: 36524 × 258369 residents × 58 bytes"), std::string::npos) << what;
-  }
+  });
+  EXPECT_EQ(e.key(), "record.agents.sample");
+  EXPECT_EQ(e.line(), 8);
+  const std::string what = e.expected();
+  EXPECT_NE(what.find("expected an output of at most 100 GB (record.max_output_gb"), std::string::npos) << what;
+  EXPECT_NE(what.find("258369 residents from 2020-01-01 to 2119-12-31 would write up to "), std::string::npos) << what;
+  EXPECT_NE(what.find("agent snapshots: 36524 × 258369 residents × 58 bytes"), std::string::npos) << what;
 }
 
 TEST(ResourceGuards, TheDefaultScenarioAndAGenerousPanelAreAccepted) {

@@ -40,6 +40,11 @@ Residents interleaved_wards(int wards, int per_ward, int num_groups, const Resid
   return r;
 }
 
+Town::Town(Residents hand_built, int wards, int columns) : residents(std::move(hand_built)) {
+  tally.resize(wards, residents.num_groups, columns);
+  for (int w = 0; w < wards; ++w) ward_names.push_back("w" + std::to_string(w));
+}
+
 void add_venue(Venues& v, int type, int ward, std::string name, std::uint8_t open_days) {
   v.name.push_back(std::move(name));
   v.type.push_back(static_cast<std::uint8_t>(type));
@@ -58,6 +63,11 @@ void add_venue(Venues& v, int type, int ward, std::string name, std::uint8_t ope
 EncounterRules default_rules() {
   return EncounterRules({true, defaults_of<ValenceParams>(kValenceParams)},
                         {true, defaults_of<AttitudeParams>(kAttitudeParams)});
+}
+
+std::int64_t contacts_at(const ContactTally& tally, int ward, int group, int column) {
+  const std::size_t cell = tally.cell(ward, group, column);
+  return tally.positive[cell] + tally.negative[cell];
 }
 
 }  // namespace contactsim::test

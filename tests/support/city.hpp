@@ -3,6 +3,7 @@
 // phase may read filled in, so that a test states only what it studies.
 #include "models/city/encounters.hpp"
 #include "models/city/state.hpp"
+#include "models/mechanisms/timeline.hpp"
 
 #include <cstdint>
 #include <string>
@@ -29,11 +30,27 @@ Residents hand_built_residents(const std::vector<std::uint8_t>& groups, int num_
 Residents interleaved_wards(int wards, int per_ward, int num_groups, const ResidentValues& values = {},
                             std::uint32_t block_size = 100);
 
+// Valence and attitude rules at their sourced defaults, with no other mechanism attached.
+EncounterRules default_rules();
+
+// What a mechanism's phase works on when a test runs it alone: hand-built residents, contact
+// tallies (wards × groups × `columns`), an event log, the default contact rules and ward names
+// "w0", "w1", ...
+struct Town {
+  Town(Residents hand_built, int wards, int columns);
+
+  Residents residents;
+  ContactTally tally;
+  EventLog log;
+  EncounterRules rules = default_rules();
+  std::vector<std::string> ward_names;
+};
+
 // Appends a venue open every day in `open_days` (bit 0 = Monday), fully funded (no budget),
 // unlimited capacity, no faith, ordinary quality.
 void add_venue(Venues& venues, int type, int ward, std::string name, std::uint8_t open_days = 0x7f);
 
-// Valence and attitude rules at their sourced defaults, with no other mechanism attached.
-EncounterRules default_rules();
+// Intergroup contacts, positive and negative, tallied for `group` in `ward` in `column`.
+std::int64_t contacts_at(const ContactTally& tally, int ward, int group, int column);
 
 }  // namespace contactsim::test
