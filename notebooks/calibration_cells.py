@@ -55,7 +55,7 @@ CELLS = [
     the objective changes smoothly with the parameters), averages the statistics of
     `run_statistics` over the replicates, and minimises
     `loss = Σ ((statistic − target) / scale)²` with scipy's bounded Nelder-Mead. The statistics
-    are those of the pattern tests (`tests/test_patterns.cpp`): the ratio of positive to negative
+    are those of the pattern tests (`tests/run/test_patterns.cpp`): the ratio of positive to negative
     intergroup contacts over the run, and the Pearson correlation across residents between
     recent intergroup contact (positive + negative memory) and prejudice (1 − mean outgroup
     warmth).

@@ -17,6 +17,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -49,6 +51,10 @@ struct RunArgs {
   int resume_every = 365;  // days between automatic <output>.resume checkpoints; 0: none
   bool no_resume = false;  // start from the first day even if <output>.resume exists
   bool check_invariants = false;
+  // Hidden, for crash tests: a byte written here for every record the output holds, once it is
+  // flushed (and the day's resume checkpoint saved), so a test can kill the run after exactly
+  // the k-th record instead of guessing with sleeps. -1: none.
+  int record_fd = -1;
 };
 
 // `first`: the first day this process simulated (later than the start for a branched run).
@@ -203,12 +209,17 @@ int run_command(const RunArgs& a) try {
     sim.attach(output_file.recorder());
     ProgressBar progress(days, static_cast<double>(sim.world().residents.size()), "agent-days",
                          !a.quiet && ProgressBar::stderr_is_terminal());
+    std::int64_t reported = 0;  // records announced on --record-fd (a resumed run's replayed ones too)
     sim.run([&](Date done) {
       progress.update(done - first + 1, done.iso());
       // Counted from the scenario's start, so a resumed run saves on the same days.
       const bool resume_day = a.resume_every > 0 && !sim.scenario().record.agents.enabled &&
                               (done - sim.start() + 1) % a.resume_every == 0;
       if (resume_day && !sim.finished()) sim.save_checkpoint(resume_path(output));
+      for (; a.record_fd >= 0 && reported < output_file.recorder().records(); ++reported) {
+        const char byte = 1;
+        if (write(a.record_fd, &byte, 1) != 1) throw RecorderError(std::string("--record-fd: ") + std::strerror(errno));
+      }
     });
     progress.finish();
     output_file.publish();
@@ -448,6 +459,8 @@ int dispatch(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000));
   run_cmd->add_flag("--no-resume", run.no_resume, "Start from the first day even if OUTPUT.resume exists");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress display");
+  run_cmd->add_option("--record-fd", run.record_fd, "One byte to this file descriptor per record written (tests)")
+      ->group("");  // hidden: a hook for the crash tests, not a user option
   run_cmd->add_flag("--check-invariants", run.check_invariants,
                     "Check after every day that values stay in range, nobody is in two sessions at once, "
                     "populations balance and budgets stay >= 0; stop with an error naming the day and agent "

@@ -217,7 +217,6 @@ void Simulation::forget_replaced_residents() {
     const std::vector<std::uint32_t> replaced = source->take_recycled_slots();
     if (replaced.empty()) continue;
     for (Mechanism* m : mechanisms_) m->forget(replaced);
-    for (const std::uint32_t i : replaced) world_.residents.last_intergroup_contact[i] = -1;
   }
 }
 

@@ -3,7 +3,7 @@
 # its seed corpus, and writes BUILD/fuzz-report.txt: inputs tried and corpus size per target.
 # Exits non-zero if any target crashed, leaked, hung or threw an undocumented exception; the
 # input is left in BUILD/fuzz-artifacts/<target>/ (add it to tests/fuzz/regressions/<target>/ and
-# a test to tests/test_fuzz_regressions.cpp once fixed).
+# a test to tests/run/test_fuzz_regressions.cpp once fixed).
 #   [FUZZ_SEED=N] [FUZZ_TARGETS="scenario census ensemble checkpoint"] tests/fuzz/run_fuzzers.sh [BUILD] [SECONDS]
 set -uo pipefail
 cd "$(dirname "$0")/../.."

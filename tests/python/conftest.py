@@ -5,6 +5,7 @@ and CONTACTSIM_SOURCE_DIR (the repository root) in the environment.
 """
 import os
 import pathlib
+import signal
 import subprocess
 import tomllib
 
@@ -68,6 +69,71 @@ def cli_env() -> dict:
     return env
 
 
+def run_cli(cli, *args, env=None, check=True) -> subprocess.CompletedProcess:
+    """`contactsim *args` to its end, output captured as text; with `check`, it must succeed."""
+    result = subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True, env=env or cli_env(),
+                            timeout=600)
+    if check:
+        assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr}"
+    return result
+
+
+class ReportingRun:
+    """`contactsim run` with the hidden `--record-fd`: the run writes one byte to a pipe for every
+    record flushed to its output, so a test acts after exactly the k-th record. A sleep or a
+    deadline instead lands before or after the end of the run depending on the machine's load."""
+
+    def __init__(self, args, **popen_args):
+        read_end, write_end = os.pipe()
+        try:
+            self.process = subprocess.Popen([*map(str, args), "--record-fd", str(write_end)], pass_fds=(write_end,),
+                                            **popen_args)
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)  # the run holds the only write end: its exit is the pipe's end
+        self._reports = read_end
+        self.records = 0  # reported so far
+
+    def wait_for_records(self, k: int) -> bool:
+        """Blocks until the run has reported `k` records (True) or has ended before (False)."""
+        while self.records < k:
+            chunk = os.read(self._reports, k - self.records)
+            if not chunk:
+                return False
+            self.records += len(chunk)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL, then `records` counts every record the run reported before it died."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=60)
+        while chunk := os.read(self._reports, 4096):
+            self.records += len(chunk)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        os.close(self._reports)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
+
+
+def run_scenario(cli, directory: pathlib.Path, name: str, text: str, *args, env=None):
+    """`text` written as <name>.toml in `directory` and run to <name>.h5 with `args`, which must
+    succeed: (scenario, output)."""
+    scenario = directory / f"{name}.toml"
+    scenario.write_text(text, encoding="utf-8")
+    output = directory / f"{name}.h5"
+    run_cli(cli, "run", scenario, "-o", output, *args, env=env)
+    return scenario, output
+
+
 def write_small_scenario(directory: pathlib.Path, base: pathlib.Path, interval: str) -> pathlib.Path:
     path = directory / f"small_{interval}.toml"
     path.write_text(SMALL_SCENARIO.format(base=base.as_posix(), interval=interval), encoding="utf-8")
@@ -80,10 +146,7 @@ def small_run(cli, base_scenario, tmp_path_factory):
     directory = tmp_path_factory.mktemp("output")
     scenario = write_small_scenario(directory, base_scenario, "month")
     output = directory / "small.h5"
-    result = subprocess.run(
-        [str(cli), "run", str(scenario), "-o", str(output), "--until", UNTIL, "--threads", str(THREADS),
-         "--seed", str(SEED), "--quiet"],
-        capture_output=True, text=True, env=cli_env(), timeout=300)
-    assert result.returncode == 0, f"contactsim run failed ({result.returncode}):\n{result.stderr}"
+    result = run_cli(cli, "run", scenario, "-o", output, "--until", UNTIL, "--threads", THREADS, "--seed", SEED,
+                     "--quiet")
     assert output.is_file()
     return output, scenario, result.stdout

@@ -1,13 +1,12 @@
 """Agent snapshots read back with contactsim.results.read_agents (agreeing with h5py's own
 reading of /agents/<date>), and the Python switch for invariant checks."""
 import datetime
-import subprocess
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import SEED, cli_env
+from conftest import SEED, run_cli, run_scenario
 from contactsim.results import agent_snapshot_dates, read_agents
 
 SNAPSHOTS = """\
@@ -30,13 +29,8 @@ sample = 0.05
 
 @pytest.fixture(scope="module")
 def snapshot_run(cli, base_scenario, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("agents")
-    scenario = directory / "snapshots.toml"
-    scenario.write_text(SNAPSHOTS.format(base=base_scenario.as_posix()), encoding="utf-8")
-    output = directory / "snapshots.h5"
-    result = subprocess.run([str(cli), "run", str(scenario), "-o", str(output), "--seed", str(SEED), "--quiet"],
-                            capture_output=True, text=True, env=cli_env(), timeout=300)
-    assert result.returncode == 0, result.stderr
+    _, output = run_scenario(cli, tmp_path_factory.mktemp("agents"), "snapshots",
+                             SNAPSHOTS.format(base=base_scenario.as_posix()), "--seed", SEED, "--quiet")
     return output
 
 
@@ -102,9 +96,7 @@ def test_a_run_recording_snapshots_does_not_resume_and_so_keeps_every_snapshot(c
     scenario = snapshot_run.parent / "snapshots.toml"
     output = tmp_path / "again.h5"
     (tmp_path / "again.h5.resume").write_bytes(b"left by a killed run")
-    result = subprocess.run([str(cli), "run", str(scenario), "-o", str(output), "--seed", str(SEED), "--quiet",
-                             "--resume-every", "20"], capture_output=True, text=True, env=cli_env(), timeout=300)
-    assert result.returncode == 0, result.stderr
+    result = run_cli(cli, "run", scenario, "-o", output, "--seed", SEED, "--quiet", "--resume-every", 20)
     assert "not resuming" in result.stderr and "agent snapshots" in result.stderr
     assert agent_snapshot_dates(output) == agent_snapshot_dates(snapshot_run)
     assert not (tmp_path / "again.h5.resume").exists()  # a finished run leaves no resume point

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import contactsim
-from conftest import SEED, THREADS, UNTIL, cli_env, write_small_scenario
+from conftest import SEED, THREADS, UNTIL, cli_env, run_cli, write_small_scenario
 
 
 @pytest.fixture(scope="module")
@@ -280,10 +280,8 @@ def test_python_and_cli_write_byte_identical_files(cli, small_scenario_path, tmp
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     env = cli_env()
     from_cli = tmp_path / "cli.h5"
-    result = subprocess.run([str(cli), "run", str(small_scenario_path), "-o", str(from_cli), "--until", "2020-03-10",
-                             "--seed", "77", "--replicate", "2", "--threads", str(THREADS), "--quiet"],
-                            capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
+    run_cli(cli, "run", small_scenario_path, "-o", from_cli, "--until", "2020-03-10", "--seed", 77, "--replicate", 2,
+            "--threads", THREADS, "--quiet", env=env)
     from_python = tmp_path / "python.h5"
     sim = contactsim.Simulation(small_scenario_path, seed=77, replicate=2, threads=THREADS)
     sim.run(until="2020-03-10", output=from_python, progress=False)

@@ -66,7 +66,7 @@ def test_run_statistics_match_summary_and_agent_arrays(small):
     assert stats["mean_outgroup_warmth"] == pytest.approx(outgroup.mean(), abs=1e-5)
     assert stats["get_on_well_share"] == pytest.approx((outgroup >= 0.5).mean(), abs=2 / len(group))
 
-    # tests/test_patterns.cpp: recent intergroup contact (the two memories) against outgroup
+    # tests/run/test_patterns.cpp: recent intergroup contact (the two memories) against outgroup
     # warmth; the contact–prejudice correlation is its negative.
     contact = sim.agents("positive_memory").astype(np.float64) + sim.agents("negative_memory").astype(np.float64)
     r_warmth = np.corrcoef(contact, outgroup)[0, 1]

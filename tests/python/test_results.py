@@ -3,7 +3,6 @@ the same files; replicates combine; the contact matrix is summed and normalised 
 bad inputs fail with messages that name the file and what was expected."""
 import pathlib
 import shutil
-import subprocess
 
 import h5py
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from conftest import SEED, THREADS, UNTIL, cli_env
+from conftest import SEED, THREADS, UNTIL, run_scenario
 from contactsim.results import concat_replicates, contact_matrix, open_results, read_events, read_table
 
 SMALL = """\
@@ -35,14 +34,8 @@ LABEL_DIMS = ("ward", "group", "target_group", "venue_type", "spatial_unit")
 def run_small(cli, directory: pathlib.Path, base: pathlib.Path, seed: int, replicate: int = 0,
               name: str = "run") -> pathlib.Path:
     """Run `base` at scale 0.05, monthly records, to UNTIL; return the output path."""
-    scenario = directory / f"{name}.toml"
-    scenario.write_text(SMALL.format(base=base.as_posix(), replicate=replicate), encoding="utf-8")
-    output = directory / f"{name}.h5"
-    result = subprocess.run(
-        [str(cli), "run", str(scenario), "-o", str(output), "--until", UNTIL, "--threads", str(THREADS),
-         "--seed", str(seed), "--quiet", "--force"],
-        capture_output=True, text=True, env=cli_env(), timeout=300)
-    assert result.returncode == 0, f"contactsim run failed ({result.returncode}):\n{result.stderr}"
+    _, output = run_scenario(cli, directory, name, SMALL.format(base=base.as_posix(), replicate=replicate), "--until",
+                             UNTIL, "--threads", THREADS, "--seed", seed, "--quiet", "--force")
     return output
 
 

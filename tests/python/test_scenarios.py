@@ -1,11 +1,10 @@
 """Every scenario in scenarios/ states its question, validates and runs (shortened with --until)."""
 import pathlib
-import subprocess
 
 import h5py
 import pytest
 
-from conftest import cli_env
+from conftest import run_cli
 
 SCENARIOS = sorted((pathlib.Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
 
@@ -23,13 +22,9 @@ def test_scenario_states_its_question_validates_and_runs(scenario, cli, tmp_path
     text = scenario.read_text(encoding="utf-8")
     assert text.startswith("#") and "Question" in text.split("\n\n")[0] or scenario.stem == "stoke_on_trent", \
         "a library scenario opens with a header comment stating its question"
-    validate = subprocess.run([str(cli), "validate", str(scenario)], capture_output=True, text=True,
-                              env=cli_env(), timeout=120)
-    assert validate.returncode == 0, validate.stderr
+    run_cli(cli, "validate", scenario)
     output = tmp_path / "out.h5"
-    run = subprocess.run([str(cli), "run", str(scenario), "-o", str(output), "--until", "2020-02-10", "--quiet"],
-                         capture_output=True, text=True, env=cli_env(), timeout=300)
-    assert run.returncode == 0, run.stderr
+    run_cli(cli, "run", scenario, "-o", output, "--until", "2020-02-10", "--quiet")
     with h5py.File(output, "r") as f:
         assert len(f["series/time"]) >= 1
         assert f["series/contacts_positive"][:].sum() > 0

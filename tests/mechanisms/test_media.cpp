@@ -2,36 +2,20 @@
 
 #include <gtest/gtest.h>
 
-#include <omp.h>
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+#include "tests/support/scenarios.hpp"
 
 namespace contactsim {
 namespace {
+using namespace test;
 
 constexpr int kTarget = 1;
 constexpr float kWarmth = 0.6f;  // everyone's initial warmth toward every outgroup
 
 // `wards` wards of `per_ward` residents, groups 0, 1, 2 in turn; warmth 0.6 toward outgroups.
-Residents make_residents(int wards, int per_ward) {
-  Residents r;
-  r.num_groups = 3;
-  r.num_venue_types = 1;
-  for (int i = 0; i < wards * per_ward; ++i) {
-    const int group = i % 3;
-    r.group.push_back(static_cast<std::uint8_t>(group));
-    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
-    r.faith.push_back(kNoFaith);
-    r.ward.push_back(static_cast<std::uint16_t>(i / per_ward));
-    r.block.push_back(static_cast<std::uint32_t>(i / 100));
-    r.english.push_back(1.0f);
-    r.anxiety.push_back(0.2f);
-    r.positive_memory.push_back(0.0f);
-    r.negative_memory.push_back(0.0f);
-    r.disposition.push_back(0.0f);
-    r.last_intergroup_contact.push_back(-1);
-    for (int g = 0; g < 3; ++g) r.warmth.push_back(g == group ? 0.9f : kWarmth);
-    r.membership.push_back(-1);
-  }
-  return r;
+Residents three_groups(int wards, int per_ward) {
+  return interleaved_wards(wards, per_ward, 3, {.anxiety = 0.2f, .ingroup_warmth = 0.9f, .outgroup_warmth = kWarmth});
 }
 
 MediaSettings default_settings() { return {true, defaults_of<MediaParams>(kMediaParams)}; }
@@ -70,7 +54,7 @@ std::vector<float> warmth_after(Residents& r, std::vector<MediaShock> shocks, st
 }
 
 TEST(Media, ShockLowersWarmthOnlyForResidentsWithoutAFriendInTheTarget) {
-  Residents r = make_residents(1, 300);
+  Residents r = three_groups(1, 300);
   const auto friend_in_target = [](std::uint32_t i, int g) { return g == kTarget && i % 2 == 0; };
   const auto after = warmth_after(r, {shock_on(day0() + 3, 0.1)}, {}, friend_in_target);
   for (std::size_t i = 0; i < r.size(); ++i) {
@@ -90,7 +74,7 @@ TEST(Media, ShockLowersWarmthOnlyForResidentsWithoutAFriendInTheTarget) {
 }
 
 TEST(Media, MorePositiveContactMemoryMeansASmallerLoss) {
-  Residents r = make_residents(1, 300);
+  Residents r = three_groups(1, 300);
   for (std::size_t i = 0; i < r.size(); ++i) r.positive_memory[i] = static_cast<float>(i % 5) * 10.0f;
   const auto after = warmth_after(r, {shock_on(day0(), 0.1)}, {}, nullptr);
   for (std::size_t i = 0; i < r.size(); ++i) {
@@ -109,7 +93,7 @@ TEST(Media, MorePositiveContactMemoryMeansASmallerLoss) {
 }
 
 TEST(Media, MythBustingSoftensShocksWithinItsWindowForItsTarget) {
-  Residents base = make_residents(1, 3000);
+  Residents base = three_groups(1, 3000);
   const auto loss_with = [&](std::vector<MythBusting> campaigns) {
     Residents r = base;
     const auto after = warmth_after(r, {shock_on(day0() + 10, 0.1)}, std::move(campaigns), nullptr);
@@ -137,7 +121,7 @@ TEST(Media, MythBustingSoftensShocksWithinItsWindowForItsTarget) {
 }
 
 TEST(Media, LocalMythBustingReachesOnlyItsWard) {
-  Residents r = make_residents(2, 300);
+  Residents r = three_groups(2, 300);
   MythBusting local = campaign_on(day0(), 1.0, 1.0);
   local.ward = 1;
   const auto after = warmth_after(r, {shock_on(day0() + 1, 0.1)}, {local}, nullptr);
@@ -148,7 +132,7 @@ TEST(Media, LocalMythBustingReachesOnlyItsWard) {
 }
 
 TEST(Media, LocalShockOnlyAffectsItsWard) {
-  Residents r = make_residents(2, 300);
+  Residents r = three_groups(2, 300);
   const auto after = warmth_after(r, {shock_on(day0() + 2, 0.2, 0)}, {}, nullptr);
   for (std::size_t i = 0; i < r.size(); ++i) {
     if (r.group[i] == kTarget) continue;
@@ -157,7 +141,7 @@ TEST(Media, LocalShockOnlyAffectsItsWard) {
 }
 
 TEST(Media, NothingHappensOffTheShockDayOrWhenSwitchedOff) {
-  Residents r = make_residents(1, 90);
+  Residents r = three_groups(1, 90);
   const auto after = warmth_after(r, {shock_on(day0() + 20, 0.5)}, {}, nullptr, 20);
   for (std::size_t i = 0; i < r.size(); ++i)
     if (r.group[i] != kTarget) {
@@ -177,17 +161,18 @@ TEST(Media, NothingHappensOffTheShockDayOrWhenSwitchedOff) {
 
 TEST(Media, SameResultsForAnyThreadCount) {
   const auto run_with = [](int threads) {
-    omp_set_num_threads(threads);
-    Residents r = make_residents(2, 5000);
-    for (std::size_t i = 0; i < r.size(); ++i) r.positive_memory[i] = static_cast<float>(i % 7);
-    return warmth_after(r, {shock_on(day0() + 2, 0.2)}, {campaign_on(day0(), 0.3, 0.7)},
-                        [](std::uint32_t i, int) { return i % 11 == 0; });
+    return with_threads(threads, [] {
+      Residents r = three_groups(2, 5000);
+      for (std::size_t i = 0; i < r.size(); ++i) r.positive_memory[i] = static_cast<float>(i % 7);
+      return warmth_after(r, {shock_on(day0() + 2, 0.2)}, {campaign_on(day0(), 0.3, 0.7)},
+                          [](std::uint32_t i, int) { return i % 11 == 0; });
+    });
   };
   EXPECT_EQ(run_with(1), run_with(4));
 }
 
 TEST(Media, LogsShocksAndCampaigns) {
-  Residents r = make_residents(1, 30);
+  Residents r = three_groups(1, 30);
   EventLog log;
   MythBusting m = campaign_on(day0(), 0.4, 0.5);
   MediaShock s = shock_on(day0() + 1, 0.1);
@@ -207,19 +192,14 @@ TEST(Media, LogsShocksAndCampaigns) {
 // --- readers ---------------------------------------------------------------------------------
 
 std::string read_error(const std::string& kind, const std::string& item_text) {
-  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"" + kind + "\"\n" + item_text, "scenario.toml");
-  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
   const Date start = Date::from_ymd(2019, 1, 1), end = Date::from_ymd(2020, 12, 31);
   const std::vector<std::string> groups{"white_british", "other_white"}, wards{"Normacot", "Shelton"};
-  try {
+  return timeline_error(kind, item_text, [&](const ConfigTable& item) {
     if (kind == "media_shock")
       read_media_shock(item, start, end, groups, wards);
     else
       read_myth_busting(item, start, end, groups, wards);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  });
 }
 
 TEST(Media, ReadsValidItems) {

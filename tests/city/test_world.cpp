@@ -1,93 +1,25 @@
-// The model contract: reproducibility, seeds, the mean-field limit, the world matching its scenario.
+// The city as built and as it evolves: the world matches its scenario (synthetic or from a
+// census table), and contact in one well-mixed venue follows the mean-field equation.
 #include "core/config.hpp"
-#include "core/recorder.hpp"
-#include "models/mechanisms/norms.hpp"
+#include "models/city/world.hpp"
 #include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
-#include <hdf5.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 using namespace contactsim;
-namespace fs = std::filesystem;
-
-namespace {
-
-const std::string kScenarios = std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios";
-
-// A small Stoke: same structure, 3% of the residents.
-Scenario small_stoke(const std::string& extra = "") {
-  const std::string text = "extends = \"stoke_on_trent.toml\"\n" + extra +
-                           "\n[population]\nscale = 0.03\n[record]\ninterval = \"week\"\n";
-  return read_scenario(ConfigDocument::parse(text, kScenarios + "/small_stoke.toml"));
-}
-
-fs::path temp_file(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("contactsim_model_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir / name;
-}
-
-fs::path run_to_file(Scenario s, int threads, std::uint64_t seed, int days, const std::string& name) {
-  RunOptions options;
-  options.threads = threads;
-  options.seed = seed;
-  options.until = s.simulation.start + (days - 1);
-  Simulation sim(std::move(s), options);
-  const fs::path out = temp_file(name);
-  Recorder rec = Recorder::create(out, true);
-  sim.attach(rec);
-  sim.run();
-  return out;
-}
-
-// Raw bytes of a dataset as stored type, for byte-for-byte comparison.
-std::vector<char> raw_bytes(const fs::path& file, const std::string& dataset) {
-  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  const hid_t d = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
-  const hid_t type = H5Dget_type(d);
-  const hid_t space = H5Dget_space(d);
-  std::vector<char> bytes(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
-  if (!bytes.empty()) H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-  H5Sclose(space);
-  H5Tclose(type);
-  H5Dclose(d);
-  H5Fclose(f);
-  return bytes;
-}
-
-const std::vector<std::string> kSeries{"population", "mean_warmth", "get_on_well_share", "mean_anxiety",
-                                       "contacts_positive", "contacts_negative"};
-
-}  // namespace
-
-TEST(Reproducibility, SameSeedSameBytesForOneAndTwoThreads) {
-  const auto one = run_to_file(small_stoke(), 1, 77, 60, "t1.h5");
-  const auto two = run_to_file(small_stoke(), 2, 77, 60, "t2.h5");
-  EXPECT_EQ(raw_bytes(one, "/series/time"), raw_bytes(two, "/series/time"));
-  for (const auto& name : kSeries) {
-    const auto a = raw_bytes(one, "/series/" + name);
-    EXPECT_FALSE(a.empty()) << name;
-    EXPECT_EQ(a, raw_bytes(two, "/series/" + name)) << name;
-  }
-}
-
-TEST(Reproducibility, DifferentSeedsDiffer) {
-  const auto a = run_to_file(small_stoke(), 2, 77, 21, "s77.h5");
-  const auto b = run_to_file(small_stoke(), 2, 78, 21, "s78.h5");
-  EXPECT_NE(raw_bytes(a, "/series/mean_warmth"), raw_bytes(b, "/series/mean_warmth"));
-  EXPECT_NE(raw_bytes(a, "/series/contacts_positive"), raw_bytes(b, "/series/contacts_positive"));
-  // The population is the scenario's, whatever the seed.
-  EXPECT_EQ(raw_bytes(a, "/series/population"), raw_bytes(b, "/series/population"));
-}
+using namespace contactsim::test;
 
 TEST(World, MatchesTheScenario) {
-  const Scenario s = small_stoke();
+  // A small Stoke: same structure, 3% of the residents.
+  const Scenario s =
+      scenario_from_text(small_city_text("stoke_on_trent.toml", "", 0.03, "week"), "small_stoke.toml");
   const World world = build_world(s, StreamKey{1, 0});
   const Residents& r = world.residents;
   ASSERT_EQ(static_cast<std::int64_t>(r.size()), s.population_size());
@@ -166,7 +98,7 @@ plasticity_adult = 1.0
 [mechanisms.norms]
 enabled = false
 )";
-  const Scenario s = read_scenario(ConfigDocument::parse(text, kScenarios + "/mean_field.toml"));
+  const Scenario s = scenario_from_text(text, "mean_field.toml");
   RunOptions options;
   options.threads = 2;
   Simulation sim(s, options);
@@ -195,19 +127,16 @@ enabled = false
 // The census path end to end: a Nomis bulk CSV in the TS021 layout (real column headers,
 // made-up counts) mapped onto scenario groups becomes exactly that many residents per ward.
 TEST(Census, WardCountsFromANomisTableBecomeTheResidents) {
-  const fs::path dir = temp_file("census_e2e");
-  fs::create_directories(dir);
-  {
-    std::ofstream csv(dir / "ts021.csv");
-    csv << "\"date\",\"geography\",\"geography code\",\"Ethnic group: Total: All usual residents\","
-           "\"Ethnic group: Asian, Asian British or Asian Welsh\",\"Ethnic group: Black, Black British, Black Welsh, "
-           "Caribbean or African\",\"Ethnic group: Mixed or Multiple ethnic groups\",\"Ethnic group: White: English, "
-           "Welsh, Scottish, Northern Irish or British\",\"Ethnic group: White: Irish\",\"Ethnic group: White: Gypsy or "
-           "Irish Traveller\",\"Ethnic group: White: Roma\",\"Ethnic group: White: Other White\",\"Ethnic group: Other "
-           "ethnic group\"\n";
-    csv << "\"2021\",\"North\",\"E05000001\",\"1000\",\"300\",\"20\",\"30\",\"550\",\"5\",\"0\",\"5\",\"80\",\"10\"\n";
-    csv << "\"2021\",\"South\",\"E05000002\",\"500\",\"20\",\"10\",\"10\",\"440\",\"2\",\"1\",\"0\",\"12\",\"5\"\n";
-  }
+  const TempDir dir("contactsim_census_e2e");
+  dir.write("ts021.csv",
+            "\"date\",\"geography\",\"geography code\",\"Ethnic group: Total: All usual residents\","
+            "\"Ethnic group: Asian, Asian British or Asian Welsh\",\"Ethnic group: Black, Black British, Black Welsh, "
+            "Caribbean or African\",\"Ethnic group: Mixed or Multiple ethnic groups\",\"Ethnic group: White: English, "
+            "Welsh, Scottish, Northern Irish or British\",\"Ethnic group: White: Irish\",\"Ethnic group: White: Gypsy or "
+            "Irish Traveller\",\"Ethnic group: White: Roma\",\"Ethnic group: White: Other White\",\"Ethnic group: Other "
+            "ethnic group\"\n"
+            "\"2021\",\"North\",\"E05000001\",\"1000\",\"300\",\"20\",\"30\",\"550\",\"5\",\"0\",\"5\",\"80\",\"10\"\n"
+            "\"2021\",\"South\",\"E05000002\",\"500\",\"20\",\"10\",\"10\",\"440\",\"2\",\"1\",\"0\",\"12\",\"5\"\n");
   const std::string text = R"(
 [simulation]
 start = 2021-01-01

@@ -4,14 +4,18 @@
 #include "models/mechanisms/programmes.hpp"
 
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <functional>
 #include <numeric>
 #include <set>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+#include "tests/support/scenarios.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 
 namespace {
 
@@ -35,53 +39,31 @@ struct TestWorld {
 // between individuals. Children attend four schools, 85% a school of their own group's pair.
 TestWorld make_world() {
   TestWorld w;
-  Residents& r = w.residents;
-  r.num_groups = 2;
-  r.num_venue_types = 1;
+  std::vector<std::uint8_t> groups;
   for (int ward = 0; ward < 2; ++ward)
-    for (int k = 0; k < kResidentsPerWard; ++k) {
-      const auto i = r.group.size();
-      const std::uint8_t group = ward == 0 ? static_cast<std::uint8_t>(k % 2) : (k < kResidentsPerWard / 10 ? 1 : 0);
-      const AgeBand band = k % 10 < 7 ? AgeBand::youth : k % 10 < 9 ? AgeBand::child : AgeBand::adult;
-      r.group.push_back(group);
-      r.age_band.push_back(static_cast<std::uint8_t>(band));
-      r.faith.push_back(kNoFaith);
-      r.ward.push_back(static_cast<std::uint16_t>(ward));
-      r.block.push_back(static_cast<std::uint32_t>(i / 50));
-      r.english.push_back(0.9f);
-      r.anxiety.push_back(ward == 0 ? 0.2f : 0.35f);
-      r.positive_memory.push_back(0.0f);
-      r.negative_memory.push_back(0.0f);
-      r.disposition.push_back(0.0f);
-      r.last_intergroup_contact.push_back(-1);
-      const float outgroup = (ward == 0 ? 0.6f : 0.4f) + static_cast<float>(static_cast<int>(i * 37 % 41) - 20) / 100.0f;
-      for (int g = 0; g < 2; ++g) r.warmth.push_back(g == group ? 0.8f : outgroup);
-      std::int32_t school = -1;
-      if (band == AgeBand::child) {
-        const bool own_pair = (i * 13 % 20) < 17;
-        const int pair = (group == 0) == own_pair ? 0 : 1;  // schools 0,1 lean group 0; 2,3 group 1
-        school = 2 * pair + static_cast<std::int32_t>(i / 10 % 2);
-      }
-      r.membership.push_back(school);
+    for (int k = 0; k < kResidentsPerWard; ++k)
+      groups.push_back(ward == 0 ? static_cast<std::uint8_t>(k % 2) : (k < kResidentsPerWard / 10 ? 1 : 0));
+  Residents& r = w.residents = hand_built_residents(groups, 2, {.english = 0.9f, .ingroup_warmth = 0.8f});
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const int ward = static_cast<int>(i) / kResidentsPerWard, k = static_cast<int>(i) % kResidentsPerWard;
+    const AgeBand band = k % 10 < 7 ? AgeBand::youth : k % 10 < 9 ? AgeBand::child : AgeBand::adult;
+    r.age_band[i] = static_cast<std::uint8_t>(band);
+    r.ward[i] = static_cast<std::uint16_t>(ward);
+    r.block[i] = static_cast<std::uint32_t>(i / 50);
+    r.anxiety[i] = ward == 0 ? 0.2f : 0.35f;
+    const float outgroup = (ward == 0 ? 0.6f : 0.4f) + static_cast<float>(static_cast<int>(i * 37 % 41) - 20) / 100.0f;
+    r.warmth_of(i)[1 - r.group[i]] = outgroup;
+    if (band == AgeBand::child) {
+      const bool own_pair = (i * 13 % 20) < 17;
+      const int pair = (r.group[i] == 0) == own_pair ? 0 : 1;  // schools 0,1 lean group 0; 2,3 group 1
+      r.membership[i] = 2 * pair + static_cast<std::int32_t>(i / 10 % 2);
     }
+  }
 
   Venues& v = w.venues;
   v.num_groups = 2;
   const int schools = 4;
-  for (int s = 0; s < schools; ++s) {
-    v.name.push_back("school " + std::to_string(s));
-    v.type.push_back(kSchool);
-    v.ward.push_back(static_cast<std::uint16_t>(s / 2));
-    v.capacity.push_back(0);
-    v.faith.push_back(kNoFaith);
-    v.budget.push_back(0);
-    v.budget_full.push_back(0);
-    v.operating_level.push_back(1);
-    v.open.push_back(1);
-    v.open_days.push_back(0x1f);
-    v.session_capacity.push_back(0);
-    v.quality_factor.push_back(1);
-  }
+  for (int s = 0; s < schools; ++s) add_venue(v, kSchool, s / 2, "school " + std::to_string(s), 0x1f);
   v.members.assign(schools, 0);
   std::vector<std::uint32_t> counts(schools * 2, 0);
   for (std::size_t i = 0; i < r.size(); ++i)
@@ -91,11 +73,6 @@ TestWorld make_world() {
       v.member_group_share.push_back(static_cast<float>(counts[s * 2 + g]) / static_cast<float>(v.members[s]));
   w.tally.resize(2, 2, 3);
   return w;
-}
-
-EncounterRules default_rules() {
-  return EncounterRules({true, defaults_of<ValenceParams>(kValenceParams)},
-                        {true, defaults_of<AttitudeParams>(kAttitudeParams)});
 }
 
 ProgrammeSettings default_settings() { return {true, defaults_of<ProgrammeParams>(kProgrammeParams)}; }
@@ -148,7 +125,7 @@ double mean_of(const std::vector<double>& x) { return std::accumulate(x.begin(),
 std::int64_t column_total(const ContactTally& t, int column) {
   std::int64_t sum = 0;
   for (int w = 0; w < t.wards; ++w)
-    for (int g = 0; g < t.groups; ++g) sum += t.positive[t.cell(w, g, column)] + t.negative[t.cell(w, g, column)];
+    for (int g = 0; g < t.groups; ++g) sum += contacts_at(t, w, g, column);
   return sum;
 }
 
@@ -335,20 +312,19 @@ TEST(SchoolLinking, LinkedPupilsMeetOnlyOnLinkDays) {
 
 TEST(Programmes, IdenticalForOneAndTwoThreads) {
   const auto run_with = [](int threads) {
-    omp_set_num_threads(threads);
-    YouthProgrammeSpec spec = summer_programme();
-    spec.uptake = 0.4;
-    SchoolLinkingSpec link = linking_year();
-    link.start = Date::from_ymd(2021, 7, 19);
-    ProgrammeRun run({spec}, {link});
-    run.run_through(Date::from_ymd(2021, 7, 19), Date::from_ymd(2021, 10, 31));
-    return std::tuple{run.world.residents.warmth, run.world.residents.anxiety, run.world.tally.positive,
-                      run.world.tally.negative, run.phase.participation_day()};
+    return with_threads(threads, [] {
+      YouthProgrammeSpec spec = summer_programme();
+      spec.uptake = 0.4;
+      SchoolLinkingSpec link = linking_year();
+      link.start = Date::from_ymd(2021, 7, 19);
+      ProgrammeRun run({spec}, {link});
+      run.run_through(Date::from_ymd(2021, 7, 19), Date::from_ymd(2021, 10, 31));
+      return std::tuple{run.world.residents.warmth, run.world.residents.anxiety, run.world.tally.positive,
+                        run.world.tally.negative, run.phase.participation_day()};
+    });
   };
-  const int original = omp_get_max_threads();
   const auto one = run_with(1);
   const auto two = run_with(2);
-  omp_set_num_threads(original);
   EXPECT_GT(std::accumulate(std::get<2>(one).begin(), std::get<2>(one).end(), std::int64_t{0}), 0);
   EXPECT_TRUE(one == two);
 }
@@ -357,22 +333,13 @@ TEST(Programmes, IdenticalForOneAndTwoThreads) {
 
 namespace {
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "";
-}
-
 const Date kRunEnd = Date::from_ymd(2024, 12, 31);
 const ProgrammeParams kDefaults = defaults_of<ProgrammeParams>(kProgrammeParams);
 
 std::string youth_error(const std::string& keys, double youth_residents = 2800) {
-  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"youth_programme\"\n" + keys, "scenario.toml");
-  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
-  return error_of([&] { read_youth_programme(item, kRunStart, kRunEnd, youth_residents, kDefaults); });
+  return timeline_error("youth_programme", keys, [&](const ConfigTable& item) {
+    read_youth_programme(item, kRunStart, kRunEnd, youth_residents, kDefaults);
+  });
 }
 
 }  // namespace
@@ -440,11 +407,8 @@ TEST(ProgrammeReading, BadValuesNameTheirKey) {
 
 TEST(ProgrammeReading, SchoolsIsAllOrANumberOfPairs) {
   const auto error = [](const std::string& schools) {
-    const auto doc = ConfigDocument::parse(
-        "[[timeline]]\nkind = \"school_linking\"\nstart = 2021-09-06\nend = 2022-07-15\nschools = " + schools + "\n",
-        "scenario.toml");
-    const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
-    return error_of([&] { read_school_linking(item, kRunStart, kRunEnd); });
+    return timeline_error("school_linking", "start = 2021-09-06\nend = 2022-07-15\nschools = " + schools + "\n",
+                          [](const ConfigTable& item) { read_school_linking(item, kRunStart, kRunEnd); });
   };
   EXPECT_EQ(error("\"all\""), "");
   EXPECT_EQ(error("3"), "");

@@ -4,13 +4,14 @@
 
 #include <boost/random/poisson_distribution.hpp>
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <cmath>
-#include <numeric>
 #include <vector>
 
+#include "tests/support/checks.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 
 namespace {
 
@@ -18,18 +19,6 @@ std::vector<double> draws(RandomStream s, int n) {
   std::vector<double> v(static_cast<std::size_t>(n));
   for (auto& x : v) x = s.uniform();
   return v;
-}
-
-double correlation(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    sab += (a[k] - ma) * (b[k] - mb);
-    saa += (a[k] - ma) * (a[k] - ma);
-    sbb += (b[k] - mb) * (b[k] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
 }
 
 }  // namespace
@@ -109,10 +98,8 @@ TEST(SessionIndex, SameResultForAnyThreadCountAcrossChunks) {
     stratum[i] = static_cast<std::uint8_t>(s.below(4));
   }
   SessionIndex one, two;
-  omp_set_num_threads(1);
-  one.build(venue_of, stratum, 450, 4);
-  omp_set_num_threads(2);
-  two.build(venue_of, stratum, 450, 4);
+  with_threads(1, [&] { one.build(venue_of, stratum, 450, 4); });
+  with_threads(2, [&] { two.build(venue_of, stratum, 450, 4); });
   ASSERT_EQ(one.attendees(), two.attendees());
   for (std::int32_t v = 0; v < 450; ++v) {
     const auto a = one.members(v), b = two.members(v);

@@ -13,26 +13,24 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
+
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 namespace fs = std::filesystem;
 using namespace contactsim;
-
-const fs::path kSourceDir = CONTACTSIM_SOURCE_DIR;
+using namespace contactsim::test;
 
 // The default scenario at 1% of its population: every mechanism, ~2,600 residents.
-Scenario small_city(const std::string& extra = "") {
-  const std::string text = "extends = \"" + (kSourceDir / "scenarios" / "stoke_on_trent.toml").string() +
-                           "\"\n[population]\nscale = 0.01\n" + extra;
-  return read_scenario(ConfigDocument::parse(text, kSourceDir / "tests" / "data" / "small_city.toml"));
+Scenario small_city() {
+  return scenario_from_text(small_city_text("stoke_on_trent.toml", "", 0.01, ""), "small_city.toml");
 }
 
 const Scenario& city() {
@@ -244,11 +242,9 @@ TEST(InvariantsInARun, OffUnlessAskedForOrBuiltChecked) {
 }
 
 TEST(InvariantsInARun, TheCommandLineFlagChecksAndSaysSoInTheOutput) {
-  const fs::path dir = fs::temp_directory_path() / ("contactsim_invariants_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path scenario = dir / "short.toml";
-  std::ofstream(scenario) << "extends = \"" << (kSourceDir / "scenarios" / "stoke_on_trent.toml").string()
-                          << "\"\n[simulation]\nend = 2020-02-10\n[population]\nscale = 0.01\n";
+  const TempDir dir("contactsim_invariants");
+  const fs::path scenario = dir.write(
+      "short.toml", extending(default_scenario(), "[simulation]\nend = 2020-02-10\n[population]\nscale = 0.01\n"));
   const fs::path output = dir / "out.h5";
   const std::string command = std::string(CONTACTSIM_CLI) + " run " + scenario.string() + " -o " + output.string() +
                               " --quiet --check-invariants >/dev/null";
@@ -256,7 +252,6 @@ TEST(InvariantsInARun, TheCommandLineFlagChecksAndSaysSoInTheOutput) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(h5::File::open_read_only(output).integer_attribute("invariants_checked"), 1);
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -18,27 +18,27 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kScenarios = std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios";
-
 Date day(const char* iso) { return *Date::parse_iso(iso); }
 
 // A small city (3% of Stoke's residents), monthly records; `extra` is appended TOML.
-std::string small(const std::string& base, const std::string& extra = "") {
-  return "extends = \"" + base + "\"\n" + extra + "\n[population]\nscale = 0.03\n[record]\ninterval = \"month\"\n";
+std::string small(const fs::path& base, const std::string& extra = "") {
+  return small_city_text(base, extra, 0.03, "month");
 }
 
-Scenario scenario_of(const std::string& text) {
-  return read_scenario(ConfigDocument::parse(text, kScenarios + "/checkpoint_test.toml"));
-}
+Scenario scenario_of(const std::string& text) { return scenario_from_text(text, "checkpoint_test.toml"); }
 
 // Every mechanism: the targeted youth programme (a cohort mid-way at the checkpoint), school
 // linking, an ESOL course with learners and a waiting list, a two-day festival straddling the
@@ -200,29 +200,15 @@ void expect_same_records(const fs::path& expected, const fs::path& actual) {
   EXPECT_EQ(event_rows(a), event_rows(b)) << actual;
 }
 
-std::string error_of(const std::function<void()>& work) {
-  try {
-    work();
-  } catch (const CheckpointError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("not a CheckpointError: ") + e.what();
-  }
-  return "no error";
-}
-
 class CheckpointTest : public ::testing::Test {
  protected:
   // One baseline checkpoint for the branching, compatibility and damage tests: the baseline run
   // only to its checkpoint's day (mid-month, so its last record there was forced by the end).
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() /
-                        ("contactsim_checkpoint_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}())));
-    fs::create_directories(*dir_);
+    dir_ = new TempDir("contactsim_checkpoint");
     run(base(), kCheckpointDay, *dir_ / "base_to_checkpoint.h5", kCheckpointDay, base_checkpoint());
   }
   static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
     delete dir_;
   }
 
@@ -235,10 +221,10 @@ class CheckpointTest : public ::testing::Test {
 
   static constexpr Date kCheckpointDay = Date::from_days(18701);  // 2021-03-15
   static constexpr Date kEnd = Date::from_days(18808);            // 2021-06-30
-  static fs::path* dir_;
+  static TempDir* dir_;
 };
 
-fs::path* CheckpointTest::dir_ = nullptr;
+TempDir* CheckpointTest::dir_ = nullptr;
 
 TEST_F(CheckpointTest, DatesOfTheSuite) {
   EXPECT_EQ(kCheckpointDay, day("2021-03-15"));
@@ -328,7 +314,7 @@ magnitude = 0.1
 // (c) Scenarios that do not continue the checkpointed history are refused, naming the difference.
 TEST_F(CheckpointTest, IncompatibleScenariosAreRefusedNamingWhatDiffers) {
   const auto restore = [&](const std::string& scenario, RunOptions options = options_until(kEnd)) {
-    return error_of([&] { Simulation sim(scenario_of(scenario), base_checkpoint(), options); });
+    return error_of<CheckpointError>([&] { Simulation sim(scenario_of(scenario), base_checkpoint(), options); });
   };
   std::string e = restore(small("baseline.toml", kShortWindow + "seed = 7\n"));
   EXPECT_NE(e.find("seed"), std::string::npos) << e;
@@ -355,12 +341,9 @@ TEST_F(CheckpointTest, IncompatibleScenariosAreRefusedNamingWhatDiffers) {
                                          "\"community_centre\"\nchange = -0.4\n"));
   EXPECT_NE(e.find("timeline"), std::string::npos) << e;
 
-  e = error_of([&] {
-    Simulation sim(read_scenario(ConfigDocument::parse(
-                       "extends = \"baseline.toml\"\n" + kShortWindow +
-                           "\n[population]\nscale = 0.04\n[record]\ninterval = \"month\"\n",
-                       kScenarios + "/checkpoint_test.toml")),
-                   base_checkpoint(), options_until(kEnd));
+  e = error_of<CheckpointError>([&] {
+    Simulation sim(scenario_of(small_city_text("baseline.toml", kShortWindow, 0.04, "month")), base_checkpoint(),
+                   options_until(kEnd));
   });
   EXPECT_NE(e.find("population.scale"), std::string::npos) << e;
 
@@ -382,13 +365,13 @@ TEST_F(CheckpointTest, IncompatibleScenariosAreRefusedNamingWhatDiffers) {
   // Later items of any kind are fine, including kinds the checkpointed run did not have.
   EXPECT_EQ(restore(base("[[timeline]]\nkind = \"media_shock\"\ndate = 2021-05-01\ntarget = \"asian\"\nmagnitude = "
                          "0.1\n[[timeline]]\nkind = \"festival\"\ndate = 2021-06-05\nexpected_attendance = 5000\n")),
-            "no error");
+            "");
 }
 
 // (d) Damaged or wrong files: a clear CheckpointError naming the file, never a crash.
 TEST_F(CheckpointTest, DamagedFilesGiveClearErrors) {
   const auto restore = [&](const fs::path& file) {
-    return error_of([&] { Simulation sim(scenario_of(base()), file, options_until(kEnd)); });
+    return error_of<CheckpointError>([&] { Simulation sim(scenario_of(base()), file, options_until(kEnd)); });
   };
   std::string e = restore(path("missing.h5"));
   EXPECT_NE(e.find("no such file"), std::string::npos) << e;
@@ -398,7 +381,7 @@ TEST_F(CheckpointTest, DamagedFilesGiveClearErrors) {
   }
   e = restore(path("text.h5"));
   EXPECT_NE(e.find(path("text.h5").string()), std::string::npos) << e;
-  EXPECT_EQ(e.find("not a CheckpointError"), std::string::npos) << e;
+  EXPECT_EQ(e.find(kOtherError), std::string::npos) << e;
 
   e = restore(path("base_to_checkpoint.h5"));  // an output file, not a checkpoint
   EXPECT_NE(e.find("not a contactsim checkpoint"), std::string::npos) << e;
@@ -456,8 +439,8 @@ TEST_F(CheckpointTest, SealIsReadableTextThatHDF5Skips) {
   // A seal of another kind is refused as such.
   fs::copy_file(base_checkpoint(), path("other_kind.h5"));
   seal_file(path("other_kind.h5"), "ensemble");
-  const std::string e =
-      error_of([&] { Simulation sim(scenario_of(base()), path("other_kind.h5"), options_until(kEnd)); });
+  const std::string e = error_of<CheckpointError>(
+      [&] { Simulation sim(scenario_of(base()), path("other_kind.h5"), options_until(kEnd)); });
   EXPECT_NE(e.find("not a contactsim checkpoint (its seal says it is a ensemble)"), std::string::npos) << e;
 }
 
@@ -466,12 +449,12 @@ TEST_F(CheckpointTest, SealIsReadableTextThatHDF5Skips) {
 // exits with 2 and writes nothing.
 TEST_F(CheckpointTest, CommandLineCheckpointsAndBranches) {
   const fs::path scenario = path("cli_base.toml");
-  std::ofstream(scenario) << small(kScenarios + "/baseline.toml", kShortWindow);
+  std::ofstream(scenario) << small(scenarios_dir() / "baseline.toml", kShortWindow);
   const std::string cli = std::string(CONTACTSIM_CLI) + " run " + scenario.string() + " -q --threads 1 --until 2021-06-30 ";
   const fs::path full = path("cli_full.h5");
   ASSERT_EQ(std::system((cli + "-o " + full.string() + " --checkpoint-at 2021-03-15 > /dev/null").c_str()), 0);
   ASSERT_TRUE(fs::exists(path("cli_full.checkpoint.h5")));
-  for (const auto& entry : fs::directory_iterator(*dir_))
+  for (const auto& entry : fs::directory_iterator(dir_->path()))
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
 
   const fs::path refused = path("cli_refused.h5");
@@ -481,8 +464,7 @@ TEST_F(CheckpointTest, CommandLineCheckpointsAndBranches) {
                                      .c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
   EXPECT_FALSE(fs::exists(refused));
-  std::ifstream message(path("cli_refused.txt"));
-  const std::string text((std::istreambuf_iterator<char>(message)), std::istreambuf_iterator<char>());
+  const std::string text = read_file(path("cli_refused.txt"));
   EXPECT_NE(text.find("seed"), std::string::npos) << text;
 
   const fs::path branch = path("cli_branch.h5");

@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
+
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -21,19 +23,12 @@ std::string command_output(const std::string& command) {
   return out;
 }
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST(Docs, ParameterDictionaryIsCurrent) {
   const std::string generated = command_output(std::string(CONTACTSIM_CLI) + " params --markdown");
   ASSERT_NE(generated.find("## `[mechanisms.valence]`"), std::string::npos);
-  EXPECT_EQ(file_text(std::string(CONTACTSIM_SOURCE_DIR) + "/docs/parameters.md"), generated)
+  EXPECT_EQ(contactsim::test::read_file(contactsim::test::source_dir() / "docs" / "parameters.md"), generated)
       << "docs/parameters.md is stale: regenerate it with `build/contactsim params --markdown > docs/parameters.md`";
 }
 

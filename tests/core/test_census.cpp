@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <functional>
+#include "tests/support/errors.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace contactsim {
 namespace {
 namespace fs = std::filesystem;
+using namespace test;
 
 const std::string kTotal = "Ethnic group: Total: All usual residents";
 const std::string kAsian = "Ethnic group: Asian, Asian British or Asian Welsh";
@@ -19,26 +19,13 @@ const std::string kOther = "Ethnic group: Other ethnic group";
 
 class CensusFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "contactsim_census_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
   // Two wards in Nomis layout; Hanley's categories sum to its total, Normacot's do not.
   fs::path two_wards() const {
-    return write("ts021.csv",
-                 "\"date\",\"geography\",\"geography code\",\"" + kTotal + "\",\"" + kAsian + "\",\"" + kWhite +
-                     "\",\"" + kOther + "\"\n"
-                     "\"2021\",\"Hanley Park and Shelton\",\"E05008318\",\"7001\",\"2001\",\"4979\",\"21\"\n"
-                     "\"2021\",\"Lightwood North and Normacot\",\"E05008322\",\"7001\",\"3001\",\"3979\",\"0\"\n");
+    return dir_.write("ts021.csv",
+                      "\"date\",\"geography\",\"geography code\",\"" + kTotal + "\",\"" + kAsian + "\",\"" + kWhite +
+                          "\",\"" + kOther + "\"\n"
+                          "\"2021\",\"Hanley Park and Shelton\",\"E05008318\",\"7001\",\"2001\",\"4979\",\"21\"\n"
+                          "\"2021\",\"Lightwood North and Normacot\",\"E05008322\",\"7001\",\"3001\",\"3979\",\"0\"\n");
   }
 
   CensusMapping mapping() const {
@@ -53,17 +40,8 @@ class CensusFiles : public ::testing::Test {
     return m;
   }
 
-  fs::path dir_;
+  TempDir dir_{"contactsim_census"};
 };
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "";
-}
 
 TEST_F(CensusFiles, WriteThenLoadRoundTrips) {
   CensusTable table;
@@ -84,12 +62,12 @@ TEST_F(CensusFiles, WriteThenLoadRoundTrips) {
 }
 
 TEST_F(CensusFiles, QuotedFieldsBomAndCrlf) {
-  const auto file = write("q.csv",
-                          "\xEF\xBB\xBF"
-                          "date,geography,geography code,\"A, total\",\"B \"\"quoted\"\"\"\r\n"
-                          "2021,\"Meir Hay, North\",E1,5,5\r\n"
-                          "\r\n"
-                          "2021,Plain,E2,\"3\",3\r\n");
+  const auto file = dir_.write("q.csv",
+                               "\xEF\xBB\xBF"
+                               "date,geography,geography code,\"A, total\",\"B \"\"quoted\"\"\"\r\n"
+                               "2021,\"Meir Hay, North\",E1,5,5\r\n"
+                               "\r\n"
+                               "2021,Plain,E2,\"3\",3\r\n");
   const CensusTable table = load_nomis_csv(file);
   EXPECT_EQ(table.categories, (std::vector<std::string>{"A, total", "B \"quoted\""}));
   EXPECT_EQ(table.geography_names, (std::vector<std::string>{"Meir Hay, North", "Plain"}));
@@ -99,19 +77,19 @@ TEST_F(CensusFiles, QuotedFieldsBomAndCrlf) {
 
 TEST_F(CensusFiles, BadCountNamesItsLineAndColumn) {
   // The quoted name spans two lines, so the bad row starts on line 4, not 3.
-  const auto file = write("bad.csv",
-                          "date,geography,geography code,Total,A\n"
-                          "2021,\"Two\nLines\",E1,5,5\n"
-                          "2021,Ok,E2,5,-3\n");
+  const auto file = dir_.write("bad.csv",
+                               "date,geography,geography code,Total,A\n"
+                               "2021,\"Two\nLines\",E1,5,5\n"
+                               "2021,Ok,E2,5,-3\n");
   EXPECT_EQ(error_of([&] { load_nomis_csv(file); }),
             file.string() + ":4: A: expected a non-negative integer count, got \"-3\"");
 }
 
 TEST_F(CensusFiles, ShortRowAndBadHeader) {
-  const auto short_row = write("short.csv", "date,geography,geography code,Total,A\n2021,X,E1,5\n");
+  const auto short_row = dir_.write("short.csv", "date,geography,geography code,Total,A\n2021,X,E1,5\n");
   EXPECT_EQ(error_of([&] { load_nomis_csv(short_row); }),
             short_row.string() + ":2: (row): expected 5 fields as in the header, got 4");
-  const auto bad_header = write("header.csv", "geography,date,geography code,Total\n");
+  const auto bad_header = dir_.write("header.csv", "geography,date,geography code,Total\n");
   EXPECT_EQ(error_of([&] { load_nomis_csv(bad_header); }),
             bad_header.string() +
                 ":1: (header): expected the columns to start with \"date\", \"geography\", \"geography code\" "
@@ -119,7 +97,7 @@ TEST_F(CensusFiles, ShortRowAndBadHeader) {
 }
 
 TEST_F(CensusFiles, DuplicateGeographyCode) {
-  const auto file = write("dup.csv", "date,geography,geography code,Total\n2021,A,E1,1\n2021,B,E1,2\n");
+  const auto file = dir_.write("dup.csv", "date,geography,geography code,Total\n2021,A,E1,1\n2021,B,E1,2\n");
   EXPECT_EQ(error_of([&] { load_nomis_csv(file); }),
             file.string() + ":3: geography code: expected each geography once, got \"E1\" again (first on line 2)");
 }

@@ -6,24 +6,23 @@
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kScenarios = std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios";
-
 Scenario scenario_from(const std::string& base, const std::string& extra) {
-  const std::string text = "extends = \"" + base + "\"\n" + extra +
-                           "\n[population]\nscale = 0.05\n[record]\ninterval = \"month\"\n";
-  return read_scenario(ConfigDocument::parse(text, kScenarios + "/paired_test.toml"));
+  return scenario_from_text(small_city_text(base, extra, 0.05, "month"), "paired_test.toml");
 }
 
 struct PairedRun {
@@ -71,7 +70,8 @@ PairedRun run_scenario(Scenario s, const std::string& until, const std::string& 
   options.until = Date::parse_iso(until);
   Simulation sim(std::move(s), options);
   PairedRun r;
-  r.file = fs::temp_directory_path() / ("contactsim_mech_" + std::to_string(::getpid()) + "_" + name + ".h5");
+  static const TempDir dir("contactsim_mech");  // removed when the test binary exits
+  r.file = dir / (name + ".h5");
   {
     Recorder rec = Recorder::create(r.file, true);
     sim.attach(rec);

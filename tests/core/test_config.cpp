@@ -2,47 +2,24 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <functional>
 #include <limits>
+
+#include "tests/support/errors.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace contactsim {
 namespace {
 namespace fs = std::filesystem;
+using namespace test;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Each test gets its own directory so runs in parallel (ctest -j) never share files.
 class ConfigFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "contactsim_config_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path path = dir_ / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-    return path;
-  }
   std::string in_dir(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
+  TempDir dir_{"contactsim_config"};
 };
-
-// The full what() text of the ConfigError thrown by `action`, or "" when nothing was thrown.
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const ConfigError& error) {
-    return error.what();
-  }
-  return "";
-}
 
 ConfigDocument parse(const std::string& text) { return ConfigDocument::parse(text, "scenario.toml"); }
 
@@ -195,13 +172,13 @@ TEST_F(ConfigFiles, MissingFileIsLineZero) {
 }
 
 TEST_F(ConfigFiles, ExtendsOverridesAndAppends) {
-  write("base.toml",
-        "[simulation]\nseed = 1\nthreads = 2\n"
-        "[[venues]]\nname = \"library\"\n");
-  const auto main = write("counterfactual.toml",
-                          "extends = \"base.toml\"\n"
-                          "[simulation]\nseed = 9\n"
-                          "[[venues]]\nname = \"youth club\"\n");
+  dir_.write("base.toml",
+             "[simulation]\nseed = 1\nthreads = 2\n"
+             "[[venues]]\nname = \"library\"\n");
+  const auto main = dir_.write("counterfactual.toml",
+                               "extends = \"base.toml\"\n"
+                               "[simulation]\nseed = 9\n"
+                               "[[venues]]\nname = \"youth club\"\n");
   const auto doc = ConfigDocument::load(main);
   const auto root = ConfigTable::root(doc);
   const auto sim = root.required_table("simulation");
@@ -218,8 +195,8 @@ TEST_F(ConfigFiles, ExtendsOverridesAndAppends) {
 }
 
 TEST_F(ConfigFiles, ValuesFromTheBaseReportTheBaseFileAndLine) {
-  write("base.toml", "[simulation]\n\nrate = 7\n");
-  const auto main = write("child.toml", "extends = \"base.toml\"\n[simulation]\nseed = 1\n");
+  dir_.write("base.toml", "[simulation]\n\nrate = 7\n");
+  const auto main = dir_.write("child.toml", "extends = \"base.toml\"\n[simulation]\nseed = 1\n");
   const auto doc = ConfigDocument::load(main);
   const auto sim = ConfigTable::root(doc).required_table("simulation");
   EXPECT_EQ(error_of([&] { sim.number("rate", 0, 0, 1); }),
@@ -229,9 +206,9 @@ TEST_F(ConfigFiles, ValuesFromTheBaseReportTheBaseFileAndLine) {
 }
 
 TEST_F(ConfigFiles, ExtendsChainsAcrossDirectories) {
-  write("common/root.toml", "a = 1\nb = 1\nc = 1\n");
-  write("common/mid.toml", "extends = \"root.toml\"\nb = 2\n");
-  const auto main = write("scenarios/leaf.toml", "extends = \"../common/mid.toml\"\nc = 3\n");
+  dir_.write("common/root.toml", "a = 1\nb = 1\nc = 1\n");
+  dir_.write("common/mid.toml", "extends = \"root.toml\"\nb = 2\n");
+  const auto main = dir_.write("scenarios/leaf.toml", "extends = \"../common/mid.toml\"\nc = 3\n");
   const auto doc = ConfigDocument::load(main);
   const auto root = ConfigTable::root(doc);
   EXPECT_EQ(root.integer("a", 0, 0, 9), 1);
@@ -241,29 +218,29 @@ TEST_F(ConfigFiles, ExtendsChainsAcrossDirectories) {
 }
 
 TEST_F(ConfigFiles, ExtendsCycleIsAnError) {
-  write("a.toml", "extends = \"b.toml\"\n");
-  write("b.toml", "x = 1\nextends = \"a.toml\"\n");
+  dir_.write("a.toml", "extends = \"b.toml\"\n");
+  dir_.write("b.toml", "x = 1\nextends = \"a.toml\"\n");
   EXPECT_EQ(error_of([&] { ConfigDocument::load(dir_ / "a.toml"); }),
             in_dir("b.toml") + ":2: extends: cycle: " + in_dir("a.toml") + " -> " + in_dir("b.toml") + " -> " +
                 in_dir("a.toml"));
 }
 
 TEST_F(ConfigFiles, ExtendsItselfIsACycle) {
-  const auto self = write("self.toml", "extends = \"self.toml\"\n");
+  const auto self = dir_.write("self.toml", "extends = \"self.toml\"\n");
   EXPECT_EQ(error_of([&] { ConfigDocument::load(self); }),
             self.string() + ":1: extends: cycle: " + self.string() + " -> " + self.string());
 }
 
 TEST_F(ConfigFiles, MissingBaseIsReportedAtTheExtendsLine) {
-  const auto main = write("child.toml", "# a counterfactual\nextends = \"baseline.toml\"\n");
+  const auto main = dir_.write("child.toml", "# a counterfactual\nextends = \"baseline.toml\"\n");
   EXPECT_EQ(error_of([&] { ConfigDocument::load(main); }),
             main.string() + ":2: extends: file not found: " + in_dir("baseline.toml"));
 }
 
 TEST_F(ConfigFiles, RequiredPathIsRelativeToTheFileThatWroteIt) {
-  write("data/ts021.csv", "x\n");
-  write("base/base.toml", "[population]\ncensus = \"../data/ts021.csv\"\nmissing = \"nothing.csv\"\n");
-  const auto main = write("scenarios/run.toml", "extends = \"../base/base.toml\"\n");
+  dir_.write("data/ts021.csv", "x\n");
+  dir_.write("base/base.toml", "[population]\ncensus = \"../data/ts021.csv\"\nmissing = \"nothing.csv\"\n");
+  const auto main = dir_.write("scenarios/run.toml", "extends = \"../base/base.toml\"\n");
   const auto doc = ConfigDocument::load(main);
   const auto population = ConfigTable::root(doc).required_table("population");
   EXPECT_EQ(population.required_path("census"), dir_ / "data" / "ts021.csv");
@@ -274,9 +251,9 @@ TEST_F(ConfigFiles, RequiredPathIsRelativeToTheFileThatWroteIt) {
 // Overrides (the Python bindings' Scenario.override) set values in place: every other key keeps
 // the file and line it came from, so relative paths and errors still point at the right file.
 TEST_F(ConfigFiles, WithValueKeepsEveryOtherKeysFileAndLine) {
-  write("data/ts021.csv", "x\n");
-  write("base/base.toml", "[population]\ncensus = \"../data/ts021.csv\"\nrate = 7\n");
-  const auto main = write("scenarios/run.toml", "extends = \"../base/base.toml\"\n[simulation]\nseed = 1\n");
+  dir_.write("data/ts021.csv", "x\n");
+  dir_.write("base/base.toml", "[population]\ncensus = \"../data/ts021.csv\"\nrate = 7\n");
+  const auto main = dir_.write("scenarios/run.toml", "extends = \"../base/base.toml\"\n[simulation]\nseed = 1\n");
   const auto doc = ConfigDocument::load(main).with_value("simulation.seed", toml::value<std::int64_t>(5));
   const auto root = ConfigTable::root(doc);
   EXPECT_EQ(root.required_table("simulation").integer("seed", 0, 0, 9), 5);
@@ -313,10 +290,10 @@ TEST(Config, WithValueRejectsPathsThroughValues) {
 }
 
 TEST_F(ConfigFiles, ResolvedHashIsStableAndTracksValues) {
-  write("base.toml", "[simulation]\nseed = 1\n");
-  const auto one = write("one.toml", "extends = \"base.toml\"\n[record]\ninterval = \"week\"\n");
-  const auto same = write("same.toml", "[simulation]\nseed = 1\n[record]\ninterval = \"week\"\n");
-  const auto other = write("other.toml", "extends = \"base.toml\"\n[record]\ninterval = \"month\"\n");
+  dir_.write("base.toml", "[simulation]\nseed = 1\n");
+  const auto one = dir_.write("one.toml", "extends = \"base.toml\"\n[record]\ninterval = \"week\"\n");
+  const auto same = dir_.write("same.toml", "[simulation]\nseed = 1\n[record]\ninterval = \"week\"\n");
+  const auto other = dir_.write("other.toml", "extends = \"base.toml\"\n[record]\ninterval = \"month\"\n");
   const auto hash = ConfigDocument::load(one).resolved_sha256();
   EXPECT_EQ(hash.size(), 64u);
   EXPECT_EQ(hash, ConfigDocument::load(one).resolved_sha256());

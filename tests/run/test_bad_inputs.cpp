@@ -17,12 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 namespace {
 namespace fs = std::filesystem;
+using namespace contactsim::test;
 
-const fs::path kSourceDir = CONTACTSIM_SOURCE_DIR;
 const fs::path kCli = CONTACTSIM_CLI;
-const fs::path kBaseScenario = kSourceDir / "scenarios" / "stoke_on_trent.toml";
+const fs::path kBaseScenario = default_scenario();
 
 constexpr int kBadInput = 2;
 
@@ -31,13 +34,6 @@ struct CliResult {
   std::string out;
   std::string err;
 };
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string shell_quoted(const std::string& s) {
   std::string out = "'";
@@ -118,24 +114,10 @@ std::string census_csv(int south_other) {
 
 class BadInputs : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "contactsim_bad_inputs_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path path = dir_ / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
+  fs::path write(const std::string& name, const std::string& text) const { return dir_.write(name, text); }
 
   // `extends` the default scenario (line 1), then `body` from line 2 on.
-  static std::string extending(const std::string& body) {
-    return "extends = \"" + kBaseScenario.string() + "\"\n" + body;
-  }
+  static std::string extending(const std::string& body) { return contactsim::test::extending(kBaseScenario, body); }
 
   // Runs the CLI with `args`, capturing stdout and stderr in files of the test's directory.
   CliResult cli(const std::vector<std::string>& args) const {
@@ -200,7 +182,7 @@ class BadInputs : public ::testing::Test {
     EXPECT_FALSE(fs::exists(out_dir)) << out_dir << " was created for a bad input";
   }
 
-  fs::path dir_;
+  TempDir dir_{"contactsim_bad_inputs"};
 };
 
 // ------------------------------------------------------------------ controls: the harness sees success

@@ -5,48 +5,24 @@
 
 #include <gtest/gtest.h>
 
-#include <omp.h>
-
 #include <cmath>
 #include <functional>
 #include <numeric>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+#include "tests/support/scenarios.hpp"
+
 namespace contactsim {
 namespace {
+using namespace test;
 
 constexpr int kStreet = 0;    // tally column of the ordinary daily mixing
 constexpr int kFestival = 1;  // tally column of festival crowds
 
-// Residents of `wards` wards, `per_group` of each of `groups` groups per ward, adults, laid out
-// ward by ward in blocks of 100 with the groups interleaved (mixed blocks).
-Residents make_residents(int wards, int groups, int per_group) {
-  Residents r;
-  r.num_groups = groups;
-  r.num_venue_types = 1;
-  const int n = wards * groups * per_group;
-  for (int i = 0; i < n; ++i) {
-    const int ward = i / (groups * per_group);
-    r.group.push_back(static_cast<std::uint8_t>(i % groups));
-    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
-    r.faith.push_back(kNoFaith);
-    r.ward.push_back(static_cast<std::uint16_t>(ward));
-    r.block.push_back(static_cast<std::uint32_t>(i / 100));
-    r.english.push_back(0.9f);
-    r.anxiety.push_back(0.2f);
-    r.positive_memory.push_back(0.0f);
-    r.negative_memory.push_back(0.0f);
-    r.disposition.push_back(0.0f);
-    r.last_intergroup_contact.push_back(-1);
-    for (int g = 0; g < groups; ++g) r.warmth.push_back(g == i % groups ? 0.8f : 0.5f);
-    r.membership.push_back(-1);
-  }
-  return r;
-}
-
-EncounterRules default_rules() {
-  return EncounterRules(MechanismSwitch<ValenceParams>{true, defaults_of<ValenceParams>(kValenceParams)},
-                        MechanismSwitch<AttitudeParams>{true, defaults_of<AttitudeParams>(kAttitudeParams)});
-}
+// Adults of every group alike, warmer toward their own group; laid out by interleaved_wards
+// (blocks of 100 with the groups interleaved: mixed blocks).
+constexpr ResidentValues kAdults{.english = 0.9f, .anxiety = 0.2f, .ingroup_warmth = 0.8f};
 
 FestivalSettings default_settings() { return {true, defaults_of<FestivalParams>(kFestivalParams)}; }
 
@@ -62,13 +38,19 @@ FestivalSpec festival_in(int ward, int groups, double expected, Date date, int d
   return f;
 }
 
-// A small run: every day an ordinary mixed session of each ward's first 200 residents (street
-// column), then the festivals phase. Returns intergroup contacts per day, summed over cells.
-struct FestivalRun {
-  Residents residents;
-  ContactTally tally;
+// `wards` wards of `per_group` adults of each group with festivals the only thing happening,
+// and what a FestivalsPhase leaves: tallies, attendance, events and contacts per day.
+struct FestivalRun : Town {
+  FestivalRun(int wards, int groups, int per_group)
+      : Town(interleaved_wards(wards, groups * per_group, groups, kAdults), wards, 2) {
+    attendance.resize(wards, groups);
+  }
+  FestivalsPhase phase(std::vector<FestivalSpec> festivals, StreamKey key) {
+    return FestivalsPhase(default_settings(), std::move(festivals), rules, kFestival, ward_names, residents, tally,
+                          attendance, log, key);
+  }
+
   FestivalAttendance attendance;
-  EventLog log;
   std::vector<std::int64_t> contacts_per_day;
 };
 
@@ -96,20 +78,15 @@ std::int64_t total(const ContactTally& t) {
          std::accumulate(t.negative.begin(), t.negative.end(), std::int64_t{0});
 }
 
+// A small run: every day an ordinary mixed session of each ward's first 200 residents (street
+// column), then the festivals phase, recording intergroup contacts per day, summed over cells.
 FestivalRun simulate(std::vector<FestivalSpec> festivals, int days, StreamKey key, int wards = 2, int groups = 2,
-             int per_group = 1000) {
-  FestivalRun run;
-  run.residents = make_residents(wards, groups, per_group);
-  run.tally.resize(wards, groups, 2);
-  run.attendance.resize(wards, groups);
-  const EncounterRules rules = default_rules();
-  std::vector<std::string> ward_names;
-  for (int w = 0; w < wards; ++w) ward_names.push_back("w" + std::to_string(w));
-  FestivalsPhase phase(default_settings(), std::move(festivals), rules, kFestival, ward_names, run.residents,
-                       run.tally, run.attendance, run.log, key);
+                     int per_group = 1000) {
+  FestivalRun run(wards, groups, per_group);
+  FestivalsPhase phase = run.phase(std::move(festivals), key);
   for (int d = 0; d < days; ++d) {
     const Day day{day0() + d, d};
-    for (int w = 0; w < wards; ++w) daily_street_session(rules, run, w, day, key);
+    for (int w = 0; w < wards; ++w) daily_street_session(run.rules, run, w, day, key);
     phase.run(day);
     run.contacts_per_day.push_back(total(run.tally));
     run.tally.clear();
@@ -148,47 +125,33 @@ TEST(Festivals, AttendanceIsNearExpectedAndStaysInItsWard) {
 }
 
 TEST(Festivals, FestivalContactsAreTalliedOnlyInItsWardAndColumn) {
-  const StreamKey key{3, 0};
-  Residents residents = make_residents(2, 2, 500);
-  ContactTally tally;
-  tally.resize(2, 2, 2);
-  FestivalAttendance attendance;
-  attendance.resize(2, 2);
-  EventLog log;
-  const EncounterRules rules = default_rules();
-  FestivalsPhase phase(default_settings(), {festival_in(0, 2, 600, day0())}, rules, kFestival, {"a", "b"}, residents,
-                       tally, attendance, log, key);
+  FestivalRun run(2, 2, 500);
+  FestivalsPhase phase = run.phase({festival_in(0, 2, 600, day0())}, StreamKey{3, 0});
   phase.run(Day{day0(), 0});
   std::int64_t in_ward0 = 0;
   for (int g = 0; g < 2; ++g) {
-    EXPECT_EQ(tally.positive[tally.cell(1, g, kFestival)] + tally.negative[tally.cell(1, g, kFestival)], 0);
-    EXPECT_EQ(tally.positive[tally.cell(0, g, kStreet)] + tally.negative[tally.cell(0, g, kStreet)], 0);
-    in_ward0 += tally.positive[tally.cell(0, g, kFestival)] + tally.negative[tally.cell(0, g, kFestival)];
+    EXPECT_EQ(contacts_at(run.tally, 1, g, kFestival), 0);
+    EXPECT_EQ(contacts_at(run.tally, 0, g, kStreet), 0);
+    in_ward0 += contacts_at(run.tally, 0, g, kFestival);
   }
   EXPECT_GT(in_ward0, 500);
   // Not a festival day: nothing happens.
-  tally.clear();
+  run.tally.clear();
   phase.run(Day{day0() + 1, 1});
-  EXPECT_EQ(total(tally), 0);
+  EXPECT_EQ(total(run.tally), 0);
 }
 
 // Attendance per group over `days` days of a city-wide festival of 1,000 a day among 2 × 2,000
 // residents of groups with the given appeal and anxiety.
 std::vector<std::int64_t> attendance_by_group(std::vector<double> appeal, std::vector<float> anxiety, int days) {
-  Residents residents = make_residents(1, 2, 2000);
-  for (std::size_t i = 0; i < residents.size(); ++i) residents.anxiety[i] = anxiety[residents.group[i]];
-  ContactTally tally;
-  tally.resize(1, 2, 2);
-  FestivalAttendance attendance;
-  attendance.resize(1, 2);
-  EventLog log;
-  const EncounterRules rules = default_rules();
+  FestivalRun run(1, 2, 2000);
+  Residents& r = run.residents;
+  for (std::size_t i = 0; i < r.size(); ++i) r.anxiety[i] = anxiety[r.group[i]];
   FestivalSpec f = festival_in(-1, 2, 1000, day0(), days);
   f.appeal = std::move(appeal);
-  FestivalsPhase phase(default_settings(), {f}, rules, kFestival, {"a"}, residents, tally, attendance, log,
-                       StreamKey{11, 0});
+  FestivalsPhase phase = run.phase({f}, StreamKey{11, 0});
   for (int d = 0; d < days; ++d) phase.run(Day{day0() + d, d});
-  return attendance.take();
+  return run.attendance.take();
 }
 
 TEST(Festivals, AppealWeightsWhoAttends) {
@@ -216,9 +179,10 @@ TEST(Festivals, AttendanceScaleCapsProbabilitiesAtOne) {
 
 TEST(Festivals, SameResultsForAnyThreadCount) {
   const auto run_with = [](int threads) {
-    omp_set_num_threads(threads);
-    FestivalRun r = simulate({festival_in(-1, 2, 1500, day0() + 1)}, 3, StreamKey{5, 1});
-    return std::make_pair(r.contacts_per_day, r.residents.warmth);
+    return with_threads(threads, [] {
+      FestivalRun r = simulate({festival_in(-1, 2, 1500, day0() + 1)}, 3, StreamKey{5, 1});
+      return std::make_pair(r.contacts_per_day, r.residents.warmth);
+    });
   };
   const auto one = run_with(1);
   const auto four = run_with(4);
@@ -229,24 +193,17 @@ TEST(Festivals, SameResultsForAnyThreadCount) {
 // --- reader ----------------------------------------------------------------------------------
 
 std::string read_error(const std::string& item_text) {
-  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"festival\"\n" + item_text, "scenario.toml");
-  const auto items = ConfigTable::root(doc).array_of_tables("timeline");
-  try {
-    read_festival(items.at(0), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"white_british", "other_white"},
+  return timeline_error("festival", item_text, [](const ConfigTable& item) {
+    read_festival(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"white_british", "other_white"},
                   {"Normacot", "Shelton"}, {{1000, 500}, {2000, 100}}, 0.5);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  });
 }
 
 TEST(Festivals, ReadsAValidItem) {
-  const auto doc = ConfigDocument::parse(
-      "[[timeline]]\nkind = \"festival\"\ndate = 2019-09-14\ndays = 2\nward = \"Normacot\"\n"
-      "expected_attendance = 800\nappeal = { other_white = 3 }\nlabel = \"Folkloric\"\n",
-      "scenario.toml");
-  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
-  const FestivalSpec f = read_festival(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31),
+  const TimelineTable item("festival",
+                           "date = 2019-09-14\ndays = 2\nward = \"Normacot\"\n"
+                           "expected_attendance = 800\nappeal = { other_white = 3 }\nlabel = \"Folkloric\"\n");
+  const FestivalSpec f = read_festival(item.table(), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31),
                                        {"white_british", "other_white"}, {"Normacot", "Shelton"},
                                        {{1000, 500}, {2000, 100}}, 0.5);
   EXPECT_EQ(f.date, Date::from_ymd(2019, 9, 14));

@@ -6,7 +6,6 @@
 #include "models/run/segregation.hpp"
 
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <functional>
@@ -15,7 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 
 namespace {
 
@@ -28,21 +31,6 @@ VenueType builtin(const std::string& name) {
   for (const auto& t : builtin_venue_types())
     if (t.name == name) return t;
   throw std::logic_error("no built-in venue type " + name);
-}
-
-void add_venue(Venues& v, int type, int ward, std::string name) {
-  v.name.push_back(std::move(name));
-  v.type.push_back(static_cast<std::uint8_t>(type));
-  v.ward.push_back(static_cast<std::uint16_t>(ward));
-  v.capacity.push_back(0);
-  v.faith.push_back(kNoFaith);
-  v.budget.push_back(0);
-  v.budget_full.push_back(0);
-  v.operating_level.push_back(1.0f);
-  v.open.push_back(1);
-  v.open_days.push_back(0x7f);
-  v.session_capacity.push_back(0);
-  v.quality_factor.push_back(1.0f);
 }
 
 struct TinyWorld {
@@ -69,22 +57,7 @@ TinyWorld make_world(int wards, int blocks_per_ward, int per_block, const GroupO
   w.wards = wards;
   w.blocks_per_ward = blocks_per_ward;
   const std::size_t n = static_cast<std::size_t>(wards) * blocks_per_ward * per_block;
-  Residents& r = w.residents;
-  r.num_groups = groups;
-  r.num_venue_types = 2;
-  r.group.resize(n);
-  r.age_band.resize(n);
-  r.faith.assign(n, kNoFaith);
-  r.ward.resize(n);
-  r.block.resize(n);
-  r.english.assign(n, 0.9f);
-  r.anxiety.assign(n, 0.3f);
-  r.positive_memory.assign(n, 0.0f);
-  r.negative_memory.assign(n, 0.0f);
-  r.disposition.assign(n, 0.0f);
-  r.last_intergroup_contact.assign(n, -1);
-  r.warmth.assign(n * groups, 0.5f);
-  r.membership.assign(n * 2, -1);
+  Residents& r = w.residents = hand_built_residents(std::vector<std::uint8_t>(n, 0), groups, {.english = 0.9f}, 2);
 
   for (int ward = 0; ward < wards; ++ward)
     for (int b = 0; b < blocks_per_ward; ++b) {
@@ -206,13 +179,7 @@ void expect_consistent(const TinyWorld& w, const MobilityPhase& phase) {
 
 // ---------------------------------------------------------------------------------------------
 
-TEST(Mobility, ParameterTableDefaultsAreInRangeAndSourced) {
-  for (const auto& spec : kMobilityParams) {
-    EXPECT_GE(spec.fallback, spec.min) << spec.key;
-    EXPECT_LE(spec.fallback, spec.max) << spec.key;
-    EXPECT_GT(std::string(spec.source).size(), 20u) << spec.key;
-  }
-}
+TEST(Mobility, ParameterTableDefaultsAreInRangeAndSourced) { expect_defaults_in_range_and_sourced(kMobilityParams); }
 
 TEST(Mobility, CountTreeFindsTheUnitAtEachRank) {
   CountTree tree(5);
@@ -502,21 +469,21 @@ struct Snapshot {
 };
 
 Snapshot full_run(std::uint64_t seed, int threads) {
-  omp_set_num_threads(threads);
-  // 40,000 residents: several decision chunks and a parallel composition refresh.
-  TinyWorld w = make_world(4, 20, 500, [](int ward, int, int, std::uint32_t id) { return ward == 0 ? 1 : random_group(id, 0.2); });
-  MobilitySettings s{true, defaults_of<MobilityParams>(kMobilityParams)};
-  s.params.out_migration_rate = 0.2;
-  s.params.base_move_rate = 0.2;
-  s.params.move_probability = 0.2;
-  s.params.base_threshold = 0.5;
-  MobilityPhase phase = make_phase(w, s, {0.4, 0.6}, seed);
-  run_months(phase, 1, 14);
-  const MobilityCounts c = phase.take_counts();
-  Snapshot out{w.residents, w.venues.members, w.venues.member_group_share,
-               sum(c.moves_out) + sum(c.arrivals) + sum(c.births)};
-  omp_set_num_threads(omp_get_num_procs());
-  return out;
+  return with_threads(threads, [seed] {
+    // 40,000 residents: several decision chunks and a parallel composition refresh.
+    TinyWorld w = make_world(4, 20, 500, [](int ward, int, int, std::uint32_t id) { return ward == 0 ? 1 : random_group(id, 0.2); });
+    MobilitySettings s{true, defaults_of<MobilityParams>(kMobilityParams)};
+    s.params.out_migration_rate = 0.2;
+    s.params.base_move_rate = 0.2;
+    s.params.move_probability = 0.2;
+    s.params.base_threshold = 0.5;
+    MobilityPhase phase = make_phase(w, s, {0.4, 0.6}, seed);
+    run_months(phase, 1, 14);
+    const MobilityCounts c = phase.take_counts();
+    Snapshot out{w.residents, w.venues.members, w.venues.member_group_share,
+                 sum(c.moves_out) + sum(c.arrivals) + sum(c.births)};
+    return out;
+  });
 }
 
 void expect_same(const Snapshot& a, const Snapshot& b) {

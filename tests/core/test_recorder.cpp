@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/recorder.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using contactsim::Recorder;
@@ -23,16 +24,7 @@ namespace {
 // A fresh directory per test, removed afterwards.
 class RecorderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ =
-        fs::temp_directory_path() / ("contactsim_recorder_" + std::string(info->name()) + "_" +
-                                     std::to_string(getpid()) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
+  contactsim::test::TempDir dir_{"contactsim_recorder"};
 };
 
 // Owns a raw HDF5 identifier in the tests, which check files with the plain C API.
@@ -349,7 +341,7 @@ TEST_F(RecorderTest, UncreatableLocationNamesThePath) {
   } catch (const RecorderError& error) {
     EXPECT_NE(std::string(error.what()).find(path.string()), std::string::npos) << error.what();
   }
-  EXPECT_THROW(Recorder::create(dir_, true), RecorderError) << "a directory must not be taken for a file";
+  EXPECT_THROW(Recorder::create(dir_.path(), true), RecorderError) << "a directory must not be taken for a file";
 }
 
 TEST_F(RecorderTest, RejectsWrongRecordSizeAndType) {

@@ -5,14 +5,17 @@
 #include "models/mechanisms/tension.hpp"
 
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 
 namespace {
 
@@ -29,30 +32,18 @@ struct CitySpec {
   float anxiety = 0.3f;
 };
 
-// Residents with every vector filled; residents of ward w occupy [w·per_ward, (w+1)·per_ward).
-Residents make_residents(const CitySpec& spec) {
-  Residents r;
+// Residents with every vector filled; residents of ward w occupy [w·per_ward, (w+1)·per_ward),
+// each ward one block.
+Residents make_city(const CitySpec& spec) {
   const std::size_t n = spec.per_ward * static_cast<std::size_t>(spec.wards);
-  r.num_groups = spec.groups;
-  r.num_venue_types = 1;
-  r.group.resize(n);
-  r.ward.resize(n);
-  r.block.resize(n);
+  std::vector<std::uint8_t> groups(n, 0);
+  for (std::size_t i = 0; i < n && !spec.group_of_ward.empty(); ++i)
+    groups[i] = static_cast<std::uint8_t>(spec.group_of_ward[i / spec.per_ward]);
+  Residents r = hand_built_residents(groups, spec.groups, {.english = spec.english, .anxiety = spec.anxiety});
   for (std::size_t i = 0; i < n; ++i) {
-    const int w = static_cast<int>(i / spec.per_ward);
-    r.ward[i] = static_cast<std::uint16_t>(w);
-    r.group[i] = static_cast<std::uint8_t>(spec.group_of_ward.empty() ? 0 : spec.group_of_ward[w]);
-    r.block[i] = static_cast<std::uint32_t>(w);
+    r.ward[i] = static_cast<std::uint16_t>(i / spec.per_ward);
+    r.block[i] = static_cast<std::uint32_t>(i / spec.per_ward);
   }
-  r.age_band.assign(n, static_cast<std::uint8_t>(AgeBand::adult));
-  r.faith.assign(n, kNoFaith);
-  r.english.assign(n, spec.english);
-  r.anxiety.assign(n, spec.anxiety);
-  r.positive_memory.assign(n, 0.0f);
-  r.negative_memory.assign(n, 0.0f);
-  r.disposition.assign(n, 0.0f);
-  r.warmth.assign(n * static_cast<std::size_t>(spec.groups), 0.5f);
-  r.membership.assign(n, -1);
   return r;
 }
 
@@ -78,19 +69,13 @@ bool within_poisson(double observed, double expected, double sds) {
 
 }  // namespace
 
-TEST(Tension, ParameterDefaultsLieInTheirRanges) {
-  for (const auto& spec : kTensionParams) {
-    EXPECT_GE(spec.fallback, spec.min) << spec.key;
-    EXPECT_LE(spec.fallback, spec.max) << spec.key;
-    EXPECT_GT(std::string(spec.source).size(), 20u) << spec.key;
-  }
-}
+TEST(Tension, ParameterDefaultsLieInTheirRanges) { expect_defaults_in_range_and_sourced(kTensionParams); }
 
 TEST(Tension, LargerKnowledgeGapGivesMoreIncidentsAndHigherTension) {
   // Two wards alike in all but knowledge: ward 0's group knows how things work, ward 1's
   // newcomer group mostly does not. Learning is off so the gap holds for the whole year.
   const CitySpec spec{.wards = 2, .per_ward = 5000, .groups = 2, .group_of_ward = {0, 1}};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.learning_rate = 0;
   TensionState state = make_tension_state(s, r.size(), spec.wards);
@@ -113,7 +98,7 @@ TEST(Tension, LargerKnowledgeGapGivesMoreIncidentsAndHigherTension) {
 
 TEST(Tension, ServingAWardLowersItsIncidentsAndSpeedsLearning) {
   const CitySpec spec{.wards = 2, .per_ward = 20000};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.learning_rate = 0;  // isolate the direct effect on incidents first
   TensionState state = make_tension_state(s, r.size(), spec.wards);
@@ -143,7 +128,7 @@ TEST(Tension, TranslatedLeafletsHelpLowEnglishResidentsMore) {
   // Ward 0 gets an English-only leaflet, ward 1 a translated one. Half of each ward reads
   // English well (0.9), half poorly (0.3).
   CitySpec spec{.wards = 2, .per_ward = 20000};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   for (std::size_t i = 0; i < r.size(); ++i) r.english[i] = (i % 2 == 0) ? 0.3f : 0.9f;
   TensionSettings s = defaults();
   s.params.learning_rate = 0;
@@ -180,7 +165,7 @@ TEST(Tension, TranslatedLeafletsHelpLowEnglishResidentsMore) {
 
 TEST(Tension, CityWideLeafletReachesEveryWard) {
   const CitySpec spec{.wards = 3, .per_ward = 4000};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.learning_rate = 0;
   TensionState state = make_tension_state(s, r.size(), spec.wards);
@@ -193,7 +178,7 @@ TEST(Tension, CityWideLeafletReachesEveryWard) {
 
 TEST(Tension, TensionRaisesAnxietyAndLowersSafety) {
   const CitySpec spec{.wards = 2, .per_ward = 100, .anxiety = 0.3f};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.base_rate = 0;  // no incidents: tension only decays
   s.params.interval_days = 1;
@@ -213,7 +198,7 @@ TEST(Tension, TensionRaisesAnxietyAndLowersSafety) {
 
 TEST(Tension, TensionHalvesEveryHalfLifeOnceIncidentsStop) {
   const CitySpec spec{.wards = 1, .per_ward = 100};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.base_rate = 0;
   s.params.half_life_days = 30;
@@ -229,7 +214,7 @@ TEST(Tension, TensionHalvesEveryHalfLifeOnceIncidentsStop) {
 TEST(Tension, IncidentsRaiseTensionByImpactPerThousand) {
   // One day with a huge rate: tension rises by incident_impact per incident per 1,000 residents.
   const CitySpec spec{.wards = 1, .per_ward = 2000};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.base_rate = 0.001;  // expected 2 incidents
   TensionState state = make_tension_state(s, r.size(), spec.wards);
@@ -244,7 +229,7 @@ TEST(Tension, IncidentsRaiseTensionByImpactPerThousand) {
 
 TEST(Tension, EndingAServiceLowersServedResidentsTrustOnly) {
   const CitySpec spec{.wards = 3, .per_ward = 200};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   TensionState state = make_tension_state(s, r.size(), spec.wards);
   state.serve_ward(0, true);
@@ -274,7 +259,7 @@ TEST(Tension, EndingAServiceLowersServedResidentsTrustOnly) {
 
 TEST(Tension, ProgrammeCutShortLowersItsParticipantsTrustOnly) {
   const CitySpec spec{.wards = 1, .per_ward = 10};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   TensionState state = make_tension_state(s, r.size(), spec.wards);
   TensionPhase phase(s, r, state, kKey);
@@ -294,7 +279,7 @@ TEST(Tension, ProgrammeCutShortLowersItsParticipantsTrustOnly) {
 
 TEST(Tension, ReusedSlotsStartAfreshAsTheirNewGroup) {
   const CitySpec spec{.wards = 1, .per_ward = 6, .groups = 2};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   TensionState state = make_tension_state(s, r.size(), spec.wards);
   init_knowledge(state, r, {0.9, 0.4});
@@ -316,7 +301,7 @@ TEST(Tension, WeeklySettlingMatchesDailySteps) {
   // knowledge, trust and anxiety where daily steps would — also across a service ending.
   const CitySpec spec{.wards = 3, .per_ward = 500, .anxiety = 0.2f};
   auto run_with_interval = [&](double interval, double trust_gain) {
-    Residents r = make_residents(spec);
+    Residents r = make_city(spec);
     for (std::size_t i = 0; i < r.size(); ++i) r.english[i] = static_cast<float>(i % 10) / 10.0f;
     TensionSettings s = defaults();
     s.params.base_rate = 0;
@@ -354,7 +339,7 @@ TEST(Tension, WeeklySettlingMatchesDailySteps) {
 
 TEST(Tension, TrustScalesTheChampionsEffectOnLearning) {
   const CitySpec spec{.wards = 2, .per_ward = 100};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   TensionState state = make_tension_state(s, r.size(), spec.wards);
   init_knowledge(state, r, {0.0});
@@ -374,7 +359,7 @@ TEST(Tension, TrustScalesTheChampionsEffectOnLearning) {
 
 TEST(Tension, MeansPerWardAndGroup) {
   const CitySpec spec{.wards = 2, .per_ward = 10, .groups = 3, .group_of_ward = {0, 2}};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   TensionState state = make_tension_state(s, r.size(), spec.wards);
   init_knowledge(state, r, {0.9, 0.6, 0.4});
@@ -389,7 +374,7 @@ TEST(Tension, MeansPerWardAndGroup) {
 
 TEST(Tension, TakeIncidentsResetsTheCounts) {
   const CitySpec spec{.wards = 1, .per_ward = 10000};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.params.base_rate = 0.001;
   TensionState state = make_tension_state(s, r.size(), spec.wards);
@@ -401,7 +386,7 @@ TEST(Tension, TakeIncidentsResetsTheCounts) {
 
 TEST(Tension, BadInputsAreRejected) {
   const CitySpec spec{.wards = 2, .per_ward = 10, .groups = 2};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   TensionState state = make_tension_state(s, r.size(), spec.wards);
   EXPECT_THROW(state.serve_ward(2, true), std::out_of_range);
@@ -416,7 +401,7 @@ TEST(Tension, BadInputsAreRejected) {
 
 TEST(Tension, SwitchedOffChangesNothing) {
   const CitySpec spec{.wards = 2, .per_ward = 100};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   TensionSettings s = defaults();
   s.enabled = false;
   s.params.base_rate = 0.01;
@@ -443,10 +428,9 @@ struct Outcome {
 };
 
 // A busy city spanning several reduction chunks, with services starting and ending and leaflets.
-Outcome run_busy_city(int threads) {
-  omp_set_num_threads(threads);
+Outcome run_busy_city() {
   const CitySpec spec{.wards = 4, .per_ward = 12000, .groups = 3};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   for (std::size_t i = 0; i < r.size(); ++i) {
     r.group[i] = static_cast<std::uint8_t>((i * 7) % 3);
     r.english[i] = static_cast<float>((i * 13) % 100) / 100.0f;
@@ -471,10 +455,8 @@ Outcome run_busy_city(int threads) {
 }  // namespace
 
 TEST(Tension, SameResultsForOneAndTwoThreads) {
-  const int saved = omp_get_max_threads();
-  const Outcome one = run_busy_city(1);
-  const Outcome two = run_busy_city(2);
-  omp_set_num_threads(saved);
+  const Outcome one = with_threads(1, run_busy_city);
+  const Outcome two = with_threads(2, run_busy_city);
   EXPECT_EQ(one.knowledge, two.knowledge);
   EXPECT_EQ(one.trust, two.trust);
   EXPECT_EQ(one.anxiety, two.anxiety);
@@ -488,7 +470,7 @@ TEST(Tension, SameResultsForOneAndTwoThreads) {
 TEST(Tension, EverythingStaysInUnitInterval) {
   // Every rate at its maximum, services toggling, leaflets every day.
   const CitySpec spec{.wards = 3, .per_ward = 300};
-  Residents r = make_residents(spec);
+  Residents r = make_city(spec);
   for (std::size_t i = 0; i < r.size(); ++i) r.english[i] = static_cast<float>(i % 11) / 10.0f;
   TensionSettings s = defaults();
   for (const auto& p : kTensionParams) s.params.*(p.field) = p.max;

@@ -12,38 +12,26 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 namespace {
 namespace fs = std::filesystem;
 using namespace contactsim;
+using namespace contactsim::test;
 
-const fs::path kSourceDir = CONTACTSIM_SOURCE_DIR;
-
+// The default scenario with `body` from line 2 on.
 Scenario scenario_from(const std::string& body) {
-  const std::string text =
-      "extends = \"" + (kSourceDir / "scenarios" / "stoke_on_trent.toml").string() + "\"\n" + body;
-  return read_scenario(ConfigDocument::parse(text, kSourceDir / "tests" / "data" / "snapshots.toml"));
+  return scenario_from_text(extending(default_scenario(), body), "snapshots.toml");
 }
 
 Date day(int y, unsigned m, unsigned d) { return Date::from_ymd(y, m, d); }
-
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("contactsim_snapshots_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 // Runs `s` to its end recording to `output`; returns the simulation for inspection.
 std::unique_ptr<Simulation> run_to(const Scenario& s, const fs::path& output, int threads = 2) {
@@ -97,7 +85,7 @@ TEST(SnapshotPanel, KeyedDeterministicAndOfTheAskedShare) {
 class SnapshotOutput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir;
+    dir_ = new TempDir("contactsim_snapshots");
     const std::string common = "[simulation]\nend = 2020-03-10\n[population]\nscale = 0.01\n";
     with_ = scenario_from(common + "[record.agents]\ninterval = \"month\"\nsample = 0.05\n");
     without_ = scenario_from(common);
@@ -188,32 +176,30 @@ TEST_F(SnapshotOutput, TheEstimateBoundsTheRealFileSize) {
 // ------------------------------------------------------------------ guards
 
 TEST(ResourceGuards, ATrillionAgentsAreRefusedWithTheMemoryNeededAndAvailable) {
-  try {
-    scenario_from("[population]\nscale = 1000\n[population.synthetic.totals]\nwhite_british = 779147138\nother_white = 55823691\nasian = 99085987\nblack = 26647964\nmixed = 22684060\nother = 16757559\n");
-    FAIL() << "accepted 10^12 residents";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.key(), "population.scale");
-    EXPECT_EQ(e.line(), 3);
-    const std::string what = e.expected();
-    EXPECT_NE(what.find("expected at most 2e9 residents"), std::string::npos) << what;
-    EXPECT_NE(what.find("about 1000146399000 residents need about 300 TB of memory (~300 bytes each)"), std::string::npos) << what;
-    EXPECT_NE(what.find("and this machine has "), std::string::npos) << what;
-  }
+  const ConfigError e = config_error_of([] {
+    scenario_from("[population]\nscale = 1000\n[population.synthetic.totals]\nwhite_british = 779147138\n"
+                  "other_white = 55823691\nasian = 99085987\nblack = 26647964\nmixed = 22684060\nother = 16757559\n");
+  });
+  EXPECT_EQ(e.key(), "population.scale");
+  EXPECT_EQ(e.line(), 3);
+  const std::string what = e.expected();
+  EXPECT_NE(what.find("expected at most 2e9 residents"), std::string::npos) << what;
+  EXPECT_NE(what.find("about 1000146399000 residents need about 300 TB of memory (~300 bytes each)"), std::string::npos)
+      << what;
+  EXPECT_NE(what.find("and this machine has "), std::string::npos) << what;
 }
 
 TEST(ResourceGuards, EveryAgentEveryDayForACenturyIsRefusedWithTheDiskEstimate) {
-  try {
+  const ConfigError e = config_error_of([] {
     scenario_from("[simulation]\nend = 2119-12-31\n[record]\ninterval = \"day\"\n[record.agents]\ninterval = \"day\"\n"
                   "sample = 1\n");
-    FAIL() << "accepted a century of daily full snapshots";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.key(), "record.agents.sample");
-    EXPECT_EQ(e.line(), 8);
-    const std::string what = e.expected();
-    EXPECT_NE(what.find("expected an output of at most 100 GB (record.max_output_gb"), std::string::npos) << what;
-    EXPECT_NE(what.find("258369 residents from 2020-01-01 to 2119-12-31 would write up to "), std::string::npos) << what;
-    EXPECT_NE(what.find("agent snapshots: 36524 × 258369 residents × 58 bytes"), std::string::npos) << what;
-  }
+  });
+  EXPECT_EQ(e.key(), "record.agents.sample");
+  EXPECT_EQ(e.line(), 8);
+  const std::string what = e.expected();
+  EXPECT_NE(what.find("expected an output of at most 100 GB (record.max_output_gb"), std::string::npos) << what;
+  EXPECT_NE(what.find("258369 residents from 2020-01-01 to 2119-12-31 would write up to "), std::string::npos) << what;
+  EXPECT_NE(what.find("agent snapshots: 36524 × 258369 residents × 58 bytes"), std::string::npos) << what;
 }
 
 TEST(ResourceGuards, TheDefaultScenarioAndAGenerousPanelAreAccepted) {

@@ -3,7 +3,6 @@
 #include "models/mechanisms/friendships.hpp"
 
 #include <gtest/gtest.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,31 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/city.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 
 namespace {
 
 constexpr float kInitialWarmth = 0.5f;
 
-// Residents filled to size: every vector the model reads, adults, warmth 0.5 everywhere.
-Residents make_residents(const std::vector<std::uint8_t>& groups, int num_groups, const std::vector<std::uint32_t>& blocks,
-                         int venue_types = 1) {
-  Residents r;
-  const std::size_t n = groups.size();
-  r.num_groups = num_groups;
-  r.num_venue_types = venue_types;
-  r.group = groups;
-  r.age_band.assign(n, static_cast<std::uint8_t>(AgeBand::adult));
-  r.faith.assign(n, kNoFaith);
-  r.ward.assign(n, 0);
+// Adults of `groups` living in `blocks`, warmth 0.5 everywhere.
+Residents in_blocks(const std::vector<std::uint8_t>& groups, int num_groups, const std::vector<std::uint32_t>& blocks,
+                    int venue_types = 1) {
+  const ResidentValues values{.ingroup_warmth = kInitialWarmth, .outgroup_warmth = kInitialWarmth};
+  Residents r = hand_built_residents(groups, num_groups, values, venue_types);
   r.block = blocks;
-  r.english.assign(n, 1.0f);
-  r.anxiety.assign(n, 0.3f);
-  r.positive_memory.assign(n, 0.0f);
-  r.negative_memory.assign(n, 0.0f);
-  r.disposition.assign(n, 0.0f);
-  r.warmth.assign(n * num_groups, kInitialWarmth);
-  r.membership.assign(n * venue_types, -1);
   return r;
 }
 
@@ -54,12 +44,6 @@ FriendshipSettings settings() {
 }
 
 MechanismSwitch<AttitudeParams> attitude() { return {true, defaults_of<AttitudeParams>(kAttitudeParams)}; }
-
-// Restores the OpenMP thread count on scope exit, so other tests in the binary are unaffected.
-struct ThreadCountGuard {
-  int saved = omp_get_max_threads();
-  ~ThreadCountGuard() { omp_set_num_threads(saved); }
-};
 
 void meet(Friendships& f, std::uint32_t i, std::uint32_t j, int times, bool stable = true) {
   for (int k = 0; k < times; ++k) f.note_positive_encounter(i, j, stable);
@@ -83,7 +67,7 @@ void expect_consistent(const Friendships& f, std::size_t n) {
 }  // namespace
 
 TEST(Friendships, FiveStableEncountersBefriendFourDoNot) {
-  Residents r = make_residents({0, 1}, 2, own_blocks(2));
+  Residents r = in_blocks({0, 1}, 2, own_blocks(2));
   Friendships f(r, settings());
   meet(f, 0, 1, 4);
   EXPECT_FALSE(f.are_friends(0, 1));
@@ -98,7 +82,7 @@ TEST(Friendships, FiveStableEncountersBefriendFourDoNot) {
 }
 
 TEST(Friendships, UnstableVenuesNeverBefriend) {
-  Residents r = make_residents({0, 1}, 2, own_blocks(2));
+  Residents r = in_blocks({0, 1}, 2, own_blocks(2));
   Friendships f(r, settings());
   meet(f, 0, 1, 50, /*stable=*/false);
   EXPECT_FALSE(f.are_friends(0, 1));
@@ -106,7 +90,7 @@ TEST(Friendships, UnstableVenuesNeverBefriend) {
 }
 
 TEST(Friendships, DegreeNeverExceedsMaxDegree) {
-  Residents r = make_residents({0, 1, 1, 1, 1, 1}, 2, own_blocks(6));
+  Residents r = in_blocks({0, 1, 1, 1, 1, 1}, 2, own_blocks(6));
   FriendshipSettings s = settings();
   s.params.max_degree = 3;
   s.params.ingroup_friends = 0;
@@ -121,7 +105,7 @@ TEST(Friendships, DegreeNeverExceedsMaxDegree) {
 }
 
 TEST(Friendships, FullResidentReplacesAFadedTieAndRepairsTheOtherSideLater) {
-  Residents r = make_residents({0, 1, 1}, 2, own_blocks(3));
+  Residents r = in_blocks({0, 1, 1}, 2, own_blocks(3));
   FriendshipSettings s = settings();
   s.params.max_degree = 1;
   s.params.ingroup_friends = 0;
@@ -150,7 +134,7 @@ TEST(Friendships, FullResidentReplacesAFadedTieAndRepairsTheOtherSideLater) {
 
 TEST(Friendships, HasFriendInAndCrossGroupCounts) {
   // 0,1 group 0 in one block (seeded in-group friends); 2 group 1; 3 group 2.
-  Residents r = make_residents({0, 0, 1, 2}, 3, {0, 0, 1, 2});
+  Residents r = in_blocks({0, 0, 1, 2}, 3, {0, 0, 1, 2});
   Friendships f(r, settings());
   f.seed_ingroup({}, StreamKey{7, 0});
   ASSERT_TRUE(f.are_friends(0, 1));
@@ -174,7 +158,7 @@ TEST(Friendships, HasFriendInAndCrossGroupCounts) {
 TEST(Friendships, ExtendedContactWarmsLessThanDirectFriendship) {
   // 0 and 1: group 0, same block (in-group friends); 1 befriends 2 (group 1).
   // 3: group 0, alone, befriends 4 (group 1) directly.  5: group 0, alone, no friends.
-  Residents r = make_residents({0, 0, 1, 0, 1, 0}, 2, {0, 0, 1, 2, 3, 4});
+  Residents r = in_blocks({0, 0, 1, 0, 1, 0}, 2, {0, 0, 1, 2, 3, 4});
   FriendshipSettings s = settings();
   Friendships f(r, s);
   FriendshipsPhase phase(s, attitude(), f, r);
@@ -198,7 +182,7 @@ TEST(Friendships, ExtendedContactWarmsLessThanDirectFriendship) {
 
 TEST(Friendships, UnusedTiesFadeAndDissolveOnBothSidesRenewedOnesDoNot) {
   // 4 and 5 share a block: seeded in-group friends, which do not fade in this version.
-  Residents r = make_residents({0, 1, 0, 1, 0, 0}, 2, {0, 1, 2, 3, 4, 4});
+  Residents r = in_blocks({0, 1, 0, 1, 0, 0}, 2, {0, 1, 2, 3, 4, 4});
   FriendshipSettings s = settings();
   s.params.half_life_days = 10;
   s.params.dissolve_below = 0.125;  // three half-lives: 30 days
@@ -230,7 +214,7 @@ TEST(Friendships, WeeklyApplicationMatchesDailySteps) {
   // 0,1 group 0 (in-group friends); 1 befriends 2 and 3 befriends 4 (group 1). Weekly and
   // daily runs must agree at every week's end, through the ties' dissolution on day 70.
   auto run = [](int interval) {
-    Residents r = make_residents({0, 0, 1, 0, 1}, 2, {0, 0, 1, 2, 3});
+    Residents r = in_blocks({0, 0, 1, 0, 1}, 2, {0, 0, 1, 2, 3});
     FriendshipSettings s = settings();
     s.params.interval_days = interval;
     s.params.half_life_days = 30;
@@ -270,7 +254,7 @@ TEST(Friendships, SeededInGroupTiesAreMutualSameGroupWithinScopeAndBounded) {
     groups[i] = static_cast<std::uint8_t>(rng.below(3));
     blocks[i] = static_cast<std::uint32_t>(i / 40);
   }
-  Residents r = make_residents(groups, 3, blocks);
+  Residents r = in_blocks(groups, 3, blocks);
   for (std::size_t i = 0; i < n; ++i)
     if (i % 5 != 0) r.membership[i] = static_cast<std::int32_t>((i * 7) % 30);  // a fifth belong to none
   FriendshipSettings s = settings();
@@ -297,18 +281,18 @@ TEST(Friendships, SeededInGroupTiesAreMutualSameGroupWithinScopeAndBounded) {
   EXPECT_THROW(f.seed_ingroup(school, StreamKey{11, 0}), std::logic_error);
 
   // Deterministic for a key, for any thread count; another key gives other friends.
-  ThreadCountGuard guard;
   auto rows = [&](StreamKey key, int threads) {
-    omp_set_num_threads(threads);
-    Friendships g(r, s);
-    g.seed_ingroup(school, key);
-    std::vector<std::uint32_t> all;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const auto friends = g.friends_of(i);
-      all.insert(all.end(), friends.begin(), friends.end());
-      all.push_back(Friendships::kNone);
-    }
-    return all;
+    return with_threads(threads, [&] {
+      Friendships g(r, s);
+      g.seed_ingroup(school, key);
+      std::vector<std::uint32_t> all;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const auto friends = g.friends_of(i);
+        all.insert(all.end(), friends.begin(), friends.end());
+        all.push_back(Friendships::kNone);
+      }
+      return all;
+    });
   };
   const auto one = rows(StreamKey{11, 0}, 1);
   EXPECT_EQ(one, rows(StreamKey{11, 0}, 2));
@@ -316,22 +300,18 @@ TEST(Friendships, SeededInGroupTiesAreMutualSameGroupWithinScopeAndBounded) {
 }
 
 TEST(Friendships, InGroupFriendsBeyondMaxDegreeAreRejected) {
-  Residents r = make_residents({0}, 1, own_blocks(1));
+  Residents r = in_blocks({0}, 1, own_blocks(1));
   FriendshipSettings s = settings();
   s.params.ingroup_friends = 9;
   EXPECT_THROW(Friendships(r, s), std::invalid_argument);
 }
 
 TEST(Friendships, EveryParameterHasASourceAndADefaultInRange) {
-  for (const auto& spec : kFriendshipParams) {
-    EXPECT_GE(spec.fallback, spec.min) << spec.key;
-    EXPECT_LE(spec.fallback, spec.max) << spec.key;
-    EXPECT_GT(std::string(spec.source).size(), 20u) << spec.key;
-  }
+  expect_defaults_in_range_and_sourced(kFriendshipParams);
 }
 
 TEST(Friendships, DisabledMechanismHoldsNothing) {
-  Residents r = make_residents({0, 1}, 2, own_blocks(2));
+  Residents r = in_blocks({0, 1}, 2, own_blocks(2));
   FriendshipSettings s = settings();
   s.enabled = false;
   Friendships f(r, s);
@@ -342,7 +322,7 @@ TEST(Friendships, DisabledMechanismHoldsNothing) {
 }
 
 TEST(Friendships, DefaultsUseAboutOneHundredBytesPerResident) {
-  Residents r = make_residents({0, 1}, 2, own_blocks(2));
+  Residents r = in_blocks({0, 1}, 2, own_blocks(2));
   Friendships f(r, settings());
   EXPECT_EQ(f.bytes_per_resident(), 8u * (4 + 4) + 6u * (4 + 2) + 1 + 1 + 2);
   EXPECT_EQ(f.bytes(), 2 * f.bytes_per_resident());
@@ -360,8 +340,7 @@ struct Outcome {
   std::size_t drops = 0, ties = 0, dissolutions = 0;
 };
 
-Outcome simulate_town(int threads) {
-  omp_set_num_threads(threads);
+Outcome simulate_town() {
   const std::uint32_t n = 3000, classes = 150;
   const StreamKey key{2024, 1};
   std::vector<std::uint8_t> groups(n);
@@ -371,7 +350,7 @@ Outcome simulate_town(int threads) {
     groups[i] = static_cast<std::uint8_t>(rng.below(3));
     blocks[i] = i / 50;
   }
-  Residents r = make_residents(groups, 3, blocks, 2);
+  Residents r = in_blocks(groups, 3, blocks, 2);
   for (std::uint32_t i = 0; i < n; ++i) {
     r.membership[i * 2 + 0] = static_cast<std::int32_t>((i * 37) % classes);
     r.membership[i * 2 + 1] = static_cast<std::int32_t>(blocks[i]);
@@ -435,9 +414,8 @@ Outcome simulate_town(int threads) {
 }  // namespace
 
 TEST(Friendships, IdenticalForOneAndTwoThreads) {
-  ThreadCountGuard guard;
-  const Outcome one = simulate_town(1);
-  const Outcome two = simulate_town(2);
+  const Outcome one = with_threads(1, simulate_town);
+  const Outcome two = with_threads(2, simulate_town);
   EXPECT_GT(one.ties, 100u) << "the test must form cross-group friendships";
   EXPECT_GT(one.drops, 10u) << "the test must exercise replacement";
   EXPECT_GT(one.dissolutions, 10u) << "the test must exercise dissolution";

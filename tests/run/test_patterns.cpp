@@ -6,31 +6,21 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <numeric>
 #include <string>
 #include <vector>
 
+#include "tests/support/checks.hpp"
+#include "tests/support/scenarios.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 
 namespace {
-
-double pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n, my = std::accumulate(y.begin(), y.end(), 0.0) / n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    sxy += (x[k] - mx) * (y[k] - my);
-    sxx += (x[k] - mx) * (x[k] - mx);
-    syy += (y[k] - my) * (y[k] - my);
-  }
-  return sxy / std::sqrt(sxx * syy);
-}
 
 class Patterns : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string text = "extends = \"stoke_on_trent.toml\"\n[population]\nscale = 0.1\n";
-    Scenario s = read_scenario(ConfigDocument::parse(text, std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios/p.toml"));
+    Scenario s = scenario_from_text(small_city_text("stoke_on_trent.toml", "", 0.1, ""), "p.toml");
     RunOptions options;
     options.until = Date::parse_iso("2020-12-31");
     options.threads = 2;
@@ -65,9 +55,9 @@ TEST_F(Patterns, ContactWarmthCorrelationNearPointTwo) {
       if (g != r.group[i]) sum += r.warmth_of(i)[g];
     warmth.push_back(sum / (r.num_groups - 1));
   }
-  const double correlation = pearson(contact, warmth);
-  EXPECT_GT(correlation, 0.05);
-  EXPECT_LT(correlation, 0.40);
+  const double r_contact_warmth = correlation(contact, warmth);
+  EXPECT_GT(r_contact_warmth, 0.05);
+  EXPECT_LT(r_contact_warmth, 0.40);
 }
 
 // Laurence & Bentley (2017): more diverse areas see both more positive and more negative contact.
@@ -91,6 +81,6 @@ TEST_F(Patterns, DiverseWardsSeeMorePositiveAndMoreNegativeContact) {
     positive[w] = pos_memory[w] / residents[w];
     negative[w] = neg_memory[w] / residents[w];
   }
-  EXPECT_GT(pearson(diversity, positive), 0.5);
-  EXPECT_GT(pearson(diversity, negative), 0.5);
+  EXPECT_GT(correlation(diversity, positive), 0.5);
+  EXPECT_GT(correlation(diversity, negative), 0.5);
 }

@@ -8,42 +8,35 @@
 
 #include <numeric>
 
+#include "tests/support/city.hpp"
+#include "tests/support/scenarios.hpp"
+
 namespace contactsim {
 namespace {
+using namespace test;
 
 constexpr int kStreet = 0;  // tally column of the ordinary daily mixing
 constexpr int kEsol = 1;    // tally column of ESOL classes
 
 // Group 0 are fluent locals; groups 1 and 2 newer migrants with little English (the learners).
 // Laid out ward by ward, `per_group` of each group per ward, adults.
-Residents make_residents(int wards, int per_group, float migrant_english = 0.3f) {
-  Residents r;
-  r.num_groups = 3;
-  r.num_venue_types = 1;
-  const int n = wards * 3 * per_group;
-  for (int i = 0; i < n; ++i) {
-    const int group = i % 3;
-    r.group.push_back(static_cast<std::uint8_t>(group));
-    r.age_band.push_back(static_cast<std::uint8_t>(AgeBand::adult));
-    r.faith.push_back(kNoFaith);
-    r.ward.push_back(static_cast<std::uint16_t>(i / (3 * per_group)));
-    r.block.push_back(static_cast<std::uint32_t>(i / 100));
-    r.english.push_back(group == 0 ? 1.0f : migrant_english);
-    r.anxiety.push_back(0.2f);
-    r.positive_memory.push_back(0.0f);
-    r.negative_memory.push_back(0.0f);
-    r.disposition.push_back(0.0f);
-    r.last_intergroup_contact.push_back(-1);
-    for (int g = 0; g < 3; ++g) r.warmth.push_back(g == group ? 0.8f : 0.5f);
-    r.membership.push_back(-1);
-  }
+Residents locals_and_learners(int wards, int per_group, float migrant_english = 0.3f) {
+  Residents r = interleaved_wards(wards, 3 * per_group, 3, {.anxiety = 0.2f, .ingroup_warmth = 0.8f});
+  for (std::size_t i = 0; i < r.size(); ++i)
+    if (r.group[i] != 0) r.english[i] = migrant_english;
   return r;
 }
 
-EncounterRules default_rules() {
-  return EncounterRules(MechanismSwitch<ValenceParams>{true, defaults_of<ValenceParams>(kValenceParams)},
-                        MechanismSwitch<AttitudeParams>{true, defaults_of<AttitudeParams>(kAttitudeParams)});
-}
+// Locals and learners with ESOL the only thing happening.
+struct EsolTown : Town {
+  EsolTown(int wards, int per_group, float migrant_english = 0.3f)
+      : Town(locals_and_learners(wards, per_group, migrant_english), wards, 2) {}
+  EsolPhase phase(const EsolSettings& settings, std::vector<EsolCourse> courses, StreamKey key) {
+    return EsolPhase(settings, std::move(courses), rules, kEsol, ward_names, residents, tally, state, log, key);
+  }
+
+  EsolState state;
+};
 
 EsolSettings settings_with(double interest, double monthly_dropout, double gain = 0.01) {
   EsolSettings s{true, defaults_of<EsolParams>(kEsolParams)};
@@ -92,29 +85,23 @@ struct Outcome {
 };
 
 Outcome run_city(std::vector<EsolCourse> courses, int days, StreamKey key) {
-  Residents residents = make_residents(1, 100);
-  ContactTally tally;
-  tally.resize(1, 3, 2);
-  EsolState state;
-  EventLog log;
-  const EncounterRules rules = default_rules();
-  EsolPhase phase(settings_with(1.0, 0.0, 0.02), std::move(courses), rules, kEsol, {"w0"}, residents, tally, state,
-                  log, key);
+  EsolTown town(1, 100);
+  EsolPhase phase = town.phase(settings_with(1.0, 0.0, 0.02), std::move(courses), key);
   std::int64_t positive = 0, all = 0, esol_contacts = 0;
   for (int d = 0; d < days; ++d) {
     const Day day{day0() + d, d};
-    street_session(rules, residents, tally, day, key);
+    street_session(town.rules, town.residents, town.tally, day, key);
     phase.run(day);
     for (int g = 1; g < 3; ++g) {
-      positive += tally.positive[tally.cell(0, g, kStreet)];
-      all += tally.positive[tally.cell(0, g, kStreet)] + tally.negative[tally.cell(0, g, kStreet)];
+      positive += town.tally.positive[town.tally.cell(0, g, kStreet)];
+      all += contacts_at(town.tally, 0, g, kStreet);
     }
     for (int g = 0; g < 3; ++g)
-      esol_contacts += tally.positive[tally.cell(0, g, kEsol)] + tally.negative[tally.cell(0, g, kEsol)];
-    tally.clear();
+      esol_contacts += contacts_at(town.tally, 0, g, kEsol);
+    town.tally.clear();
   }
   Outcome out;
-  const auto english = mean_english(residents, 1);
+  const auto english = mean_english(town.residents, 1);
   out.learner_english = (english[1] + english[2]) / 2;
   out.positive_share = static_cast<double>(positive) / static_cast<double>(all);
   out.esol_contacts = esol_contacts;
@@ -136,42 +123,30 @@ TEST(Esol, RaisesLearnersEnglishAndTheirPositiveContactShareAgainstThePairedRunW
 }
 
 TEST(Esol, ClassesAreMixedSettingsCountedInTheirColumn) {
-  Residents residents = make_residents(1, 30);
-  ContactTally tally;
-  tally.resize(1, 3, 2);
-  EsolState state;
-  EventLog log;
-  const EncounterRules rules = default_rules();
-  EsolPhase phase(settings_with(1.0, 0.0), {course(0, 60, 5, 5)}, rules, kEsol, {"w0"}, residents, tally, state, log,
-                  StreamKey{1, 0});
+  EsolTown town(1, 30);
+  EsolPhase phase = town.phase(settings_with(1.0, 0.0), {course(0, 60, 5, 5)}, StreamKey{1, 0});
   for (int d = 0; d < 5; ++d) phase.run(Day{day0() + d, d});
   std::int64_t learners_contacts = 0;
   for (int g = 1; g < 3; ++g)
-    learners_contacts += tally.positive[tally.cell(0, g, kEsol)] + tally.negative[tally.cell(0, g, kEsol)];
+    learners_contacts += contacts_at(town.tally, 0, g, kEsol);
   EXPECT_GT(learners_contacts, 100);  // 60 learners × λ 2 × (1 − h) × ½ outgroup × 5 sessions × 2 parties
   // Locals (English 1.0) are not eligible: they never sit in a class.
-  EXPECT_EQ(tally.positive[tally.cell(0, 0, kEsol)] + tally.negative[tally.cell(0, 0, kEsol)], 0);
+  EXPECT_EQ(contacts_at(town.tally, 0, 0, kEsol), 0);
   for (int g = 0; g < 3; ++g)
-    EXPECT_EQ(tally.positive[tally.cell(0, g, kStreet)] + tally.negative[tally.cell(0, g, kStreet)], 0);
+    EXPECT_EQ(contacts_at(town.tally, 0, g, kStreet), 0);
 }
 
 TEST(Esol, SeatsAreNeverExceededAndTheWaitingListDrainsAsSeatsFree) {
-  Residents residents = make_residents(2, 100);
-  ContactTally tally;
-  tally.resize(2, 3, 2);
-  EsolState state;
-  EventLog log;
-  const EncounterRules rules = default_rules();
+  EsolTown town(2, 100);
   const int days = 365;
   // 20 seats for ward 1's 200 eligible; a high dropout frees seats often; no English gain, so
   // nobody completes and every freed seat comes from dropout.
-  EsolPhase phase(settings_with(1.0, 0.3, 0.0), {course(1, 20, 2, 300)}, rules, kEsol, {"w0", "w1"}, residents,
-                  tally, state, log, StreamKey{9, 0});
+  EsolPhase phase = town.phase(settings_with(1.0, 0.3, 0.0), {course(1, 20, 2, 300)}, StreamKey{9, 0});
   std::size_t previous_waiting = 0;
   std::vector<std::size_t> waiting_by_day;
   for (int d = 0; d < days; ++d) {
     phase.run(Day{day0() + d, d});
-    const EsolCourseState& s = state.courses[0];
+    const EsolCourseState& s = town.state.courses[0];
     if (d < 300) {
       EXPECT_LE(s.learners(), 20u) << "day " << d;
       if (s.waiting_length() > 0) {
@@ -184,8 +159,8 @@ TEST(Esol, SeatsAreNeverExceededAndTheWaitingListDrainsAsSeatsFree) {
     previous_waiting = s.waiting_length();
     waiting_by_day.push_back(s.waiting_length());
     // Only ward 1's residents take seats or wait.
-    const auto learners = esol_learners(state, residents, 2);
-    const auto waiting = esol_waiting(state, residents, 2);
+    const auto learners = esol_learners(town.state, town.residents, 2);
+    const auto waiting = esol_waiting(town.state, town.residents, 2);
     for (int g = 0; g < 3; ++g) {
       EXPECT_EQ(learners[static_cast<std::size_t>(g)], 0);
       EXPECT_EQ(waiting[static_cast<std::size_t>(g)], 0);
@@ -193,52 +168,40 @@ TEST(Esol, SeatsAreNeverExceededAndTheWaitingListDrainsAsSeatsFree) {
   }
   EXPECT_EQ(waiting_by_day.front(), 180u);  // 200 applicants (interest 1), 20 seated
   EXPECT_LT(waiting_by_day[150], waiting_by_day.front() - 20);  // ~30%/month of 20 seats freed
-  EXPECT_GT(state.courses[0].dropped_out, 20);
+  EXPECT_GT(town.state.courses[0].dropped_out, 20);
   // After the end (day 300) the course is withdrawn: no learners, no list.
-  EXPECT_EQ(state.courses[0].learners(), 0u);
+  EXPECT_EQ(town.state.courses[0].learners(), 0u);
   EXPECT_EQ(waiting_by_day.back(), 0u);
-  EXPECT_EQ(std::accumulate(state.enrolled.begin(), state.enrolled.end(), 0), 0);
-  ASSERT_EQ(log.size(), 2u);
-  EXPECT_EQ(log[0].kind, "esol_course_start");
-  EXPECT_EQ(log[1].kind, "esol_course_end");
-  EXPECT_EQ(log[1].date, day0() + 300);
+  EXPECT_EQ(std::accumulate(town.state.enrolled.begin(), town.state.enrolled.end(), 0), 0);
+  ASSERT_EQ(town.log.size(), 2u);
+  EXPECT_EQ(town.log[0].kind, "esol_course_start");
+  EXPECT_EQ(town.log[1].kind, "esol_course_end");
+  EXPECT_EQ(town.log[1].date, day0() + 300);
 }
 
 TEST(Esol, LearnersWhoReachTheThresholdCompleteAndFreeTheirSeat) {
-  Residents residents = make_residents(1, 50, 0.65f);
-  ContactTally tally;
-  tally.resize(1, 3, 2);
-  EsolState state;
-  EventLog log;
-  const EncounterRules rules = default_rules();
-  EsolPhase phase(settings_with(1.0, 0.0, 0.05), {course(0, 10, 5, 60)}, rules, kEsol, {"w0"}, residents, tally,
-                  state, log, StreamKey{4, 0});
+  EsolTown town(1, 50, 0.65f);
+  EsolPhase phase = town.phase(settings_with(1.0, 0.0, 0.05), {course(0, 10, 5, 60)}, StreamKey{4, 0});
   for (int d = 0; d < 60; ++d) phase.run(Day{day0() + d, d});
   // From 0.65 two sessions reach 0.7 (0.35 → 0.3159 → 0.2851 gap), so learners turn over fast.
-  EXPECT_GT(state.courses[0].completed, 50);
-  EXPECT_EQ(state.courses[0].dropped_out, 0);
+  EXPECT_GT(town.state.courses[0].completed, 50);
+  EXPECT_EQ(town.state.courses[0].dropped_out, 0);
 }
 
 TEST(Esol, ForgetFreesSeatsAndStrikesReplacedResidentsFromTheList) {
-  Residents residents = make_residents(1, 20);
-  ContactTally tally;
-  tally.resize(1, 3, 2);
-  EsolState state;
-  EventLog log;
-  const EncounterRules rules = default_rules();
-  EsolPhase phase(settings_with(1.0, 0.0, 0.0), {course(0, 5, 1, 30)}, rules, kEsol, {"w0"}, residents, tally, state,
-                  log, StreamKey{4, 0});
+  EsolTown town(1, 20);
+  EsolPhase phase = town.phase(settings_with(1.0, 0.0, 0.0), {course(0, 5, 1, 30)}, StreamKey{4, 0});
   phase.run(Day{day0(), 0});
-  EsolCourseState& s = state.courses[0];
+  EsolCourseState& s = town.state.courses[0];
   ASSERT_EQ(s.learners(), 5u);
   ASSERT_EQ(s.waiting_length(), 35u);
   const std::uint32_t seated = s.seat[0];
   const std::uint32_t waiting = s.waiting[s.next_waiting];
   const std::vector<std::uint32_t> replaced{seated, waiting};
-  state.forget(replaced);
+  town.state.forget(replaced);
   EXPECT_EQ(s.learners(), 4u);
   EXPECT_EQ(s.waiting_length(), 34u);
-  EXPECT_EQ(state.enrolled[seated], 0);
+  EXPECT_EQ(town.state.enrolled[seated], 0);
   phase.run(Day{day0() + 1, 1});
   EXPECT_EQ(s.learners(), 5u);
   EXPECT_EQ(s.waiting_length(), 33u);
@@ -252,24 +215,17 @@ TEST(Esol, SessionDaysSpreadThroughTheWeek) {
 // --- reader ----------------------------------------------------------------------------------
 
 std::string read_error(const std::string& item_text) {
-  const auto doc = ConfigDocument::parse("[[timeline]]\nkind = \"esol_course\"\n" + item_text, "scenario.toml");
-  const auto items = ConfigTable::root(doc).array_of_tables("timeline");
-  try {
-    read_esol_course(items.at(0), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 1.0);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return timeline_error("esol_course", item_text, [](const ConfigTable& item) {
+    read_esol_course(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 1.0);
+  });
 }
 
 TEST(Esol, ReadsAValidItem) {
-  const auto doc = ConfigDocument::parse(
-      "[[timeline]]\nkind = \"esol_course\"\nstart = 2019-01-07\nend = 2019-07-19\nward = \"Shelton\"\n"
-      "seats = 30\nsessions_per_week = 2\n",
-      "scenario.toml");
-  const auto item = ConfigTable::root(doc).array_of_tables("timeline").at(0);
-  const EsolCourse c =
-      read_esol_course(item, Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31), {"Normacot", "Shelton"}, 0.1);
+  const TimelineTable item("esol_course",
+                           "start = 2019-01-07\nend = 2019-07-19\nward = \"Shelton\"\n"
+                           "seats = 30\nsessions_per_week = 2\n");
+  const EsolCourse c = read_esol_course(item.table(), Date::from_ymd(2019, 1, 1), Date::from_ymd(2020, 12, 31),
+                                        {"Normacot", "Shelton"}, 0.1);
   EXPECT_EQ(c.start, Date::from_ymd(2019, 1, 7));
   EXPECT_EQ(c.end, Date::from_ymd(2019, 7, 19));
   EXPECT_EQ(c.ward, 1);

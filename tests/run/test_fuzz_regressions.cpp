@@ -12,29 +12,24 @@
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/errors.hpp"
+#include "tests/support/scenarios.hpp"
+#include "tests/support/temp_dir.hpp"
+
 using namespace contactsim;
+using namespace contactsim::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kSource = CONTACTSIM_SOURCE_DIR;
+const fs::path kSource = source_dir();
 const fs::path kRegressions = kSource / "tests" / "fuzz" / "regressions";
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<fs::path> regression_inputs(const std::string& target) {
   std::vector<fs::path> files;
@@ -46,47 +41,27 @@ std::vector<fs::path> regression_inputs(const std::string& target) {
 
 // The fuzz targets' entry points (tests/fuzz/fuzz_<target>.cpp).
 // Scenario text is read as if it were a file in scenarios/ (extends and census paths resolve).
-Scenario scenario_from_text(const std::string& text) {
-  return read_scenario(ConfigDocument::parse(text, kSource / "scenarios" / "fuzz_input.toml"));
-}
+Scenario fuzz_scenario(const std::string& text) { return scenario_from_text(text, "fuzz_input.toml"); }
 
 // An ensemble spec at <dir>/scenarios/ensembles/spec.toml beside links to scenarios/ and the
 // fuzzing city, as the ensemble fuzz target lays it out.
 class EnsembleDir {
  public:
   EnsembleDir() {
-    root_ = fs::temp_directory_path() / ("contactsim_fuzz_regressions_" + std::to_string(::getpid()));
     const fs::path scenarios = root_ / "scenarios";
     fs::create_directories(scenarios / "ensembles");
     for (const auto& entry : fs::directory_iterator(kSource / "scenarios"))
       if (entry.path().filename() != "ensembles") fs::create_symlink(entry.path(), scenarios / entry.path().filename());
     fs::create_symlink(kSource / "tests" / "fuzz" / "small_city.toml", scenarios / "small_city.toml");
   }
-  ~EnsembleDir() { fs::remove_all(root_); }
-  EnsembleDir(const EnsembleDir&) = delete;
-  EnsembleDir& operator=(const EnsembleDir&) = delete;
 
   fs::path spec(const std::string& text) const {
-    const fs::path file = root_ / "scenarios" / "ensembles" / "spec.toml";
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-    return file;
+    return root_.write(fs::path("scenarios") / "ensembles" / "spec.toml", text);
   }
 
  private:
-  fs::path root_;
+  TempDir root_{"contactsim_fuzz_regressions"};
 };
-
-// The ConfigError `action` throws (failing the test if it throws nothing or something else).
-template <class Action>
-ConfigError config_error_of(Action&& action) {
-  try {
-    action();
-  } catch (const ConfigError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return ConfigError("", 0, "", "");
-}
 
 void expect_names(const ConfigError& e, const std::string& file_part, int line, const std::string& key,
                   const std::string& expected_part) {
@@ -101,7 +76,7 @@ void expect_names(const ConfigError& e, const std::string& file_part, int line, 
 TEST(FuzzRegressions, EveryScenarioInputGivesAConfigError) {
   for (const fs::path& input : regression_inputs("scenario")) {
     SCOPED_TRACE(input.string());
-    const ConfigError e = config_error_of([&] { scenario_from_text(read_text(input)); });
+    const ConfigError e = config_error_of([&] { fuzz_scenario(read_file(input)); });
     EXPECT_FALSE(e.expected().empty());
   }
 }
@@ -130,7 +105,7 @@ TEST(FuzzRegressions, EveryEnsembleInputGivesAConfigError) {
   const EnsembleDir dir;
   for (const fs::path& input : regression_inputs("ensemble")) {
     SCOPED_TRACE(input.string());
-    const fs::path spec = dir.spec(read_text(input));
+    const fs::path spec = dir.spec(read_file(input));
     const ConfigError e = config_error_of([&] { load_ensemble_spec(spec); });
     EXPECT_EQ(e.file(), spec.string()) << e.what();
   }
@@ -204,8 +179,8 @@ TEST(FuzzRegressions, CheckpointArrayLongerThanItsFileCouldHoldIsRefused) {
   const Scenario city = load_scenario(kSource / "tests" / "fuzz" / "small_city.toml");
   RunOptions options;
   options.threads = 1;
-  const fs::path checkpoint =
-      fs::temp_directory_path() / ("contactsim_fuzz_regression_" + std::to_string(::getpid()) + ".h5");
+  const TempDir dir("contactsim_fuzz_regression");
+  const fs::path checkpoint = dir / "checkpoint.h5";
   {
     Simulation sim(city, options);
     sim.step(10);
@@ -220,21 +195,20 @@ TEST(FuzzRegressions, CheckpointArrayLongerThanItsFileCouldHoldIsRefused) {
               std::string::npos)
         << e.what();
   }
-  fs::remove(checkpoint);
 }
 
 // A census city of 1.8e19 residents overflowed the integer sums of scaling before the 2e9
 // bound on residents was checked.
 TEST(FuzzRegressions, CensusCityBeyondAgentIdsIsRefusedBeforeScaling) {
   const fs::path input = kRegressions / "scenario" / "census_counts_overflow.toml";
-  const ConfigError e = config_error_of([&] { scenario_from_text(read_text(input)); });
+  const ConfigError e = config_error_of([&] { fuzz_scenario(read_file(input)); });
   expect_names(e, "fuzz_input.toml", 12, "population.scale", "expected at most 2e9 residents");
 }
 
 // 400 × 400 grid values built 160000 points (and longer lists exhausted memory) unchecked.
 TEST(FuzzRegressions, GridSweepWithTooManyPointsIsRefused) {
   const EnsembleDir dir;
-  const fs::path spec = dir.spec(read_text(kRegressions / "ensemble" / "grid_too_large.toml"));
+  const fs::path spec = dir.spec(read_file(kRegressions / "ensemble" / "grid_too_large.toml"));
   const ConfigError e = config_error_of([&] { load_ensemble_spec(spec); });
   expect_names(e, "spec.toml", 7, "sweep.parameters", "expected at most 100000 grid points");
 }
@@ -242,7 +216,7 @@ TEST(FuzzRegressions, GridSweepWithTooManyPointsIsRefused) {
 // 10^5 replicates × 10^5 points planned 10^10 runs (bad_alloc; int run indexes overflowed).
 TEST(FuzzRegressions, EnsembleWithTooManyRunsIsRefused) {
   const EnsembleDir dir;
-  const fs::path spec = dir.spec(read_text(kRegressions / "ensemble" / "too_many_runs.toml"));
+  const fs::path spec = dir.spec(read_file(kRegressions / "ensemble" / "too_many_runs.toml"));
   const ConfigError e = config_error_of([&] { load_ensemble_spec(spec); });
   expect_names(e, "spec.toml", 3, "replicates", "expected at most 10000000 runs");
 }
