@@ -12,6 +12,7 @@
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
 #include "models/city/state.hpp"
+#include "models/city/venue_types.hpp"
 #include "models/mechanisms/timeline.hpp"
 
 #include <memory>
@@ -33,9 +34,11 @@ struct MechanismConfig {
   // [mechanisms.<name>] enabled = false: the one way to switch a mechanism off. Its phase then
   // leaves the city as it is (funding: every venue runs at its full level).
   bool enabled = true;
-  // Venue-type columns its contact is counted under: added to the scenario's venue types (from
-  // the built-in table) when the scenario does not list them.
+  // Venue-type columns its contact is counted under: added to the scenario's venue types when the
+  // scenario does not list them, from the built-in table or else contact_column_type().
   virtual std::vector<std::string> contact_columns() const { return {}; }
+  // The column's type when the built-in table has none of that name.
+  virtual std::optional<VenueType> contact_column_type(const std::string&) const { return std::nullopt; }
   // The series its mechanism writes in this scenario, in the order it writes them.
   virtual std::vector<SeriesSpec> series() const { return {}; }
 };

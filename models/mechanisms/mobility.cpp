@@ -593,7 +593,7 @@ void MobilityPhase::enter_block(std::uint32_t i, std::uint32_t b) {
 }
 
 void MobilityPhase::age_and_renew(const Day& day) {
-  enum Event : std::uint8_t { none, move_up, die };
+  enum BirthdayOutcome : std::uint8_t { none, move_up, die };
   Residents& r = residents_;
   const std::size_t n = r.size();
   const int groups = r.num_groups;

@@ -2,7 +2,7 @@
 // the place in the day where its phase runs.
 #include "models/mechanisms/registry.hpp"
 
-//ARTS
+#include "models/mechanisms/arts.hpp"
 #include "models/mechanisms/attendance.hpp"
 #include "models/city/encounters.hpp"
 #include "models/mechanisms/esol.hpp"
@@ -28,7 +28,7 @@ const std::vector<MechanismEntry>& mechanism_registry() {
       programmes_mechanism(),   // youth programme and school linking
       festivals_mechanism(),    // festivals
       esol_mechanism(),         // ESOL classes
-      //ARTS arts_mechanism(),         // participatory arts groups
+      arts_mechanism(),                 // participatory arts groups
       friendships_mechanism(),  // 7. friendships form, fade and warm
       media_mechanism(),        // 8. media shocks and myth-busting
       tension_mechanism(),      // 9. incidents, tension, knowledge and trust

@@ -318,11 +318,12 @@ std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& 
   return out;
 }
 
-// Programmes count their contact under their own venue type: add it if the scenario did not.
-void ensure_contact_column(Scenario& s, const std::string& name) {
+// Mechanisms count their contact under their own venue type: add it if the scenario did not.
+void ensure_contact_column(Scenario& s, const MechanismConfig& config, const std::string& name) {
   if (s.venue_type_index(name) >= 0) return;
   for (const auto& t : builtin_venue_types())
-    if (t.name == name) s.venue_types.push_back(t);
+    if (t.name == name) return s.venue_types.push_back(t);
+  if (auto own = config.contact_column_type(name)) s.venue_types.push_back(*own);
 }
 
 // Every registry entry reads its part, in registry order; then their contact columns are added.
@@ -335,7 +336,7 @@ void read_mechanisms(const ConfigTable& root, Scenario& s) {
     s.mechanisms.push_back(entry.read(MechanismReading(root, s, others)));
   }
   for (const auto& config : s.mechanisms)
-    for (const auto& column : config->contact_columns()) ensure_contact_column(s, column);
+    for (const auto& column : config->contact_columns()) ensure_contact_column(s, *config, column);
 }
 
 SnapshotSettings read_snapshot_settings(const ConfigTable& t) {
