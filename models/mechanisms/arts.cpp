@@ -72,7 +72,11 @@ namespace {
 struct ArtsConfig final : MechanismConfig {
   ArtsSettings settings;
   std::vector<ArtsProgramme> programmes;
-  std::vector<std::string> contact_columns() const override { return {kColumn}; }
+  // Only a scenario that has items gets the column, as before the registry.
+  std::vector<std::string> contact_columns() const override {
+    if (programmes.empty()) return {};
+    return {kColumn};
+  }
   // A tally column only: groups are formed by the programme, never generated.
   std::optional<VenueType> contact_column_type(const std::string& name) const override {
     if (name != kColumn) return std::nullopt;
@@ -106,11 +110,13 @@ class ArtsMechanism final : public Mechanism {
       : config_(config), scenario_(c.scenario), residents_(c.world.residents), rules_(c.rules), tally_(c.tally),
         events_(c.events), key_(c.key), state_(config.programmes.size()),
         member_of_(c.world.residents.size(), 0),
+        joined_(c.world.residents.size(), -1),
         daily_dropout_(1.0 - std::pow(1.0 - config.settings.params.monthly_dropout, 1.0 / kDaysPerMonth)) {
     const ArtsParams& p = config.settings.params;
     setting_ = {p.encounters, p.homophily, p.quality, static_cast<float>(p.depth), c.scenario.venue_type_index(kColumn),
                 true};
     counts_.resize_like(c.tally);
+    c.links.publish<const std::vector<std::int32_t>>("arts_joined", joined_);
   }
   const char* name() const override { return "arts"; }
 
@@ -143,7 +149,7 @@ class ArtsMechanism final : public Mechanism {
 
   // A recycled slot holds someone else: the previous occupant's place in a group is gone.
   void forget(std::span<const std::uint32_t> replaced) override {
-    for (const std::uint32_t i : replaced) member_of_[i] = 0;
+    for (const std::uint32_t i : replaced) member_of_[i] = 0, joined_[i] = -1;
     for (ArtsGroups& s : state_) remove_if(s, [&](std::uint32_t i) { return member_of_[i] == 0; });
   }
 
@@ -156,6 +162,7 @@ class ArtsMechanism final : public Mechanism {
       one.write("begin", state_[k].begin);
       one.write("ward", state_[k].ward);
     }
+    out.write("joined", joined_);
   }
   void restore(const StateReader& in) override {
     std::fill(member_of_.begin(), member_of_.end(), 0);
@@ -164,12 +171,13 @@ class ArtsMechanism final : public Mechanism {
       ArtsGroups& s = state_[k];
       s.started = one.scalar<std::int32_t>("started") != 0;
       s.ended = one.scalar<std::int32_t>("ended") != 0;
-      one.read_into("members", s.members);
-      one.read_into("begin", s.begin);
-      one.read_into("ward", s.ward);
+      s.members = one.read<std::uint32_t>("members");
+      s.begin = one.read<std::uint32_t>("begin");
+      s.ward = one.read<std::uint16_t>("ward");
       if (s.started && !s.ended)
         for (const std::uint32_t i : s.members) member_of_.at(i) = static_cast<std::uint32_t>(k + 1);
     }
+    in.read_into("joined", joined_);
   }
 
  private:
@@ -211,6 +219,7 @@ class ArtsMechanism final : public Mechanism {
         for (std::size_t r = static_cast<std::size_t>(g); r < recruits.size(); r += static_cast<std::size_t>(p.groups_per_ward)) {
           s.members.push_back(recruits[r]);
           member_of_[recruits[r]] = static_cast<std::uint32_t>(k + 1);
+          joined_[recruits[r]] = day.index;
         }
         s.begin.push_back(static_cast<std::uint32_t>(s.members.size()));
         s.ward.push_back(static_cast<std::uint16_t>(ward));
@@ -277,6 +286,7 @@ class ArtsMechanism final : public Mechanism {
   StreamKey key_;
   std::vector<ArtsGroups> state_;
   std::vector<std::uint32_t> member_of_;  // per resident: 1 + programme index, 0 = in no group
+  std::vector<std::int32_t> joined_;      // per resident: day index they joined a group, −1 = never
   double daily_dropout_;
   ContactSetting setting_;
   ContactCounts counts_;

@@ -30,6 +30,8 @@
 //   (the shared contact rules, the programme's contact setting, stable: friendships form).
 //   Members drop out with the daily hazard of monthly_dropout (purpose kArtsDropout).
 // - The day after `end` the groups disband.
+// Link published: "arts_joined" (const std::vector<std::int32_t>): per resident, the day index
+// they joined a group, −1 for never (for evaluations: participants against matched others).
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "core/params.hpp"

@@ -335,7 +335,11 @@ namespace {
 struct EsolConfig final : MechanismConfig {
   EsolSettings settings;
   std::vector<EsolCourse> courses;
-  std::vector<std::string> contact_columns() const override { return {"esol_class"}; }
+  // Only a scenario that has items gets the column, as before the registry.
+  std::vector<std::string> contact_columns() const override {
+    if (courses.empty()) return {};
+    return {"esol_class"};
+  }
   std::vector<SeriesSpec> series() const override {
     return {{"esol_learners", {"ward", "group"}, SeriesType::int64,
              "Residents learning in an ESOL class at the period's end", "learners"},

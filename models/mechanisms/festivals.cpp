@@ -220,7 +220,11 @@ namespace {
 struct FestivalsConfig final : MechanismConfig {
   FestivalSettings settings;
   std::vector<FestivalSpec> festivals;
-  std::vector<std::string> contact_columns() const override { return {"festival"}; }
+  // Only a scenario that has items gets the column, as before the registry.
+  std::vector<std::string> contact_columns() const override {
+    if (festivals.empty()) return {};
+    return {"festival"};
+  }
   std::vector<SeriesSpec> series() const override {
     return {{"festival_attendance", {"ward", "group"}, SeriesType::int64, "Festival attendances during the period",
              "visits"}};
