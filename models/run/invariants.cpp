@@ -1,4 +1,6 @@
 #include "models/run/invariants.hpp"
+#include "models/city/world.hpp"
+#include "models/run/scenario.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -349,5 +351,13 @@ void InvariantChecker::name_unmatched_tie(Date day) const {
   // Every tie has its mirror, yet they do not cancel: some tie is listed twice in a row.
   throw InvariantError(day, "each friendship listed once by each party", "friend lists", "a tie listed twice");
 }
+
+InvariantChecker::InvariantChecker(const World& world, const Scenario& scenario, const Links& links)
+    : InvariantChecker(InvariantInputs{world.residents, world.venues, world.block_ward, scenario.venue_types,
+                                       links.find<const DailySessions>("daily_sessions"),
+                                       links.find<const TensionState>("tension"),
+                                       links.find<const Friendships>("friendships"),
+                                       links.find<const MobilityPhase>("mobility"), scenario.group_names(),
+                                       scenario.ward_names()}) {}
 
 }  // namespace contactsim

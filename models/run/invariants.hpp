@@ -1,4 +1,5 @@
 #pragma once
+#include "core/links.hpp"
 // Invariants of the simulated world, checked after every day in a checked build (CMake
 // CONTACTSIM_CHECKED=ON) or on request in any build (`contactsim run --check-invariants`,
 // Python `Simulation(..., check_invariants=True)`, RunOptions::check_invariants).
@@ -37,6 +38,9 @@
 
 namespace contactsim {
 
+struct World;
+struct Scenario;
+
 class InvariantError : public std::runtime_error {
  public:
   InvariantError(Date day, std::string invariant, std::string subject, std::string value);
@@ -72,6 +76,9 @@ struct InvariantInputs {
 class InvariantChecker {
  public:
   explicit InvariantChecker(InvariantInputs inputs);
+  // The checks of `world`, with the mechanism state the run's links offer ("daily_sessions",
+  // "tension", "friendships", "mobility"; absent ones are not checked).
+  InvariantChecker(const World& world, const Scenario& scenario, const Links& links);
 
   // Before the day's phases: remembers the population per (ward, group) and mobility's counts
   // so far, against which after_day balances the day's changes.

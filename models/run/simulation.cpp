@@ -1,10 +1,7 @@
 #include "models/run/simulation.hpp"
 
 #include "contactsim/version.hpp"
-#include "models/mechanisms/friendships.hpp"
-#include "models/mechanisms/mobility.hpp"
 #include "models/mechanisms/registry.hpp"
-#include "models/mechanisms/tension.hpp"
 
 #include <omp.h>
 
@@ -58,11 +55,7 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options)
   structure_hash_ = world_structure_hash(world_);
   build_mechanisms();
   if (options.check_invariants || invariants_checked_by_default())
-    invariants_ = std::make_unique<InvariantChecker>(InvariantInputs{
-        world_.residents, world_.venues, world_.block_ward, scenario_.venue_types,
-        links_.find<DailySessions>("daily_sessions"), links_.find<TensionState>("tension"),
-        links_.find<const Friendships>("friendships"), links_.find<MobilityPhase>("mobility"),
-        scenario_.group_names(), scenario_.ward_names()});
+    invariants_ = std::make_unique<InvariantChecker>(world_, scenario_, links_);
 }
 
 // Every registered mechanism, in phase order: built (publishing its links), then connected.
@@ -99,8 +92,7 @@ void Simulation::attach(Recorder& recorder) {
   write_provenance(recorder, *this);
   define_series(recorder);
   if (snapshots_.enabled())
-    snapshots_.define(recorder, static_cast<int>(scenario_.groups.size()), links_.has("friendships"),
-                      links_.has("tension"));
+    snapshots_.define(recorder, static_cast<int>(scenario_.groups.size()), links_);
   // A restored run's output starts with the checkpointed run's records, unless days were
   // simulated before recording began (their records are lost, as for any late attach).
   if (history_ && restored_after_ && today_ == *restored_after_ + 1) {
@@ -174,7 +166,7 @@ void Simulation::simulate_day() {
   if (recorder_ && snapshots_.enabled() &&
       snapshot_due(today_, scenario_.simulation.start, end_, scenario_.record.agents.interval))
     write_snapshot();
-  if (const auto* sessions = links_.find<DailySessions>("daily_sessions")) attendances_ += sessions->attendances;
+  if (const auto* sessions = links_.find<const DailySessions>("daily_sessions")) attendances_ += sessions->attendances;
   const bool last = today_ == end_;
   const bool closes = closes_period(today_, scenario_.simulation.start, scenario_.record.interval);
   if (closes) close_period(last);
@@ -222,8 +214,7 @@ void Simulation::forget_replaced_residents() {
 
 void Simulation::write_snapshot() {
   const auto started = std::chrono::steady_clock::now();
-  snapshots_.write(*recorder_, today_, world_.residents, links_.find<const Friendships>("friendships"),
-                   links_.find<TensionState>("tension"));
+  snapshots_.write(*recorder_, today_, world_.residents, links_);
   recording_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
@@ -233,7 +224,7 @@ void Simulation::write_events() {
 }
 
 std::int64_t Simulation::intergroup_encounters() const {
-  const auto* encounters = links_.find<EncountersPhase>("encounters");
+  const auto* encounters = links_.find<const EncountersPhase>("encounters");
   return encounters ? encounters->intergroup_encounters() : 0;
 }
 

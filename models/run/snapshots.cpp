@@ -188,4 +188,12 @@ void AgentSnapshots::write(Recorder& recorder, Date date, const Residents& r, co
   recorder.append_arrays(arrays_, date.iso(), columns);
 }
 
+void AgentSnapshots::define(Recorder& recorder, int groups, const Links& links) {
+  define(recorder, groups, links.has("friendships"), links.has("tension"));
+}
+
+void AgentSnapshots::write(Recorder& recorder, Date date, const Residents& residents, const Links& links) {
+  write(recorder, date, residents, links.find<const Friendships>("friendships"), links.find<const TensionState>("tension"));
+}
+
 }  // namespace contactsim

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/links.hpp"
 // Agent snapshots (DESIGN §5, /agents/…): the state of a sample of residents, written
 // to the output every day, week, month or year, so individual trajectories can be studied
 // where the series only hold (ward, group) means.
@@ -74,6 +75,9 @@ class AgentSnapshots {
   // Creates /agents in a recorder before its first record. `friendships` and `tension` say
   // whether those mechanisms run (their fields are recorded only then).
   void define(Recorder& recorder, int groups, bool friendships, bool tension);
+  // Both, with the friendships and tension the run's links offer (absent: their columns are not written).
+  void define(Recorder& recorder, int groups, const Links& links);
+  void write(Recorder& recorder, Date date, const Residents& residents, const Links& links);
   // Appends the state at the end of `date` to the recorder of the last define(). The
   // mechanisms' states are null when they are off.
   void write(Recorder& recorder, Date date, const Residents& residents, const Friendships* friendships,
