@@ -13,7 +13,7 @@ def test_the_library_is_there():
     names = {p.stem for p in SCENARIOS}
     for expected in ["baseline", "cut_community_centres", "esol_withdrawn", "integration_officer_ends",
                      "festival_annual", "festival_one_off", "lockdowns", "youth_programme_targeted",
-                     "school_linking", "media_shock", "normacot_shelton"]:
+                     "school_linking", "media_shock", "normacot_shelton", "arts_programme"]:
         assert expected in names
 
 
