@@ -8,6 +8,7 @@
 #include "core/recorder.hpp"
 #include "models/analysis/compare.hpp"
 #include "models/analysis/ensemble.hpp"
+#include "models/run/outputs.hpp"
 #include "models/run/scenario.hpp"
 #include "models/run/simulation.hpp"
 
@@ -281,6 +282,17 @@ int params_command() {
   return 0;
 }
 
+// The series a scenario writes; as Markdown, docs/outputs.md (generated from
+// tests/data/every_mechanism.toml, checked current by a test).
+int outputs_command(const std::string& file, bool markdown) {
+  if (markdown) {
+    std::cout << outputs_markdown(output_owners(ConfigDocument::load(file)), "contactsim outputs " + file + " --markdown");
+    return 0;
+  }
+  std::cout << outputs_listing(output_series(load_scenario(file)));
+  return 0;
+}
+
 // ------------------------------------------------------------------ ensembles
 
 struct EnsembleArgs {
@@ -478,6 +490,15 @@ int dispatch(int argc, char** argv) {
   auto* params_cmd = app.add_subcommand("params", "Print every parameter with its default, range, unit and source");
   params_cmd->add_flag("--markdown", params_as_markdown, "As the Markdown of docs/parameters.md");
 
+  std::string outputs_file;
+  bool outputs_as_markdown = false;
+  auto* outputs_cmd = app.add_subcommand(
+      "outputs", "List the series a run of a scenario writes (path, dimensions, type, units); builds its city");
+  outputs_cmd->add_option("scenario", outputs_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  outputs_cmd->add_flag("--markdown", outputs_as_markdown,
+                        "As the Markdown of docs/outputs.md: every series the scenario's mechanisms declare, and "
+                        "when each is written");
+
   EnsembleArgs ensemble;
   auto* ensemble_cmd = app.add_subcommand(
       "ensemble", "Run a baseline, counterfactuals and sweeps for several replicates (resumable; MPI-aware)");
@@ -516,6 +537,7 @@ int dispatch(int argc, char** argv) {
       return 0;
     }
     if (*params_cmd) return params_as_markdown ? params_markdown() : params_command();
+    if (*outputs_cmd) return outputs_command(outputs_file, outputs_as_markdown);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kBadInput;

@@ -2,6 +2,7 @@
 
 #include "contactsim/version.hpp"
 #include "models/mechanisms/registry.hpp"
+#include "models/run/outputs.hpp"
 
 #include <omp.h>
 
@@ -105,18 +106,13 @@ void Simulation::attach(Recorder& recorder) {
   history_.reset();
 }
 
-// The city-wide series, then each mechanism's in registry order.
+// The city-wide series, then each mechanism's in series_definition_order (models/run/outputs.hpp,
+// which lists the same series for `contactsim outputs` and docs/outputs.md).
 void Simulation::define_series(Recorder& recorder) {
   metrics_.define_series(recorder);
   defined_series_ = metrics_.defined_series();
   mechanism_series_.assign(mechanisms_.size(), {});
-  const auto& registry = mechanism_registry();
-  std::vector<std::size_t> order(mechanisms_.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return registry[mechanism_entry_[a]].series_order < registry[mechanism_entry_[b]].series_order;
-  });
-  for (const std::size_t m : order)
+  for (const std::size_t m : series_definition_order(mechanism_entry_))
     for (const SeriesSpec& spec : scenario_.mechanisms[mechanism_entry_[m]]->series()) {
       const int id = recorder.define_series(spec);
       mechanism_series_[m].push_back(id);
