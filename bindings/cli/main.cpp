@@ -21,12 +21,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 namespace fs = std::filesystem;
 using namespace contactsim;
@@ -110,6 +112,22 @@ Date parse_until(const std::string& text, const Scenario& s) {
   return *date;
 }
 
+// --seed: like the scenario's [simulation] seed, a whole number from 0 to 2^63 - 1 (it is stored
+// as a signed 64-bit integer); "" when `text` is one, else why not. Checked on the text, before
+// CLI11 converts it: an unsigned conversion would take "-1" as 2^64 - 1 and wrap larger values.
+std::string check_seed(const std::string& text) {
+  const std::string expected =
+      "expected a whole number from 0 to 9223372036854775807 (2^63 - 1), like the scenario's seed; got \"" + text +
+      "\"";
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return expected;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() ||
+      value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return expected;
+  return "";
+}
+
 // "<output>.resume": the checkpoint a run writes every --resume-every days while it runs, so
 // that the same command, rerun after a crash, continues from there (removed on success).
 fs::path resume_path(const fs::path& output) { return fs::path(output.string() + ".resume"); }
@@ -182,6 +200,8 @@ int run_command(const RunArgs& a) try {
     checkpoint_file = a.checkpoint.empty() ? fs::path(output).replace_extension(".checkpoint.h5") : fs::path(a.checkpoint);
     if (fs::weakly_canonical(checkpoint_file) == fs::weakly_canonical(output))
       throw CLI::ValidationError("--checkpoint", "expected a file other than the output " + output.string());
+    // Never a directory, device or FIFO, even with --force.
+    refuse_existing_output(checkpoint_file, true, "");
     // A resumed run's own checkpoint was written before the crash (it is this run's).
     if (fs::exists(checkpoint_file) && !a.force && resume.empty())
       throw RecorderError(checkpoint_file.string() + ": checkpoint file exists; pass --force to overwrite");
@@ -216,7 +236,7 @@ int run_command(const RunArgs& a) try {
       // Counted from the scenario's start, so a resumed run saves on the same days.
       const bool resume_day = a.resume_every > 0 && !sim.scenario().record.agents.enabled &&
                               (done - sim.start() + 1) % a.resume_every == 0;
-      if (resume_day && !sim.finished()) sim.save_checkpoint(resume_path(output));
+      if (resume_day && !sim.finished()) sim.save_checkpoint(resume_path(output), true);
       for (; a.record_fd >= 0 && reported < output_file.recorder().records(); ++reported) {
         const char byte = 1;
         if (write(a.record_fd, &byte, 1) != 1) throw RecorderError(std::string("--record-fd: ") + std::strerror(errno));
@@ -383,6 +403,7 @@ int ensemble_command(const EnsembleArgs& a, const Ranks& ranks) {
 struct CompareArgs {
   std::string master;
   std::string output;
+  bool force = false;
   std::vector<std::string> metrics;
   double confidence = 0.95;
 };
@@ -399,17 +420,32 @@ int compare_command(const CompareArgs& a) {
   CompareOptions options;
   options.metrics = a.metrics;
   options.confidence = a.confidence;
+  if (!a.output.empty()) {
+    // Never the master file it reads (nor another name for it), even with --force.
+    std::error_code error;
+    if (fs::equivalent(a.output, a.master, error) ||
+        fs::weakly_canonical(a.output, error) == fs::weakly_canonical(a.master, error))
+      throw CLI::ValidationError("--output", a.output + " is the master file being compared (" + a.master +
+                                                 "); choose another output file");
+    // Refused before the comparison, which can take long; checked again when it is published.
+    refuse_existing_output(a.output, a.force, "pass --force to overwrite");
+  }
   const auto rows = compare_ensemble(a.master, options);
   if (!a.output.empty())
     replace_atomically(a.output, [&](const fs::path& partial) {
-      std::FILE* file = std::fopen(partial.c_str(), "w");
-      if (!file) throw RecorderError(partial.string() + ": cannot create (" + std::strerror(errno) + ")");
+      const int fd = create_exclusively(partial);
+      std::FILE* file = ::fdopen(fd, "w");
+      if (!file) {
+        const int error = errno;
+        ::close(fd);
+        throw RecorderError(partial.string() + ": cannot create (" + std::strerror(error) + ")");
+      }
       write_comparison_csv(file, rows);
       const bool written = std::ferror(file) == 0;
       const int error = errno;
       if (std::fclose(file) != 0 || !written)
         throw RecorderError(partial.string() + ": cannot write (" + std::strerror(written ? errno : error) + ")");
-    });
+    }, a.force, "pass --force to overwrite");
   // The city-wide rows on screen; every ward and group in the CSV.
   std::printf("%-14s %5s %-28s %12s %12s %12s   %.0f%% interval (%s)\n", "scenario", "point", "metric", "baseline",
               "scenario", "difference", a.confidence * 100, rows.empty() || rows[0].paired ? "paired" : "Welch");
@@ -448,7 +484,8 @@ int dispatch(int argc, char** argv) {
   run_cmd->add_option("-o,--output", run.output, "Output HDF5 file (default: results/<scenario>.h5)");
   run_cmd->add_option("--threads", run.threads, "Worker threads (default: the scenario's, 0 = every core)")
       ->check(CLI::Range(0, 1024));
-  run_cmd->add_option("--seed", run.seed, "Random seed (overrides [simulation] seed)");
+  run_cmd->add_option("--seed", run.seed, "Random seed, 0 to 2^63 - 1 (overrides [simulation] seed)")
+      ->check(CLI::Validator([](std::string& text) { return check_seed(text); }, "SEED", "seed"));
   run_cmd->add_option("--replicate", run.replicate,
                       "Replicate number (overrides [simulation] replicate; keys the random streams)");
   run_cmd->add_option("--until", run.until, "Stop after this date (YYYY-MM-DD) instead of the scenario's end");
@@ -513,6 +550,7 @@ int dispatch(int argc, char** argv) {
   auto* compare_cmd = app.add_subcommand("compare", "Paired differences of every scenario against the baseline");
   compare_cmd->add_option("master", compare.master, "An ensemble's ensemble.h5")->required()->check(CLI::ExistingFile);
   compare_cmd->add_option("-o,--output", compare.output, "Write every metric × ward × group row as CSV");
+  compare_cmd->add_flag("--force", compare.force, "Overwrite an existing output file");
   compare_cmd->add_option("--metric", compare.metrics, "Metrics to compare (default: all)");
   compare_cmd->add_option("--confidence", compare.confidence, "Interval coverage (default 0.95)")
       ->check(CLI::Range(0.5, 0.999));

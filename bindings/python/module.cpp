@@ -574,10 +574,10 @@ PYBIND11_MODULE(_core, m) {
            py::arg("threads") = py::none(), py::arg("replicate") = py::none(), py::arg("check_invariants") = false)
       .def_static("from_checkpoint", &restore_simulation, py::arg("scenario"), py::arg("checkpoint"),
                   py::arg("seed") = py::none(), py::arg("replicate") = py::none(), py::arg("threads") = py::none())
-      .def("save_checkpoint", [](PySimulation& s, const fs::path& path) {
+      .def("save_checkpoint", [](PySimulation& s, const fs::path& path, bool overwrite) {
         py::gil_scoped_release release;
-        s.simulation->save_checkpoint(path);
-      }, py::arg("path"))
+        s.simulation->save_checkpoint(path, overwrite);
+      }, py::arg("path"), py::arg("overwrite") = false)
       .def("record_to", &record_to, py::arg("path"), py::arg("overwrite") = false)
       .def("end_at", [](PySimulation& s, py::handle date) { s.simulation->end_at(to_date(date, "until")); },
            py::arg("date"))

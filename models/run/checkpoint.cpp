@@ -3,6 +3,7 @@
 #include "contactsim/version.hpp"
 #include "core/archive.hpp"
 #include "core/h5.hpp"
+#include "core/output_file.hpp"
 #include "core/recorder.hpp"
 #include "core/seal.hpp"
 #include "models/run/simulation.hpp"
@@ -540,28 +541,23 @@ void replay_record_history(Recorder& recorder, const RecordHistory& h, const std
 // ---------------------------------------------------------------------------------------------
 // Simulation: saving and restoring
 
-void Simulation::save_checkpoint(const fs::path& path) const {
+void Simulation::save_checkpoint(const fs::path& path, bool overwrite) const {
   if (today_ == scenario_.simulation.start)
     throw CheckpointError(path, "nothing to checkpoint: no day has been simulated yet");
   if (forced_record_)
     throw CheckpointError(path, "cannot checkpoint after " + (today_ + -1).iso() +
                                     ": the run ended there and recorded a period cut short; ask for the "
                                     "checkpoint before running (checkpoint_at, --checkpoint-at)");
-  write_checkpoint(path, today_ + -1);
+  write_checkpoint(path, today_ + -1, overwrite);
 }
 
-void Simulation::write_checkpoint(const fs::path& path, Date day) const {
-  if (!path.parent_path().empty()) {
-    std::error_code error;
-    fs::create_directories(path.parent_path(), error);
-    if (error)
-      throw RecorderError(path.string() + ": cannot create directory " + path.parent_path().string() + " (" +
-                          error.message() + ")");
-  }
-  const fs::path temporary = temporary_beside(path);
-  try {
+void Simulation::write_checkpoint(const fs::path& path, Date day, bool overwrite) const {
+  // The one publishing path (core/output_file.hpp): a temporary beside `path`, created
+  // exclusively (a link there is removed, never followed), renamed into place when sealed;
+  // anything at `path` but a regular file is refused, and an existing file unless `overwrite`.
+  const auto write = [&](const fs::path& temporary) {
     {
-      h5::File file = h5::File::create(temporary, true, h5::FileFormat::portable, kSealBytes);
+      h5::File file = h5::File::create(temporary, false, h5::FileFormat::portable, kSealBytes);
       file.set_attribute("format", std::string(kFormat));
       file.set_attribute("contactsim_version", std::string(kVersion));
       file.set_attribute("git_revision", std::string(kGitRevision));
@@ -609,14 +605,10 @@ void Simulation::write_checkpoint(const fs::path& path, Date day) const {
       file.flush();
     }
     seal_file(temporary, kSealKind);
-    fs::rename(temporary, path);
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    if (dynamic_cast<const fs::filesystem_error*>(&e))
-      throw RecorderError(path.string() + ": cannot write checkpoint (" + e.what() + ")");
-    throw;
-  }
+  };
+  replace_atomically(path, write, overwrite,
+                     "checkpoints replace an existing file only when asked to (overwrite=True, --force)",
+                     temporary_beside(path));
 }
 
 void Simulation::restore_checkpoint(const fs::path& path) {

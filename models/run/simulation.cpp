@@ -169,7 +169,8 @@ void Simulation::simulate_day() {
   // After the day's regular record and before a final one forced by the run's end: a run
   // restored from the checkpoint then continues the open period as an uninterrupted run would.
   if (checkpoint_at_ && checkpoint_at_->first == today_) {
-    write_checkpoint(checkpoint_at_->second, today_);
+    // Replaces an existing file (the command line refuses one up front without --force).
+    write_checkpoint(checkpoint_at_->second, today_, true);
     checkpoint_at_.reset();
   }
   forced_record_ = last && !closes;

@@ -61,8 +61,9 @@ class Simulation {
   // Writes a checkpoint of the state after the last simulated day to `path` (atomically: a
   // temporary file in the same directory, renamed). Throws CheckpointError before the first
   // day, or after a final day whose record was forced early (use checkpoint_at for that day),
-  // and RecorderError when the file cannot be written.
-  void save_checkpoint(const std::filesystem::path& path) const;
+  // and RecorderError when the file cannot be written, when `path` exists and `overwrite` is
+  // false, or when `path` is anything but a regular file (a directory, a device, a FIFO).
+  void save_checkpoint(const std::filesystem::path& path, bool overwrite = false) const;
   // Writes a checkpoint at the end of `date` (not yet simulated, at most end()) while running,
   // after that day's regular record and before a final record forced by the run's end.
   void checkpoint_at(Date date, std::filesystem::path path);
@@ -109,7 +110,7 @@ class Simulation {
   void write_snapshot();
   void forget_replaced_residents();
   // Checkpoints (models/run/checkpoint.cpp): the state after `day`, the last simulated.
-  void write_checkpoint(const std::filesystem::path& path, Date day) const;
+  void write_checkpoint(const std::filesystem::path& path, Date day, bool overwrite) const;
   void restore_checkpoint(const std::filesystem::path& path);
 
   Scenario scenario_;

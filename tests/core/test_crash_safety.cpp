@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/calendar.hpp"
@@ -265,6 +268,116 @@ TEST_F(CrashSafetyTest, OutputThatIsADirectoryIsRefused) {
   } catch (const RecorderError& e) {
     EXPECT_EQ(std::string(e.what()), out.string() + ": is a directory, not an output file");
   }
+}
+
+// Issue 16, D2: `--force` / overwrite=True never replaces what is not a regular file (a FIFO, a
+// device node, a directory): refused with the path and what it is, the thing left as it was.
+TEST_F(CrashSafetyTest, OverwriteRefusesFifosDevicesAndDirectories) {
+  std::vector<std::pair<fs::path, std::string>> specials;
+  const fs::path fifo = dir_ / "fifo.h5";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  specials.emplace_back(fifo, "a FIFO (named pipe)");
+  const fs::path null = dir_ / "null.h5";  // like /dev/null (needs root or CAP_MKNOD)
+  if (::mknod(null.c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0) specials.emplace_back(null, "a character device");
+  const fs::path folder = dir_ / "folder.h5";
+  fs::create_directories(folder);
+  specials.emplace_back(folder, "a directory");
+  const fs::path link = dir_ / "link_to_fifo.h5";
+  fs::create_symlink(fifo, link);
+  specials.emplace_back(link, "a FIFO (named pipe)");
+  for (const auto& [path, kind] : specials) {
+    const std::string expected = path.string() + ": is " + kind + ", not an output file";
+    const auto type_before = fs::symlink_status(path).type();
+    try {
+      PendingOutput pending(path, true);
+      ADD_FAILURE() << "PendingOutput accepted " << path;
+    } catch (const RecorderError& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
+    try {
+      write_text_atomically(path, "text");
+      ADD_FAILURE() << "write_text_atomically replaced " << path;
+    } catch (const RecorderError& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
+    EXPECT_EQ(fs::symlink_status(path).type(), type_before) << path << " was replaced";
+    EXPECT_FALSE(fs::exists(fs::symlink_status(partial_path(path)))) << "temporary left for " << path;
+  }
+  // Something that turns up between the start and the publishing is refused at the rename too.
+  const fs::path late = dir_ / "late.h5";
+  PendingOutput pending(late, true);
+  write_one_record(pending.recorder());
+  ASSERT_EQ(::mkfifo(late.c_str(), 0600), 0);
+  EXPECT_THROW(pending.publish(), RecorderError);
+  EXPECT_TRUE(fs::is_fifo(late));
+}
+
+// Issue 16, D3: a symbolic link at "<out>.partial" (planted, or left by anything) is never
+// written through: the run writes a file of its own and publishes a regular file.
+TEST_F(CrashSafetyTest, SymlinkedTemporaryIsNeverFollowed) {
+  const fs::path precious = dir_ / "precious.txt";
+  std::ofstream(precious) << "precious";
+  const fs::path out = dir_ / "out.h5";
+  fs::create_symlink(precious, partial_path(out));
+  {
+    PendingOutput pending(out, false);
+    write_one_record(pending.recorder());
+    EXPECT_EQ(read_file(precious), "precious");
+    pending.publish();
+  }
+  EXPECT_EQ(read_file(precious), "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(out)));
+  EXPECT_EQ(h5::File::open_read_only(out).integer_attribute("records"), 1);
+
+  const fs::path text = dir_ / "text.txt";
+  fs::create_symlink(precious, partial_path(text));
+  write_text_atomically(text, "new");
+  EXPECT_EQ(read_file(precious), "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(text)));
+  EXPECT_EQ(read_file(text), "new");
+
+  // A dangling link: its target is not created.
+  const fs::path nowhere = dir_ / "nowhere.txt";
+  const fs::path dangling = dir_ / "dangling.h5";
+  fs::create_symlink(nowhere, partial_path(dangling));
+  {
+    PendingOutput pending(dangling, false);
+    write_one_record(pending.recorder());
+    pending.publish();
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(nowhere)));
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dangling)));
+
+  // A temporary that is a directory is in the way: refused, not removed.
+  const fs::path blocked = dir_ / "blocked.h5";
+  fs::create_directories(partial_path(blocked) / "inside");
+  EXPECT_THROW(PendingOutput(blocked, false), RecorderError);
+  EXPECT_TRUE(fs::is_directory(partial_path(blocked) / "inside"));
+}
+
+// Without overwrite, replace_atomically refuses an existing file (compare -o, checkpoints).
+TEST_F(CrashSafetyTest, AtomicWriteWithoutOverwriteRefusesAnExistingFile) {
+  const fs::path target = dir_ / "table.csv";
+  std::ofstream(target) << "old";
+  const auto write = [](const fs::path& temporary) { ::close(create_exclusively(temporary)); };
+  try {
+    replace_atomically(target, write, false, "pass --force to overwrite");
+    FAIL() << "replaced an existing file without being asked to";
+  } catch (const RecorderError& e) {
+    EXPECT_EQ(std::string(e.what()), target.string() + ": output file exists; pass --force to overwrite");
+  }
+  EXPECT_EQ(read_file(target), "old");
+  // A file appearing while the temporary is written is not replaced either (RENAME_NOREPLACE).
+  const fs::path raced = dir_ / "raced.csv";
+  EXPECT_THROW(replace_atomically(raced,
+                                  [&](const fs::path& temporary) {
+                                    ::close(create_exclusively(temporary));
+                                    std::ofstream(raced) << "theirs";
+                                  },
+                                  false, "pass --force to overwrite"),
+               RecorderError);
+  EXPECT_EQ(read_file(raced), "theirs");
+  EXPECT_FALSE(fs::exists(partial_path(raced)));
 }
 
 // RLIMIT_FSIZE makes write() fail with EFBIG once the file would grow past the limit, the

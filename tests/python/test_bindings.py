@@ -4,6 +4,7 @@ arguments raise precise errors, Ctrl-C stops cleanly."""
 import datetime
 import os
 import pathlib
+import stat
 import signal
 import subprocess
 import sys
@@ -363,3 +364,62 @@ def test_checkpoint_save_and_branch_from_python(small, source_dir, tmp_path):
         contactsim.Simulation.from_checkpoint(small, damaged)
     with pytest.raises(FileNotFoundError):
         contactsim.Simulation.from_checkpoint(small, tmp_path / "missing.h5")
+
+
+# ------------------------------------------------------------------ issue 16: output safety
+
+@pytest.mark.parametrize("seed", [2**63, 2**64 - 1, 2**64, -1])
+def test_seed_outside_the_scenario_range_names_the_range(small, seed):
+    """D11: not pybind's "incompatible constructor arguments"."""
+    with pytest.raises(ValueError, match=r"seed: expected an integer in \[0, 9223372036854775807\]"):
+        contactsim.Simulation(small, seed=seed)
+
+
+def test_save_checkpoint_refuses_an_existing_file(small, tmp_path):
+    """D8: the CLI refuses an existing checkpoint without --force; so does save_checkpoint
+    without overwrite=True. D2: a FIFO or a directory is never replaced, even then."""
+    sim = contactsim.Simulation(small, seed=9, threads=THREADS)
+    sim.step(2)
+    victim = tmp_path / "victim.toml"
+    victim.write_text("precious scenario", encoding="utf-8")
+    with pytest.raises(contactsim.OutputError, match=f"{victim}: output file exists"):
+        sim.save_checkpoint(victim)
+    assert victim.read_text(encoding="utf-8") == "precious scenario"
+    fifo = tmp_path / "fifo.h5"
+    os.mkfifo(fifo)
+    with pytest.raises(contactsim.OutputError, match=f"{fifo}: is a FIFO"):
+        sim.save_checkpoint(fifo, overwrite=True)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    sim.save_checkpoint(victim, overwrite=True)
+    with h5py.File(victim, "r") as f:
+        day = f.attrs["checkpoint_date"]
+        assert (day.decode() if isinstance(day, bytes) else day) == "2020-01-02"
+
+
+def test_overwrite_never_replaces_a_fifo_or_a_directory(small, tmp_path):
+    """D2: overwrite=True replaces an output file, never a FIFO, a device node or a directory."""
+    specials = {tmp_path / "fifo.h5": "a FIFO", tmp_path / "folder.h5": "a directory"}
+    os.mkfifo(tmp_path / "fifo.h5")
+    (tmp_path / "folder.h5").mkdir()
+    try:
+        os.mknod(tmp_path / "null.h5", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        specials[tmp_path / "null.h5"] = "a character device"
+    except OSError:
+        pass  # not root: the FIFO and the folder stand for it
+    for path, kind in specials.items():
+        before = stat.S_IFMT(os.lstat(path).st_mode)
+        sim = contactsim.Simulation(small, seed=9, threads=THREADS)
+        with pytest.raises(contactsim.OutputError, match=f"{path}: is {kind}"):
+            sim.run(until="2020-01-03", output=path, overwrite=True, progress=False)
+        assert stat.S_IFMT(os.lstat(path).st_mode) == before, f"{path} was replaced"
+
+
+def test_symlinked_partial_output_is_not_followed(small, tmp_path):
+    """D3: a link planted at OUT.partial is removed, its target untouched; OUT is a regular file."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious", encoding="utf-8")
+    output = tmp_path / "out.h5"
+    os.symlink(precious, tmp_path / "out.h5.partial")
+    contactsim.Simulation(small, seed=9, threads=THREADS).run(until="2020-01-03", output=output, progress=False)
+    assert precious.read_text(encoding="utf-8") == "precious"
+    assert stat.S_ISREG(os.lstat(output).st_mode)

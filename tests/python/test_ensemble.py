@@ -1,5 +1,6 @@
 """Ensembles: `contactsim ensemble` and `compare`, resume, common random numbers, MPI, bad specs,
 and the Python equivalents (run_ensemble, open_ensemble, compare)."""
+import os
 import pathlib
 import shutil
 import signal
@@ -274,3 +275,30 @@ def test_the_example_spec_validates(source_dir):
     described = contactsim.describe_ensemble(source_dir / "scenarios/ensembles/community_centre_cuts.toml")
     assert described["scenarios"] == ["baseline", "cut40"]
     assert len(described["runs"]) == 2 * 3 * described["replicates"]
+
+
+def test_compare_output_refuses_an_existing_file_and_its_own_master(cli, ensemble, tmp_path):
+    """Issue 16, D9: `compare -o FILE` refuses an existing FILE without --force, and the master
+    file it reads always (by any name), leaving both as they were."""
+    _, out = ensemble
+    master = out / "ensemble.h5"
+    existing = tmp_path / "existing.csv"
+    existing.write_text("keep me", encoding="utf-8")
+    result = run_cli(cli, "compare", master, "-o", existing, check=False)
+    assert result.returncode == 1, result.stderr
+    assert f"{existing}: output file exists; pass --force to overwrite" in result.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    run_cli(cli, "compare", master, "-o", existing, "--force")
+    assert existing.read_text(encoding="utf-8").startswith("scenario,point,metric")
+
+    master_bytes = master.read_bytes()
+    link = tmp_path / "master_link.h5"
+    link.symlink_to(master)
+    hard = tmp_path / "master_hard.h5"
+    os.link(master, hard)
+    for target in (master, out / "." / "ensemble.h5", link, hard):
+        result = run_cli(cli, "compare", master, "-o", target, "--force", check=False)
+        assert result.returncode == 2, result.stderr
+        assert "is the master file being compared" in result.stderr, result.stderr
+    assert master.read_bytes() == master_bytes
+    assert link.is_symlink() and os.path.samefile(hard, master)

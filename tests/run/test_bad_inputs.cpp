@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/scenarios.hpp"
@@ -769,3 +772,63 @@ TEST_F(BadInputs, TimelineUnknownKind) {
   expect_validate_error(f, line_containing(text, "kind ="), "timeline[0].kind",
                         "expected one of " + kinds + "got \"earthquake\"");
 }
+
+namespace {
+
+// ------------------------------------------------------------------ issue 16: --seed and special outputs
+
+// D11: --seed is the scenario's seed range, 0 to 2^63 - 1: a negative or larger number is
+// refused, not wrapped (-1 ran as 2^64 - 1 stored as -1, -18446744073709551615 as seed 1).
+TEST_F(BadInputs, SeedOutsideZeroTo2To63IsRefused) {
+  for (const std::string seed : {"-1", "18446744073709551615", "18446744073709551616", "36893488147419103232",
+                                 "-18446744073709551615", "9223372036854775808", "1.5", "", "0x10", "+3"}) {
+    expect_run_refused(kBaseScenario, {"--seed", seed});
+    const CliResult r = cli({"run", kBaseScenario.string(), "-o", (dir_ / "seed.h5").string(), "--seed", seed});
+    EXPECT_NE(r.err.find("--seed: expected a whole number from 0 to 9223372036854775807 (2^63 - 1)"),
+              std::string::npos)
+        << seed << ": " << r.err;
+  }
+}
+
+// D2: --force never replaces a FIFO, a device node or a directory: exit 1 naming the path and
+// what it is, the thing left as it was.
+TEST_F(BadInputs, ForceRefusesAnOutputThatIsNotARegularFile) {
+  std::vector<std::pair<fs::path, std::string>> specials;
+  const fs::path fifo = dir_ / "fifo.h5";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  specials.emplace_back(fifo, "a FIFO (named pipe)");
+  const fs::path null = dir_ / "null.h5";
+  if (::mknod(null.c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0) specials.emplace_back(null, "a character device");
+  const fs::path folder = dir_ / "folder.h5";
+  fs::create_directories(folder);
+  specials.emplace_back(folder, "a directory");
+  const fs::path scenario = write("tiny.toml", extending("[population]\nscale = 0.01\n"));
+  for (const auto& [path, kind] : specials) {
+    const auto type_before = fs::symlink_status(path).type();
+    const CliResult r = cli({"run", scenario.string(), "-o", path.string(), "--force", "-q", "--until", "2020-01-05"});
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find(path.string() + ": is " + kind + ", not an output file"), std::string::npos) << r.err;
+    EXPECT_EQ(fs::symlink_status(path).type(), type_before) << path << " was replaced";
+    // --checkpoint too: refused before the run.
+    const CliResult c = cli({"run", scenario.string(), "-o", (dir_ / "ok.h5").string(), "--force", "-q", "--until",
+                             "2020-01-05", "--checkpoint-at", "2020-01-03", "--checkpoint", path.string()});
+    EXPECT_EQ(c.code, 1) << c.err;
+    EXPECT_NE(c.err.find(path.string() + ": is " + kind + ", not an output file"), std::string::npos) << c.err;
+    EXPECT_EQ(fs::symlink_status(path).type(), type_before) << path << " was replaced";
+  }
+}
+
+// D3: "OUT.partial" a link to another file: the run neither writes through it nor publishes a link.
+TEST_F(BadInputs, SymlinkedPartialOutputIsNotFollowed) {
+  const fs::path scenario = write("tiny.toml", extending("[population]\nscale = 0.01\n"));
+  const fs::path precious = write("precious.txt", "precious");
+  const fs::path out = dir_ / "out3.h5";
+  fs::create_symlink(precious, out.string() + ".partial");
+  const CliResult r = cli({"run", scenario.string(), "-o", out.string(), "-q", "--until", "2020-01-05"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_file(precious), "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(out)));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(out.string() + ".partial")));
+}
+
+}  // namespace

@@ -10,6 +10,7 @@
 #include "models/run/simulation.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -473,6 +474,41 @@ TEST_F(CheckpointTest, CommandLineCheckpointsAndBranches) {
                             .c_str()),
             0);
   expect_same_records(full, branch);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 16, D8: save_checkpoint refuses an existing file unless asked to overwrite (the CLI
+// refuses one without --force); never replaces a FIFO or a directory; and its temporary, a
+// planted link included, is never written through (D3).
+TEST_F(CheckpointTest, SaveCheckpointRefusesAnExistingFileAndNeverFollowsItsTemporary) {
+  Simulation sim(scenario_of(base()), options_until(kEnd));
+  sim.step(3);
+  const fs::path victim = path("victim.toml");
+  std::ofstream(victim) << "precious scenario";
+  const std::string refused = error_of<RecorderError>([&] { sim.save_checkpoint(victim); });
+  EXPECT_NE(refused.find(victim.string() + ": output file exists"), std::string::npos) << refused;
+  EXPECT_EQ(read_file(victim), "precious scenario");
+
+  const fs::path fifo = path("checkpoint_fifo.h5");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_of<RecorderError>([&] { sim.save_checkpoint(fifo, true); }),
+            fifo.string() + ": is a FIFO (named pipe), not an output file");
+  EXPECT_TRUE(fs::is_fifo(fifo));
+
+  const fs::path precious = path("precious.txt");
+  std::ofstream(precious) << "precious";
+  const fs::path saved = path("saved.checkpoint.h5");
+  fs::create_symlink(precious, path(".saved.checkpoint.h5.tmp" + std::to_string(getpid())));
+  sim.save_checkpoint(saved);
+  EXPECT_EQ(read_file(precious), "precious");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(saved)));
+
+  sim.step(1);
+  sim.save_checkpoint(victim, true);  // asked to: replaced by a checkpoint
+  EXPECT_NO_THROW(open_checkpoint(victim));
 }
 
 }  // namespace

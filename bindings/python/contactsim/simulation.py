@@ -165,7 +165,7 @@ class Simulation:
             scenario = Scenario.load(scenario)
         if not isinstance(scenario, Scenario):
             raise TypeError(f"Simulation: expected a Scenario or a scenario path, got {type(scenario).__name__}")
-        seed = _check_optional_int(seed, "seed", 0, 2**64 - 1)
+        seed = _check_optional_int(seed, "seed", 0, 2**63 - 1)  # the scenario's [simulation] seed range
         threads = _check_optional_int(threads, "threads", 0, 1024)
         replicate = _check_optional_int(replicate, "replicate", 0, 2**32 - 1)
         self.scenario = scenario
@@ -204,9 +204,14 @@ class Simulation:
         self._core = _core.Simulation.from_checkpoint(scenario._core, path, seed, replicate, threads)
         return self
 
-    def save_checkpoint(self, path: PathLike) -> None:
-        """Save the complete state after the last simulated day (written atomically)."""
-        self._core.save_checkpoint(_check_path(path, "checkpoint"))
+    def save_checkpoint(self, path: PathLike, overwrite: bool = False) -> None:
+        """Save the complete state after the last simulated day (written atomically).
+
+        An existing `path` raises :class:`OutputError` and is left untouched unless
+        ``overwrite=True`` (like ``contactsim run --force``); a path that is not a regular file
+        (a directory, a device, a FIFO) is refused even then.
+        """
+        self._core.save_checkpoint(_check_path(path, "checkpoint"), bool(overwrite))
 
     # ------------------------------------------------------------------ running
 
