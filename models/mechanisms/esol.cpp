@@ -13,8 +13,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (DESIGN §6), from the 340–380 range shared with
-// festivals and media. To be listed in models/purposes.hpp.
+// Random-stream purposes of this module (DESIGN §6), from the 340–380 range it shares with other
+// timeline programmes; declared as ranges in its registry entry (esol_mechanism, below).
 constexpr Purpose kEsolApplication = 341;  // entity = resident, day word = course index: applies?, priority
 constexpr Purpose kEsolDropout = 342;      // entity = resident, day: one draw per learner per day
 constexpr Purpose kEsolEncounter = 360;    // + group (360–375); entity = course << 16 | class

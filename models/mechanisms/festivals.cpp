@@ -13,8 +13,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (DESIGN §6), from the 340–380 range shared with ESOL
-// and media. To be listed in models/purposes.hpp.
+// Random-stream purposes of this module (DESIGN §6), from the 340–380 range it shares with other
+// timeline programmes; declared as ranges in its registry entry (festivals_mechanism, below).
 constexpr Purpose kFestivalAttendance = 340;  // entity = resident; draw k = the k-th festival today
 constexpr Purpose kFestivalEncounter = 344;   // + group (344–359); entity = festival << 20 | crowd
 constexpr std::uint32_t kMaxCrowds = 1u << 20;

@@ -15,8 +15,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (world build only; the daily steps draw nothing).
-// To be listed in models/purposes.hpp as purpose::kFriendSeedVenue / kFriendSeedBlock.
+// Random-stream purposes of this module (world build only; the daily steps draw nothing),
+// declared as a range in its registry entry (friendships_mechanism, below).
 constexpr Purpose kFriendSeedVenue = 200;  // entity = venue × 16 + group
 constexpr Purpose kFriendSeedBlock = 201;  // entity = block × 16 + group
 

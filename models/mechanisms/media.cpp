@@ -9,8 +9,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purpose of this module (DESIGN §6), from the 340–380 range shared with festivals
-// and ESOL. To be listed in models/purposes.hpp.
+// Random-stream purpose of this module (DESIGN §6), from the 340–380 range it shares with other
+// timeline programmes such as classes; declared in its registry entry (media_mechanism, below).
 constexpr Purpose kMythBustingReach = 343;  // entity = resident, day word = campaign index
 
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }

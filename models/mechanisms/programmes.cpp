@@ -15,7 +15,8 @@
 namespace contactsim {
 namespace {
 
-// To be listed in models/purposes.hpp (range 300–330 belongs to programmes).
+// Random-stream purposes of this module (DESIGN §6): the range 300–330 belongs to programmes,
+// declared in its registry entry (programmes_mechanism, below).
 constexpr Purpose kProgrammeAge = 300;        // entity = resident, day = calendar year: aged 16–17?
 constexpr Purpose kProgrammeRecruit = 301;    // entity = resident, day = cohort start day index
 constexpr Purpose kMatchedControl = 302;      // entity = participant, day = 0

@@ -17,9 +17,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (DESIGN §6). To be listed in models/purposes.hpp as
-// purpose::kTensionIncidents / purpose::kLeafletReach; 232–250 stay free for tension and the
-// programmes that feed it.
+// Random-stream purposes of this module (DESIGN §6), declared as a range in its registry entry
+// (tension_mechanism, below); 232–250 stay free for tension and the programmes that feed it.
 constexpr Purpose kTensionIncidents = 230;  // daily, entity = ward: the day's incident count
 constexpr Purpose kLeafletReach = 231;      // daily, entity = resident: one draw per campaign
                                             // covering the resident, in scheduling order
