@@ -1,6 +1,8 @@
 #include "tests/support/scenarios.hpp"
 
+#include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -17,6 +19,29 @@ const fs::path& scenarios_dir() {
 }
 
 fs::path default_scenario() { return scenarios_dir() / "stoke_on_trent.toml"; }
+
+std::string test_data_text(const std::string& name) {
+  const fs::path path = source_dir() / "tests" / "data" / name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> test_data_lines(const std::string& name) {
+  std::istringstream text(test_data_text(name));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(text, line);)
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  return lines;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "\"" : ", \"") + name + "\"";
+  return out;
+}
 
 std::string extending(const fs::path& base, const std::string& body) {
   return "extends = \"" + base.string() + "\"\n" + body;
