@@ -13,7 +13,7 @@
 
 namespace contactsim {
 
-// A table name usable as a template argument: SettingsConfig<"esol", ...>.
+// A table name usable as a template argument: SettingsConfig<"norms", ...>.
 template <std::size_t N>
 struct TableName {
   constexpr TableName(const char (&name)[N]) { std::copy_n(name, N, text); }  // implicit: from a literal
