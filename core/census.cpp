@@ -2,6 +2,7 @@
 
 #include "core/config.hpp"
 #include "core/text.hpp"
+#include "core/text_file.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -114,16 +115,6 @@ class CsvParser {
 };
 
 // ---------------------------------------------------------------- table validation
-
-std::optional<std::string> read_text_file(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string trimmed(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");

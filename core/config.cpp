@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include "core/text.hpp"
+#include "core/text_file.hpp"
 
 #include <openssl/evp.h>
 
@@ -108,16 +109,6 @@ std::string describe_range(const std::string& noun, std::int64_t min, std::int64
 std::string describe_choices(const std::vector<std::string>& choices) { return "one of " + list_of(choices); }
 
 // ---------------------------------------------------------------- loading and merging
-
-std::optional<std::string> read_text_file(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 toml::table parse_toml(std::string_view text, const std::string& file) {
   try {
@@ -755,6 +746,16 @@ void ConfigTable::finish() const {
   const std::vector<std::string> known = keys_read_at(*used_, first->parent_prefix);
   const std::string expected = known.empty() ? "unknown key" : "unknown key; expected one of: " + joined(known, ", ");
   throw ConfigError(first->file, first->line, first->dotted, expected);
+}
+
+std::optional<std::string> read_text_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace contactsim

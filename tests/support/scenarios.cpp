@@ -1,6 +1,7 @@
 #include "tests/support/scenarios.hpp"
 
-#include <fstream>
+#include "core/text_file.hpp"
+
 #include <sstream>
 #include <stdexcept>
 
@@ -22,11 +23,9 @@ fs::path default_scenario() { return scenarios_dir() / "stoke_on_trent.toml"; }
 
 std::string test_data_text(const std::string& name) {
   const fs::path path = source_dir() / "tests" / "data" / name;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  const std::optional<std::string> text = read_text_file(path);
+  if (!text) throw std::runtime_error("cannot read " + path.string());
+  return *text;
 }
 
 std::vector<std::string> test_data_lines(const std::string& name) {
