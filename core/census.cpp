@@ -1,6 +1,8 @@
 #include "core/census.hpp"
 
 #include "core/config.hpp"
+#include "core/text.hpp"
+#include "core/text_file.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -21,14 +23,6 @@ namespace {
 
 constexpr std::size_t kFixedColumns = 3;
 constexpr const char* kFixedNames[kFixedColumns] = {"date", "geography", "geography code"};
-
-std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
-std::string join_quoted(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + in_quotes(item);
-  return out;
-}
 
 // ---------------------------------------------------------------- RFC 4180 reader
 
@@ -122,16 +116,6 @@ class CsvParser {
 
 // ---------------------------------------------------------------- table validation
 
-std::optional<std::string> read_text_file(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string trimmed(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");
   if (first == std::string_view::npos) return {};
@@ -153,7 +137,7 @@ void check_header(const CsvRecord& header, const std::string& file) {
     const std::vector<std::string> got(header.fields.begin(), header.fields.begin() + static_cast<long>(shown));
     throw ConfigError(file, header.line, "(header)",
                       "expected the columns to start with \"date\", \"geography\", \"geography code\" (Nomis bulk "
-                      "CSV), got " + join_quoted(got));
+                      "CSV), got " + list_of(got));
   }
   if (header.fields.size() == kFixedColumns)
     throw ConfigError(file, header.line, "(header)",
@@ -215,7 +199,7 @@ std::size_t column_index(const CensusTable& table, const std::string& column, co
   if (it == table.categories.end())
     throw ConfigError(where.file, where.line, where.key,
                       "column " + in_quotes(column) + " not found in census file " + table.file.string() +
-                          "; its category columns are: " + join_quoted(table.categories));
+                          "; its category columns are: " + list_of(table.categories));
   return static_cast<std::size_t>(it - table.categories.begin());
 }
 
@@ -252,7 +236,7 @@ std::size_t find_ward_row(const CensusTable& table, const std::string& ward, con
                                    table.geography_names.begin() + std::min<std::size_t>(10, table.geography_names.size()));
     throw ConfigError(where.file, where.line, where.key,
                       "ward " + in_quotes(ward) + " not found (by name or geography code) in census file " +
-                          table.file.string() + "; its geographies are " + join_quoted(shown) +
+                          table.file.string() + "; its geographies are " + list_of(shown) +
                           (table.geography_names.size() > shown.size() ? ", …" : ""));
   }
   if (rows.size() > 1)

@@ -1,5 +1,8 @@
 #include "core/config.hpp"
 
+#include "core/text.hpp"
+#include "core/text_file.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -21,7 +24,6 @@ namespace {
 
 // ---------------------------------------------------------------- text helpers
 
-std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 // Enough digits to tell 0.1 from 0.10000001 without printing 0.10000000000000001.
 std::string format_number(double value) {
@@ -78,15 +80,6 @@ bool is_single_segment(std::string_view rest) {
   return false;
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 int line_number(const toml::source_region& region) { return static_cast<int>(region.begin.line); }
 
 std::string source_file(const toml::source_region& region, const std::string& fallback) {
@@ -113,23 +106,9 @@ std::string describe_range(const std::string& noun, std::int64_t min, std::int64
   return noun;
 }
 
-std::string describe_choices(const std::vector<std::string>& choices) {
-  std::vector<std::string> quoted_choices;
-  for (const auto& choice : choices) quoted_choices.push_back(in_quotes(choice));
-  return "one of " + join(quoted_choices, ", ");
-}
+std::string describe_choices(const std::vector<std::string>& choices) { return "one of " + list_of(choices); }
 
 // ---------------------------------------------------------------- loading and merging
-
-std::optional<std::string> read_text_file(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 toml::table parse_toml(std::string_view text, const std::string& file) {
   try {
@@ -222,7 +201,7 @@ class ExtendsResolver {
     std::vector<std::string> cycle;
     for (auto link = first; link != chain_.end(); ++link) cycle.push_back(link->name);
     cycle.push_back(base_path.string());
-    throw ConfigError(name, line, "extends", "cycle: " + join(cycle, " -> "));
+    throw ConfigError(name, line, "extends", "cycle: " + joined(cycle, " -> "));
   }
 
   std::vector<ChainLink> chain_;  // files currently being extended, outermost first
@@ -765,8 +744,18 @@ void ConfigTable::finish() const {
   const auto first = std::min_element(unknown.begin(), unknown.end(),
                                       [](const auto& a, const auto& b) { return a.position < b.position; });
   const std::vector<std::string> known = keys_read_at(*used_, first->parent_prefix);
-  const std::string expected = known.empty() ? "unknown key" : "unknown key; expected one of: " + join(known, ", ");
+  const std::string expected = known.empty() ? "unknown key" : "unknown key; expected one of: " + joined(known, ", ");
   throw ConfigError(first->file, first->line, first->dotted, expected);
+}
+
+std::optional<std::string> read_text_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace contactsim

@@ -1,5 +1,7 @@
 #include "core/h5.hpp"
 
+#include "core/text.hpp"
+
 #include <hdf5_hl.h>  // dimension scales
 
 #include <algorithm>
@@ -9,7 +11,6 @@ namespace {
 
 constexpr unsigned deflate_level = 4;
 
-std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
 
 Handle make_plist(const std::string& file, hid_t plist_class, std::string_view purpose) {
   return Handle(checked(file, std::string("create ") + std::string(purpose) + " property list",
@@ -164,7 +165,7 @@ CompoundLayout make_compound(const std::vector<std::pair<std::string, const Data
   Datatype type = Datatype::adopt(
       checked("HDF5", "create compound type", [&] { return H5Tcreate(H5T_COMPOUND, row_size); }));
   for (std::size_t i = 0; i < fields.size(); ++i)
-    checked("HDF5", "add compound field " + in_quotes(fields[i].first), [&] {
+    checked("HDF5", "add compound field " + in_quotes(fields[i].first, '\''), [&] {
       return H5Tinsert(type.id(), fields[i].first.c_str(), offsets[i], fields[i].second->id());
     });
   return CompoundLayout{std::move(type), std::move(offsets), row_size};
@@ -176,7 +177,7 @@ CompoundLayout make_compound(const std::vector<std::pair<std::string, const Data
 Handle Object::attribute_for_writing(const std::string& name, const Datatype& type) {
   const std::string& file = file_name();
   if (has_attribute(name)) {
-    Handle existing(checked(file, "open attribute " + in_quotes(name),
+    Handle existing(checked(file, "open attribute " + in_quotes(name, '\''),
                             [&] { return H5Aopen(id(), name.c_str(), H5P_DEFAULT); }),
                     H5Aclose);
     const Datatype stored =
@@ -187,12 +188,12 @@ Handle Object::attribute_for_writing(const std::string& name, const Datatype& ty
         stored.is_variable_string() == type.is_variable_string())
       return existing;
     existing.reset();
-    checked(file, "delete attribute " + in_quotes(name), [&] { return H5Adelete(id(), name.c_str()); });
+    checked(file, "delete attribute " + in_quotes(name, '\''), [&] { return H5Adelete(id(), name.c_str()); });
   }
   const Handle space = scalar_space(file);
   return Handle(
       checked(
-          file, "create attribute " + in_quotes(name),
+          file, "create attribute " + in_quotes(name, '\''),
           [&] { return H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT); }),
       H5Aclose);
 }
@@ -201,26 +202,26 @@ void Object::set_attribute(const std::string& name, const std::string& value) {
   const Datatype type = Datatype::vlen_utf8_string();
   const Handle attribute = attribute_for_writing(name, type);
   const char* text = value.c_str();
-  checked(file_name(), "write attribute " + in_quotes(name),
+  checked(file_name(), "write attribute " + in_quotes(name, '\''),
           [&] { return H5Awrite(attribute.id(), type.id(), &text); });
 }
 
 void Object::set_attribute(const std::string& name, std::int64_t value) {
   const Datatype type = Datatype::copy_of(H5T_STD_I64LE);
   const Handle attribute = attribute_for_writing(name, type);
-  checked(file_name(), "write attribute " + in_quotes(name),
+  checked(file_name(), "write attribute " + in_quotes(name, '\''),
           [&] { return H5Awrite(attribute.id(), H5T_NATIVE_INT64, &value); });
 }
 
 void Object::set_attribute(const std::string& name, double value) {
   const Datatype type = Datatype::copy_of(H5T_IEEE_F64LE);
   const Handle attribute = attribute_for_writing(name, type);
-  checked(file_name(), "write attribute " + in_quotes(name),
+  checked(file_name(), "write attribute " + in_quotes(name, '\''),
           [&] { return H5Awrite(attribute.id(), H5T_NATIVE_DOUBLE, &value); });
 }
 
 bool Object::has_attribute(const std::string& name) const {
-  return checked(file_name(), "look up attribute " + in_quotes(name),
+  return checked(file_name(), "look up attribute " + in_quotes(name, '\''),
                  [&] { return H5Aexists(id(), name.c_str()); }) > 0;
 }
 
@@ -238,7 +239,7 @@ std::vector<std::string> Object::attribute_names() const {
 
 AttributeValue Object::attribute(const std::string& name) const {
   const std::string& file = file_name();
-  const Handle attribute(checked(file, "open attribute " + in_quotes(name),
+  const Handle attribute(checked(file, "open attribute " + in_quotes(name, '\''),
                                  [&] { return H5Aopen(id(), name.c_str(), H5P_DEFAULT); }),
                          H5Aclose);
   const Handle space(checked(file, "query attribute dataspace", [&] { return H5Aget_space(attribute.id()); }),
@@ -253,13 +254,13 @@ AttributeValue Object::attribute(const std::string& name) const {
       return read_string_attribute(file, attribute, stored);
     case H5T_INTEGER: {
       std::int64_t value = 0;
-      checked(file, "read attribute " + in_quotes(name),
+      checked(file, "read attribute " + in_quotes(name, '\''),
               [&] { return H5Aread(attribute.id(), H5T_NATIVE_INT64, &value); });
       return value;
     }
     case H5T_FLOAT: {
       double value = 0;
-      checked(file, "read attribute " + in_quotes(name),
+      checked(file, "read attribute " + in_quotes(name, '\''),
               [&] { return H5Aread(attribute.id(), H5T_NATIVE_DOUBLE, &value); });
       return value;
     }
@@ -374,7 +375,7 @@ std::vector<std::string> Dataset::compound_field_names() const {
 }
 
 void Dataset::make_scale(const std::string& scale_name) {
-  checked(file_name(), "make dimension scale " + in_quotes(scale_name),
+  checked(file_name(), "make dimension scale " + in_quotes(scale_name, '\''),
           [&] { return H5DSset_scale(id(), scale_name.c_str()); });
 }
 
@@ -397,7 +398,7 @@ bool Dataset::is_scale() const {
 
 Group Group::create_group(const std::string& name) {
   return Group(
-      Handle(checked(file_name(), "create group " + in_quotes(name),
+      Handle(checked(file_name(), "create group " + in_quotes(name, '\''),
                      [&] {
                        const Handle creation = make_plist(file_name(), H5P_GROUP_CREATE, "group creation");
                        H5Pset_obj_track_times(creation.id(), false);
@@ -408,7 +409,7 @@ Group Group::create_group(const std::string& name) {
 }
 
 Group Group::open_group(const std::string& name) const {
-  return Group(Handle(checked(file_name(), "open group " + in_quotes(name),
+  return Group(Handle(checked(file_name(), "open group " + in_quotes(name, '\''),
                               [&] { return H5Gopen2(id(), name.c_str(), H5P_DEFAULT); }),
                       H5Gclose),
                file_name());
@@ -422,7 +423,7 @@ Dataset Group::create_dataset(const std::string& name, const Datatype& stored_ty
   // No modification times in object headers: the same run must give the same bytes.
   checked(file, "disable time tracking", [&] { return H5Pset_obj_track_times(creation.id(), false); });
   if (!layout.chunk.empty())
-    checked(file, "set chunking of " + in_quotes(name), [&] {
+    checked(file, "set chunking of " + in_quotes(name, '\''), [&] {
       return H5Pset_chunk(creation.id(), static_cast<int>(layout.chunk.size()), layout.chunk.data());
     });
   if (layout.compress) {
@@ -430,7 +431,7 @@ Dataset Group::create_dataset(const std::string& name, const Datatype& stored_ty
     checked(file, "enable shuffle filter", [&] { return H5Pset_shuffle(creation.id()); });
     checked(file, "enable deflate filter", [&] { return H5Pset_deflate(creation.id(), deflate_level); });
   }
-  return Dataset(Handle(checked(file, "create dataset " + in_quotes(name),
+  return Dataset(Handle(checked(file, "create dataset " + in_quotes(name, '\''),
                                 [&] {
                                   return H5Dcreate2(id(), name.c_str(), stored_type.id(), space.id(),
                                                     H5P_DEFAULT, creation.id(), H5P_DEFAULT);
@@ -440,20 +441,20 @@ Dataset Group::create_dataset(const std::string& name, const Datatype& stored_ty
 }
 
 void Group::link_external(const std::string& name, const std::string& file, const std::string& object) {
-  checked(file_name(), "link " + in_quotes(name) + " to " + file + ":" + object, [&] {
+  checked(file_name(), "link " + in_quotes(name, '\'') + " to " + file + ":" + object, [&] {
     return H5Lcreate_external(file.c_str(), object.c_str(), id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
   });
 }
 
 Dataset Group::open_dataset(const std::string& name) const {
-  return Dataset(Handle(checked(file_name(), "open dataset " + in_quotes(name),
+  return Dataset(Handle(checked(file_name(), "open dataset " + in_quotes(name, '\''),
                                 [&] { return H5Dopen2(id(), name.c_str(), H5P_DEFAULT); }),
                         H5Dclose),
                  file_name());
 }
 
 bool Group::has_link(const std::string& name) const {
-  return checked(file_name(), "look up " + in_quotes(name),
+  return checked(file_name(), "look up " + in_quotes(name, '\''),
                  [&] { return H5Lexists(id(), name.c_str(), H5P_DEFAULT); }) > 0;
 }
 
@@ -476,7 +477,7 @@ std::vector<std::string> Group::link_names() const {
 }
 
 ObjectKind Group::kind_of(const std::string& name) const {
-  const Handle object(checked(file_name(), "open " + in_quotes(name),
+  const Handle object(checked(file_name(), "open " + in_quotes(name, '\''),
                               [&] { return H5Oopen(id(), name.c_str(), H5P_DEFAULT); }),
                       H5Oclose);
   switch (H5Iget_type(object.id())) {

@@ -224,7 +224,7 @@ class File : public Group {
   // FileFormat::appendable and crashes: without SWMR, HDF5 writes dirty metadata in no
   // particular order and reuses space freed earlier in the session, so a process killed inside
   // a flush leaves chunk indexes pointing at overwritten or unwritten bytes. A stress test
-  // (tests/test_crash_safety.cpp) killing a writer at random moments found earlier records
+  // (tests/core/test_crash_safety.cpp) killing a writer at random moments found earlier records
   // unreadable ("inflate() failed") in about 4 files of 10. SWMR orders every metadata flush so
   // that the file on disk never points at unflushed or reused space: HDF5 designed it so that a
   // reader sees a coherent file at every moment, which is what a killed writer leaves behind

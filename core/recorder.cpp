@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "core/h5.hpp"
+#include "core/text.hpp"
 
 namespace contactsim {
 namespace fs = std::filesystem;
@@ -29,17 +30,10 @@ constexpr const char* events_name = "events";
 constexpr std::size_t iso_date_length = 10;
 constexpr hsize_t time_chunk = 256;
 
-std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string joined;
-  for (const std::string& part : parts) joined += (joined.empty() ? "" : separator) + part;
-  return joined;
-}
 
 void require_valid_name(const fs::path& path, const std::string& what, const std::string& name) {
   if (name.empty() || name == "." || name.find('/') != std::string::npos)
-    throw RecorderError(path.string() + ": invalid " + what + " name " + in_quotes(name) +
+    throw RecorderError(path.string() + ": invalid " + what + " name " + in_quotes(name, '\'') +
                         " (must be non-empty and contain no '/')");
 }
 
@@ -74,7 +68,7 @@ void create_parent_directories(const fs::path& path) {
 const std::string& user_attribute(const fs::path& path, const std::string& name) {
   require_valid_name(path, "attribute", name);
   if (name == format_attribute || name == records_attribute || name == complete_attribute)
-    throw RecorderError(path.string() + ": attribute " + in_quotes(name) + " is maintained by the recorder");
+    throw RecorderError(path.string() + ": attribute " + in_quotes(name, '\'') + " is maintained by the recorder");
   return name;
 }
 
@@ -181,15 +175,15 @@ void Recorder::Impl::buffer(int id, std::span<const T> values) {
   Series& target = series_by_id(id);
   auto* pending = std::get_if<std::vector<T>>(&target.pending);
   if (pending == nullptr)
-    throw RecorderError(path.string() + ": series " + in_quotes(target.name) + " holds " +
+    throw RecorderError(path.string() + ": series " + in_quotes(target.name, '\'') + " holds " +
                         (std::is_same_v<T, float> ? "int64" : "float32") + " values, not " +
                         (std::is_same_v<T, float> ? "float32" : "int64"));
   if (values.size() != target.record_size)
-    throw RecorderError(path.string() + ": series " + in_quotes(target.name) + " expects " +
+    throw RecorderError(path.string() + ": series " + in_quotes(target.name, '\'') + " expects " +
                         std::to_string(target.record_size) + " values per record, got " +
                         std::to_string(values.size()));
   if (target.written)
-    throw RecorderError(path.string() + ": series " + in_quotes(target.name) +
+    throw RecorderError(path.string() + ": series " + in_quotes(target.name, '\'') +
                         " written twice in one record");
   pending->assign(values.begin(), values.end());
   target.written = true;
@@ -201,7 +195,7 @@ void Recorder::Impl::require_all_written(const std::string& iso_date) const {
     if (!s.written) missing.push_back(s.name);
   if (!missing.empty())
     throw RecorderError(path.string() + ": record " + iso_date + " is missing a write() for series " +
-                        join(missing, ", "));
+                        joined(missing, ", "));
 }
 
 // The structure is complete at the first record: /events is created now (empty if the run has
@@ -278,17 +272,17 @@ h5::Datatype memory_type_of(const TableColumn& column) {
 
 void require_rectangular(const fs::path& path, const std::string& table,
                          const std::vector<TableColumn>& columns) {
-  if (columns.empty()) throw RecorderError(path.string() + ": table " + in_quotes(table) + " has no columns");
+  if (columns.empty()) throw RecorderError(path.string() + ": table " + in_quotes(table, '\'') + " has no columns");
   for (std::size_t i = 0; i < columns.size(); ++i) {
     require_valid_name(path, "column", columns[i].name);
     for (std::size_t j = 0; j < i; ++j)
       if (columns[j].name == columns[i].name)
-        throw RecorderError(path.string() + ": table " + in_quotes(table) + " has two columns named " +
-                            in_quotes(columns[i].name));
+        throw RecorderError(path.string() + ": table " + in_quotes(table, '\'') + " has two columns named " +
+                            in_quotes(columns[i].name, '\''));
     if (column_length(columns[i]) != column_length(columns[0]))
-      throw RecorderError(path.string() + ": table " + in_quotes(table) + ": column " +
-                          in_quotes(columns[i].name) + " has " + std::to_string(column_length(columns[i])) +
-                          " rows but " + in_quotes(columns[0].name) + " has " +
+      throw RecorderError(path.string() + ": table " + in_quotes(table, '\'') + ": column " +
+                          in_quotes(columns[i].name, '\'') + " has " + std::to_string(column_length(columns[i])) +
+                          " rows but " + in_quotes(columns[0].name, '\'') + " has " +
                           std::to_string(column_length(columns[0])));
   }
 }
@@ -343,7 +337,7 @@ void Recorder::log_event(const std::string& iso_date, const std::string& kind, c
                          const std::string& detail, std::int64_t venues_affected) {
   Impl& impl = live(impl_);
   if (!is_iso_date(iso_date))
-    throw RecorderError(impl.path.string() + ": event date " + in_quotes(iso_date) + " is not YYYY-MM-DD");
+    throw RecorderError(impl.path.string() + ": event date " + in_quotes(iso_date, '\'') + " is not YYYY-MM-DD");
   auto& columns = impl.pending_events;
   if (columns.empty())
     columns = {{"date", std::vector<std::string>{}}, {"kind", std::vector<std::string>{}},
@@ -380,7 +374,7 @@ void Recorder::write_table(const std::string& name, const std::vector<TableColum
   const fs::path& path = live(impl_).path;
   require_valid_name(path, "table", name);
   if (impl_->file.has_link(name))
-    throw RecorderError(path.string() + ": " + in_quotes(name) + " already exists in the file");
+    throw RecorderError(path.string() + ": " + in_quotes(name, '\'') + " already exists in the file");
   h5::write_table(impl_->file, name, columns);
 }
 
@@ -407,9 +401,9 @@ void Recorder::define_dimension(const std::string& name, const std::vector<std::
   const fs::path& path = live(impl_).path;
   require_valid_name(path, "dimension", name);
   if (impl_->series_group.has_link(name))
-    throw RecorderError(path.string() + ": " + in_quotes(name) + " already exists in /series");
+    throw RecorderError(path.string() + ": " + in_quotes(name, '\'') + " already exists in /series");
   if (labels.empty())
-    throw RecorderError(path.string() + ": dimension " + in_quotes(name) + " has no labels");
+    throw RecorderError(path.string() + ": dimension " + in_quotes(name, '\'') + " has no labels");
 
   const h5::Datatype string_type = h5::Datatype::vlen_utf8_string();
   h5::Dataset scale = impl_->series_group.create_dataset(
@@ -448,17 +442,17 @@ int Recorder::define_series(const std::string& name, const std::vector<std::stri
   const std::string file = impl.path.string();
   require_valid_name(impl.path, "series", name);
   if (impl.records > 0)
-    throw RecorderError(file + ": series " + in_quotes(name) + " defined after the first record");
+    throw RecorderError(file + ": series " + in_quotes(name, '\'') + " defined after the first record");
   if (impl.series_group.has_link(name))
-    throw RecorderError(file + ": " + in_quotes(name) + " already exists in /series");
+    throw RecorderError(file + ": " + in_quotes(name, '\'') + " already exists in /series");
 
   std::vector<hsize_t> record_shape;
   std::size_t record_size = 1;
   for (const std::string& dim : dims) {
     const auto found = impl.dimensions.find(dim);
     if (found == impl.dimensions.end())
-      throw RecorderError(file + ": series " + in_quotes(name) + " uses undefined dimension " +
-                          in_quotes(dim));
+      throw RecorderError(file + ": series " + in_quotes(name, '\'') + " uses undefined dimension " +
+                          in_quotes(dim, '\''));
     record_shape.push_back(found->second.length);
     record_size *= found->second.length;
   }
@@ -471,7 +465,7 @@ int Recorder::define_series(const std::string& name, const std::vector<std::stri
   dataset.set_attribute("units", units);
   std::vector<std::string> axis_names{time_name};
   axis_names.insert(axis_names.end(), dims.begin(), dims.end());
-  dataset.set_attribute("dimensions", join(axis_names, ","));
+  dataset.set_attribute("dimensions", joined(axis_names, ","));
   for (unsigned axis = 0; axis < axis_names.size(); ++axis) {
     const h5::Dataset& scale = axis == 0 ? impl.time : impl.dimensions.at(axis_names[axis]).scale;
     dataset.attach_scale(scale, axis);
@@ -494,7 +488,7 @@ void Recorder::end_record(const std::string& iso_date) {
   Impl& impl = live(impl_);
   impl.require_usable();
   if (!is_iso_date(iso_date))
-    throw RecorderError(impl.path.string() + ": record date " + in_quotes(iso_date) + " is not YYYY-MM-DD");
+    throw RecorderError(impl.path.string() + ": record date " + in_quotes(iso_date, '\'') + " is not YYYY-MM-DD");
   impl.require_all_written(iso_date);
   try {
     impl.append_record(iso_date);
@@ -569,18 +563,18 @@ int Recorder::define_arrays(const std::string& group_name, std::size_t rows, con
   const std::string file = impl.path.string();
   require_valid_name(impl.path, "group", group_name);
   if (impl.records > 0)
-    throw RecorderError(file + ": arrays " + in_quotes(group_name) + " defined after the first record");
-  if (impl.file.has_link(group_name)) throw RecorderError(file + ": " + in_quotes(group_name) + " already exists");
+    throw RecorderError(file + ": arrays " + in_quotes(group_name, '\'') + " defined after the first record");
+  if (impl.file.has_link(group_name)) throw RecorderError(file + ": " + in_quotes(group_name, '\'') + " already exists");
   for (const auto* columns : {&fixed, &growing})
     for (const ArrayColumn& column : *columns) {
       require_valid_name(impl.path, "array", column.name);
       if (column.name == "date" || column.width == 0)
-        throw RecorderError(file + ": array " + in_quotes(column.name) + " of " + in_quotes(group_name) +
+        throw RecorderError(file + ": array " + in_quotes(column.name, '\'') + " of " + in_quotes(group_name, '\'') +
                             " needs a name other than 'date' and a width of at least 1");
     }
   for (const ArrayColumn& column : fixed)
     if (values_in(column) != rows * column.width)
-      throw RecorderError(file + ": array " + in_quotes(column.name) + " has " + std::to_string(values_in(column)) +
+      throw RecorderError(file + ": array " + in_quotes(column.name, '\'') + " has " + std::to_string(values_in(column)) +
                           " values, expected " + std::to_string(rows) + " rows × " + std::to_string(column.width));
   h5::Group group = impl.file.create_group(group_name);
   h5::Dataset date = group.create_dataset(
@@ -608,16 +602,16 @@ void Recorder::append_arrays(int id, const std::string& iso_date, const std::vec
     throw RecorderError(file + ": no arrays with id " + std::to_string(id));
   ArrayGroup& target = impl.array_groups[static_cast<std::size_t>(id)];
   if (!is_iso_date(iso_date))
-    throw RecorderError(file + ": block date " + in_quotes(iso_date) + " is not YYYY-MM-DD");
+    throw RecorderError(file + ": block date " + in_quotes(iso_date, '\'') + " is not YYYY-MM-DD");
   if (columns.size() != target.layout.size())
-    throw RecorderError(file + ": " + in_quotes(target.name) + " takes " + std::to_string(target.layout.size()) +
+    throw RecorderError(file + ": " + in_quotes(target.name, '\'') + " takes " + std::to_string(target.layout.size()) +
                         " arrays per block, got " + std::to_string(columns.size()));
   for (std::size_t c = 0; c < columns.size(); ++c) {
     const ArrayColumn& expected = target.layout[c];
     if (columns[c].name != expected.name || columns[c].values.index() != expected.values.index() ||
         values_in(columns[c]) != target.rows * expected.width)
-      throw RecorderError(file + ": block " + iso_date + " of " + in_quotes(target.name) + ": array " +
-                          in_quotes(columns[c].name) + " does not match its definition " + in_quotes(expected.name) +
+      throw RecorderError(file + ": block " + iso_date + " of " + in_quotes(target.name, '\'') + ": array " +
+                          in_quotes(columns[c].name, '\'') + " does not match its definition " + in_quotes(expected.name, '\'') +
                           " (type, or " + std::to_string(target.rows) + " rows × " + std::to_string(expected.width) + ")");
   }
   // As for records: the arrays first, the date last, so /<group>/date never announces a torn block.
@@ -709,7 +703,7 @@ std::string shown_value(const h5::AttributeValue& value) {
 std::string shape_text(const std::vector<hsize_t>& shape) {
   std::vector<std::string> parts;
   for (const hsize_t n : shape) parts.push_back(std::to_string(n));
-  return "(" + join(parts, " × ") + ")";
+  return "(" + joined(parts, " × ") + ")";
 }
 
 std::string section(const std::string& title, const std::string& body) {
@@ -721,7 +715,7 @@ void require_contactsim_format(const h5::File& file) {
     throw RecorderError(file.file_name() + ": not a contactsim output file (no 'format' attribute)");
   const std::string format = file.string_attribute(format_attribute);
   if (format.rfind("contactsim-output-", 0) != 0)
-    throw RecorderError(file.file_name() + ": not a contactsim output file (format " + in_quotes(format) +
+    throw RecorderError(file.file_name() + ": not a contactsim output file (format " + in_quotes(format, '\'') +
                         ")");
 }
 
@@ -749,7 +743,7 @@ std::string describe_tables(const h5::File& file) {
   for (const auto& [name, table] : tables) {
     const std::vector<hsize_t> shape = table.shape();
     const std::string size = shape.size() == 1 ? row_count(shape[0], digits) : shape_text(shape);
-    rows.push_back({name, size, join(table.compound_field_names(), ", ")});
+    rows.push_back({name, size, joined(table.compound_field_names(), ", ")});
   }
   return aligned(rows);
 }

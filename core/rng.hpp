@@ -21,7 +21,9 @@ struct StreamKey {
 };
 
 // Purposes partition the counter space so that different uses of the same entity on the same
-// day never share numbers. Models pick a purpose from their own range (see models/purposes.hpp).
+// day never share numbers. Each mechanism declares the purpose ranges it draws from in its
+// registry entry (MechanismEntry::purposes, models/mechanisms/mechanism.hpp); the world build's
+// purposes are in models/city/purposes.hpp.
 using Purpose = std::uint32_t;
 
 // A UniformRandomBitGenerator over one (key, entity, day, purpose) counter prefix: Boost.Random

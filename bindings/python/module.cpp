@@ -5,6 +5,7 @@
 #include "core/config.hpp"
 #include "core/output_file.hpp"
 #include "core/recorder.hpp"
+#include "core/text.hpp"
 #include "models/analysis/compare.hpp"
 #include "models/analysis/ensemble.hpp"
 #include "models/mechanisms/programmes.hpp"
@@ -427,12 +428,6 @@ py::list summary_rows(const Simulation& sim) {
   return rows;
 }
 
-std::vector<std::string> names_of(const auto& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) out.push_back(item.name);
-  return out;
-}
-
 // ----------------------------------------------------------------------------- ensembles
 
 py::dict describe_ensemble(const EnsembleSpec& spec) {
@@ -508,17 +503,33 @@ py::list compare_rows(const fs::path& master, const std::vector<std::string>& me
   return out;
 }
 
-}  // namespace
+// ----------------------------------------------------------------------------- the module
 
-PYBIND11_MODULE(_core, m) {
-  m.doc() = "contactsim's compiled core; use the `contactsim` package instead of this module";
-  m.attr("__version__") = kVersion;
-  m.attr("git_revision") = kGitRevision;
-  // Names of the per-resident arrays Simulation.view serves (the field list, models/city/state.hpp).
-  py::list resident_fields;
-  for_each_field([&](const auto& field) { resident_fields.append(field.name); });
-  m.attr("resident_fields") = py::tuple(resident_fields);
+// Simulation.view(name): a resident field of the field list (models/city/state.hpp), or the day
+// each resident started a programme (-1: never), as a read-only array over the simulation's memory.
+py::array agent_view(py::object self, const std::string& name) {
+  const PySimulation& s = self.cast<const PySimulation&>();
+  const Residents& r = s.simulation->world().residents;
+  const auto n = static_cast<py::ssize_t>(r.size());
+  std::optional<py::array> field_view;
+  for_each_field(r, [&](const auto& field, const auto& values) {
+    if (field_view || name != field.name) return;
+    const auto width = static_cast<py::ssize_t>(field.values_per_resident(r));
+    field_view = field.width == FieldWidth::one ? view(values, {n}, self) : view(values, {n, width}, self);
+  });
+  if (field_view) return *field_view;
+  if (name == "programme_start_day") {
+    if (const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes")) return view(p->participation_day(), {n}, self);
+    py::array_t<std::int32_t> never(n);  // no programme: nobody took part
+    std::fill_n(never.mutable_data(), n, -1);
+    return never;
+  }
+  throw py::value_error("no agent array named '" + name + "'");
+}
 
+// Scenario errors as ScenarioError (a ValueError), output errors as OutputError (an OSError),
+// checkpoint errors as CheckpointError, invariant breaches as InvariantError.
+void register_errors(py::module_& m) {
   static py::exception<ConfigError> scenario_error(m, "ScenarioError", PyExc_ValueError);
   static py::exception<RecorderError> output_error(m, "OutputError", PyExc_OSError);
   static py::exception<CheckpointError> checkpoint_error(m, "CheckpointError", PyExc_ValueError);
@@ -539,7 +550,10 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
+}
 
+// The ensemble functions the Python package builds run_ensemble and compare on.
+void def_ensemble_functions(py::module_& m) {
   m.def("describe_ensemble", [](const fs::path& spec) { return describe_ensemble(load_ensemble_spec(spec)); },
         py::arg("spec"));
   m.def("prepare_ensemble_folder", [](const fs::path& spec, const fs::path& out) {
@@ -552,7 +566,10 @@ PYBIND11_MODULE(_core, m) {
   }, py::arg("spec"), py::arg("out"));
   m.def("compare_ensemble", &compare_rows, py::arg("master"), py::arg("metrics") = std::vector<std::string>{},
         py::arg("confidence") = 0.95);
+}
 
+// Scenario: a scenario read and validated, with its resolved text and the names it declares.
+void def_scenario_class(py::module_& m) {
   py::class_<PyScenario, std::shared_ptr<PyScenario>>(m, "Scenario")
       .def_static("load", &load, py::arg("path"))
       .def_static("from_dict", &from_dict, py::arg("mapping"), py::arg("base_dir") = py::none())
@@ -568,7 +585,10 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("wards", [](const PyScenario& s) { return names_of(s.scenario.wards); })
       .def_property_readonly("venue_types", [](const PyScenario& s) { return names_of(s.scenario.venue_types); })
       .def_property_readonly("population_size", [](const PyScenario& s) { return s.scenario.population_size(); });
+}
 
+// Simulation: steps, records, checkpoints and read-only views of the residents.
+void def_simulation_class(py::module_& m) {
   py::class_<PySimulation>(m, "Simulation")
       .def(py::init(&make_simulation), py::arg("scenario"), py::arg("seed") = py::none(),
            py::arg("threads") = py::none(), py::arg("replicate") = py::none(), py::arg("check_invariants") = false)
@@ -598,25 +618,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("intergroup_encounters",
                              [](const PySimulation& s) { return s.simulation->intergroup_encounters(); })
       .def("summary_rows", [](const PySimulation& s) { return summary_rows(*s.simulation); })
-      .def("view", [](py::object self, const std::string& name) -> py::array {
-        const PySimulation& s = self.cast<const PySimulation&>();
-        const Residents& r = s.simulation->world().residents;
-        const auto n = static_cast<py::ssize_t>(r.size());
-        std::optional<py::array> field_view;
-        for_each_field(r, [&](const auto& field, const auto& values) {
-          if (field_view || name != field.name) return;
-          const auto width = static_cast<py::ssize_t>(field.values_per_resident(r));
-          field_view = field.width == FieldWidth::one ? view(values, {n}, self) : view(values, {n, width}, self);
-        });
-        if (field_view) return *field_view;
-        if (name == "programme_start_day") {
-          if (const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes")) return view(p->participation_day(), {n}, self);
-          py::array_t<std::int32_t> never(n);  // no programme: nobody took part
-          std::fill_n(never.mutable_data(), n, -1);
-          return never;
-        }
-        throw py::value_error("no agent array named '" + name + "'");
-      }, py::arg("name"))
+      .def("view", &agent_view, py::arg("name"))
       .def("matched_non_participants", [](const PySimulation& s) {
         const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes");
         if (!p) throw py::value_error("this scenario runs no youth programme or school linking");
@@ -625,4 +627,21 @@ PYBIND11_MODULE(_core, m) {
             StreamKey{s.simulation->seed(), s.simulation->replicate()});
         return py::array_t<std::int32_t>(static_cast<py::ssize_t>(controls.size()), controls.data());
       });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "contactsim's compiled core; use the `contactsim` package instead of this module";
+  m.attr("__version__") = kVersion;
+  m.attr("git_revision") = kGitRevision;
+  // Names of the per-resident arrays Simulation.view serves (the field list, models/city/state.hpp).
+  py::list resident_fields;
+  for_each_field([&](const auto& field) { resident_fields.append(field.name); });
+  m.attr("resident_fields") = py::tuple(resident_fields);
+
+  register_errors(m);
+  def_ensemble_functions(m);
+  def_scenario_class(m);
+  def_simulation_class(m);
 }

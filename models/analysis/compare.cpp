@@ -2,6 +2,7 @@
 
 #include "core/config.hpp"
 #include "core/h5.hpp"
+#include "core/text.hpp"
 
 #include <boost/math/distributions/students_t.hpp>
 
@@ -147,11 +148,7 @@ std::vector<const MetricDefinition*> chosen_metrics(const CompareOptions& option
   for (const std::string& name : options.metrics) {
     const auto& all = comparable_metrics();
     const auto found = std::find_if(all.begin(), all.end(), [&](const auto& m) { return m.name == name; });
-    if (found == all.end()) {
-      std::string known;
-      for (const auto& m : all) known += (known.empty() ? "" : ", ") + m.name;
-      throw ConfigError("--metric", 0, name, "unknown metric; expected one of: " + known);
-    }
+    if (found == all.end()) throw ConfigError("--metric", 0, name, "unknown metric; expected one of: " + joined(names_of(all)));
     out.push_back(&*found);
   }
   return out;

@@ -1,5 +1,6 @@
 #include "models/city/encounters.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
@@ -203,22 +204,14 @@ void EncountersPhase::save(StateWriter& out) const { out.scalar("encounters", en
 void EncountersPhase::restore(const StateReader& in) { encounters_ = in.scalar<std::int64_t>("encounters"); }
 
 namespace {
-struct EncountersConfig final : MechanismConfig {
-  EncounterSettings settings;
+struct EncountersConfig final : SettingsConfig<"encounters", EncounterParams, kEncounterParams> {
 };
 }  // namespace
 
 MechanismEntry encounters_mechanism() {
   return {"encounters", {}, {{purpose::kEncounter, purpose::kEncounter + kNumSlots * kMaxGroups - 1}},
-          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<EncountersConfig>();
-            config->settings = r.settings<EncounterParams>("encounters", kEncounterParams);
-            config->enabled = config->settings.enabled;
-            return config;
-          },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<EncounterParams>("mechanisms.encounters", kEncounterParams, out);
-          },
+          read_settings<EncountersConfig>,
+          describe_settings<EncountersConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             auto m = std::make_unique<PhaseMechanism<EncountersPhase>>(
                 config_as<EncountersConfig>(config).settings, c.rules, c.scenario.venue_types, c.world.venues,

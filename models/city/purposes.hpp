@@ -1,6 +1,9 @@
 #pragma once
-// Random-stream purposes (the third counter word). One per decision site, so no two uses of an
-// entity's stream on one day overlap. Append new purposes; never renumber (it changes results).
+// Random-stream purposes (the third counter word) of the world build and of the city-wide steps
+// (attendance, encounters, agent snapshots). One per decision site, so no two uses of an
+// entity's stream on one day overlap; never renumber (it changes results). A mechanism declares
+// its own purposes next to its code and their range in its registry entry
+// (MechanismEntry::purposes, models/mechanisms/mechanism.hpp); this is not a central list.
 #include "core/rng.hpp"
 
 namespace contactsim::purpose {

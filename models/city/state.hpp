@@ -1,6 +1,7 @@
 #pragma once
-// The simulated city as plain structs of arrays. Built once from a Scenario (world.cpp), then
-// mutated only by the daily phases, each touching the arrays it names in its constructor.
+// The simulated city as plain structs of arrays. Built once from a Scenario (build_world in
+// models/city/world.hpp), then mutated only by the daily phases, each touching the arrays it
+// names in its constructor.
 #include <algorithm>
 #include <array>
 #include <cstddef>

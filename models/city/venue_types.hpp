@@ -1,9 +1,9 @@
 #pragma once
 // Venue types: when a kind of venue runs, who belongs to it, and what contact there is like.
 //
-// A scenario declares its venue types under [venue_types.<name>]. The built-in names (school,
-// workplace, community_centre, place_of_worship, street, youth_club, market, park and the contact
-// columns esol_class, festival, youth_programme, school_linking) start from the defaults in
+// A scenario declares its venue types under [venue_types.<name>]. The built-in names (the
+// everyday venues such as school, workplace or park, and the contact columns of the timeline
+// programmes, such as classes and youth programmes) start from the defaults in
 // models/city/venue_types.toml, so a scenario need only state what differs; any other name must
 // give its defining fields. The same fields generate the venues of each ward (see venues.cpp).
 //

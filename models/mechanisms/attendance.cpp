@@ -1,5 +1,6 @@
 #include "models/mechanisms/attendance.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "models/city/purposes.hpp"
@@ -165,8 +166,7 @@ void AttendancePhase::admit_within_capacity(const Day& day, int slot) {
 }
 
 namespace {
-struct AttendanceConfig final : MechanismConfig {
-  AttendanceSettings settings;
+struct AttendanceConfig final : SettingsConfig<"attendance", AttendanceParams, kAttendanceParams> {
 };
 
 class AttendanceMechanism final : public Mechanism {
@@ -192,15 +192,8 @@ class AttendanceMechanism final : public Mechanism {
 
 MechanismEntry attendance_mechanism() {
   return {"attendance", {}, {{purpose::kAttendance, purpose::kAdmission}},
-          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<AttendanceConfig>();
-            config->settings = r.settings<AttendanceParams>("attendance", kAttendanceParams);
-            config->enabled = config->settings.enabled;
-            return config;
-          },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<AttendanceParams>("mechanisms.attendance", kAttendanceParams, out);
-          },
+          read_settings<AttendanceConfig>,
+          describe_settings<AttendanceConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             return std::make_unique<AttendanceMechanism>(config_as<AttendanceConfig>(config), c);
           }};

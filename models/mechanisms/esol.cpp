@@ -1,5 +1,7 @@
 #include "models/mechanisms/esol.hpp"
+#include "core/text.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
@@ -13,20 +15,13 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (DESIGN §6), from the 340–380 range shared with
-// festivals and media. To be listed in models/purposes.hpp.
+// Random-stream purposes of this module (DESIGN §6), from the 340–380 range it shares with other
+// timeline programmes; declared as ranges in its registry entry (esol_mechanism, below).
 constexpr Purpose kEsolApplication = 341;  // entity = resident, day word = course index: applies?, priority
 constexpr Purpose kEsolDropout = 342;      // entity = resident, day: one draw per learner per day
 constexpr Purpose kEsolEncounter = 360;    // + group (360–375); entity = course << 16 | class
 
 constexpr double kDaysPerMonth = 365.25 / 12.0;
-
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-int find(const std::vector<std::string>& names, const std::string& name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
-}
 
 int class_count(int seats, double class_size) {
   return std::max(1, static_cast<int>(std::ceil(seats / class_size)));
@@ -39,13 +34,12 @@ EsolCourse read_esol_course(const ConfigTable& item, Date start, Date end, const
   EsolCourse c;
   c.label = item.string("label", "");
   c.start = item.required_date("start");
-  if (c.start < start || c.start > end)
-    item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + "), got " + c.start.iso());
+  if (const std::string outside = outside_run(c.start, start, end); !outside.empty()) item.fail("start", outside);
   c.end = item.required_date("end");
   if (c.end < c.start) item.fail("end", "expected a date on or after start (" + c.start.iso() + "), got " + c.end.iso());
   if (item.has("ward")) {
     const std::string ward = item.required_string("ward");
-    c.ward = find(wards, ward);
+    c.ward = index_of(wards, ward);
     if (c.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
   }
   const std::int64_t seats = item.required_integer("seats", 1, 1'000'000);
@@ -332,8 +326,7 @@ void EsolPhase::restore(const StateReader& in) {
 // ---- the mechanism ----------------------------------------------------------------------------
 namespace {
 
-struct EsolConfig final : MechanismConfig {
-  EsolSettings settings;
+struct EsolConfig final : SettingsConfig<"esol", EsolParams, kEsolParams> {
   std::vector<EsolCourse> courses;
   // Only a scenario that has items gets the column, as before the registry.
   std::vector<std::string> contact_columns() const override {
@@ -378,17 +371,13 @@ MechanismEntry esol_mechanism() {
   return {"esol", {"esol_course"}, {{kEsolApplication, kEsolDropout}, {kEsolEncounter, kEsolEncounter + kMaxGroups - 1}},
           [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
             const Scenario& s = r.city();
-            auto config = std::make_shared<EsolConfig>();
-            config->settings = r.settings<EsolParams>("esol", kEsolParams);
-            config->enabled = config->settings.enabled;
+            auto config = read_settings_of<EsolConfig>(r);
             for (const auto& [index, item] : r.items({"esol_course"}))
               config->courses.push_back(
                   read_esol_course(item, s.simulation.start, s.simulation.end, s.ward_names(), s.population.scale));
             return config;
           },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<EsolParams>("mechanisms.esol", kEsolParams, out);
-          },
+          describe_settings<EsolConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             const auto& esol = config_as<EsolConfig>(config);
             if (esol.courses.empty()) return nullptr;

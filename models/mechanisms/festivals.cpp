@@ -1,6 +1,8 @@
 #include "models/mechanisms/festivals.hpp"
 #include "core/archive.hpp"
+#include "core/text.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include <omp.h>
@@ -13,32 +15,19 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (DESIGN §6), from the 340–380 range shared with ESOL
-// and media. To be listed in models/purposes.hpp.
+// Random-stream purposes of this module (DESIGN §6), from the 340–380 range it shares with other
+// timeline programmes; declared as ranges in its registry entry (festivals_mechanism, below).
 constexpr Purpose kFestivalAttendance = 340;  // entity = resident; draw k = the k-th festival today
 constexpr Purpose kFestivalEncounter = 344;   // + group (344–359); entity = festival << 20 | crowd
 constexpr std::uint32_t kMaxCrowds = 1u << 20;
-
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-int find(const std::vector<std::string>& names, const std::string& name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
-}
-
-std::string quoted_list(const std::vector<std::string>& names) {
-  std::string all;
-  for (const auto& n : names) all += (all.empty() ? "" : ", ") + in_quotes(n);
-  return all;
-}
 
 std::vector<double> read_appeal(const ConfigTable& item, const std::vector<std::string>& groups) {
   std::vector<double> appeal(groups.size(), 1.0);
   const auto table = item.optional_table("appeal");
   if (!table) return appeal;
   for (const auto& name : table->keys()) {
-    const int g = find(groups, name);
-    if (g < 0) table->fail(name, "unknown group " + in_quotes(name) + "; expected one of " + quoted_list(groups));
+    const int g = index_of(groups, name);
+    if (g < 0) table->fail(name, "unknown group " + in_quotes(name) + "; expected one of " + list_of(groups));
     appeal[g] = table->number(name, 1.0, 0, std::numeric_limits<double>::max());
   }
   if (std::none_of(appeal.begin(), appeal.end(), [](double a) { return a > 0; }))
@@ -56,12 +45,11 @@ FestivalSpec read_festival(const ConfigTable& item, Date start, Date end, const 
   FestivalSpec f;
   f.label = item.string("label", "");
   f.date = item.required_date("date");
-  if (f.date < start || f.date > end)
-    item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + "), got " + f.date.iso());
+  if (const std::string outside = outside_run(f.date, start, end); !outside.empty()) item.fail("date", outside);
   f.days = static_cast<int>(item.integer("days", 1, 1, 366));
   if (item.has("ward")) {
     const std::string ward = item.required_string("ward");
-    f.ward = find(wards, ward);
+    f.ward = index_of(wards, ward);
     if (f.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
   }
   f.appeal = read_appeal(item, groups);
@@ -217,8 +205,7 @@ void FestivalsPhase::run_crowds(const Day& day, std::size_t index, const std::ve
 // ---- the mechanism ----------------------------------------------------------------------------
 namespace {
 
-struct FestivalsConfig final : MechanismConfig {
-  FestivalSettings settings;
+struct FestivalsConfig final : SettingsConfig<"festivals", FestivalParams, kFestivalParams> {
   std::vector<FestivalSpec> festivals;
   // Only a scenario that has items gets the column, as before the registry.
   std::vector<std::string> contact_columns() const override {
@@ -260,18 +247,14 @@ MechanismEntry festivals_mechanism() {
   return {"festivals", {"festival"}, {{kFestivalAttendance, kFestivalAttendance}, {kFestivalEncounter, kFestivalEncounter + kMaxGroups - 1}},
           [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
             const Scenario& s = r.city();
-            auto config = std::make_shared<FestivalsConfig>();
-            config->settings = r.settings<FestivalParams>("festivals", kFestivalParams);
-            config->enabled = config->settings.enabled;
+            auto config = read_settings_of<FestivalsConfig>(r);
             for (const auto& [index, item] : r.items({"festival"}))
               config->festivals.push_back(read_festival(item, s.simulation.start, s.simulation.end, s.group_names(),
                                                         s.ward_names(), s.population.unscaled_counts,
                                                         s.population.scale));
             return config;
           },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<FestivalParams>("mechanisms.festivals", kFestivalParams, out);
-          },
+          describe_settings<FestivalsConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             const auto& festivals = config_as<FestivalsConfig>(config);
             if (festivals.festivals.empty()) return nullptr;

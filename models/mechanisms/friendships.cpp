@@ -1,6 +1,7 @@
 #include "models/mechanisms/friendships.hpp"
 #include "models/city/encounters.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
@@ -15,8 +16,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (world build only; the daily steps draw nothing).
-// To be listed in models/purposes.hpp as purpose::kFriendSeedVenue / kFriendSeedBlock.
+// Random-stream purposes of this module (world build only; the daily steps draw nothing),
+// declared as a range in its registry entry (friendships_mechanism, below).
 constexpr Purpose kFriendSeedVenue = 200;  // entity = venue × 16 + group
 constexpr Purpose kFriendSeedBlock = 201;  // entity = block × 16 + group
 
@@ -499,8 +500,7 @@ void Friendships::restore(const StateReader& in) {
 // ---- the mechanism ----------------------------------------------------------------------------
 namespace {
 
-struct FriendshipsConfig final : MechanismConfig {
-  FriendshipSettings settings;
+struct FriendshipsConfig final : SettingsConfig<"friendships", FriendshipParams, kFriendshipParams> {
   std::vector<SeriesSpec> series() const override {
     return {{"cross_group_friendship_share", {"ward", "group"}, SeriesType::float32,
              "Share of residents with at least one friend in another group", "share"}};
@@ -546,16 +546,12 @@ class FriendshipsMechanism final : public Mechanism {
 MechanismEntry friendships_mechanism() {
   return {"friendships", {}, {{kFriendSeedVenue, kFriendSeedBlock}},
           [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<FriendshipsConfig>();
-            config->settings = r.settings<FriendshipParams>("friendships", kFriendshipParams);
-            config->enabled = config->settings.enabled;
+            auto config = read_settings_of<FriendshipsConfig>(r);
             if (config->settings.params.ingroup_friends > config->settings.params.max_degree)
               r.fail_table("friendships", "expected ingroup_friends <= max_degree");
             return config;
           },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<FriendshipParams>("mechanisms.friendships", kFriendshipParams, out);
-          },
+          describe_settings<FriendshipsConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             if (!config.enabled) return nullptr;
             return std::make_unique<FriendshipsMechanism>(config_as<FriendshipsConfig>(config), c);

@@ -1,5 +1,6 @@
 #include "models/mechanisms/funding.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include <algorithm>
@@ -62,22 +63,14 @@ void FundingPhase::settle_venue(std::size_t v, Date today) {
 }
 
 namespace {
-struct FundingConfig final : MechanismConfig {
-  FundingSettings settings;
+struct FundingConfig final : SettingsConfig<"funding", FundingParams, kFundingParams> {
 };
 }  // namespace
 
 MechanismEntry funding_mechanism() {
   return {"funding", {}, {},
-          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<FundingConfig>();
-            config->settings = r.settings<FundingParams>("funding", kFundingParams);
-            config->enabled = config->settings.enabled;
-            return config;
-          },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<FundingParams>("mechanisms.funding", kFundingParams, out);
-          },
+          read_settings<FundingConfig>,
+          describe_settings<FundingConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             return std::make_unique<PhaseMechanism<FundingPhase>>(
                 config_as<FundingConfig>(config).settings, c.scenario.venue_types, c.scenario.ward_names(),

@@ -1,6 +1,8 @@
 #include "models/mechanisms/media.hpp"
+#include "core/text.hpp"
 #include "models/mechanisms/friendships.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include <algorithm>
@@ -9,39 +11,27 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purpose of this module (DESIGN §6), from the 340–380 range shared with festivals
-// and ESOL. To be listed in models/purposes.hpp.
+// Random-stream purpose of this module (DESIGN §6), from the 340–380 range it shares with other
+// timeline programmes such as classes; declared in its registry entry (media_mechanism, below).
 constexpr Purpose kMythBustingReach = 343;  // entity = resident, day word = campaign index
-
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-int find(const std::vector<std::string>& names, const std::string& name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
-}
 
 Date dated_within_run(const ConfigTable& item, Date start, Date end) {
   const Date d = item.required_date("date");
-  if (d < start || d > end)
-    item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + "), got " + d.iso());
+  if (const std::string outside = outside_run(d, start, end); !outside.empty()) item.fail("date", outside);
   return d;
 }
 
 int target_group(const ConfigTable& item, const std::vector<std::string>& groups) {
   const std::string name = item.required_string("target");
-  const int g = find(groups, name);
-  if (g < 0) {
-    std::string all;
-    for (const auto& n : groups) all += (all.empty() ? "" : ", ") + in_quotes(n);
-    item.fail("target", "unknown group " + in_quotes(name) + "; expected one of " + all);
-  }
+  const int g = index_of(groups, name);
+  if (g < 0) item.fail("target", "unknown group " + in_quotes(name) + "; expected one of " + list_of(groups));
   return g;
 }
 
 int optional_ward(const ConfigTable& item, const std::vector<std::string>& wards) {
   if (!item.has("ward")) return -1;
   const std::string name = item.required_string("ward");
-  const int w = find(wards, name);
+  const int w = index_of(wards, name);
   if (w < 0) item.fail("ward", "unknown ward " + in_quotes(name) + "; expected a name from [wards]");
   return w;
 }
@@ -146,8 +136,7 @@ void MediaPhase::apply(const MediaShock& shock, const Day& day) {
 }
 
 namespace {
-struct MediaConfig final : MechanismConfig {
-  MediaSettings settings;
+struct MediaConfig final : SettingsConfig<"media", MediaParams, kMediaParams> {
   std::vector<MediaShock> shocks;
   std::vector<MythBusting> campaigns;
 };
@@ -179,9 +168,7 @@ MechanismEntry media_mechanism() {
   return {"media", {"media_shock", "myth_busting"}, {{kMythBustingReach, kMythBustingReach}},
           [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
             const Scenario& s = r.city();
-            auto config = std::make_shared<MediaConfig>();
-            config->settings = r.settings<MediaParams>("media", kMediaParams);
-            config->enabled = config->settings.enabled;
+            auto config = read_settings_of<MediaConfig>(r);
             const Date start = s.simulation.start, end = s.simulation.end;
             for (const auto& [index, item] : r.items({"media_shock"}))
               config->shocks.push_back(read_media_shock(item, start, end, s.group_names(), s.ward_names()));
@@ -189,9 +176,7 @@ MechanismEntry media_mechanism() {
               config->campaigns.push_back(read_myth_busting(item, start, end, s.group_names(), s.ward_names()));
             return config;
           },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<MediaParams>("mechanisms.media", kMediaParams, out);
-          },
+          describe_settings<MediaConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             const auto& media = config_as<MediaConfig>(config);
             if (media.shocks.empty() && media.campaigns.empty()) return nullptr;

@@ -1,4 +1,5 @@
 #include "models/mechanisms/mobility.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/mechanisms/tension.hpp"
 #include "models/city/world.hpp"
 #include "models/run/scenario.hpp"
@@ -814,8 +815,7 @@ void MobilityPhase::restore(const StateReader& in) {
 // ---- the mechanism ----------------------------------------------------------------------------
 namespace {
 
-struct MobilityConfig final : MechanismConfig {
-  MobilitySettings settings;
+struct MobilityConfig final : SettingsConfig<"mobility", MobilityParams, kMobilityParams> {
   std::vector<SeriesSpec> series() const override {
     if (!enabled) return {};
     return {{"moves_out", {"ward", "group"}, SeriesType::int64,
@@ -873,15 +873,8 @@ class MobilityMechanism final : public PhaseMechanism<MobilityPhase> {
 
 MechanismEntry mobility_mechanism() {
   return {"mobility", {}, {{purpose::kMobilityAgeing, purpose::kMobilityMoveMembership}},
-          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<MobilityConfig>();
-            config->settings = r.settings<MobilityParams>("mobility", kMobilityParams);
-            config->enabled = config->settings.enabled;
-            return config;
-          },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<MobilityParams>("mechanisms.mobility", kMobilityParams, out);
-          },
+          read_settings<MobilityConfig>,
+          describe_settings<MobilityConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             if (!config.enabled) return nullptr;
             return std::make_unique<MobilityMechanism>(config_as<MobilityConfig>(config), c);

@@ -309,8 +309,8 @@ class MobilityPhase final : public Phase {
   // Ids re-initialised (departed → newcomer, died → newborn) at the last monthly run.
   std::span<const std::uint32_t> replaced_slots() const { return replaced_; }
   // Ids re-initialised since the last call (each once, in the order replaced), then cleared:
-  // for the mechanisms that must forget a slot's previous occupant (friend lists, ESOL lists,
-  // trust). Empty on days the phase did nothing.
+  // for the mechanisms that must forget a slot's previous occupant (friend lists, class
+  // lists, trust). Empty on days the phase did nothing.
   std::vector<std::uint32_t> take_replaced();
   std::span<const std::int32_t> block_occupancy() const { return occupancy_; }
   std::span<const std::int32_t> block_capacity() const { return capacity_; }

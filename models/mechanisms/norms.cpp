@@ -1,5 +1,6 @@
 #include "models/mechanisms/norms.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "core/reduction.hpp"
@@ -54,22 +55,14 @@ void NormsPhase::run(const Day& day) {
 }
 
 namespace {
-struct NormsConfig final : MechanismConfig {
-  NormSettings settings;
+struct NormsConfig final : SettingsConfig<"norms", NormParams, kNormParams> {
 };
 }  // namespace
 
 MechanismEntry norms_mechanism() {
   return {"norms", {}, {},
-          [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<NormsConfig>();
-            config->settings = r.settings<NormParams>("norms", kNormParams);
-            config->enabled = config->settings.enabled;
-            return config;
-          },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<NormParams>("mechanisms.norms", kNormParams, out);
-          },
+          read_settings<NormsConfig>,
+          describe_settings<NormsConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             return std::make_unique<PhaseMechanism<NormsPhase>>(config_as<NormsConfig>(config).settings,
                                                                 c.world.residents,

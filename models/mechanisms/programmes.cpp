@@ -1,5 +1,7 @@
 #include "models/mechanisms/programmes.hpp"
+#include "core/text.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
@@ -15,7 +17,8 @@
 namespace contactsim {
 namespace {
 
-// To be listed in models/purposes.hpp (range 300–330 belongs to programmes).
+// Random-stream purposes of this module (DESIGN §6): the range 300–330 belongs to programmes,
+// declared in its registry entry (programmes_mechanism, below).
 constexpr Purpose kProgrammeAge = 300;        // entity = resident, day = calendar year: aged 16–17?
 constexpr Purpose kProgrammeRecruit = 301;    // entity = resident, day = cohort start day index
 constexpr Purpose kMatchedControl = 302;      // entity = participant, day = 0
@@ -25,15 +28,11 @@ constexpr Purpose kProgrammeEncounter = 310;  // + group (310–325); entity = t
 // so the two never coincide (team ids count up from 0).
 constexpr std::uint32_t kLinkEntity = 0x80000000u;
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
 // ---------------------------------------------------------------------------------------------
 // Reading
 
 void check_dates(const ConfigTable& item, Date start, Date end, Date run_start, Date run_end) {
-  if (start < run_start || start > run_end)
-    item.fail("start", "expected a date within the run (" + run_start.iso() + " to " + run_end.iso() + "), got " +
-                           start.iso());
+  if (const std::string outside = outside_run(start, run_start, run_end); !outside.empty()) item.fail("start", outside);
   if (end < start) item.fail("end", "expected a date on or after start (" + start.iso() + "), got " + end.iso());
 }
 
@@ -718,8 +717,7 @@ void ProgrammesPhase::restore(const StateReader& in) {
 // ---- the mechanism ----------------------------------------------------------------------------
 namespace {
 
-struct ProgrammesConfig final : MechanismConfig {
-  ProgrammeSettings settings;
+struct ProgrammesConfig final : SettingsConfig<"programmes", ProgrammeParams, kProgrammeParams> {
   std::vector<YouthProgrammeSpec> youth;
   std::vector<SchoolLinkingSpec> linking;
   std::vector<std::string> contact_columns() const override {
@@ -763,9 +761,7 @@ MechanismEntry programmes_mechanism() {
           [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
             const Scenario& s = r.city();
             const Date start = s.simulation.start, end = s.simulation.end;
-            auto config = std::make_shared<ProgrammesConfig>();
-            config->settings = r.settings<ProgrammeParams>("programmes", kProgrammeParams);
-            config->enabled = config->settings.enabled;
+            auto config = read_settings_of<ProgrammesConfig>(r);
             for (const auto& [index, item] : r.items({"youth_programme"}))
               config->youth.push_back(read_youth_programme(item, start, end, expected_youth(s), config->settings.params));
             for (const auto& [index, item] : r.items({"school_linking"})) {
@@ -774,9 +770,7 @@ MechanismEntry programmes_mechanism() {
             }
             return config;
           },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<ProgrammeParams>("mechanisms.programmes", kProgrammeParams, out);
-          },
+          describe_settings<ProgrammesConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             const auto& programmes = config_as<ProgrammesConfig>(config);
             if (programmes.youth.empty() && programmes.linking.empty()) return nullptr;

@@ -1,6 +1,8 @@
 #include "models/mechanisms/tension.hpp"
+#include "core/text.hpp"
 #include "models/city/encounters.hpp"
 #include "models/city/world.hpp"
+#include "models/mechanisms/settings.hpp"
 #include "models/run/scenario.hpp"
 
 #include "core/reduction.hpp"
@@ -17,9 +19,8 @@
 namespace contactsim {
 namespace {
 
-// Random-stream purposes of this module (DESIGN §6). To be listed in models/purposes.hpp as
-// purpose::kTensionIncidents / purpose::kLeafletReach; 232–250 stay free for tension and the
-// programmes that feed it.
+// Random-stream purposes of this module (DESIGN §6), declared as a range in its registry entry
+// (tension_mechanism, below); 232–250 stay free for tension and the programmes that feed it.
 constexpr Purpose kTensionIncidents = 230;  // daily, entity = ward: the day's incident count
 constexpr Purpose kLeafletReach = 231;      // daily, entity = resident: one draw per campaign
                                             // covering the resident, in scheduling order
@@ -372,10 +373,8 @@ void TensionPhase::restore(const StateReader& in) {
 // ---- the mechanisms ---------------------------------------------------------------------------
 namespace {
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
-struct TensionConfig final : MechanismConfig {
-  TensionSettings settings;
+struct TensionConfig final : SettingsConfig<"tension", TensionParams, kTensionParams> {
   std::vector<LeafletCampaign> leaflets;
   std::vector<SeriesSpec> series() const override {
     if (!enabled) return {};
@@ -461,9 +460,9 @@ class ServicesMechanism final : public Mechanism {
 
 int ward_of(const ConfigTable& item, const std::vector<std::string>& wards) {
   const std::string ward = item.required_string("ward");
-  const auto it = std::find(wards.begin(), wards.end(), ward);
-  if (it == wards.end()) item.fail("ward", "unknown ward " + quoted(ward) + "; expected a name from [wards]");
-  return static_cast<int>(it - wards.begin());
+  const int w = index_of(wards, ward);
+  if (w < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
+  return w;
 }
 
 ServicePeriod read_service(const ConfigTable& item, const Scenario& s, const std::vector<ServicePeriod>& others) {
@@ -473,7 +472,7 @@ ServicePeriod read_service(const ConfigTable& item, const Scenario& s, const std
   p.ward = ward_of(item, wards);
   p.start = item.required_date("start");
   if (p.start < start || p.start > end)
-    item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    item.fail("start", expected_within_run(start, end));
   if (item.has("end")) {
     p.end = item.required_date("end");
     if (*p.end < p.start) item.fail("end", "expected a date on or after start (" + p.start.iso() + ")");
@@ -481,7 +480,7 @@ ServicePeriod read_service(const ConfigTable& item, const Scenario& s, const std
   item.string("label", "");
   for (const auto& other : others)
     if (other.ward == p.ward && !(p.end && *p.end < other.start) && !(other.end && *other.end < p.start))
-      item.fail("start", "service in " + quoted(wards[p.ward]) + " overlaps another service there");
+      item.fail("start", "service in " + in_quotes(wards[p.ward]) + " overlaps another service there");
   return p;
 }
 
@@ -490,7 +489,7 @@ LeafletCampaign read_leaflets(const ConfigTable& item, const Scenario& s) {
   LeafletCampaign c;
   c.date = item.required_date("date");
   if (c.date < start || c.date > end)
-    item.fail("date", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    item.fail("date", expected_within_run(start, end));
   c.ward = item.has("ward") ? ward_of(item, s.ward_names()) : -1;
   c.translated = item.boolean("translated", false);
   item.string("label", "");
@@ -518,15 +517,11 @@ MechanismEntry services_mechanism() {
 MechanismEntry tension_mechanism() {
   return {"tension", {"leaflets"}, {{kTensionIncidents, kLeafletReach}},
           [](const MechanismReading& r) -> std::shared_ptr<const MechanismConfig> {
-            auto config = std::make_shared<TensionConfig>();
-            config->settings = r.settings<TensionParams>("tension", kTensionParams);
-            config->enabled = config->settings.enabled;
+            auto config = read_settings_of<TensionConfig>(r);
             for (const auto& [index, item] : r.items({"leaflets"})) config->leaflets.push_back(read_leaflets(item, r.city()));
             return config;
           },
-          [](std::vector<ParamDescription>& out) {
-            describe_params<TensionParams>("mechanisms.tension", kTensionParams, out);
-          },
+          describe_settings<TensionConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
             if (!config.enabled) return nullptr;
             return std::make_unique<TensionMechanism>(config_as<TensionConfig>(config), c);

@@ -1,4 +1,5 @@
 #include "models/mechanisms/timeline.hpp"
+#include "core/text.hpp"
 #include "models/mechanisms/mechanism.hpp"
 #include "models/city/world.hpp"
 #include "models/run/scenario.hpp"
@@ -13,27 +14,10 @@
 namespace contactsim {
 namespace {
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-int find(const std::vector<std::string>& names, const std::string& name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
-}
-
-std::vector<std::string> type_names_of(const std::vector<VenueType>& types) {
-  std::vector<std::string> names;
-  for (const auto& t : types) names.push_back(t.name);
-  return names;
-}
-
 int required_type(const ConfigTable& item, const char* key, const std::string& name,
                   const std::vector<std::string>& type_names) {
-  const int t = find(type_names, name);
-  if (t < 0) {
-    std::string all;
-    for (const auto& n : type_names) all += (all.empty() ? "" : ", ") + in_quotes(n);
-    item.fail(key, "unknown venue type " + in_quotes(name) + "; expected one of " + all);
-  }
+  const int t = index_of(type_names, name);
+  if (t < 0) item.fail(key, "unknown venue type " + in_quotes(name) + "; expected one of " + list_of(type_names));
   return t;
 }
 
@@ -42,7 +26,7 @@ VenueSelector read_selector(const ConfigTable& item, const std::vector<std::stri
   VenueSelector s;
   if (item.has("venue")) {
     s.venue = item.required_string("venue");
-    if (find(venue_names, s.venue) < 0)
+    if (index_of(venue_names, s.venue) < 0)
       item.fail("venue", "unknown venue " + in_quotes(s.venue) + "; expected the name of a [[venues]] item");
     if (item.has("venue_type") || item.has("ward"))
       item.fail("venue", "expected either `venue` or `venue_type`/`ward`, not both");
@@ -51,7 +35,7 @@ VenueSelector read_selector(const ConfigTable& item, const std::vector<std::stri
   if (item.has("venue_type")) s.type = required_type(item, "venue_type", item.required_string("venue_type"), type_names);
   if (item.has("ward")) {
     const std::string ward = item.required_string("ward");
-    s.ward = find(wards, ward);
+    s.ward = index_of(wards, ward);
     if (s.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
   }
   if (s.type < 0 && s.ward < 0)
@@ -60,8 +44,7 @@ VenueSelector read_selector(const ConfigTable& item, const std::vector<std::stri
 }
 
 void check_within_run(const ConfigTable& item, const char* key, Date d, Date start, Date end) {
-  if (d < start || d > end)
-    item.fail(key, "expected a date within the run (" + start.iso() + " to " + end.iso() + "), got " + d.iso());
+  if (const std::string outside = outside_run(d, start, end); !outside.empty()) item.fail(key, outside);
 }
 
 TimelineItem read_item(const ConfigTable& item, Date start, Date end, const std::vector<std::string>& type_names,
@@ -144,7 +127,7 @@ std::vector<TimelineItem> read_timeline(const ConfigTable& root, Date start, Dat
   all_kinds.insert(all_kinds.end(), other_kinds.begin(), other_kinds.end());
   for (const auto& table : root.array_of_tables("timeline")) table.choice("kind", "", all_kinds);
 
-  const auto type_names = type_names_of(types);
+  const auto type_names = names_of(types);
   std::vector<TimelineItem> items;
   std::vector<ConfigTable> tables;
   for (const auto& [index, table] : timeline_items_of_kind(root, kVenueTimelineKinds)) {

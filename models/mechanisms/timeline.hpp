@@ -37,7 +37,7 @@ struct TimelineItem {
   std::string label;              // optional, for /events
 };
 
-// The kinds this file applies itself; other mechanisms (programmes, festivals, media, …) own
+// The kinds this file applies itself; other mechanisms (programmes, one-off events, media, …) own
 // further kinds and read those items with their own readers.
 inline const std::vector<std::string> kVenueTimelineKinds{"budget", "open", "close", "lockdown"};
 

@@ -6,6 +6,7 @@
 #include "core/output_file.hpp"
 #include "core/recorder.hpp"
 #include "core/seal.hpp"
+#include "core/text.hpp"
 #include "models/run/simulation.hpp"
 
 #include <toml++/toml.h>
@@ -577,13 +578,9 @@ void Simulation::write_checkpoint(const fs::path& path, Date day, bool overwrite
       structure.scalar("venues", world_.venues.size());
       structure.scalar("blocks", world_.block_ward.size());
       structure.text("hash", hash_hex(structure_hash_));
-      std::vector<std::string> groups, wards, types;
-      for (const auto& g : scenario_.groups) groups.push_back(g.name);
-      for (const auto& w : scenario_.wards) wards.push_back(w.name);
-      for (const auto& t : scenario_.venue_types) types.push_back(t.name);
-      structure.write("groups", groups);
-      structure.write("wards", wards);
-      structure.write("venue_types", types);
+      structure.write("groups", scenario_.group_names());
+      structure.write("wards", scenario_.ward_names());
+      structure.write("venue_types", scenario_.venue_type_names());
 
       StateWriter state(file.create_group("state"), "/state");
       state.scalar("attendances", attendances_);
@@ -620,25 +617,16 @@ void Simulation::restore_checkpoint(const fs::path& path) {
     const auto same_names = [&](const std::string& what, const std::vector<std::string>& theirs) {
       const std::vector<std::string> ours = structure.strings(what);
       if (ours == theirs) return;
-      const auto join = [](const std::vector<std::string>& names) {
-        std::string text;
-        for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
-        return text;
-      };
       std::string hint;
       if (what == "venue_types")
         hint = " (the contact columns mechanisms add for their timeline items must exist from the start: list "
                "them under [venue_types] in the checkpointed scenario)";
-      throw CheckpointError(path, what + ": the checkpoint's city has " + join(ours) + "; this scenario's " +
-                                      join(theirs) + hint);
+      throw CheckpointError(path, what + ": the checkpoint's city has " + joined(ours) + "; this scenario's " +
+                                      joined(theirs) + hint);
     };
-    std::vector<std::string> groups, wards, types;
-    for (const auto& g : scenario_.groups) groups.push_back(g.name);
-    for (const auto& w : scenario_.wards) wards.push_back(w.name);
-    for (const auto& t : scenario_.venue_types) types.push_back(t.name);
-    same_names("groups", groups);
-    same_names("wards", wards);
-    same_names("venue_types", types);
+    same_names("groups", scenario_.group_names());
+    same_names("wards", scenario_.ward_names());
+    same_names("venue_types", scenario_.venue_type_names());
     const auto same_count = [&](const std::string& what, std::size_t theirs) {
       const auto ours = structure.scalar<std::size_t>(what);
       if (ours != theirs)

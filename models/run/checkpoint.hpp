@@ -80,8 +80,8 @@ RecordHistory read_record_history(const std::filesystem::path& output, std::int6
 
 // Writes `history` into a fresh recorder whose series are `series` (Metrics::define_series):
 // the same records, in the same order, as the checkpointed run wrote. A series the checkpointed
-// run did not record (festival or ESOL series when it had no such items, so the history holds
-// none before the checkpoint) is written as zeros; a recorded one this run lacks is left out
+// run did not record (a timeline programme's series when it had no such items, so the history
+// holds none before the checkpoint) is written as zeros; a recorded one this run lacks is left out
 // (it must hold only zeros).
 void replay_record_history(Recorder& recorder, const RecordHistory& history,
                            const std::vector<Metrics::DefinedSeries>& series, const std::filesystem::path& checkpoint);

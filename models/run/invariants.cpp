@@ -1,4 +1,5 @@
 #include "models/run/invariants.hpp"
+#include "core/text.hpp"
 #include "models/city/world.hpp"
 #include "models/run/scenario.hpp"
 
@@ -15,8 +16,6 @@ std::string number_text(double value) {
   std::snprintf(text, sizeof text, "%.9g", value);
   return text;
 }
-
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 bool in_unit_interval(float value) { return value >= 0.0f && value <= 1.0f; }  // false for NaN
 

@@ -93,7 +93,7 @@ class Metrics {
   // `today`: the last simulated day (for the no-contact share).
   std::vector<GroupSummary> summary(Date today) const;
 
-  // Checkpoints: the open period's tallies (contacts, venue activity, festival attendance) and
+  // Checkpoints: the open period's tallies (contacts, venue activity and attendance) and
   // the whole-run contact totals. (Tension incidents and mobility counts are their phases'.)
   void save(StateWriter& out) const;
   void restore(const StateReader& in);

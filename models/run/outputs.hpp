@@ -40,7 +40,7 @@ struct OutputOwner {
   std::string name;                        // "city" or the mechanism's registry name
   std::vector<std::string> timeline_kinds; // the [[timeline]] kinds the mechanism reads
   bool written = false;                    // whether a run of the scenario writes them
-  // When a run writes them ("in every run", "when the scenario has `esol_course` items", ...), found
+  // When a run writes them ("in every run", "when the scenario has `<kind>` items", ...), found
   // by building the city again without the mechanism's timeline items and with it switched off;
   // empty when the scenario does not run the mechanism (nothing to compare with).
   std::string when;

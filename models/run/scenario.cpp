@@ -3,6 +3,7 @@
 #include "core/census.hpp"
 #include "core/recorder.hpp"
 #include "core/synthesis.hpp"
+#include "core/text.hpp"
 #include "models/mechanisms/registry.hpp"
 
 #include <sys/statvfs.h>
@@ -18,21 +19,6 @@
 
 namespace contactsim {
 namespace {
-
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
-
-std::string list_of(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + in_quotes(n);
-  return out;
-}
-
-template <class T>
-int index_of(const std::vector<T>& items, const std::string& name) {
-  for (std::size_t k = 0; k < items.size(); ++k)
-    if (items[k].name == name) return static_cast<int>(k);
-  return -1;
-}
 
 SimulationSettings read_simulation(const ConfigTable& root) {
   const ConfigTable t = root.required_table("simulation");
@@ -133,11 +119,7 @@ GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::v
     double sum = 0;
     for (const auto& key : f->keys()) {
       const int k = index_of(faiths, key);
-      if (k < 0) {
-        std::vector<std::string> names;
-        for (const auto& fs : faiths) names.push_back(fs.name);
-        f->fail(key, "unknown faith; expected one of " + list_of(names) + " (declared under [faiths.*])");
-      }
+      if (k < 0) f->fail(key, "unknown faith; expected one of " + list_of(names_of(faiths)) + " (declared under [faiths.*])");
       sum += g.faith_shares[k] = f->number(key, 0, 0, 1);
     }
     if (sum > 1.0 + 1e-9)
@@ -167,8 +149,7 @@ std::vector<std::vector<std::int64_t>> read_synthetic(const ConfigTable& pop, co
   const ConfigTable t = pop.required_table("synthetic");
   const ConfigTable totals = t.required_table("totals");
   std::vector<std::int64_t> city(groups.size());
-  std::vector<std::string> group_names;
-  for (const auto& g : groups) group_names.push_back(g.name);
+  const std::vector<std::string> group_names = names_of(groups);
   for (std::size_t g = 0; g < groups.size(); ++g)
     city[g] = totals.required_integer(groups[g].name, 0, 2'000'000'000);
   for (const auto& key : totals.keys())
@@ -220,9 +201,7 @@ std::vector<std::vector<std::int64_t>> read_census(const ConfigTable& pop, const
   mapping.wards_location = wards_location;
   for (const auto& key : columns.keys())
     if (index_of(groups, key) < 0) columns.fail(key, "unknown group");
-  std::vector<std::string> ward_names;
-  for (const auto& w : wards) ward_names.push_back(w.name);
-  return map_census(load_nomis_csv(file), mapping, ward_names);
+  return map_census(load_nomis_csv(file), mapping, names_of(wards));
 }
 
 // Whole-process memory per resident with every mechanism on (agent arrays, venues, session
@@ -290,11 +269,7 @@ std::vector<ExplicitVenue> read_venues(const ConfigTable& root, const Scenario& 
     v.name = item.required_string("name");
     const std::string type = item.required_string("type");
     v.type = s.venue_type_index(type);
-    if (v.type < 0) {
-      std::vector<std::string> names;
-      for (const auto& t : s.venue_types) names.push_back(t.name);
-      item.fail("type", "unknown venue type " + in_quotes(type) + "; expected one of " + list_of(names));
-    }
+    if (v.type < 0) item.fail("type", "unknown venue type " + in_quotes(type) + "; expected one of " + list_of(names_of(s.venue_types)));
     const std::string ward = item.required_string("ward");
     v.ward = s.ward_index(ward);
     if (v.ward < 0) item.fail("ward", "unknown ward " + in_quotes(ward) + "; expected a name from [wards]");
@@ -473,13 +448,6 @@ const MechanismConfig& Scenario::mechanism(const std::string& name) const {
   for (std::size_t k = 0; k < registry.size() && k < mechanisms.size(); ++k)
     if (registry[k].name == name) return *mechanisms[k];
   throw std::out_of_range("no mechanism \"" + name + "\" in the registry");
-}
-
-template <class T>
-std::vector<std::string> names_of(const std::vector<T>& items) {
-  std::vector<std::string> names;
-  for (const auto& item : items) names.push_back(item.name);
-  return names;
 }
 
 std::vector<std::string> Scenario::group_names() const { return names_of(groups); }

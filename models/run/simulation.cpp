@@ -20,9 +20,9 @@ int resolve_threads(int requested) { return requested > 0 ? requested : omp_get_
 
 Labels labels_of(const Scenario& s) {
   Labels l;
-  for (const auto& g : s.groups) l.groups.push_back(g.name);
-  for (const auto& w : s.wards) l.wards.push_back(w.name);
-  for (const auto& t : s.venue_types) l.venue_types.push_back(t.name);
+  l.groups = s.group_names();
+  l.wards = s.ward_names();
+  l.venue_types = s.venue_type_names();
   return l;
 }
 

@@ -1,5 +1,5 @@
 #include "models/run/metrics.hpp"
-#include "models//mechanisms/esol.hpp"
+#include "models/mechanisms/esol.hpp"
 
 #include "models/city/attitude.hpp"
 #include "models/city/valence.hpp"
@@ -249,6 +249,11 @@ TEST(Esol, ReaderErrorsNameTheKey) {
   EXPECT_EQ(read_error(ok_dates + "sessions_per_week = 2\n"),
             "scenario.toml:1: timeline[0].seats: required key missing; expected an integer in [1, 1000000]");
 }
+
+
+// The built-in contact column of classes (models/city/venue_types.toml): classes may run any day
+// of the week (each course picks its own days).
+TEST(Esol, BuiltinClassColumnIsOpenEveryDay) { EXPECT_EQ(builtin_venue_type("esol_class").open_days, 0b1111111); }
 
 }  // namespace
 }  // namespace contactsim

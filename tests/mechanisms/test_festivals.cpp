@@ -238,5 +238,10 @@ TEST(Festivals, ReaderErrorsNameTheKey) {
             "scenario.toml:5: timeline[0].days: expected an integer in [1, 366], got 0");
 }
 
+
+// The built-in contact column of festivals (models/city/venue_types.toml) generates no venues:
+// festival crowds meet only on the days the timeline names.
+TEST(Festivals, BuiltinFestivalColumnGeneratesNoVenues) { EXPECT_FALSE(builtin_venue_type("festival").generate); }
+
 }  // namespace
 }  // namespace contactsim

@@ -41,75 +41,9 @@ std::string small(const fs::path& base, const std::string& extra = "") {
 
 Scenario scenario_of(const std::string& text) { return scenario_from_text(text, "checkpoint_test.toml"); }
 
-// Every mechanism: the targeted youth programme (a cohort mid-way at the checkpoint), school
-// linking, an ESOL course with learners and a waiting list, a two-day festival straddling the
-// checkpoint, a lockdown and a service running through it, leaflets and a media story on both
-// sides of it, a budget cut after it; friendships, tension and mobility are on by default.
-const std::string kEveryMechanism = R"(
-[simulation]
-start = 2020-10-01
-
-[[timeline]]
-kind = "school_linking"
-start = 2021-01-04
-end = 2022-07-15
-schools = 4
-
-[[timeline]]
-kind = "esol_course"
-start = 2021-03-01
-end = 2021-12-17
-ward = "Lightwood North and Normacot"
-seats = 300
-sessions_per_week = 2
-
-[[timeline]]
-kind = "festival"
-date = 2021-08-04
-days = 2
-expected_attendance = 15000
-
-[[timeline]]
-kind = "lockdown"
-start = 2021-07-26
-end = 2021-08-15
-venue_types = ["community_centre"]
-
-[[timeline]]
-kind = "service"
-ward = "Hanley Park and Shelton"
-start = 2021-06-01
-end = 2021-09-30
-
-[[timeline]]
-kind = "leaflets"
-date = 2021-06-15
-ward = "Hanley Park and Shelton"
-
-[[timeline]]
-kind = "leaflets"
-date = 2021-09-01
-translated = true
-
-[[timeline]]
-kind = "myth_busting"
-date = 2021-07-01
-target = "other_white"
-reach = 0.5
-softening = 0.5
-
-[[timeline]]
-kind = "media_shock"
-date = 2021-08-20
-target = "other_white"
-magnitude = 0.2
-
-[[timeline]]
-kind = "budget"
-date = 2021-09-15
-venue_type = "youth_club"
-change = -0.8
-)";
+// Every mechanism at work across a checkpoint (tests/data/checkpoint_every_mechanism.toml: every
+// kind of timeline item, with work under way at the checkpoint).
+std::string every_mechanism() { return test_data_text("checkpoint_every_mechanism.toml"); }
 
 // Baseline and the community-centre cut (from 2021-04-01) over a short window.
 const std::string kShortWindow = "[simulation]\nstart = 2020-10-01\n";
@@ -236,7 +170,7 @@ TEST_F(CheckpointTest, DatesOfTheSuite) {
 // an uninterrupted run to E, with every mechanism at work across the checkpoint. The restored
 // run checkpoints again (a chain) and that restore matches too.
 TEST_F(CheckpointTest, RestoredRunMatchesUninterruptedRunWithEveryMechanism) {
-  const std::string scenario = small("youth_programme_targeted.toml", kEveryMechanism);
+  const std::string scenario = small("youth_programme_targeted.toml", every_mechanism());
   const Date checkpoint_day = day("2021-08-04"), second_day = day("2021-09-10"), end = day("2021-10-31");
   run(scenario, end, path("every_uninterrupted.h5"));
 
@@ -284,29 +218,11 @@ TEST_F(CheckpointTest, CounterfactualsBranchedFromOneCheckpointMatchTheirUninter
   EXPECT_EQ(cut_file.string_attribute("restored_after"), "2021-03-15");
 }
 
-// A branch may bring kinds of items the checkpointed run never had (here a festival, an ESOL
-// course and a media story, all after the checkpoint): their series hold zeros before it, as
-// in the uninterrupted run.
+// A branch may bring kinds of items the checkpointed run never had (here three, all after the
+// checkpoint: tests/data/checkpoint_later_kinds.toml): their series hold zeros before it, as in
+// the uninterrupted run.
 TEST_F(CheckpointTest, BranchesMayAddKindsOfItemsTheCheckpointedRunLacked) {
-  const std::string later = base(R"(
-[[timeline]]
-kind = "festival"
-date = 2021-05-08
-expected_attendance = 8000
-
-[[timeline]]
-kind = "esol_course"
-start = 2021-04-12
-end = 2021-12-17
-seats = 200
-sessions_per_week = 2
-
-[[timeline]]
-kind = "media_shock"
-date = 2021-06-01
-target = "asian"
-magnitude = 0.1
-)");
+  const std::string later = base(test_data_text("checkpoint_later_kinds.toml"));
   run(later, kEnd, path("later_uninterrupted.h5"));
   run_from(later, base_checkpoint(), kEnd, path("later_branch.h5"));
   expect_same_records(path("later_uninterrupted.h5"), path("later_branch.h5"));
@@ -364,9 +280,7 @@ TEST_F(CheckpointTest, IncompatibleScenariosAreRefusedNamingWhatDiffers) {
   EXPECT_NE(e.find("youth_programme"), std::string::npos) << e;
 
   // Later items of any kind are fine, including kinds the checkpointed run did not have.
-  EXPECT_EQ(restore(base("[[timeline]]\nkind = \"media_shock\"\ndate = 2021-05-01\ntarget = \"asian\"\nmagnitude = "
-                         "0.1\n[[timeline]]\nkind = \"festival\"\ndate = 2021-06-05\nexpected_attendance = 5000\n")),
-            "");
+  EXPECT_EQ(restore(base(test_data_text("checkpoint_later_items.toml"))), "");
 }
 
 // (d) Damaged or wrong files: a clear CheckpointError naming the file, never a crash.

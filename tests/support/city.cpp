@@ -1,5 +1,6 @@
 #include "tests/support/city.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 namespace contactsim::test {
@@ -68,6 +69,12 @@ EncounterRules default_rules() {
 std::int64_t contacts_at(const ContactTally& tally, int ward, int group, int column) {
   const std::size_t cell = tally.cell(ward, group, column);
   return tally.positive[cell] + tally.negative[cell];
+}
+
+const VenueType& builtin_venue_type(const std::string& name) {
+  for (const auto& t : builtin_venue_types())
+    if (t.name == name) return t;
+  throw std::out_of_range("no built-in venue type " + name);
 }
 
 }  // namespace contactsim::test

@@ -53,4 +53,8 @@ void add_venue(Venues& venues, int type, int ward, std::string name, std::uint8_
 // Intergroup contacts, positive and negative, tallied for `group` in `ward` in `column`.
 std::int64_t contacts_at(const ContactTally& tally, int ward, int group, int column);
 
+// The built-in venue type `name` (models/city/venue_types.toml); throws std::out_of_range when
+// there is none.
+const VenueType& builtin_venue_type(const std::string& name);
+
 }  // namespace contactsim::test

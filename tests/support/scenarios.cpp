@@ -1,6 +1,9 @@
 #include "tests/support/scenarios.hpp"
 
+#include "core/text_file.hpp"
+
 #include <sstream>
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -17,6 +20,27 @@ const fs::path& scenarios_dir() {
 }
 
 fs::path default_scenario() { return scenarios_dir() / "stoke_on_trent.toml"; }
+
+std::string test_data_text(const std::string& name) {
+  const fs::path path = source_dir() / "tests" / "data" / name;
+  const std::optional<std::string> text = read_text_file(path);
+  if (!text) throw std::runtime_error("cannot read " + path.string());
+  return *text;
+}
+
+std::vector<std::string> test_data_lines(const std::string& name) {
+  std::istringstream text(test_data_text(name));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(text, line);)
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  return lines;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "\"" : ", \"") + name + "\"";
+  return out;
+}
 
 std::string extending(const fs::path& base, const std::string& body) {
   return "extends = \"" + base.string() + "\"\n" + body;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "tests/support/errors.hpp"
 
@@ -15,6 +16,13 @@ namespace contactsim::test {
 const std::filesystem::path& source_dir();
 const std::filesystem::path& scenarios_dir();
 std::filesystem::path default_scenario();
+
+// The text of tests/data/<name> (scenario fragments kept as data, not C++); throws when unreadable.
+std::string test_data_text(const std::string& name);
+// The lines of tests/data/<name> that are neither empty nor comments ('#').
+std::vector<std::string> test_data_lines(const std::string& name);
+// `names` each in double quotes, separated by ", " (as error messages list choices).
+std::string quoted_list(const std::vector<std::string>& names);
 
 // `extends = "<base>"` on line 1, then `body` from line 2, so that expected error lines can be
 // counted from `body`.
