@@ -2,6 +2,7 @@
 
 #include "core/archive.hpp"
 #include "core/rng.hpp"
+#include "core/text.hpp"
 #include "models/city/encounters.hpp"
 #include "models/city/world.hpp"
 #include "models/run/scenario.hpp"
@@ -20,18 +21,11 @@ constexpr Purpose kArtsEncounter = 382;  // + group (382–397); entity = progra
 constexpr double kDaysPerMonth = 365.25 / 12.0;
 constexpr const char* kColumn = "arts_group";
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
-
-int index_in(const std::vector<std::string>& names, const std::string& name) {
-  const auto it = std::find(names.begin(), names.end(), name);
-  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
-}
-
 std::vector<double> read_appeal(const ConfigTable& item, const std::vector<std::string>& groups) {
   std::vector<double> appeal(groups.size(), 1.0);
   if (auto table = item.optional_table("appeal")) {
     for (const auto& key : table->keys()) {
-      const int g = index_in(groups, key);
+      const int g = index_of(groups, key);
       if (g < 0) table->fail(key, "unknown group; expected one of the scenario's [groups.*]");
       appeal[g] = table->number(key, 1.0, 0, 1000);
     }
@@ -48,15 +42,15 @@ ArtsProgramme read_arts_programme(const ConfigTable& item, Date start, Date end,
   ArtsProgramme p;
   p.start = item.required_date("start");
   if (p.start < start || p.start > end)
-    item.fail("start", "expected a date within the run (" + start.iso() + " to " + end.iso() + ")");
+    item.fail("start", expected_within_run(start, end));
   p.end = item.required_date("end");
   if (p.end < p.start) item.fail("end", "expected a date on or after start (" + p.start.iso() + ")");
   const auto ward_names = item.string_list("wards", {});
   if (ward_names.empty()) item.fail("wards", "expected at least one ward name from [wards]");
   for (const auto& name : ward_names) {
-    const int w = index_in(wards, name);
-    if (w < 0) item.fail("wards", "unknown ward " + quoted(name) + "; expected a name from [wards]");
-    if (std::find(p.wards.begin(), p.wards.end(), w) != p.wards.end()) item.fail("wards", "ward " + quoted(name) + " listed twice");
+    const int w = index_of(wards, name);
+    if (w < 0) item.fail("wards", "unknown ward " + in_quotes(name) + "; expected a name from [wards]");
+    if (std::find(p.wards.begin(), p.wards.end(), w) != p.wards.end()) item.fail("wards", "ward " + in_quotes(name) + " listed twice");
     p.wards.push_back(w);
   }
   const auto real_groups = item.integer("groups_per_ward", 1, 1, 1000);

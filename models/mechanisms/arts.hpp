@@ -2,7 +2,7 @@
 // Participatory community arts groups (British Academy 2017, ch. 7 "Community connectedness
 // through the arts", Abrams & Van de Vyver: People United's "Best of Us" in Newington, where an
 // artist-in-residence ran an intergenerational group that met weekly to co-create art work and
-// programme a community festival). A programme here runs such groups in chosen wards for a
+// programme a yearly community celebration). A programme here runs such groups in chosen wards for a
 // period: residents are recruited with an appeal that may differ by group, the groups are mixed
 // on purpose, and they meet weekly around a shared creative goal — most of Allport's (1954)
 // conditions (equal status as makers, cooperation, a common goal, institutional support).

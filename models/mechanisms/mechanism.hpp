@@ -132,14 +132,14 @@ struct PurposeRange {
 struct MechanismEntry {
   std::string name;                         // phase name; its table is [mechanisms.<name>] if it has one
   std::vector<std::string> timeline_kinds;  // [[timeline]] kinds it reads
-  std::vector<PurposeRange> purposes;       // disjoint across the registry (tests/test_registry.cpp)
+  std::vector<PurposeRange> purposes;       // disjoint across the registry (tests/mechanisms/test_registry.cpp)
   std::shared_ptr<const MechanismConfig> (*read)(const MechanismReading&);
   void (*describe)(std::vector<ParamDescription>&);  // its parameter dictionary entries
   // Null when the scenario gives it nothing to do (no items).
   std::unique_ptr<Mechanism> (*build)(const MechanismConfig&, MechanismContext&);
   // Where its series come among the mechanisms' in /series (lower first; ties in registry
-  // order). Outputs written before the registry put tension, mobility, friendships, festivals and
-  // ESOL in that order; keeping it keeps files identical, dimension-scale references included.
+  // order). Outputs written before the registry put the series of tension, mobility, friendships and
+  // then two timeline programmes in that order (series_order 1-5); keeping it keeps files identical, dimension-scale references included.
   int series_order = 100;
 };
 

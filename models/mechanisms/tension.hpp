@@ -104,7 +104,7 @@ inline constexpr std::array<ParamSpec<TensionParams>, 18> kTensionParams{{
     {"english_learning", &TensionParams::english_learning, 1.0, 0, 100, "rate multiplier per unit proficiency",
      "Keele evaluation 2022 (3.5.2, 5.1.1): not knowing waste rules was attributed to poor "
      "English; language is 'a medium to understand laws and cultural norms'. Fluent residents learn twice as fast, so "
-     "ESOL gains speed learning. Illustrative"},
+     "English classes speed learning. Illustrative"},
     {"service_learning", &TensionParams::service_learning, 2.0, 0, 100, "rate multiplier per unit trust",
      "Community champions and an integration officer explain how things work face to face and in "
      "residents' own language (Keele 2022, 3.5.2 and 5.2.2); their effect works through trust "

@@ -102,7 +102,7 @@ constexpr DimensionDoc kDimensions[] = {
     {"group", "the scenario's groups, in the order of `/groups`"},
     {"target_group", "the groups again: the group an attitude, encounter or exposure is directed at"},
     {"venue_type", "the scenario's venue types, in the order of `/venue_types` (mechanisms' contact columns "
-                   "such as `festival` or `esol_class` included)"},
+                   "such as a class or event column included)"},
     {"spatial_unit", "`block`, `ward`: the units a segregation index is computed over"},
 };
 
