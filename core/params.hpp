@@ -4,6 +4,7 @@
 // `contactsim params`, the README table and the documentation check.
 #include "core/config.hpp"
 
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -77,6 +78,13 @@ MechanismSwitch<Params> read_mechanism(const ConfigTable& parent, const char* na
     parent.fail(name, "expected a table of parameters");
   }
   return m;
+}
+
+// The same under an optional parent: no [mechanisms] table at all means defaults, enabled.
+template <class Params>
+MechanismSwitch<Params> read_mechanism(const std::optional<ConfigTable>& parent, const char* name,
+                                       std::span<const ParamSpec<Params>> specs) {
+  return parent ? read_mechanism(*parent, name, specs) : MechanismSwitch<Params>{true, defaults_of(specs)};
 }
 
 }  // namespace contactsim

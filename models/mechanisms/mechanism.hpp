@@ -2,8 +2,9 @@
 // What a mechanism is to the framework (DESIGN §1). A mechanism owns everything about itself:
 // its [mechanisms.<name>] table and ParamSpec, its [[timeline]] kinds and their reading, the
 // venue-type columns its contact is counted under, its random-stream purposes, its state and
-// checkpoint, its series, its invariants, what it does when a resident slot is recycled, and the
-// named links through which it offers things to other mechanisms or takes them. The registry
+// checkpoint, its series, what it does when a resident slot is recycled, and the named links
+// through which it offers things to other mechanisms or takes them. (The daily invariant checks
+// of mechanism state still live in models/run/invariants.cpp, reached through the links.) The registry
 // (models/mechanisms/registry.cpp) lists the mechanisms in phase order: the only list.
 #include "core/config.hpp"
 #include "core/links.hpp"
@@ -56,7 +57,7 @@ class MechanismReading {
   // Its [mechanisms.<name>] table (defaults, switched on, when absent).
   template <class P>
   MechanismSwitch<P> settings(const char* name, std::span<const ParamSpec<P>> specs) const {
-    return mechanisms_ ? read_mechanism(*mechanisms_, name, specs) : MechanismSwitch<P>{true, defaults_of(specs)};
+    return read_mechanism(mechanisms_, name, specs);
   }
   // Throws ConfigError at [mechanisms.<name>] (or the root when there is no [mechanisms]).
   [[noreturn]] void fail_table(const std::string& name, const std::string& expected) const {
@@ -115,8 +116,6 @@ class Mechanism : public Phase {
   virtual void connect(const Links&) {}
   // Writes one record of the series its config declared (series()), in that order.
   virtual void record(SeriesWriter&) {}
-  // Checked after every day when invariants are on; throws InvariantError (models/run/invariants.hpp).
-  virtual void check(const Day&) const {}
   // Slots whose resident left or died now hold someone else: forget the previous occupant.
   virtual void forget(std::span<const std::uint32_t>) {}
   // Slots this mechanism gave to someone else since it was last asked (mobility: arrivals and
@@ -138,8 +137,9 @@ struct MechanismEntry {
   // Null when the scenario gives it nothing to do (no items).
   std::unique_ptr<Mechanism> (*build)(const MechanismConfig&, MechanismContext&);
   // Where its series come among the mechanisms' in /series (lower first; ties in registry
-  // order). Outputs written before the registry put the series of tension, mobility, friendships and
-  // then two timeline programmes in that order (series_order 1-5); keeping it keeps files identical, dimension-scale references included.
+  // order). Outputs written before the registry put the series of tension, mobility,
+  // friendships and then two timeline programmes in that order (series_order 1-5); keeping it
+  // keeps files identical, dimension-scale references included.
   int series_order = 100;
 };
 

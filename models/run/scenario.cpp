@@ -502,12 +502,9 @@ Scenario read_scenario(const ConfigDocument& doc) {
   s.venues = read_venues(root, s);
   // [mechanisms.<name>] tables are optional: an absent one means defaults, switched on.
   const auto mechanisms = root.optional_table("mechanisms");
-  auto city_rules = [&]<class P>(const char* name, std::span<const ParamSpec<P>> specs) {
-    return mechanisms ? read_mechanism(*mechanisms, name, specs) : MechanismSwitch<P>{true, defaults_of(specs)};
-  };
-  s.valence = city_rules.operator()<ValenceParams>("valence", kValenceParams);
-  s.attitude = city_rules.operator()<AttitudeParams>("attitude", kAttitudeParams);
-  s.metrics = city_rules.operator()<MetricParams>("metrics", kMetricParams);
+  s.valence = read_mechanism<ValenceParams>(mechanisms, "valence", kValenceParams);
+  s.attitude = read_mechanism<AttitudeParams>(mechanisms, "attitude", kAttitudeParams);
+  s.metrics = read_mechanism<MetricParams>(mechanisms, "metrics", kMetricParams);
   read_mechanisms(root, s);
 
   const auto record = root.optional_table("record");
