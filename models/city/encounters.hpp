@@ -16,6 +16,7 @@
 //
 // Sessions of one slot have disjoint attendees, so they run in parallel without locks; each
 // attendee's draws come from its own keyed stream, so results do not depend on thread count.
+#include "models/city/encounters_params.hpp"  // generated from encounters.params.toml: EncounterParams, kEncounterParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
@@ -32,16 +33,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct EncounterParams {
-  double intensity;
-};
-
-inline constexpr std::array<ParamSpec<EncounterParams>, 1> kEncounterParams{{
-    {"intensity", &EncounterParams::intensity, 1.0, 0, 100, "multiplier",
-     "Scales every venue type's encounter rate λ at once (sensitivity analysis); 1 = as stated "
-     "per venue type"},
-}};
 
 using EncounterSettings = MechanismSwitch<EncounterParams>;
 
@@ -62,7 +53,7 @@ struct EncounterRules {
   const float* ward_tension = nullptr;
 
   EncounterRules(const MechanismSwitch<ValenceParams>& v, const MechanismSwitch<AttitudeParams>& a)
-      : valence(v), attitude(a), plasticity(a.params.plasticity()) {}
+      : valence(v), attitude(a), plasticity(plasticity_by_age_band(a.params)) {}
 };
 
 // Where an encounter session happens and what contact there is like.

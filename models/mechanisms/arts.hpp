@@ -32,6 +32,7 @@
 // - The day after `end` the groups disband.
 // Link published: "arts_joined" (const std::vector<std::int32_t>): per resident, the day index
 // they joined a group, −1 for never (for evaluations: participants against matched others).
+#include "models/mechanisms/arts_params.hpp"  // generated from arts.params.toml: ArtsParams, kArtsParams
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "core/params.hpp"
@@ -43,37 +44,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct ArtsParams {
-  double anxiety_deterrence;
-  double monthly_dropout;
-  double encounters;
-  double homophily;
-  double quality;
-  double depth;
-};
-
-inline constexpr std::array<ParamSpec<ArtsParams>, 6> kArtsParams{{
-    {"anxiety_deterrence", &ArtsParams::anxiety_deterrence, 0.5, 0, 1, "share of appeal lost at anxiety 1",
-     "Intergroup anxiety makes people avoid intergroup settings (Stephan & Stephan 1985; Plant & Devine "
-     "2003), so mixed activities recruit the less anxious: self-selection any evaluation must face. "
-     "Illustrative"},
-    {"monthly_dropout", &ArtsParams::monthly_dropout, 0.04, 0, 1, "probability per month",
-     "Community groups lose members over a year (moving, work, caring); People United's Creative "
-     "Champions kept a core group over two years (British Academy 2017, ch. 7). Illustrative"},
-    {"encounters", &ArtsParams::encounters, 3.0, 0, 100, "encounters per member per session",
-     "Making work 'side by side' with others is the point of participatory arts (Andrews et al. "
-     "2017, People United's ingredients). Illustrative"},
-    {"homophily", &ArtsParams::homophily, 0.2, 0, 1, "probability",
-     "Members still drift toward their own group, but an artist facilitates mixed pairs and shared "
-     "pieces. Illustrative"},
-    {"quality", &ArtsParams::quality, 0.85, 0, 1, "Allport quality q",
-     "A shared creative goal, cooperation, equal status as makers and an institution behind it: "
-     "Allport's (1954) conditions, which strengthen contact effects (Pettigrew & Tropp 2006)"},
-    {"depth", &ArtsParams::depth, 0.8, 0, 1, "contact depth w",
-     "Weekly sessions of a small group over months, sharing stories (British Academy 2017, ch. 7). "
-     "Illustrative"},
-}};
 
 using ArtsSettings = MechanismSwitch<ArtsParams>;
 

@@ -5,6 +5,7 @@
 // where the last factor is self-selection: anxious residents stay away from mixed venues
 // (Stephan & Stephan 1985). When a slot offers several venue types one uniform draw chooses
 // among them. Sessions over capacity admit a random subset.
+#include "models/mechanisms/attendance_params.hpp"  // generated from attendance.params.toml: AttendanceParams, kAttendanceParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
@@ -17,17 +18,6 @@
 #include <span>
 
 namespace contactsim {
-
-struct AttendanceParams {
-  double avoidance;
-};
-
-inline constexpr std::array<ParamSpec<AttendanceParams>, 1> kAttendanceParams{{
-    {"avoidance", &AttendanceParams::avoidance, 0.5, 0, 1, "fraction",
-     "Intergroup anxiety leads to avoidance of contact (Stephan & Stephan 1985; Plant & Devine "
-     "2003): a fully anxious resident skips a venue in proportion to half its outgroup share. "
-     "Magnitude illustrative"},
-}};
 
 using AttendanceSettings = MechanismSwitch<AttendanceParams>;
 

@@ -30,12 +30,13 @@
 //   city, or holds a seat in another course); on a session day every class meets.
 // - Seats are split into ceil(seats / class_size) classes of near-equal size (seat s is in
 //   class s·classes/seats). A class session is an encounter session among its learners (ESOL
-//   classes mix many origins): the contact setting below, stable (friendships form). Then each
+//   classes mix many origins): the contact setting of esol.params.toml, stable (friendships form). Then each
 //   learner's English rises: e += english_gain·(1 − e) (diminishing returns toward 1).
 // - The day after `end` every learner leaves and the waiting list is dropped.
 // Classes are in addition to the day's venue sessions (a class is a few hours; slot conflicts
 // are ignored). Residents who become eligible after the start (arrivals) are not added to an
 // existing list: the next course picks them up.
+#include "models/mechanisms/esol_params.hpp"  // generated from esol.params.toml: EsolParams, kEsolParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
@@ -53,47 +54,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct EsolParams {
-  double eligibility_threshold;
-  double interest;
-  double english_gain;
-  double monthly_dropout;
-  double class_size;
-  double encounters;
-  double homophily;
-  double quality;
-  double depth;
-};
-
-inline constexpr std::array<ParamSpec<EsolParams>, 9> kEsolParams{{
-    {"eligibility_threshold", &EsolParams::eligibility_threshold, 0.7, 0, 1, "English proficiency",
-     "Below this a resident needs English classes to get by (same level as the tension module's "
-     "translation_threshold); learners reaching it complete. Illustrative"},
-    {"interest", &EsolParams::interest, 0.5, 0, 1, "probability",
-     "Share of eligible residents who apply for a place. Demand for ESOL outstrips supply, with "
-     "waiting lists common (NATECLA; Refugee Action 2016 'Let Refugees Learn'); work and "
-     "childcare keep others away. Illustrative"},
-    {"english_gain", &EsolParams::english_gain, 0.01, 0, 1, "share of the gap to 1 per session",
-     "ESOL levels take on the order of 100 guided learning hours each (DfE ESOL qualification "
-     "sizes); at 2-3 hours a session a learner from 0.3 reaches 0.7 in ~85 sessions, about a "
-     "year of two classes a week. Illustrative"},
-    {"monthly_dropout", &EsolParams::monthly_dropout, 0.05, 0, 1, "probability per month",
-     "Many ESOL learners leave before completing (shift work, childcare, moving; NIACE 2011 "
-     "Inquiry into ESOL); ~45% of a year's learners. Illustrative"},
-    {"class_size", &EsolParams::class_size, 15, 2, 1000, "learners per class",
-     "Community ESOL classes typically seat 12-20 learners. Illustrative"},
-    {"encounters", &EsolParams::encounters, 2.0, 0, 100, "encounters per learner per session",
-     "Pair and group work with classmates in every lesson. Illustrative"},
-    {"homophily", &EsolParams::homophily, 0.3, 0, 1, "probability",
-     "Learners sit with those who share their language, but tutors mix pairs across origins "
-     "(English is the only common language). Illustrative"},
-    {"quality", &EsolParams::quality, 0.8, 0, 1, "Allport quality q",
-     "Equal status as learners, cooperative tasks, a common goal and institutional support: "
-     "most of Allport's (1954) conditions. Illustrative"},
-    {"depth", &EsolParams::depth, 0.7, 0, 1, "contact depth w",
-     "Sustained weekly contact in a small group over months. Illustrative"},
-}};
 
 using EsolSettings = MechanismSwitch<EsolParams>;
 

@@ -24,9 +24,10 @@
 // crowd_size: people come with their neighbours and mingle mostly near them, so a crowd mixes
 // neighbouring blocks rather than the whole city. Each crowd is one encounter session
 // (run_encounter_session) with the festival's contact setting: many brief, cooperative,
-// institutionally supported encounters (λ, h, q, w below, not stable: a one-day crowd makes
-// acquaintances, not friends). Crowds are disjoint, so they run in parallel; every draw is keyed,
+// institutionally supported encounters (λ, h, q, w in festivals.params.toml; not stable: a
+// one-day crowd makes acquaintances, not friends). Crowds are disjoint, so they run in parallel; every draw is keyed,
 // so results do not depend on the thread count.
+#include "models/mechanisms/festivals_params.hpp"  // generated from festivals.params.toml: FestivalParams, kFestivalParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
@@ -44,37 +45,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct FestivalParams {
-  double encounters;
-  double homophily;
-  double quality;
-  double depth;
-  double crowd_size;
-  double crowd_avoidance;
-};
-
-inline constexpr std::array<ParamSpec<FestivalParams>, 6> kFestivalParams{{
-    {"encounters", &FestivalParams::encounters, 3.0, 0, 100, "encounters per attendee per day",
-     "A festival day brings more conversations with strangers than an ordinary venue session "
-     "(stalls, food, music; Keele 2022, 3.5.3 describes such an event). Magnitude illustrative"},
-    {"homophily", &FestivalParams::homophily, 0.3, 0, 1, "probability",
-     "Visitors come with family and friends and talk mostly among them, but the event is built "
-     "to showcase one culture to others. Illustrative"},
-    {"quality", &FestivalParams::quality, 0.6, 0, 1, "Allport quality q",
-     "A cooperative celebration with institutional support (integration officer, councillors: "
-     "Keele 2022, 3.5.3), but no common goal or sustained equal-status task (Allport 1954). "
-     "Illustrative"},
-    {"depth", &FestivalParams::depth, 0.4, 0, 1, "contact depth w",
-     "Brief, friendly encounters between strangers: deeper than observation, far from sustained "
-     "meaningful contact. Illustrative"},
-    {"crowd_size", &FestivalParams::crowd_size, 200, 2, 1e6, "attendees",
-     "People meet those around them, not the whole event; ~200 is a block's worth of "
-     "neighbours (population.block_size). Illustrative"},
-    {"crowd_avoidance", &FestivalParams::crowd_avoidance, 0.8, 0, 1, "share of attendance lost at anxiety 1",
-     "Intergroup anxiety leads people to avoid contact with outgroup strangers (Stephan & Stephan "
-     "1985; Plant & Devine 2003). Illustrative"},
-}};
 
 using FestivalSettings = MechanismSwitch<FestivalParams>;
 

@@ -342,7 +342,7 @@ FriendshipsPhase::FriendshipsPhase(const FriendshipSettings& settings, const Mec
       extended_on_(settings.params.eta_extended > 0.0),
       friendships_(friendships),
       residents_(residents) {
-  const auto plasticity = attitude.params.plasticity();
+  const auto plasticity = plasticity_by_age_band(attitude.params);
   for (int a = 0; a < kNumAgeBands; ++a) {
     friend_rate_[a] = static_cast<float>(settings.params.eta_friend) * plasticity[a];
     extended_gain_[a] =

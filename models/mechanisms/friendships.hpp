@@ -22,6 +22,7 @@
 // same strength, and no row exceeds K friends. Both parties' strengths start equal (1) and decay
 // by the same factor, so both sides reach the dissolution threshold at the same application and
 // each row can drop its side alone, in parallel, and still stay mutual.
+#include "models/mechanisms/friendships_params.hpp"  // generated from friendships.params.toml: FriendshipParams, kFriendshipParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
@@ -37,60 +38,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct FriendshipParams {
-  double max_degree;
-  double acquaintance_slots;
-  double encounters_to_befriend;
-  double eta_friend;
-  double eta_extended;
-  double half_life_days;
-  double dissolve_below;
-  double replace_below;
-  double ingroup_friends;
-  double interval_days;
-};
-
-inline constexpr std::array<ParamSpec<FriendshipParams>, 10> kFriendshipParams{{
-    {"max_degree", &FriendshipParams::max_degree, 8, 0, 16, "friends (whole number)",
-     "Close-friend circles hold about 5 (support clique) to 15 (sympathy group) people (Dunbar "
-     "1998; Zhou, Sornette, Hill & Dunbar 2005); 8 lies between and bounds memory at 8 bytes "
-     "per slot"},
-    {"acquaintance_slots", &FriendshipParams::acquaintance_slots, 6, 0, 16, "people (whole number)",
-     "How many outgroup acquaintances a resident is 'getting to know' at once; the least-met is "
-     "forgotten first. Memory bound, illustrative"},
-    {"encounters_to_befriend", &FriendshipParams::encounters_to_befriend, 5, 1, 1000,
-     "positive encounters (whole number)",
-     "Friendship needs repeated interaction in a shared setting (Hall 2019, J Soc Pers Relat: "
-     "~50 hours together to become casual friends). Five positive encounters in a stable venue "
-     "is illustrative"},
-    {"eta_friend", &FriendshipParams::eta_friend, 0.002, 0, 1, "per day at full strength",
-     "Cross-group friendship is the strongest form of contact (Pettigrew & Tropp 2006: r = -.26 "
-     "for friendship vs -.21 overall; Davies et al. 2011, PSPR 15:332). A friend is worth a "
-     "depth-1 positive encounter (eta_positive 0.004) every other day, ~+17 thermometer points "
-     "for an adult at equilibrium with the norms' pull. Illustrative"},
-    {"eta_extended", &FriendshipParams::eta_extended, 0.0005, 0, 1, "per day per outgroup",
-     "Knowing an in-group friend has an outgroup friend improves attitudes (Wright et al. 1997, "
-     "JPSP 73:73), less than direct friendship (Zhou et al. 2019 meta-analysis, PSPR 23:132: "
-     "r = .25, partly shared with direct contact): a quarter of eta_friend. Illustrative"},
-    {"half_life_days", &FriendshipParams::half_life_days, 180, 1, 1e6, "days",
-     "Emotional closeness declines when friends stop meeting (Roberts & Dunbar 2011, Evol Hum "
-     "Behav 32:186, over 18 months): an unrenewed tie halves in six months. Illustrative"},
-    {"dissolve_below", &FriendshipParams::dissolve_below, 0.125, 0, 1, "tie strength",
-     "Three half-lives (~18 months at the default) without meeting ends a friendship, the "
-     "horizon over which Roberts & Dunbar 2011 saw unrenewed friendships decline"},
-    {"replace_below", &FriendshipParams::replace_below, 0.5, 0, 1, "tie strength",
-     "A resident with no free slot drops a contact-made friend unseen for a half-life or more "
-     "to make a new one (bounded degree; the weakest tie goes first). Illustrative"},
-    {"ingroup_friends", &FriendshipParams::ingroup_friends, 4, 0, 16, "friends (whole number)",
-     "Friendship networks are strongly homophilous (McPherson, Smith-Lovin & Cook 2001): about "
-     "half the slots start with own-group friends from school, work or the block, leaving room "
-     "for contact-made ties; at most max_degree"},
-    {"interval_days", &FriendshipParams::interval_days, 7, 1, 365, "days (whole number)",
-     "Friendship effects and fading act slowly: a week's daily steps are applied at once, "
-     "compounded (equal to daily steps apart from their order relative to other mechanisms "
-     "within the week), at a seventh of the cost, most of which is scattered memory access"},
-}};
 
 using FriendshipSettings = MechanismSwitch<FriendshipParams>;
 

@@ -5,6 +5,7 @@
 // quality (less facilitation when cut); below a minimum level it closes. Members keep their
 // usual chance of coming to a session that runs, so cut sessions are visits lost — the
 // mechanism behind "cuts that remove shared venues reduce positive contact" (Keele 2022).
+#include "models/mechanisms/funding_params.hpp"  // generated from funding.params.toml: FundingParams, kFundingParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/scheduler.hpp"
@@ -15,22 +16,6 @@
 #include <array>
 
 namespace contactsim {
-
-struct FundingParams {
-  double min_operating_level;
-  double facilitation_share;
-};
-
-inline constexpr std::array<ParamSpec<FundingParams>, 2> kFundingParams{{
-    {"min_operating_level", &FundingParams::min_operating_level, 0.3, 0, 1, "share of full budget",
-     "A venue funded below ~30% of what it needs cannot keep staff and doors open; the Keele "
-     "evaluation (2022) describes partnerships and venues lost as short-term funding ended. "
-     "Threshold illustrative"},
-    {"facilitation_share", &FundingParams::facilitation_share, 0.5, 0, 1, "share of quality",
-     "Share of a venue's contact quality that depends on paid facilitation (staff who structure "
-     "cooperative activity: Allport's institutional support); a cut of c lowers quality by "
-     "facilitation_share × c. Illustrative"},
-}};
 
 using FundingSettings = MechanismSwitch<FundingParams>;
 

@@ -37,6 +37,7 @@
 // kMythBustingReach), the same for every shock it softens, so no per-resident state is stored;
 // a local campaign reaches residents living in its ward on the day of the shock. Residents are
 // updated independently: identical results for any thread count.
+#include "models/mechanisms/media_params.hpp"  // generated from media.params.toml: MediaParams, kMediaParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
@@ -53,18 +54,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct MediaParams {
-  double contact_buffering;
-};
-
-inline constexpr std::array<ParamSpec<MediaParams>, 1> kMediaParams{{
-    {"contact_buffering", &MediaParams::contact_buffering, 0.05, 0, 100, "per unit positive memory",
-     "Direct positive contact blunts the effect of negative news about a group (Legewie 2013; "
-     "DESIGN 3.8); same strength as the buffering of negative encounters by positive memory "
-     "(attitude.buffering, Paolini et al. 2014): 20 remembered positive encounters halve a shock. "
-     "Illustrative"},
-}};
 
 using MediaSettings = MechanismSwitch<MediaParams>;
 

@@ -69,6 +69,7 @@
 // serial, in a fixed order (OpenMP barriers would cost more than this work), so results do not
 // depend on the thread count; the streams are keyed so that the decision passes could be
 // parallelised unchanged.
+#include "models/mechanisms/mobility_params.hpp"  // generated from mobility.params.toml: MobilityParams, kMobilityParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
@@ -97,61 +98,6 @@ inline constexpr Purpose kMobilityNewcomerMembership = 267; // newcomer's member
 inline constexpr Purpose kMobilityDestination = 268;        // mover's candidate vacancies
 inline constexpr Purpose kMobilityMoveMembership = 269;     // memberships after a move
 }  // namespace purpose
-
-struct MobilityParams {
-  double vacancy_rate;
-  double base_move_rate;
-  double local_move_share;
-  double base_threshold;
-  double warmth_relief;
-  double move_probability;
-  double destination_candidates;
-  double out_migration_rate;
-  double chain_strength;
-  double older_mortality;
-};
-
-inline constexpr std::array<ParamSpec<MobilityParams>, 10> kMobilityParams{{
-    {"vacancy_rate", &MobilityParams::vacancy_rate, 0.05, 0, 1, "share of a block's initial residents",
-     "Room to move: each block holds its initial residents x (1 + vacancy_rate). Around 3-5% of "
-     "English dwellings stand vacant (MHCLG live table 615); 5% is illustrative"},
-    {"base_move_rate", &MobilityParams::base_move_rate, 0.10, 0, 1, "per year",
-     "About 1 in 10 people in England and Wales lived at a different address a year earlier "
-     "(ONS, Census 2011 and 2021 internal migration tables); these life-course moves happen "
-     "whatever the neighbours"},
-    {"local_move_share", &MobilityParams::local_move_share, 0.6, 0, 1, "share of viewed vacancies",
-     "Most residential moves are short-distance (ONS internal migration; English Housing "
-     "Survey: most movers stay in their local authority); the share viewed within the own "
-     "ward is illustrative"},
-    {"base_threshold", &MobilityParams::base_threshold, 1.0 / 3.0, 0, 1, "own-group share of neighbours",
-     "Schelling (1971, J Math Sociol 1:143): a mild wish for at least a third of own-group "
-     "neighbours is enough to produce strong segregation"},
-    {"warmth_relief", &MobilityParams::warmth_relief, 0.5, 0, 1, "per unit mean outgroup warmth",
-     "Residents with warmer views of other groups accept more mixed neighbourhoods (stated "
-     "preferences vary with outgroup attitudes: Clark 1991, Demography 28:1; Charles 2000, Soc "
-     "Probl 47:379). At warmth 0.6 the threshold falls by 30%. Magnitude illustrative"},
-    {"move_probability", &MobilityParams::move_probability, 0.02, 0, 1, "per month",
-     "A dissatisfied household does not move at once (search, costs, tenure); Schelling (1971) "
-     "and Clark (1991) leave the rate free. 2% a month (~22% a year) keeps block-level Theil H "
-     "of the default Stoke-on-Trent scenario roughly stable over four years in a mobility-only "
-     "run (0.28 -> 0.26), as minority segregation in England changed little, mostly "
-     "downward, between censuses (Catney 2016, Urban Stud 53:1691). Calibrated, illustrative"},
-    {"destination_candidates", &MobilityParams::destination_candidates, 5, 1, 100, "vacancies (whole number)",
-     "Movers view a handful of vacancies and choose among them (bounded search); 5 is "
-     "illustrative. More candidates make preferences bite harder"},
-    {"out_migration_rate", &MobilityParams::out_migration_rate, 0.05, 0, 1, "per year",
-     "Order of magnitude of residents leaving an English city each year for elsewhere in the "
-     "UK or abroad (ONS mid-year estimates, components of change: Stoke-on-Trent loses about "
-     "4-5% a year). Every leaver is replaced by a newcomer. Illustrative"},
-    {"chain_strength", &MobilityParams::chain_strength, 0.6, 0, 1, "share of newcomers",
-     "Chain migration: newcomers settle through co-ethnic friends and relatives (MacDonald & "
-     "MacDonald 1964; Ryan et al. 2008 on Polish migrants' use of networks for housing). The "
-     "share arriving through a contact is illustrative"},
-    {"older_mortality", &MobilityParams::older_mortality, 0.045, 0, 1, "per year",
-     "Deaths at 65+ are about 4-5% a year averaged over that age structure (ONS deaths "
-     "registered and mid-year population estimates, England and Wales). Each death is "
-     "replaced by a birth in the same block"},
-}};
 
 using MobilitySettings = MechanismSwitch<MobilityParams>;
 

@@ -4,6 +4,7 @@
 // personal disposition, so what contact added to one person fades with a half-life of about a
 // year while shared shifts and lasting individual differences persist; memories of positive
 // and negative contact fade with their own half-life.
+#include "models/mechanisms/norms_params.hpp"  // generated from norms.params.toml: NormParams, kNormParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/params.hpp"
 #include "core/scheduler.hpp"
@@ -13,24 +14,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct NormParams {
-  double half_life_days;
-  double memory_half_life_days;
-  double interval_days;
-};
-
-inline constexpr std::array<ParamSpec<NormParams>, 3> kNormParams{{
-    {"half_life_days", &NormParams::half_life_days, 365, 1, 1e6, "days",
-     "Youth-programme effects were still visible a year on but smaller (NCS evaluations; "
-     "Laurence 2017): deviations from the in-group norm halve in about a year"},
-    {"memory_half_life_days", &NormParams::memory_half_life_days, 180, 1, 1e6, "days",
-     "Recent contact history buffers negative encounters (Paolini et al. 2014); six months is "
-     "an illustrative horizon for 'recent'"},
-    {"interval_days", &NormParams::interval_days, 7, 1, 365, "days",
-     "Norms act slowly: applying the compounded pull every 7 days differs from daily steps by "
-     "under 0.1% of a deviation at the default half-lives, at a seventh of the cost"},
-}};
 
 using NormSettings = MechanismSwitch<NormParams>;
 

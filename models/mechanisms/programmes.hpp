@@ -56,6 +56,7 @@
 // link per school), so they run in parallel with per-thread ContactCounts; programmes run one
 // after another, so a pupil in both a link class and a youth team is never touched by two
 // threads. Every draw is keyed: results do not depend on the thread count.
+#include "models/mechanisms/programmes_params.hpp"  // generated from programmes.params.toml: ProgrammeParams, kProgrammeParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/config.hpp"
@@ -75,68 +76,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct ProgrammeParams {
-  double age_16_17_share;
-  double area_teams;
-  double targeting_weight;
-  double session_hours;
-  double residential_encounters;
-  double session_encounters;
-  double youth_homophily;
-  double youth_quality;
-  double residential_depth;
-  double session_depth;
-  double link_encounters;
-  double link_homophily;
-  double link_depth;
-  double link_neutral_bonus;
-};
-
-inline constexpr std::array<ParamSpec<ProgrammeParams>, 14> kProgrammeParams{{
-    {"age_16_17_share", &ProgrammeParams::age_16_17_share, 2.0 / 7.0, 0, 1, "fraction of youth",
-     "NCS is for 16–17 year olds (BA 2017 ch. 6); the youth band spans ages 11–17, so with ages "
-     "taken as uniform two of its seven years are eligible"},
-    {"area_teams", &ProgrammeParams::area_teams, 8, 1, 1000, "teams",
-     "Providers match teams to the wider area participants live in (BA 2017 ch. 6); an area "
-     "gathers neighbouring wards until it fills this many teams. Illustrative"},
-    {"targeting_weight", &ProgrammeParams::targeting_weight, 3, 0, 100, "multiplier",
-     "Targeted recruitment raised participation of marginalised groups (NAO 2016, cited in BA "
-     "2017 ch. 6); youth whose block is 30 points more own-group than the city are ~2x as "
-     "likely to be recruited. Magnitude illustrative"},
-    {"session_hours", &ProgrammeParams::session_hours, 3, 0.5, 24, "hours",
-     "NCS's 60 hours of social action (BA 2017 ch. 6) as 20 three-hour weekday sessions. "
-     "Illustrative"},
-    {"residential_encounters", &ProgrammeParams::residential_encounters, 6, 0, 100, "per day",
-     "Residentials are whole days of team activity (outward-bound, living together): twice a "
-     "school day's substantive interactions (school λ = 3). Illustrative"},
-    {"session_encounters", &ProgrammeParams::session_encounters, 3, 0, 100, "per session",
-     "A three-hour team session of planning and social action: like a school day. Illustrative"},
-    {"youth_homophily", &ProgrammeParams::youth_homophily, 0.2, 0, 1, "probability",
-     "Facilitated team tasks mix participants more than free choice at school (school 0.5); NCS "
-     "participants reported more positive mixing (Ipsos MORI 2017). Illustrative"},
-    {"youth_quality", &ProgrammeParams::youth_quality, 0.9, 0, 1, "q",
-     "All four Allport (1954) conditions: equal status, cooperation, a common goal (the social "
-     "action project), institutional support; NCS participants reported no rise in negative "
-     "contact (Laurence 2017). Illustrative"},
-    {"residential_depth", &ProgrammeParams::residential_depth, 1.0, 0, 1, "w",
-     "Living and working together for days is sustained, meaningful contact: the top of the "
-     "depth scale (DESIGN §2)"},
-    {"session_depth", &ProgrammeParams::session_depth, 0.8, 0, 1, "w",
-     "Non-residential sessions: meaningful but shorter than residentials. Illustrative"},
-    {"link_encounters", &ProgrammeParams::link_encounters, 4, 0, 100, "per link day",
-     "A carefully planned collaborative day of paired classes (BA 2017 ch. 5): a little more "
-     "structured mixing than a school day (λ = 3). Illustrative"},
-    {"link_homophily", &ProgrammeParams::link_homophily, 0.3, 0, 1, "probability",
-     "Planned activities mix the classes, but children still drift to classmates (school "
-     "homophily 0.5). Illustrative"},
-    {"link_depth", &ProgrammeParams::link_depth, 0.8, 0, 1, "w",
-     "Linking days are repeated and curriculum-based (BA 2017 ch. 5): deeper than a school day "
-     "(0.6), short of living together. Illustrative"},
-    {"link_neutral_bonus", &ProgrammeParams::link_neutral_bonus, 0.1, 0, 1, "q",
-     "The first link day meets at a neutral venue so neither class is on its own turf, putting "
-     "pupils on an equal footing (BA 2017 ch. 5): higher quality than later visits. Illustrative"},
-}};
 
 using ProgrammeSettings = MechanismSwitch<ProgrammeParams>;
 

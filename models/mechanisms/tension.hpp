@@ -30,6 +30,7 @@
 //
 // State lives in TensionState, a plain struct of arrays owned by the simulation; the timeline
 // drives its inputs (serve_ward, leaflet_campaign); TensionPhase advances it once a day.
+#include "models/mechanisms/tension_params.hpp"  // generated from tension.params.toml: TensionParams, kTensionParams
 #include "models/mechanisms/mechanism.hpp"
 #include "core/calendar.hpp"
 #include "core/params.hpp"
@@ -46,99 +47,6 @@
 #include <vector>
 
 namespace contactsim {
-
-struct TensionParams {
-  double base_rate;
-  double gap_weight;
-  double services_effect;
-  double half_life_days;
-  double incident_impact;
-  double anxiety_from_tension;
-  double fear_weight;
-  double learning_rate;
-  double english_learning;
-  double service_learning;
-  double leaflet_reach;
-  double leaflet_effect;
-  double untranslated_comprehension;
-  double translation_threshold;
-  double initial_trust;
-  double trust_gain;
-  double trust_loss_on_end;
-  double interval_days;
-};
-
-inline constexpr std::array<ParamSpec<TensionParams>, 18> kTensionParams{{
-    {"base_rate", &TensionParams::base_rate, 6e-5, 0, 0.01, "incidents per resident per day",
-     "About 22 incidents per 1,000 residents a year where nobody lacks local know-how and no "
-     "service runs: police recorded roughly 1.4 million ASB incidents in England and Wales in the "
-     "year to March 2020 (ONS, Crime in England and Wales; approximate), ~23 per 1,000 "
-     "residents; Staffordshire is of the same order (20-30 per 1,000). Order of magnitude only"},
-    {"gap_weight", &TensionParams::gap_weight, 2.0, 0, 100, "rate multiplier per unit mean gap",
-     "Keele evaluation 2022 (3.5.2, 5.1.4): fly-tipping, waste disposal and late-night noise were "
-     "traced to newer migrants not knowing how things work. A ward whose residents knew nothing "
-     "would see three times the base rate. Magnitude illustrative"},
-    {"services_effect", &TensionParams::services_effect, 0.3, 0, 1, "share of incidents averted",
-     "Keele evaluation 2022 (5.1.4): residents' lack of concern about ASB 'may be attributed to "
-     "the success of the scheme and of the efforts of the community integration officer'; "
-     "street-by-street work of a dedicated officer (5.1.2). Magnitude illustrative"},
-    {"half_life_days", &TensionParams::half_life_days, 30, 1, 1e5, "days",
-     "A local row over fly-tipping or noise fades in weeks once incidents stop; no study "
-     "measures it. Illustrative"},
-    {"incident_impact", &TensionParams::incident_impact, 0.05, 0, 1, "tension per incident per 1,000 residents",
-     "Scales tension so that, with the other defaults, a ward with no knowledge gap settles near "
-     "T = 0.13 and one with a mean gap of 0.5 near T = 0.26 (steady state impact x rate x 1000 x "
-     "(1 + gap_weight x gap) / (1 - 2^(-1/half_life))). Illustrative"},
-    {"anxiety_from_tension", &TensionParams::anxiety_from_tension, 0.0005, 0, 1, "per day at T = 1",
-     "Threat and prior conflict raise intergroup anxiety (Stephan & Stephan 1985); Keele 2022 "
-     "residents linked ASB to their personal safety. At the baseline T of 0.13 this closes ~2% "
-     "of the anxiety gap a year. Magnitude illustrative"},
-    {"fear_weight", &TensionParams::fear_weight, 0.5, 0, 1, "share of visits lost at T = 1",
-     "Keele evaluation 2022 (5.1.4, Shelton): fear of drug-taking teenagers kept parents and "
-     "children out of Hanley Park. At maximal tension half of park and street visits are lost. "
-     "Illustrative"},
-    {"learning_rate", &TensionParams::learning_rate, 0.001, 0, 1, "per day",
-     "Without English or help a newcomer's gap in knowing how things work halves in ~2 years "
-     "(ln 2 / 0.001 days); Keele 2022 (6.2): newcomers 'in survival mode' have little time to "
-     "learn. Illustrative"},
-    {"english_learning", &TensionParams::english_learning, 1.0, 0, 100, "rate multiplier per unit proficiency",
-     "Keele evaluation 2022 (3.5.2, 5.1.1): not knowing waste rules was attributed to poor "
-     "English; language is 'a medium to understand laws and cultural norms'. Fluent residents learn twice as fast, so "
-     "English classes speed learning. Illustrative"},
-    {"service_learning", &TensionParams::service_learning, 2.0, 0, 100, "rate multiplier per unit trust",
-     "Community champions and an integration officer explain how things work face to face and in "
-     "residents' own language (Keele 2022, 3.5.2 and 5.2.2); their effect works through trust "
-     "(5.2.2: 'we haven't got the trust of that community'). At the default trust of 0.5 a served "
-     "ward learns twice as fast. Illustrative"},
-    {"leaflet_reach", &TensionParams::leaflet_reach, 0.5, 0, 1, "probability per resident",
-     "Leaflets go to households and many go unread: Keele 2022 (6.1) found residents unaware of "
-     "the council's initiatives. Illustrative"},
-    {"leaflet_effect", &TensionParams::leaflet_effect, 0.3, 0, 1, "share of the gap closed",
-     "A waste-disposal leaflet the resident can read answers part of what they did not know "
-     "(Keele 2022, 3.5.2, figure 5). Illustrative"},
-    {"untranslated_comprehension", &TensionParams::untranslated_comprehension, 0.2, 0, 1, "share of leaflet_effect",
-     "What an English-only leaflet conveys to a resident who needs a translation; residents asked "
-     "for Romanian and Polish leaflets and the council translated its waste leaflet into Romanian "
-     "(Keele 2022, 3.5.2 and 5.1.1). Illustrative"},
-    {"translation_threshold", &TensionParams::translation_threshold, 0.7, 0, 1, "English proficiency",
-     "Below this proficiency a resident needs an official notice in their own language. "
-     "Illustrative"},
-    {"initial_trust", &TensionParams::initial_trust, 0.5, 0, 1, "trust",
-     "Keele 2022 (6): a perceived lack of trust between residents and public service providers; "
-     "neutral midpoint. Illustrative"},
-    {"trust_gain", &TensionParams::trust_gain, 0.002, 0, 1, "per day while served",
-     "A dedicated officer builds relationships with the community over time (Keele 2022, 5.1.2: "
-     "'you need to be building up relationships'); the distrust gap halves in about a year. "
-     "Illustrative"},
-    {"trust_loss_on_end", &TensionParams::trust_loss_on_end, 0.3, 0, 1, "share of trust lost",
-     "Time-limited funding 'negatively impacts on trust that may have been built between public "
-     "services, community workers and residents' (Keele 2022, 5.1.2; DESIGN 3.2). A year of "
-     "service then an abrupt end leaves trust about where it started. Illustrative"},
-    {"interval_days", &TensionParams::interval_days, 7, 1, 365, "days (whole number)",
-     "Knowledge, trust and anxiety move by tenths of a percent a day: applying their compounded "
-     "daily factors every 7 days (exact but for trust's within-week effect on learning) costs a "
-     "seventh of daily passes over every resident; 1 = daily"},
-}};
 
 using TensionSettings = MechanismSwitch<TensionParams>;
 

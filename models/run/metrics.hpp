@@ -1,6 +1,7 @@
 #pragma once
 // Metrics: what a run reports, per recording period, into /series (DESIGN §5), and the
 // end-of-run summary per group.
+#include "models/run/metrics_params.hpp"  // generated from metrics.params.toml: MetricParams, kMetricParams
 #include "core/calendar.hpp"
 #include "core/params.hpp"
 #include "core/recorder.hpp"
@@ -16,17 +17,6 @@ namespace contactsim {
 
 class StateWriter;
 class StateReader;
-
-struct MetricParams {
-  double get_on_well_threshold;
-};
-
-inline constexpr std::array<ParamSpec<MetricParams>, 1> kMetricParams{{
-    {"get_on_well_threshold", &MetricParams::get_on_well_threshold, 0.5, 0, 1, "warmth",
-     "A resident 'gets on well' with other groups when their mean outgroup warmth is at least "
-     "the thermometer's neutral midpoint (50/100), mirroring the cohesion indicator 'people "
-     "from different backgrounds get on well together' (Cohesion Strategy 2020-2024)"},
-}};
 
 using MetricSettings = MechanismSwitch<MetricParams>;
 
