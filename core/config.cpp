@@ -208,6 +208,8 @@ class ExtendsResolver {
   std::vector<fs::path> files_;
 };
 
+}  // namespace
+
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
@@ -221,8 +223,6 @@ std::string sha256_hex(std::string_view data) {
   }
   return out;
 }
-
-}  // namespace
 
 // ======================================================================= ConfigError
 

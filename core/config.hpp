@@ -29,6 +29,9 @@
 
 namespace contactsim {
 
+// The SHA-256 digest of `data` in lower-case hex (OpenSSL).
+std::string sha256_hex(std::string_view data);
+
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(std::string file, int line, std::string key, std::string expected);

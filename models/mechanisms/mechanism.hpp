@@ -92,18 +92,26 @@ struct MechanismContext {
 // Writes a mechanism's series, in the order its config declared them.
 class SeriesWriter {
  public:
-  SeriesWriter(Recorder& recorder, std::span<const int> ids) : recorder_(recorder), ids_(ids) {}
+  SeriesWriter(Recorder& recorder, std::span<const int> ids) : recorder_(&recorder), ids_(ids) {}
+  // A writer that drops what it is given: a period that is not recorded (a spin-up's) still
+  // takes the mechanisms' period tallies, so the next period starts from zero.
+  static SeriesWriter nowhere() { return SeriesWriter(); }
   template <class T>
   void write(std::span<const T> values) {
+    if (!recorder_) {
+      ++next_;
+      return;
+    }
     if (next_ >= ids_.size()) throw std::logic_error("a mechanism wrote more series than it declared");
-    recorder_.write(ids_[next_++], values);
+    recorder_->write(ids_[next_++], values);
   }
   template <class T>
   void write(const std::vector<T>& values) { write(std::span<const T>(values)); }
   std::size_t written() const { return next_; }
 
  private:
-  Recorder& recorder_;
+  SeriesWriter() = default;
+  Recorder* recorder_ = nullptr;
   std::span<const int> ids_;
   std::size_t next_ = 0;
 };

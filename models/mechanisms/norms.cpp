@@ -26,18 +26,23 @@ std::vector<double> ward_group_mean_warmth(const Residents& r, int wards, std::v
   return std::move(mean);
 }
 
-NormsPhase::NormsPhase(const NormSettings& settings, Residents& residents, int wards)
+NormsPhase::NormsPhase(const NormSettings& settings, Residents& residents, int wards, std::vector<double> societal)
     : enabled_(settings.enabled),
       interval_(static_cast<int>(settings.params.interval_days)),
       pull_(static_cast<float>(1.0 - std::exp2(-interval_ / settings.params.half_life_days))),
       memory_keep_(static_cast<float>(std::exp2(-interval_ / settings.params.memory_half_life_days))),
+      societal_weight_(settings.params.societal_weight),
+      societal_(std::move(societal)),
       residents_(residents),
       wards_(wards) {}
 
 void NormsPhase::run(const Day& day) {
   if (!enabled_ || (day.index + 1) % interval_ != 0) return;
-  const std::vector<double> norms = ward_group_mean_warmth(residents_, wards_, nullptr);
+  std::vector<double> norms = ward_group_mean_warmth(residents_, wards_, nullptr);
   const int groups = residents_.num_groups;
+  const std::size_t cells = static_cast<std::size_t>(groups) * groups;
+  for (std::size_t k = 0; k < norms.size(); ++k)
+    norms[k] = (1.0 - societal_weight_) * norms[k] + societal_weight_ * societal_[k % cells];
   const std::size_t n = residents_.size();
 #pragma omp parallel for schedule(static, 4096)
   for (std::size_t i = 0; i < n; ++i) {
@@ -64,9 +69,12 @@ MechanismEntry norms_mechanism() {
           read_settings<NormsConfig>,
           describe_settings<NormsConfig>,
           [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
+            std::vector<double> societal;
+            for (const GroupSpec& g : c.scenario.groups) societal.insert(societal.end(), g.warmth.begin(), g.warmth.end());
             return std::make_unique<PhaseMechanism<NormsPhase>>(config_as<NormsConfig>(config).settings,
                                                                 c.world.residents,
-                                                                static_cast<int>(c.scenario.wards.size()));
+                                                                static_cast<int>(c.scenario.wards.size()),
+                                                                std::move(societal));
           }};
 }
 

@@ -365,6 +365,13 @@ fs::path temporary_beside(const fs::path& path) {
 
 }  // namespace
 
+std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key) {
+  std::ostringstream text;
+  text << settings_of(parse_scenario_text(scenario.path, scenario.resolved_text, "this")) << "\nseed " << key.seed
+       << "\nreplicate " << key.replicate << "\nversion " << kVersion << ' ' << kGitRevision << '\n';
+  return "spin-up-" + sha256_hex(text.str()).substr(0, 32) + ".h5";
+}
+
 CheckpointError::CheckpointError(const fs::path& file, const std::string& problem)
     : std::runtime_error(file.string() + ": " + problem), file_(file) {}
 
@@ -543,7 +550,7 @@ void replay_record_history(Recorder& recorder, const RecordHistory& h, const std
 // Simulation: saving and restoring
 
 void Simulation::save_checkpoint(const fs::path& path, bool overwrite) const {
-  if (today_ == scenario_.simulation.start)
+  if (today_ == origin_)
     throw CheckpointError(path, "nothing to checkpoint: no day has been simulated yet");
   if (forced_record_)
     throw CheckpointError(path, "cannot checkpoint after " + (today_ + -1).iso() +

@@ -73,6 +73,12 @@ struct RecordHistory {
 Date check_checkpoint_scenario(const std::filesystem::path& checkpoint, const Scenario& scenario,
                                const RunOptions& options);
 
+// The file name of the spin-up state `scenario` run with `key` shares with every run that agrees
+// with it before its start: the same city, settings, seed, replicate and contactsim build, whatever
+// its timeline (dated from the start on) and end. A digest, so the name is short; restoring it
+// still checks everything check_checkpoint_scenario checks.
+std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key);
+
 // Copies the records of an output file being written (its first `records` records of the given
 // series, and the events written with them) for a checkpoint.
 RecordHistory read_record_history(const std::filesystem::path& output, std::int64_t records,

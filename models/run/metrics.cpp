@@ -148,6 +148,13 @@ std::vector<SeriesSpec> city_series() {
                                 "is at least the get-on-well threshold, discounted by their ward's tension "
                                 "(a resident counts 1 − T)",
                                 "share"},
+      {"contact_warmth_correlation", {}, SeriesType::float32,
+                                     "Pearson r across all residents between recent intergroup contact (the "
+                                     "fading memories of positive and negative encounters, half-life "
+                                     "mechanisms.norms.memory_half_life_days) and mean outgroup warmth: the "
+                                     "model's counterpart of the contact-prejudice correlation (Pettigrew & "
+                                     "Tropp 2006: r = -.21 with prejudice, so about +.2 here)",
+                                     "r"},
   };
 }
 
@@ -163,7 +170,7 @@ void Metrics::define_series(Recorder& rec) {
     if (spec.name == "segregation_dissimilarity") rec.define_dimension("spatial_unit", {"block", "ward"});
     ids.push_back(define(rec, spec));
   }
-  int* const members[] = {&population_, &warmth_, &get_on_well_, &anxiety_, &positive_, &negative_, &pair_positive_, &pair_negative_, &dissimilarity_, &isolation_, &exposure_, &theil_, &attendance_, &sessions_, &budget_, &open_, &english_, &no_contact_, &mixing_, &cohesion_};
+  int* const members[] = {&population_, &warmth_, &get_on_well_, &anxiety_, &positive_, &negative_, &pair_positive_, &pair_negative_, &dissimilarity_, &isolation_, &exposure_, &theil_, &attendance_, &sessions_, &budget_, &open_, &english_, &no_contact_, &mixing_, &cohesion_, &contact_warmth_};
   for (std::size_t k = 0; k < ids.size(); ++k) *members[k] = ids[k];
 }
 
@@ -183,6 +190,20 @@ void Metrics::record(Recorder& rec, Date date) {
   record_venues(rec);
   record_reach(rec, date);
   record_cohesion(rec);
+  const float r = static_cast<float>(contact_warmth_correlation(residents_));
+  rec.write(contact_warmth_, std::span<const float>(&r, 1));
+}
+
+double contact_warmth_correlation(const Residents& residents) {
+  // Sums in one fixed order: the same value whatever the thread count.
+  double n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  for (std::size_t i = 0; i < residents.size(); ++i) {
+    const double x = residents.positive_memory[i] + residents.negative_memory[i];
+    const double y = outgroup_mean(residents.warmth_of(i), residents.num_groups, residents.group[i]);
+    n += 1, sx += x, sy += y, sxx += x * x, syy += y * y, sxy += x * y;
+  }
+  const double vx = n * sxx - sx * sx, vy = n * syy - sy * sy;
+  return vx > 0 && vy > 0 ? (n * sxy - sx * sy) / std::sqrt(vx * vy) : 0.0;
 }
 
 // Residential segregation over blocks and over wards, from where residents live now.

@@ -20,6 +20,10 @@ class StateReader;
 
 using MetricSettings = MechanismSwitch<MetricParams>;
 
+// Pearson r across residents between recent intergroup contact (positive + negative memory) and
+// mean outgroup warmth (0 when either does not vary).
+double contact_warmth_correlation(const Residents& residents);
+
 struct GroupSummary {
   std::string group;
   std::int64_t residents = 0;
@@ -115,6 +119,7 @@ class Metrics {
   int attendance_ = -1, sessions_ = -1, budget_ = -1, open_ = -1;
   int english_ = -1, no_contact_ = -1, mixing_ = -1;
   int cohesion_ = -1;
+  int contact_warmth_ = -1;
   std::vector<DefinedSeries> defined_;
 };
 

@@ -29,6 +29,10 @@ SimulationSettings read_simulation(const ConfigTable& root) {
   s.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
   s.replicate = static_cast<std::uint32_t>(t.integer("replicate", 0, 0, 1'000'000));
   s.threads = static_cast<int>(t.integer("threads", 0, 0, 1024));
+  // Three years: three half-lives of the slowest relaxation (norms, 365 days), by which a
+  // resident's warmth has moved 7/8 of the way to where the model's own dynamics hold it, and
+  // longer than friendships take to form and fade (~18 months) and memories to renew (180 days).
+  s.spin_up_days = static_cast<int>(t.integer("spin_up_days", SimulationSettings::kDefaultSpinUpDays, 0, 36'500));
   return s;
 }
 

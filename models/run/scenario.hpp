@@ -27,6 +27,11 @@ struct SimulationSettings {
   std::uint64_t seed = 1;
   std::uint32_t replicate = 0;
   int threads = 0;  // 0 = every core
+  // Days simulated before `start`, unrecorded, so the run starts from the model's own
+  // quasi-equilibrium for its city (read_simulation says why the default is what it is).
+  int spin_up_days = kDefaultSpinUpDays;
+  static constexpr int kDefaultSpinUpDays = 1095;
+  Date origin() const { return start + -spin_up_days; }  // the first simulated day: day index 0
 };
 
 struct GroupSpec {

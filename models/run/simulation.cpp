@@ -40,23 +40,57 @@ ContactTally empty_tally(const Scenario& s) {
 }  // namespace
 
 Simulation::Simulation(Scenario scenario, const RunOptions& options)
+    : Simulation(std::move(scenario), options, std::nullopt) {}
+
+Simulation::Simulation(Scenario scenario, const RunOptions& options, std::optional<Restoring> restoring)
     : scenario_(std::move(scenario)),
       key_{options.seed.value_or(scenario_.simulation.seed), options.replicate.value_or(scenario_.simulation.replicate)},
       threads_(resolve_threads(options.threads.value_or(scenario_.simulation.threads))),
       end_(std::min(options.until.value_or(scenario_.simulation.end), scenario_.simulation.end)),
-      today_(scenario_.simulation.start),
+      origin_(scenario_.simulation.origin()),
+      today_(origin_),
       world_(build_world_on(threads_, scenario_, key_)),
       venue_members_at_start_(world_.venues.members),
       rules_(scenario_.valence, scenario_.attitude),
       tally_(empty_tally(scenario_)),
       metrics_(scenario_.metrics, MetricInputs{world_.residents, world_.venues, tally_, activity_, labels_of(scenario_),
-                                               world_.block_ward.size(), scenario_.simulation.start}),
+                                               world_.block_ward.size(), origin_}),
       snapshots_(scenario_.record.agents, world_.residents.size(), key_) {
   // Before anything else touches the world: checkpoints compare it with the city they restore.
   structure_hash_ = world_structure_hash(world_);
   build_mechanisms();
   if (options.check_invariants || invariants_checked_by_default())
     invariants_ = std::make_unique<InvariantChecker>(world_, scenario_, links_);
+  if (!restoring) spin_up(options.spin_up_cache);
+}
+
+void Simulation::spin_up(const std::optional<std::filesystem::path>& cache) {
+  if (today_ == scenario_.simulation.start) return;
+  const Date last = scenario_.simulation.start + -1;
+  const std::optional<std::filesystem::path> cached =
+      cache ? std::optional(*cache / spin_up_file_name(scenario_, key_)) : std::nullopt;
+  if (cached && std::filesystem::is_regular_file(*cached)) {
+    RunOptions same_key;
+    same_key.seed = key_.seed;
+    same_key.replicate = key_.replicate;
+    check_checkpoint_scenario(*cached, scenario_, same_key);
+    restore_checkpoint(*cached);
+    // Not a continued run: its output says nothing of the cache but spin_up_source.
+    restored_after_.reset();
+    restored_from_.clear();
+    history_.reset();
+    spin_up_source_ = "cache";
+    return;
+  }
+  omp_set_num_threads(threads_);
+  for (; today_ <= last; ++today_) advance_day();
+  discard_period();
+  spin_up_source_ = "simulated";
+  if (cached) {
+    std::filesystem::create_directories(cache->empty() ? "." : *cache);
+    // Another process may have left the same state there meanwhile; either copy serves.
+    if (!std::filesystem::exists(*cached)) write_checkpoint(*cached, last, false);
+  }
 }
 
 // Every registered mechanism, in phase order: built (publishing its links), then connected.
@@ -82,8 +116,9 @@ Simulation::Simulation(Scenario scenario, const std::filesystem::path& checkpoin
             check_checkpoint_scenario(checkpoint, scenario, options);
             return std::move(scenario);
           }(),
-          options) {
+          options, Restoring{}) {
   restore_checkpoint(checkpoint);
+  spin_up_source_ = "checkpoint";
 }
 
 void Simulation::attach(Recorder& recorder) {
@@ -153,12 +188,17 @@ void Simulation::run(const std::function<void(Date)>& progress) {
   }
 }
 
-void Simulation::simulate_day() {
-  const Day day{today_, today_ - scenario_.simulation.start};
+Day Simulation::advance_day() {
+  const Day day{today_, today_ - origin_};
   if (invariants_) invariants_->before_day();
   scheduler_.run_day(day);
   forget_replaced_residents();
   if (invariants_) invariants_->after_day(day);
+  return day;
+}
+
+void Simulation::simulate_day() {
+  advance_day();
   if (recorder_ && snapshots_.enabled() &&
       snapshot_due(today_, scenario_.simulation.start, end_, scenario_.record.agents.interval))
     write_snapshot();
@@ -199,6 +239,16 @@ void Simulation::close_period(bool last) {
   }
 }
 
+void Simulation::discard_period() {
+  events_.clear();
+  metrics_.discard_period();
+  for (Mechanism* m : mechanisms_) {
+    SeriesWriter nowhere = SeriesWriter::nowhere();
+    m->record(nowhere);
+  }
+  attendances_ = 0;
+}
+
 // A slot whose resident left (or died) now holds a newcomer (or a newborn): mechanisms that keep
 // lists of residents must forget the previous occupant.
 void Simulation::forget_replaced_residents() {
@@ -237,6 +287,10 @@ void write_provenance(Recorder& rec, const Simulation& sim) {
   rec.set_attribute("threads", static_cast<std::int64_t>(sim.threads()));
   rec.set_attribute("start_date", s.simulation.start.iso());
   rec.set_attribute("end_date", sim.end().iso());
+  // The unrecorded days before the start (simulation.spin_up_days) and where they came from.
+  rec.set_attribute("spin_up_days", static_cast<std::int64_t>(s.simulation.spin_up_days));
+  rec.set_attribute("spin_up_from", s.simulation.origin().iso());
+  rec.set_attribute("spin_up_source", sim.spin_up_source());
   rec.set_attribute("record_interval", std::string(to_string(s.record.interval)));
   rec.set_attribute("population_source", s.population.source);
   rec.set_attribute("population_scale", s.population.scale);

@@ -27,6 +27,10 @@ struct RunOptions {
   std::optional<int> threads;          // overrides [simulation] threads (0 = every core)
   std::optional<Date> until;           // stop after this day instead of [simulation] end
   bool check_invariants = false;       // check models/invariants.hpp after every day (always on in a checked build)
+  // A folder of spin-up states (checkpoints at the day before the start, one per city, settings,
+  // seed and replicate): a run whose spin-up is there restores it instead of simulating it, and
+  // a run that simulates one leaves it there. Unset: every run simulates its own.
+  std::optional<std::filesystem::path> spin_up_cache;
 };
 
 class Simulation {
@@ -40,6 +44,9 @@ class Simulation {
   // the checkpoint's records first, so the output holds the whole history. Throws
   // CheckpointError naming the file and what differs or is damaged.
   Simulation(Scenario scenario, const std::filesystem::path& checkpoint, const RunOptions& options = {});
+  // How the run's spin-up was obtained: "none" (spin_up_days = 0), "simulated" or "cache"
+  // (restored from RunOptions::spin_up_cache), or "checkpoint" for a run continued from one.
+  const std::string& spin_up_source() const { return spin_up_source_; }
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
@@ -101,8 +108,17 @@ class Simulation {
   const AgentSnapshots& snapshots() const { return snapshots_; }
 
  private:
+  struct Restoring {};  // the checkpoint constructor's tag: no spin-up, the checkpoint has it
+  Simulation(Scenario scenario, const RunOptions& options, std::optional<Restoring> restoring);
   void build_mechanisms();
+  // Simulates the days before the start (or restores them from the cache), then forgets what
+  // they counted: the series start at the start.
+  void spin_up(const std::optional<std::filesystem::path>& cache);
+  // One day of the phases (and the invariant checks); returns it.
+  Day advance_day();
   void simulate_day();
+  // Drops the open period's tallies and events unrecorded.
+  void discard_period();
   // Records the period ending today (or, without a recorder, starts a new one).
   void close_period(bool last);
   void define_series(Recorder& recorder);
@@ -117,6 +133,7 @@ class Simulation {
   StreamKey key_;
   int threads_;
   Date end_;
+  Date origin_;  // the first simulated day (the spin-up's): Day::index counts from it
   Date today_;
   World world_;
   std::vector<std::uint32_t> venue_members_at_start_;
@@ -141,6 +158,7 @@ class Simulation {
   std::optional<Date> restored_after_;
   bool announce_restore_ = true;  // attach() writes restored_from / restored_after
   std::filesystem::path restored_from_;
+  std::string spin_up_source_ = "none";
   std::unique_ptr<RecordHistory> history_;  // the checkpoint's records, until attach() writes them
   std::unique_ptr<InvariantChecker> invariants_;  // null unless checking
   AgentSnapshots snapshots_;
