@@ -26,7 +26,7 @@ struct RunOptions {
   std::optional<std::uint32_t> replicate;  // overrides [simulation] replicate
   std::optional<int> threads;          // overrides [simulation] threads (0 = every core)
   std::optional<Date> until;           // stop after this day instead of [simulation] end
-  bool check_invariants = false;       // check models/invariants.hpp after every day (always on in a checked build)
+  bool check_invariants = false;       // check models/run/invariants.hpp after every day (always on in a checked build)
 };
 
 class Simulation {
