@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "core/h5.hpp"
+#include "core/output_file.hpp"
 #include "core/text.hpp"
 
 namespace contactsim {
@@ -52,16 +53,6 @@ void refuse_unwanted_existing(const fs::path& path, bool overwrite) {
   if (!fs::exists(status)) return;
   if (fs::is_directory(status)) throw RecorderError(path.string() + ": is a directory, not an output file");
   if (!overwrite) throw RecorderError(path.string() + ": output file exists; pass --force to overwrite");
-}
-
-void create_parent_directories(const fs::path& path) {
-  const fs::path parent = path.parent_path();
-  if (parent.empty()) return;
-  std::error_code error;
-  fs::create_directories(parent, error);
-  if (error)
-    throw RecorderError(path.string() + ": cannot create directory " + parent.string() + " (" +
-                        error.message() + ")");
 }
 
 // The recorder's own attributes may not be overwritten: readers rely on them.
@@ -234,7 +225,7 @@ Recorder::~Recorder() = default;
 
 Recorder Recorder::create(const fs::path& path, bool overwrite) {
   refuse_unwanted_existing(path, overwrite);
-  create_parent_directories(path);
+  create_parent_folders(path);
   return Recorder(std::make_unique<Impl>(path, h5::File::create(path, overwrite, h5::FileFormat::appendable)));
 }
 

@@ -27,8 +27,10 @@
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <limits>
+#include <memory>
 
 namespace fs = std::filesystem;
 using namespace contactsim;
@@ -473,121 +475,155 @@ int main(int argc, char** argv) {
   return code;
 }
 
+namespace {
+
+// The chosen subcommand's work, keyed by the subcommand it belongs to; the options it parsed
+// live in its closure.
+using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
+
+void add_run_command(CLI::App& app, Commands& commands) {
+  auto run = std::make_shared<RunArgs>();
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario and record its trajectories to HDF5");
+  run_cmd->add_option("scenario", run->scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("-o,--output", run->output, "Output HDF5 file (default: results/<scenario>.h5)");
+  run_cmd->add_option("--threads", run->threads, "Worker threads (default: the scenario's, 0 = every core)")
+      ->check(CLI::Range(0, 1024));
+  run_cmd->add_option("--seed", run->seed, "Random seed, 0 to 2^63 - 1 (overrides [simulation] seed)")
+      ->check(CLI::Validator([](std::string& text) { return check_seed(text); }, "SEED", "seed"));
+  run_cmd->add_option("--replicate", run->replicate,
+                      "Replicate number (overrides [simulation] replicate; keys the random streams)");
+  run_cmd->add_option("--until", run->until, "Stop after this date (YYYY-MM-DD) instead of the scenario's end");
+  auto* checkpoint_at =
+      run_cmd->add_option("--checkpoint-at", run->checkpoint_at,
+                          "Save the full state at the end of this date (YYYY-MM-DD) to a checkpoint, then carry on");
+  run_cmd
+      ->add_option("--checkpoint", run->checkpoint,
+                   "Checkpoint file for --checkpoint-at (default: the output with .checkpoint.h5)")
+      ->needs(checkpoint_at);
+  run_cmd
+      ->add_option("--from-checkpoint", run->from_checkpoint,
+                   "Continue from a checkpoint: the scenario may differ only in timeline items dated after it "
+                   "and in its end; the output holds the whole history")
+      ->check(CLI::ExistingFile);
+  run_cmd->add_flag("--force", run->force, "Overwrite an existing output file (and checkpoint)");
+  run_cmd
+      ->add_option("--resume-every", run->resume_every,
+                   "Days between automatic checkpoints to OUTPUT.resume, from which the same command "
+                   "continues after a crash (default 365; 0: none)")
+      ->check(CLI::Range(0, 1000000));
+  run_cmd->add_flag("--no-resume", run->no_resume, "Start from the first day even if OUTPUT.resume exists");
+  run_cmd->add_flag("-q,--quiet", run->quiet, "No progress display");
+  run_cmd->add_option("--record-fd", run->record_fd, "One byte to this file descriptor per record written (tests)")
+      ->group("");  // hidden: a hook for the crash tests, not a user option
+  run_cmd->add_flag("--check-invariants", run->check_invariants,
+                    "Check after every day that values stay in range, nobody is in two sessions at once, "
+                    "populations balance and budgets stay >= 0; stop with an error naming the day and agent "
+                    "(always on in a CONTACTSIM_CHECKED build)");
+  commands.emplace_back(run_cmd, [run] { return run_command(*run); });
+}
+
+void add_validate_command(CLI::App& app, Commands& commands) {
+  auto file = std::make_shared<std::string>();
+  auto* validate_cmd = app.add_subcommand("validate", "Check a scenario file without running it");
+  validate_cmd->add_option("scenario", *file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  commands.emplace_back(validate_cmd, [file] { return validate_command(*file); });
+}
+
+void add_info_command(CLI::App& app, Commands& commands) {
+  auto file = std::make_shared<std::string>();
+  auto* info_cmd = app.add_subcommand("info", "Describe what an output file contains");
+  info_cmd->add_option("output", *file, "contactsim output (HDF5)")->required()->check(CLI::ExistingFile);
+  commands.emplace_back(info_cmd, [file] {
+    std::cout << describe_output(*file);
+    return 0;
+  });
+}
+
+void add_params_command(CLI::App& app, Commands& commands) {
+  auto as_markdown = std::make_shared<bool>(false);
+  auto* params_cmd = app.add_subcommand("params", "Print every parameter with its default, range, unit and source");
+  params_cmd->add_flag("--markdown", *as_markdown, "As the Markdown of docs/parameters.md");
+  commands.emplace_back(params_cmd, [as_markdown] { return *as_markdown ? params_markdown() : params_command(); });
+}
+
+void add_outputs_command(CLI::App& app, Commands& commands) {
+  auto file = std::make_shared<std::string>();
+  auto as_markdown = std::make_shared<bool>(false);
+  auto* outputs_cmd = app.add_subcommand(
+      "outputs", "List the series a run of a scenario writes (path, dimensions, type, units); builds its city");
+  outputs_cmd->add_option("scenario", *file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  outputs_cmd->add_flag("--markdown", *as_markdown,
+                        "As the Markdown of docs/outputs.md: every series the scenario's mechanisms declare, and "
+                        "when each is written");
+  commands.emplace_back(outputs_cmd, [file, as_markdown] { return outputs_command(*file, *as_markdown); });
+}
+
+void add_ensemble_command(CLI::App& app, Commands& commands) {
+  auto ensemble = std::make_shared<EnsembleArgs>();
+  auto* ensemble_cmd = app.add_subcommand(
+      "ensemble", "Run a baseline, counterfactuals and sweeps for several replicates (resumable; MPI-aware)");
+  ensemble_cmd->add_option("spec", ensemble->spec, "Ensemble spec (TOML)")->required()->check(CLI::ExistingFile);
+  ensemble_cmd->add_option("-o,--output", ensemble->output, "Output folder (one file per run + ensemble.h5)")
+      ->required();
+  ensemble_cmd->add_option("--threads", ensemble->threads, "Worker threads per run (overrides the spec's)")
+      ->check(CLI::Range(0, 1024));
+  ensemble_cmd->add_flag("-q,--quiet", ensemble->quiet, "No progress display");
+  commands.emplace_back(ensemble_cmd, [ensemble] {
+    const Ranks ranks;
+    return ensemble_command(*ensemble, ranks);
+  });
+}
+
+void add_compare_command(CLI::App& app, Commands& commands) {
+  auto compare = std::make_shared<CompareArgs>();
+  auto* compare_cmd = app.add_subcommand("compare", "Paired differences of every scenario against the baseline");
+  compare_cmd->add_option("master", compare->master, "An ensemble's ensemble.h5")->required()->check(CLI::ExistingFile);
+  compare_cmd->add_option("-o,--output", compare->output, "Write every metric × ward × group row as CSV");
+  compare_cmd->add_flag("--force", compare->force, "Overwrite an existing output file");
+  compare_cmd->add_option("--metric", compare->metrics, "Metrics to compare (default: all)");
+  compare_cmd->add_option("--confidence", compare->confidence, "Interval coverage (default 0.95)")
+      ->check(CLI::Range(0.5, 0.999));
+  commands.emplace_back(compare_cmd, [compare] { return compare_command(*compare); });
+}
+
+int failure(const std::exception& e, int code) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return code;
+}
+
+// Runs the chosen command: bad input (scenario, flags) exits 2, any other failure 1.
+int run_chosen(const Commands& commands) try {
+  for (const auto& [subcommand, work] : commands)
+    if (*subcommand) return work();
+  return 0;
+} catch (const ConfigError& e) {
+  return failure(e, kBadInput);
+} catch (const CLI::ValidationError& e) {
+  return failure(e, kBadInput);
+} catch (const std::exception& e) {
+  return failure(e, kRuntimeFailure);  // RecorderError (I/O) among them
+}
+
+}  // namespace
+
 int dispatch(int argc, char** argv) {
   CLI::App app{"contactsim — agent-based simulation of intergroup contact in a city's wards"};
   app.set_version_flag("--version", std::string("contactsim ") + kVersion + " (" + kGitRevision + ")");
   app.require_subcommand(1);
-
-  RunArgs run;
-  auto* run_cmd = app.add_subcommand("run", "Run a scenario and record its trajectories to HDF5");
-  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-  run_cmd->add_option("-o,--output", run.output, "Output HDF5 file (default: results/<scenario>.h5)");
-  run_cmd->add_option("--threads", run.threads, "Worker threads (default: the scenario's, 0 = every core)")
-      ->check(CLI::Range(0, 1024));
-  run_cmd->add_option("--seed", run.seed, "Random seed, 0 to 2^63 - 1 (overrides [simulation] seed)")
-      ->check(CLI::Validator([](std::string& text) { return check_seed(text); }, "SEED", "seed"));
-  run_cmd->add_option("--replicate", run.replicate,
-                      "Replicate number (overrides [simulation] replicate; keys the random streams)");
-  run_cmd->add_option("--until", run.until, "Stop after this date (YYYY-MM-DD) instead of the scenario's end");
-  auto* checkpoint_at = run_cmd->add_option(
-      "--checkpoint-at", run.checkpoint_at,
-      "Save the full state at the end of this date (YYYY-MM-DD) to a checkpoint, then carry on");
-  run_cmd
-      ->add_option("--checkpoint", run.checkpoint,
-                   "Checkpoint file for --checkpoint-at (default: the output with .checkpoint.h5)")
-      ->needs(checkpoint_at);
-  run_cmd->add_option("--from-checkpoint", run.from_checkpoint,
-                      "Continue from a checkpoint: the scenario may differ only in timeline items dated after it "
-                      "and in its end; the output holds the whole history")
-      ->check(CLI::ExistingFile);
-  run_cmd->add_flag("--force", run.force, "Overwrite an existing output file (and checkpoint)");
-  run_cmd
-      ->add_option("--resume-every", run.resume_every,
-                   "Days between automatic checkpoints to OUTPUT.resume, from which the same command "
-                   "continues after a crash (default 365; 0: none)")
-      ->check(CLI::Range(0, 1000000));
-  run_cmd->add_flag("--no-resume", run.no_resume, "Start from the first day even if OUTPUT.resume exists");
-  run_cmd->add_flag("-q,--quiet", run.quiet, "No progress display");
-  run_cmd->add_option("--record-fd", run.record_fd, "One byte to this file descriptor per record written (tests)")
-      ->group("");  // hidden: a hook for the crash tests, not a user option
-  run_cmd->add_flag("--check-invariants", run.check_invariants,
-                    "Check after every day that values stay in range, nobody is in two sessions at once, "
-                    "populations balance and budgets stay >= 0; stop with an error naming the day and agent "
-                    "(always on in a CONTACTSIM_CHECKED build)");
-
-  std::string validate_file;
-  auto* validate_cmd = app.add_subcommand("validate", "Check a scenario file without running it");
-  validate_cmd->add_option("scenario", validate_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-
-  std::string info_file;
-  auto* info_cmd = app.add_subcommand("info", "Describe what an output file contains");
-  info_cmd->add_option("output", info_file, "contactsim output (HDF5)")->required()->check(CLI::ExistingFile);
-
-  bool params_as_markdown = false;
-  auto* params_cmd = app.add_subcommand("params", "Print every parameter with its default, range, unit and source");
-  params_cmd->add_flag("--markdown", params_as_markdown, "As the Markdown of docs/parameters.md");
-
-  std::string outputs_file;
-  bool outputs_as_markdown = false;
-  auto* outputs_cmd = app.add_subcommand(
-      "outputs", "List the series a run of a scenario writes (path, dimensions, type, units); builds its city");
-  outputs_cmd->add_option("scenario", outputs_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-  outputs_cmd->add_flag("--markdown", outputs_as_markdown,
-                        "As the Markdown of docs/outputs.md: every series the scenario's mechanisms declare, and "
-                        "when each is written");
-
-  EnsembleArgs ensemble;
-  auto* ensemble_cmd = app.add_subcommand(
-      "ensemble", "Run a baseline, counterfactuals and sweeps for several replicates (resumable; MPI-aware)");
-  ensemble_cmd->add_option("spec", ensemble.spec, "Ensemble spec (TOML)")->required()->check(CLI::ExistingFile);
-  ensemble_cmd->add_option("-o,--output", ensemble.output, "Output folder (one file per run + ensemble.h5)")
-      ->required();
-  ensemble_cmd->add_option("--threads", ensemble.threads, "Worker threads per run (overrides the spec's)")
-      ->check(CLI::Range(0, 1024));
-  ensemble_cmd->add_flag("-q,--quiet", ensemble.quiet, "No progress display");
-
-  CompareArgs compare;
-  auto* compare_cmd = app.add_subcommand("compare", "Paired differences of every scenario against the baseline");
-  compare_cmd->add_option("master", compare.master, "An ensemble's ensemble.h5")->required()->check(CLI::ExistingFile);
-  compare_cmd->add_option("-o,--output", compare.output, "Write every metric × ward × group row as CSV");
-  compare_cmd->add_flag("--force", compare.force, "Overwrite an existing output file");
-  compare_cmd->add_option("--metric", compare.metrics, "Metrics to compare (default: all)");
-  compare_cmd->add_option("--confidence", compare.confidence, "Interval coverage (default 0.95)")
-      ->check(CLI::Range(0.5, 0.999));
-
+  // In this order in --help.
+  Commands commands;
+  add_run_command(app, commands);
+  add_validate_command(app, commands);
+  add_info_command(app, commands);
+  add_params_command(app, commands);
+  add_outputs_command(app, commands);
+  add_ensemble_command(app, commands);
+  add_compare_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kBadInput;
   }
-
-  try {
-    if (*run_cmd) return run_command(run);
-    if (*validate_cmd) return validate_command(validate_file);
-    if (*ensemble_cmd) {
-      const Ranks ranks;
-      return ensemble_command(ensemble, ranks);
-    }
-    if (*compare_cmd) return compare_command(compare);
-    if (*info_cmd) {
-      std::cout << describe_output(info_file);
-      return 0;
-    }
-    if (*params_cmd) return params_as_markdown ? params_markdown() : params_command();
-    if (*outputs_cmd) return outputs_command(outputs_file, outputs_as_markdown);
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kBadInput;
-  } catch (const CLI::ValidationError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kBadInput;
-  } catch (const RecorderError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kRuntimeFailure;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kRuntimeFailure;
-  }
-  return 0;
+  return run_chosen(commands);
 }

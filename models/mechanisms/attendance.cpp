@@ -194,9 +194,7 @@ MechanismEntry attendance_mechanism() {
   return {"attendance", {}, {{purpose::kAttendance, purpose::kAdmission}},
           read_settings<AttendanceConfig>,
           describe_settings<AttendanceConfig>,
-          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
-            return std::make_unique<AttendanceMechanism>(config_as<AttendanceConfig>(config), c);
-          }};
+          build_mechanism<AttendanceMechanism, AttendanceConfig>};
 }
 
 }  // namespace contactsim

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -534,12 +535,70 @@ class FriendshipsMechanism final : public Mechanism {
     out.write(std::vector<float>(share.begin(), share.end()));
   }
   void forget(std::span<const std::uint32_t> replaced) override { friendships_.forget(replaced); }
+  void check_invariants(const InvariantContext& c) const override;
 
  private:
+  [[noreturn]] void name_unmatched_tie(const InvariantContext& c) const;
+
   int wards_;
   Friendships friendships_;
   FriendshipsPhase phase_;
 };
+
+// The same for (i, j, s) and (j, i, s); any other difference changes it (SplitMix64 finaliser).
+std::uint64_t tie_hash(std::uint32_t i, std::uint32_t j, float strength) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &strength, sizeof bits);
+  std::uint64_t x = (static_cast<std::uint64_t>(std::min(i, j)) << 32 | std::max(i, j)) ^
+                    (static_cast<std::uint64_t>(bits) * 0x9e3779b97f4a7c15ULL);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Every tie listed by both parties with the same strength in (0,1], no self ties, no row above
+// max_degree. Ties must be mutual with equal strengths. Looking each tie up in the friend's row
+// costs a random memory access per tie, so the daily pass reads residents' own rows only: every
+// listed tie (i, j, strength) is hashed symmetrically and XOR-ed in, and mutual equal ties
+// cancel in pairs. Only when something does not cancel is the friend's row searched, to name
+// the tie.
+void FriendshipsMechanism::check_invariants(const InvariantContext& c) const {
+  const Friendships& f = friendships_;
+  if (!f.enabled()) return;
+  const std::size_t n = c.residents.size();
+  std::uint64_t unmatched = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (f.degree(i) > f.max_degree())
+      throw InvariantError(c.day, "at most max_degree friends", c.resident(i), std::to_string(f.degree(i)));
+    for (const std::uint32_t j : f.friends_of(i)) {
+      if (j >= n || j == i)
+        throw InvariantError(c.day, "friends are other residents", c.resident(i), "friend " + std::to_string(j));
+      const float strength = f.tie_strength(i, j);
+      if (!(strength > 0.0f && strength <= 1.0f))
+        throw InvariantError(c.day, "tie strength in (0,1]", c.resident(i) + " with resident " + std::to_string(j),
+                             number_text(strength));
+      unmatched ^= tie_hash(i, j, strength);
+    }
+  }
+  if (unmatched != 0) name_unmatched_tie(c);
+}
+
+void FriendshipsMechanism::name_unmatched_tie(const InvariantContext& c) const {
+  const Friendships& f = friendships_;
+  for (std::uint32_t i = 0; i < c.residents.size(); ++i)
+    for (const std::uint32_t j : f.friends_of(i)) {
+      const auto theirs = f.friends_of(j);
+      if (std::find(theirs.begin(), theirs.end(), i) == theirs.end())
+        throw InvariantError(c.day, "friendship listed by both parties",
+                             c.resident(i) + " lists resident " + std::to_string(j), "not listed back");
+      if (f.tie_strength(j, i) != f.tie_strength(i, j))
+        throw InvariantError(c.day, "both sides of a tie equally strong",
+                             c.resident(i) + " with resident " + std::to_string(j),
+                             number_text(f.tie_strength(i, j)) + " vs " + number_text(f.tie_strength(j, i)));
+    }
+  // Every tie has its mirror, yet they do not cancel: some tie is listed twice in a row.
+  throw InvariantError(c.day, "each friendship listed once by each party", "friend lists", "a tie listed twice");
+}
 
 }  // namespace
 
@@ -552,10 +611,7 @@ MechanismEntry friendships_mechanism() {
             return config;
           },
           describe_settings<FriendshipsConfig>,
-          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
-            if (!config.enabled) return nullptr;
-            return std::make_unique<FriendshipsMechanism>(config_as<FriendshipsConfig>(config), c);
-          },
+          build_when_enabled<FriendshipsMechanism, FriendshipsConfig>,
           3};
 }
 

@@ -2,9 +2,8 @@
 // What a mechanism is to the framework (DESIGN §1). A mechanism owns everything about itself:
 // its [mechanisms.<name>] table and ParamSpec, its [[timeline]] kinds and their reading, the
 // venue-type columns its contact is counted under, its random-stream purposes, its state and
-// checkpoint, its series, what it does when a resident slot is recycled, and the named links
-// through which it offers things to other mechanisms or takes them. (The daily invariant checks
-// of mechanism state still live in models/run/invariants.cpp, reached through the links.) The registry
+// checkpoint, its series, its invariants, what it does when a resident slot is recycled, and the
+// named links through which it offers things to other mechanisms or takes them. The registry
 // (models/mechanisms/registry.cpp) lists the mechanisms in phase order: the only list.
 #include "core/config.hpp"
 #include "core/links.hpp"
@@ -12,6 +11,7 @@
 #include "core/recorder.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
+#include "models/city/invariant_error.hpp"
 #include "models/city/state.hpp"
 #include "models/city/venue_types.hpp"
 #include "models/mechanisms/timeline.hpp"
@@ -129,6 +129,15 @@ class Mechanism : public Phase {
   // Slots this mechanism gave to someone else since it was last asked (mobility: arrivals and
   // births); the framework has every mechanism forget them.
   virtual std::vector<std::uint32_t> take_recycled_slots() { return {}; }
+
+  // Invariant checks (models/run/invariants.hpp), in a run that checks them. Before the day's
+  // phases: remember what the day's checks compare against.
+  virtual void before_day_checks() {}
+  // After the day's phases: throws InvariantError for the first violation in its own state.
+  virtual void check_invariants(const InvariantContext&) const {}
+  // Adds the population changes it counted since before_day_checks (mobility: births, deaths,
+  // arrivals, departures, moves), which the city's population balance accounts for.
+  virtual void count_population_changes(PopulationChanges&) const {}
 };
 
 // A random-stream purpose range [first, last] (core/rng.hpp) a mechanism draws from.
@@ -172,6 +181,19 @@ class PhaseMechanism : public Mechanism {
 template <class C>
 const C& config_as(const MechanismConfig& config) {
   return static_cast<const C&>(config);
+}
+
+// An entry's build function for a mechanism `M` built from its config `C` and the context.
+template <class M, class C>
+std::unique_ptr<Mechanism> build_mechanism(const MechanismConfig& config, MechanismContext& c) {
+  return std::make_unique<M>(config_as<C>(config), c);
+}
+
+// The same for a mechanism switched off by its table's `enabled = false`.
+template <class M, class C>
+std::unique_ptr<Mechanism> build_when_enabled(const MechanismConfig& config, MechanismContext& c) {
+  if (!config.enabled) return nullptr;
+  return build_mechanism<M, C>(config, c);
 }
 
 }  // namespace contactsim

@@ -5,6 +5,7 @@
 #include "models/run/scenario.hpp"
 
 #include "core/archive.hpp"
+#include "core/text.hpp"
 
 #include <boost/random/beta_distribution.hpp>
 #include <boost/random/normal_distribution.hpp>
@@ -18,6 +19,18 @@
 
 namespace contactsim {
 namespace {
+
+// MobilityCounts' series with their checkpoint names, in checkpoint order: one list for save
+// and restore.
+template <class F>
+void for_each_count_series(F&& f) {
+  f("moves_out", &MobilityCounts::moves_out);
+  f("moves_in", &MobilityCounts::moves_in);
+  f("arrivals", &MobilityCounts::arrivals);
+  f("departures", &MobilityCounts::departures);
+  f("births", &MobilityCounts::births);
+  f("deaths", &MobilityCounts::deaths);
+}
 
 // Share of each band that moves up a band on 1 January: ages uniform within bands of 11
 // (0–10), 7 (11–17) and 47 (18–64) years.
@@ -775,12 +788,7 @@ void MobilityPhase::save(StateWriter& out) const {
   out.write("replaced", replaced_);
   out.write("replaced_untaken", replaced_untaken_);
   StateWriter counts = out.child("counts");
-  counts.write("moves_out", counts_.moves_out);
-  counts.write("moves_in", counts_.moves_in);
-  counts.write("arrivals", counts_.arrivals);
-  counts.write("departures", counts_.departures);
-  counts.write("births", counts_.births);
-  counts.write("deaths", counts_.deaths);
+  for_each_count_series([&](const char* name, auto series) { counts.write(name, counts_.*series); });
 }
 
 void MobilityPhase::restore(const StateReader& in) {
@@ -794,12 +802,7 @@ void MobilityPhase::restore(const StateReader& in) {
   replaced_ = in.read<std::uint32_t>("replaced");
   replaced_untaken_ = in.read<std::uint32_t>("replaced_untaken");
   const StateReader counts = in.child("counts");
-  counts.read_into("moves_out", counts_.moves_out);
-  counts.read_into("moves_in", counts_.moves_in);
-  counts.read_into("arrivals", counts_.arrivals);
-  counts.read_into("departures", counts_.departures);
-  counts.read_into("births", counts_.births);
-  counts.read_into("deaths", counts_.deaths);
+  for_each_count_series([&](const char* name, auto series) { counts.read_into(name, counts_.*series); });
   // The search trees are sums over blocks of the counts just restored; rebuilding them gives
   // the very trees the run had (a Fenwick tree is a function of its counts).
   const int groups = residents_.num_groups;
@@ -853,7 +856,8 @@ class MobilityMechanism final : public PhaseMechanism<MobilityPhase> {
       : PhaseMechanism<MobilityPhase>(config.settings, demography_of(c.scenario), c.scenario.venue_types,
                                       c.world.residents, c.world.venues, c.world.block_ward,
                                       static_cast<int>(c.scenario.wards.size()), c.key, knowledge_of(c.links)),
-        cells_(c.scenario.wards.size() * c.scenario.groups.size()) {
+        cells_(c.scenario.wards.size() * c.scenario.groups.size()),
+        block_ward_(c.world.block_ward) {
     c.links.publish("mobility", phase_);
   }
   void record(SeriesWriter& out) override {
@@ -864,10 +868,61 @@ class MobilityMechanism final : public PhaseMechanism<MobilityPhase> {
     }
   }
   std::vector<std::uint32_t> take_recycled_slots() override { return phase_.take_replaced(); }
+  void before_day_checks() override { counts_before_ = phase_.pending_counts(); }
+  void count_population_changes(PopulationChanges& changes) const override;
+  void check_invariants(const InvariantContext& c) const override;
 
  private:
   std::size_t cells_;
+  const std::vector<std::uint16_t>& block_ward_;
+  MobilityCounts counts_before_;  // at before_day_checks
 };
+
+void MobilityMechanism::count_population_changes(PopulationChanges& changes) const {
+  const MobilityCounts& now = phase_.pending_counts();
+  auto add = [&](std::vector<std::int64_t>& to, const std::vector<std::int64_t> MobilityCounts::*series) {
+    const std::vector<std::int64_t>& before = counts_before_.*series;
+    for (std::size_t cell = 0; cell < to.size(); ++cell)
+      to[cell] += (now.*series).at(cell) - (before.size() > cell ? before[cell] : 0);
+  };
+  add(changes.births, &MobilityCounts::births);
+  add(changes.deaths, &MobilityCounts::deaths);
+  add(changes.arrivals, &MobilityCounts::arrivals);
+  add(changes.departures, &MobilityCounts::departures);
+  add(changes.moves_in, &MobilityCounts::moves_in);
+  add(changes.moves_out, &MobilityCounts::moves_out);
+}
+
+// The phase keeps its own block occupancy and group counts to choose vacancies: they must
+// match where residents actually live, and no block may be over capacity.
+void MobilityMechanism::check_invariants(const InvariantContext& c) const {
+  const Residents& r = c.residents;
+  const std::size_t blocks = block_ward_.size();
+  const std::size_t groups = static_cast<std::size_t>(r.num_groups);
+  std::vector<std::int32_t> occupancy(blocks, 0), by_group(blocks * groups, 0);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    ++occupancy[r.block[i]];
+    ++by_group[r.block[i] * groups + r.group[i]];
+  }
+  const auto kept = phase_.block_occupancy();
+  const auto capacity = phase_.block_capacity();
+  const auto kept_by_group = phase_.block_group_counts();
+  for (std::size_t b = 0; b < blocks && b < kept.size(); ++b) {
+    const std::string block = "block " + std::to_string(b);
+    if (kept[b] != occupancy[b])
+      throw InvariantError(c.day, "mobility's block occupancy matches the residents", block,
+                           std::to_string(kept[b]) + " kept, " + std::to_string(occupancy[b]) + " living there");
+    if (b < capacity.size() && occupancy[b] > capacity[b])
+      throw InvariantError(c.day, "block within capacity", block,
+                           std::to_string(occupancy[b]) + " residents, capacity " + std::to_string(capacity[b]));
+    for (std::size_t g = 0; g < groups && b * groups + g < kept_by_group.size(); ++g)
+      if (kept_by_group[b * groups + g] != by_group[b * groups + g])
+        throw InvariantError(c.day, "mobility's block group counts match the residents",
+                             block + ", group " + in_quotes(c.group_names.at(g)),
+                             std::to_string(kept_by_group[b * groups + g]) + " kept, " +
+                                 std::to_string(by_group[b * groups + g]) + " living there");
+  }
+}
 
 }  // namespace
 
@@ -875,10 +930,7 @@ MechanismEntry mobility_mechanism() {
   return {"mobility", {}, {{purpose::kMobilityAgeing, purpose::kMobilityMoveMembership}},
           read_settings<MobilityConfig>,
           describe_settings<MobilityConfig>,
-          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
-            if (!config.enabled) return nullptr;
-            return std::make_unique<MobilityMechanism>(config_as<MobilityConfig>(config), c);
-          },
+          build_when_enabled<MobilityMechanism, MobilityConfig>,
           2};
 }
 

@@ -423,6 +423,23 @@ class TensionMechanism final : public Mechanism {
     for (const auto& g : scenario_.groups) knowledge.push_back(g.migration.newcomer_knowledge);
     reinitialise_residents(state_, residents_, replaced, knowledge, config_.settings);
   }
+  // Ward tension and safety, residents' knowledge and trust in [0,1]; incidents >= 0.
+  void check_invariants(const InvariantContext& c) const override {
+    const TensionState& t = state_;
+    for (std::size_t w = 0; w < t.tension.size(); ++w) {
+      if (!in_unit_interval(t.tension[w]))
+        throw InvariantError(c.day, "tension in [0,1]", c.ward(w), number_text(t.tension[w]));
+      if (!in_unit_interval(t.safety[w]))
+        throw InvariantError(c.day, "safety in [0,1]", c.ward(w), number_text(t.safety[w]));
+      if (t.incidents[w] < 0) throw InvariantError(c.day, "incidents >= 0", c.ward(w), std::to_string(t.incidents[w]));
+    }
+    for (std::size_t i = 0; i < t.knowledge.size(); ++i)
+      if (!in_unit_interval(t.knowledge[i]))
+        throw InvariantError(c.day, "knowledge in [0,1]", c.resident(i), number_text(t.knowledge[i]));
+    for (std::size_t i = 0; i < t.trust.size(); ++i)
+      if (!in_unit_interval(t.trust[i]))
+        throw InvariantError(c.day, "trust in [0,1]", c.resident(i), number_text(t.trust[i]));
+  }
 
  private:
   const TensionConfig& config_;
@@ -522,10 +539,7 @@ MechanismEntry tension_mechanism() {
             return config;
           },
           describe_settings<TensionConfig>,
-          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
-            if (!config.enabled) return nullptr;
-            return std::make_unique<TensionMechanism>(config_as<TensionConfig>(config), c);
-          },
+          build_when_enabled<TensionMechanism, TensionConfig>,
           1};
 }
 

@@ -249,9 +249,7 @@ MechanismEntry timeline_mechanism() {
             return config;
           },
           [](std::vector<ParamDescription>&) {},
-          [](const MechanismConfig& config, MechanismContext& c) -> std::unique_ptr<Mechanism> {
-            return std::make_unique<TimelineMechanism>(config_as<TimelineConfig>(config), c);
-          }};
+          build_mechanism<TimelineMechanism, TimelineConfig>};
 }
 
 }  // namespace contactsim

@@ -380,28 +380,25 @@ std::vector<GroupSummary> Metrics::summary(Date today) const {
 }
 
 
+template <class Self, class F>
+void Metrics::for_each_saved(Self& self, F&& f) {
+  f("total_positive", self.total_positive_);
+  f("total_negative", self.total_negative_);
+  f("tally_positive", self.tally_.positive);
+  f("tally_negative", self.tally_.negative);
+  f("tally_ingroup_milli", self.tally_.ingroup_milli);
+  f("tally_pair_positive", self.tally_.pair_positive);
+  f("tally_pair_negative", self.tally_.pair_negative);
+  f("venue_attendances", self.activity_.attendances);
+  f("venue_sessions", self.activity_.sessions);
+}
+
 void Metrics::save(StateWriter& out) const {
-  out.write("total_positive", total_positive_);
-  out.write("total_negative", total_negative_);
-  out.write("tally_positive", tally_.positive);
-  out.write("tally_negative", tally_.negative);
-  out.write("tally_ingroup_milli", tally_.ingroup_milli);
-  out.write("tally_pair_positive", tally_.pair_positive);
-  out.write("tally_pair_negative", tally_.pair_negative);
-  out.write("venue_attendances", activity_.attendances);
-  out.write("venue_sessions", activity_.sessions);
+  for_each_saved(*this, [&](const char* name, const auto& values) { out.write(name, values); });
 }
 
 void Metrics::restore(const StateReader& in) {
-  in.read_into("total_positive", total_positive_);
-  in.read_into("total_negative", total_negative_);
-  in.read_into("tally_positive", tally_.positive);
-  in.read_into("tally_negative", tally_.negative);
-  in.read_into("tally_ingroup_milli", tally_.ingroup_milli);
-  in.read_into("tally_pair_positive", tally_.pair_positive);
-  in.read_into("tally_pair_negative", tally_.pair_negative);
-  in.read_into("venue_attendances", activity_.attendances);
-  in.read_into("venue_sessions", activity_.sessions);
+  for_each_saved(*this, [&](const char* name, auto& values) { in.read_into(name, values); });
 }
 
 }  // namespace contactsim

@@ -92,6 +92,9 @@ class Metrics {
   void save(StateWriter& out) const;
   void restore(const StateReader& in);
  private:
+  // What save and restore keep, with its checkpoint names, in checkpoint order: f(name, array).
+  template <class Self, class F>
+  static void for_each_saved(Self& self, F&& f);
   void close_period();
   int define(Recorder& recorder, const SeriesSpec& spec);
   void record_segregation(Recorder& recorder);

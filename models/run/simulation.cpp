@@ -60,7 +60,7 @@ Simulation::Simulation(Scenario scenario, const RunOptions& options, std::option
   structure_hash_ = world_structure_hash(world_);
   build_mechanisms();
   if (options.check_invariants || invariants_checked_by_default())
-    invariants_ = std::make_unique<InvariantChecker>(world_, scenario_, links_);
+    invariants_ = std::make_unique<InvariantChecker>(world_, scenario_, links_, mechanisms_);
   if (!restoring) spin_up(options.spin_up_cache);
 }
 

@@ -26,7 +26,7 @@ struct RunOptions {
   std::optional<std::uint32_t> replicate;  // overrides [simulation] replicate
   std::optional<int> threads;          // overrides [simulation] threads (0 = every core)
   std::optional<Date> until;           // stop after this day instead of [simulation] end
-  bool check_invariants = false;       // check models/invariants.hpp after every day (always on in a checked build)
+  bool check_invariants = false;       // check models/run/invariants.hpp after every day (always on in a checked build)
   // A folder of spin-up states (checkpoints at the day before the start, one per city, settings,
   // seed and replicate): a run whose spin-up is there restores it instead of simulating it, and
   // a run that simulates one leaves it there. Unset: every run simulates its own.

@@ -164,6 +164,23 @@ class BadInputs : public ::testing::Test {
     expect_validate_error(scenario, scenario, line, key, expected, also);
   }
 
+  // The default scenario extended by `addition`, written to bad.toml: `contactsim validate`
+  // rejects it at the first line containing `marker`, naming `key` and `expected`. Returns the file.
+  fs::path expect_addition_rejected(const std::string& addition, const std::string& marker, const std::string& key,
+                                    const std::string& expected, const std::vector<std::string>& also = {}) const {
+    const std::string text = extending(addition);
+    const fs::path f = write("bad.toml", text);
+    expect_validate_error(f, line_containing(text, marker), key, expected, also);
+    return f;
+  }
+  // As above with the error on line `line` of the file (the extended scenario's is line 1).
+  fs::path expect_addition_rejected(const std::string& addition, int line, const std::string& key,
+                                    const std::string& expected, const std::vector<std::string>& also = {}) const {
+    const fs::path f = write("bad.toml", extending(addition));
+    expect_validate_error(f, line, key, expected, also);
+    return f;
+  }
+
   // For errors whose exact placement has more than one right answer: stderr must match `pattern`.
   void expect_validate_error_matching(const fs::path& scenario, const std::string& pattern) const {
     const CliResult r = cli({"validate", scenario.string()});
@@ -206,40 +223,32 @@ TEST_F(BadInputs, ControlsValidate) {
 // ------------------------------------------------------------------ TOML and structure
 
 TEST_F(BadInputs, TomlSyntaxError) {
-  const std::string text = extending("[simulation]\nstart = 2020-01-01\nend = \n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "end = "), "(syntax)",
-                        "Error while parsing key-value pair: expected value");
+  const fs::path f = expect_addition_rejected("[simulation]\nstart = 2020-01-01\nend = \n", "end = ", "(syntax)",
+                                              "Error while parsing key-value pair: expected value");
   expect_run_refused(f);
 }
 
 TEST_F(BadInputs, UnknownTopLevelKey) {
-  const std::string text = extending("titel = \"typo\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 2, "titel", "unknown key; expected one of: ",
-                        {"simulation", "title", "venue_types", "wards"});
+  const fs::path f =
+      expect_addition_rejected("titel = \"typo\"\n", 2, "titel",
+                               "unknown key; expected one of: ", {"simulation", "title", "venue_types", "wards"});
   expect_run_refused(f);
 }
 
 TEST_F(BadInputs, UnknownKeyInSimulation) {
-  const std::string text = extending("\n[simulation]\nsed = 5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 4, "simulation.sed", "unknown key; expected one of: ", {"end", "seed", "start", "threads"});
+  expect_addition_rejected("\n[simulation]\nsed = 5\n", 4, "simulation.sed",
+                           "unknown key; expected one of: ", {"end", "seed", "start", "threads"});
 }
 
 TEST_F(BadInputs, UnknownKeyInVenue) {
-  const std::string text = extending(
-      "[[venues]]\nname = \"Hall\"\ntype = \"community_centre\"\nward = \"Tunstall\"\ncapasity = 5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "capasity"), "venues[0].capasity",
-                        "unknown key; expected one of: ", {"capacity", "name", "type", "ward"});
+  expect_addition_rejected(
+      "[[venues]]\nname = \"Hall\"\ntype = \"community_centre\"\nward = \"Tunstall\"\ncapasity = 5\n", "capasity",
+      "venues[0].capasity", "unknown key; expected one of: ", {"capacity", "name", "type", "ward"});
 }
 
 TEST_F(BadInputs, UnknownMechanismParameter) {
-  const std::string text = extending("[mechanisms.encounters]\nintensityy = 1.0\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "mechanisms.encounters.intensityy", "unknown key; expected one of: ",
-                        {"enabled", "intensity"});
+  expect_addition_rejected("[mechanisms.encounters]\nintensityy = 1.0\n", 3, "mechanisms.encounters.intensityy",
+                           "unknown key; expected one of: ", {"enabled", "intensity"});
 }
 
 TEST_F(BadInputs, MissingRequiredTable) {
@@ -251,42 +260,36 @@ TEST_F(BadInputs, MissingRequiredTable) {
 // ------------------------------------------------------------------ types and ranges
 
 TEST_F(BadInputs, StringWhereNumberExpected) {
-  const std::string text = extending("[population]\nscale = \"half\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "population.scale", "expected a number, got a string");
+  const fs::path f = expect_addition_rejected("[population]\nscale = \"half\"\n", 3, "population.scale",
+                                              "expected a number, got a string");
   expect_run_refused(f);
 }
 
 TEST_F(BadInputs, FloatWhereIntegerExpected) {
-  const std::string text = extending("[simulation]\nthreads = 4.5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "simulation.threads", "expected an integer, got a float");
+  expect_addition_rejected("[simulation]\nthreads = 4.5\n", 3, "simulation.threads",
+                           "expected an integer, got a float");
 }
 
 TEST_F(BadInputs, NegativeCapacityInVenues) {
-  const std::string text = extending(
-      "\n[[venues]]\nname = \"Big school\"\ntype = \"school\"\nward = \"Tunstall\"\ncapacity = -5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 7, "venues[0].capacity", "expected an integer in [0, 10000000], got -5");
+  const fs::path f = expect_addition_rejected(
+      "\n[[venues]]\nname = \"Big school\"\ntype = \"school\"\nward = \"Tunstall\"\ncapacity = -5\n", 7,
+      "venues[0].capacity", "expected an integer in [0, 10000000], got -5");
   expect_run_refused(f);
 }
 
 TEST_F(BadInputs, NegativeCapacityOfVenueType) {
-  const std::string text = extending("[venue_types.school]\ncapacity = -5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "venue_types.school.capacity", "expected an integer in [0, 10000000], got -5");
+  expect_addition_rejected("[venue_types.school]\ncapacity = -5\n", 3, "venue_types.school.capacity",
+                           "expected an integer in [0, 10000000], got -5");
 }
 
 TEST_F(BadInputs, HomophilyAboveOne) {
-  const std::string text = extending("[venue_types.school]\nhomophily = 1.5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "venue_types.school.homophily", "expected a number in [0, 1], got 1.5");
+  expect_addition_rejected("[venue_types.school]\nhomophily = 1.5\n", 3, "venue_types.school.homophily",
+                           "expected a number in [0, 1], got 1.5");
 }
 
 TEST_F(BadInputs, FaithShareAboveOne) {
-  const std::string text = extending("[groups.asian]\nfaith = { muslim = 1.2 }\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "groups.asian.faith.muslim", "expected a number in [0, 1], got 1.2");
+  expect_addition_rejected("[groups.asian]\nfaith = { muslim = 1.2 }\n", 3, "groups.asian.faith.muslim",
+                           "expected a number in [0, 1], got 1.2");
 }
 
 // The extending file raises christian from 0.03 to 0.5 and so the asian shares to 1.417: the
@@ -300,15 +303,13 @@ TEST_F(BadInputs, FaithSharesSummingAboveOneNameTheOverridingFile) {
 }
 
 TEST_F(BadInputs, GroupWarmthAboveOne) {
-  const std::string text = extending("[groups.mixed]\nwarmth = { ingroup = 0.78, outgroup = 1.3 }\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "groups.mixed.warmth.outgroup", "expected a number in [0, 1], got 1.3");
+  expect_addition_rejected("[groups.mixed]\nwarmth = { ingroup = 0.78, outgroup = 1.3 }\n", 3,
+                           "groups.mixed.warmth.outgroup", "expected a number in [0, 1], got 1.3");
 }
 
 TEST_F(BadInputs, ScaleZero) {
-  const std::string text = extending("[population]\nscale = 0\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "population.scale", "expected a number in [1e-06, 1000], got 0");
+  const fs::path f = expect_addition_rejected("[population]\nscale = 0\n", 3, "population.scale",
+                                              "expected a number in [1e-06, 1000], got 0");
   expect_run_refused(f);
 }
 
@@ -373,10 +374,9 @@ TEST_F(BadInputs, ValidateShowsTheMemoryAndOutputEstimates) {
 }
 
 TEST_F(BadInputs, RecordAgentsIntervalFortnight) {
-  const std::string text = extending("[record.agents]\ninterval = \"fortnight\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "record.agents.interval",
-                        "expected one of \"day\", \"week\", \"month\", \"year\", got \"fortnight\"");
+  const fs::path f =
+      expect_addition_rejected("[record.agents]\ninterval = \"fortnight\"\n", 3, "record.agents.interval",
+                               "expected one of \"day\", \"week\", \"month\", \"year\", got \"fortnight\"");
   expect_run_refused(f);
 }
 
@@ -403,40 +403,37 @@ TEST_F(BadInputs, RecordAgentsNotATable) {
 }
 
 TEST_F(BadInputs, RecordIntervalFortnight) {
-  const std::string text = extending("[record]\ninterval = \"fortnight\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "record.interval", "expected one of \"day\", \"week\", \"month\", got \"fortnight\"");
+  const fs::path f = expect_addition_rejected("[record]\ninterval = \"fortnight\"\n", 3, "record.interval",
+                                              "expected one of \"day\", \"week\", \"month\", got \"fortnight\"");
   expect_run_refused(f);
 }
 
 // ------------------------------------------------------------------ dates
 
 TEST_F(BadInputs, EndBeforeStart) {
-  const std::string text = extending("[simulation]\nstart = 2022-01-01\nend = 2021-12-31\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 4, "simulation.end", "expected a date on or after start (2022-01-01), got 2021-12-31");
+  const fs::path f =
+      expect_addition_rejected("[simulation]\nstart = 2022-01-01\nend = 2021-12-31\n", 4, "simulation.end",
+                               "expected a date on or after start (2022-01-01), got 2021-12-31");
   expect_run_refused(f);
 }
 
 // 2020-02-30 is not a TOML date at all, so the TOML parser rejects it on its line.
 TEST_F(BadInputs, InvalidDateLiteral) {
-  const std::string text = extending("[simulation]\nstart = 2020-02-30\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "(syntax)", "Error while parsing date: expected day between 1 and 29");
+  expect_addition_rejected("[simulation]\nstart = 2020-02-30\n", 3, "(syntax)",
+                           "Error while parsing date: expected day between 1 and 29");
 }
 
 TEST_F(BadInputs, InvalidDateString) {
-  const std::string text = extending("[simulation]\nstart = \"2020-13-01\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "simulation.start", "expected a date YYYY-MM-DD, got \"2020-13-01\"");
+  expect_addition_rejected("[simulation]\nstart = \"2020-13-01\"\n", 3, "simulation.start",
+                           "expected a date YYYY-MM-DD, got \"2020-13-01\"");
 }
 
 // ------------------------------------------------------------------ dangling references
 
 TEST_F(BadInputs, VenueInUnknownWard) {
-  const std::string text = extending("[[venues]]\nname = \"Hall\"\ntype = \"community_centre\"\nward = \"Atlantis\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 5, "venues[0].ward", "unknown ward \"Atlantis\"; expected a name from [wards]");
+  const fs::path f =
+      expect_addition_rejected("[[venues]]\nname = \"Hall\"\ntype = \"community_centre\"\nward = \"Atlantis\"\n", 5,
+                               "venues[0].ward", "unknown ward \"Atlantis\"; expected a name from [wards]");
   expect_run_refused(f);
 }
 
@@ -454,9 +451,9 @@ const std::string kGroupList =
     "\"white_british\", \"other_white\", \"asian\", \"black\", \"mixed\", \"other\"";
 
 TEST_F(BadInputs, UnknownGroupInSyntheticTotals) {
-  const std::string text = extending("[population.synthetic.totals]\nmartians = 10\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "population.synthetic.totals.martians", "unknown group; expected one of " + kGroupList);
+  const fs::path f =
+      expect_addition_rejected("[population.synthetic.totals]\nmartians = 10\n", 3,
+                               "population.synthetic.totals.martians", "unknown group; expected one of " + kGroupList);
   expect_run_refused(f);
 }
 
@@ -487,23 +484,19 @@ TEST_F(BadInputs, UnknownWardInSyntheticTargets) {
 }
 
 TEST_F(BadInputs, UnknownFaith) {
-  const std::string text = extending("[groups.black]\nfaith = { jedi = 0.1 }\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "groups.black.faith.jedi",
-                        "unknown faith; expected one of \"christian\", \"muslim\", \"hindu\", \"sikh\" "
-                        "(declared under [faiths.*])");
+  expect_addition_rejected("[groups.black]\nfaith = { jedi = 0.1 }\n", 3, "groups.black.faith.jedi",
+                           "unknown faith; expected one of \"christian\", \"muslim\", \"hindu\", \"sikh\" "
+                           "(declared under [faiths.*])");
 }
 
 TEST_F(BadInputs, UnknownGroupInWarmth) {
-  const std::string text = extending("[groups.asian.warmth]\nmartians = 0.5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "groups.asian.warmth.martians", "unknown group; expected one of " + kGroupList);
+  expect_addition_rejected("[groups.asian.warmth]\nmartians = 0.5\n", 3, "groups.asian.warmth.martians",
+                           "unknown group; expected one of " + kGroupList);
 }
 
 TEST_F(BadInputs, MissingWardsFile) {
-  const std::string text = extending("[wards]\nfile = \"no_such_wards.txt\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, 3, "wards.file", "file not found: " + (dir_ / "no_such_wards.txt").string());
+  expect_addition_rejected("[wards]\nfile = \"no_such_wards.txt\"\n", 3, "wards.file",
+                           "file not found: " + (dir_ / "no_such_wards.txt").string());
 }
 
 // ------------------------------------------------------------------ extends
@@ -695,70 +688,55 @@ TEST_F(BadInputs, ExistingOutputIsLeftUntouchedWithoutForce) {
 // ---------------------------------------------------------------------------- timeline
 
 TEST_F(BadInputs, TimelineUnknownVenueType) {
-  const std::string text = extending(
-      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"library\"\nchange = -0.4\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "venue_type ="), "timeline[0].venue_type",
-                        "unknown venue type \"library\"; expected one of \"school\"");
+  const fs::path f = expect_addition_rejected(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"library\"\nchange = -0.4\n",
+      "venue_type =", "timeline[0].venue_type", "unknown venue type \"library\"; expected one of \"school\"");
   expect_run_refused(f);
 }
 
 TEST_F(BadInputs, TimelineUnknownWard) {
-  const std::string text =
-      extending("[[timeline]]\nkind = \"close\"\ndate = 2021-04-01\nward = \"Atlantis\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "ward ="), "timeline[0].ward",
-                        "unknown ward \"Atlantis\"; expected a name from [wards]");
+  expect_addition_rejected("[[timeline]]\nkind = \"close\"\ndate = 2021-04-01\nward = \"Atlantis\"\n",
+                           "ward =", "timeline[0].ward", "unknown ward \"Atlantis\"; expected a name from [wards]");
 }
 
 TEST_F(BadInputs, TimelineUnknownVenue) {
-  const std::string text =
-      extending("[[timeline]]\nkind = \"close\"\ndate = 2021-04-01\nvenue = \"Hanley Library\"\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "venue ="), "timeline[0].venue",
-                        "unknown venue \"Hanley Library\"; expected the name of a [[venues]] item");
+  expect_addition_rejected("[[timeline]]\nkind = \"close\"\ndate = 2021-04-01\nvenue = \"Hanley Library\"\n",
+                           "venue =", "timeline[0].venue",
+                           "unknown venue \"Hanley Library\"; expected the name of a [[venues]] item");
 }
 
 TEST_F(BadInputs, TimelineNegativeBudget) {
-  const std::string text = extending(
-      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"community_centre\"\nbudget = -5000\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "budget = -5000"), "timeline[0].budget",
-                        "expected a number in [0, 1e+12], got -5000");
+  expect_addition_rejected(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"community_centre\"\nbudget = -5000\n",
+      "budget = -5000", "timeline[0].budget", "expected a number in [0, 1e+12], got -5000");
 }
 
 TEST_F(BadInputs, TimelineCutOfMoreThanEverything) {
-  const std::string text = extending(
-      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"community_centre\"\nchange = -1.5\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "change ="), "timeline[0].change",
-                        "expected a number in [-1, 10], got -1.5");
+  expect_addition_rejected(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2021-04-01\nvenue_type = \"community_centre\"\nchange = -1.5\n",
+      "change =", "timeline[0].change", "expected a number in [-1, 10], got -1.5");
 }
 
 TEST_F(BadInputs, TimelineDateOutsideTheRun) {
-  const std::string text = extending(
-      "[[timeline]]\nkind = \"budget\"\ndate = 2030-01-01\nvenue_type = \"community_centre\"\nchange = -0.4\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "date ="), "timeline[0].date",
-                        "expected a date within the run (2020-01-01 to 2023-12-31), got 2030-01-01");
+  expect_addition_rejected(
+      "[[timeline]]\nkind = \"budget\"\ndate = 2030-01-01\nvenue_type = \"community_centre\"\nchange = -0.4\n",
+      "date =", "timeline[0].date", "expected a date within the run (2020-01-01 to 2023-12-31), got 2030-01-01");
 }
 
 TEST_F(BadInputs, TimelineInvertedLockdown) {
-  const std::string text = extending(
-      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-08-01\nend = 2020-03-01\nvenue_types = [\"school\"]\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "end ="), "timeline[0].end",
-                        "expected a date on or after start (2020-08-01), got 2020-03-01");
+  const fs::path f = expect_addition_rejected(
+      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-08-01\nend = 2020-03-01\nvenue_types = [\"school\"]\n",
+      "end =", "timeline[0].end", "expected a date on or after start (2020-08-01), got 2020-03-01");
   expect_run_refused(f);
 }
 
 TEST_F(BadInputs, TimelineOverlappingLockdowns) {
-  const std::string text = extending(
+  expect_addition_rejected(
       "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-03-01\nend = 2020-06-30\nvenue_types = [\"school\"]\n"
-      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-06-01\nend = 2020-09-30\nvenue_types = [\"school\", \"street\"]\n");
-  const fs::path f = write("bad.toml", text);
-  expect_validate_error(f, line_containing(text, "start = 2020-06-01"), "timeline[1].start",
-                        "lockdown of \"school\" overlaps the one from 2020-03-01 to 2020-06-30");
+      "[[timeline]]\nkind = \"lockdown\"\nstart = 2020-06-01\nend = 2020-09-30\nvenue_types = [\"school\", "
+      "\"street\"]\n",
+      "start = 2020-06-01", "timeline[1].start",
+      "lockdown of \"school\" overlaps the one from 2020-03-01 to 2020-06-30");
 }
 
 TEST_F(BadInputs, TimelineUnknownKind) {

@@ -1,10 +1,12 @@
-// Invariant checks (models/invariants.hpp): a healthy run passes every check day after day;
-// each kind of corruption (NaN or out-of-range agent values, an agent in two sessions of one
-// slot, a negative budget, a population that changes without births, deaths or moves, tension
-// out of range) stops with an InvariantError naming the day, the invariant, who and the value.
+// Invariant checks (models/run/invariants.hpp, and the mechanisms' own): a healthy run passes every check day after
+// day; each kind of corruption (NaN or out-of-range agent values, an agent in two sessions of one slot, a negative
+// budget, a population that changes without births, deaths or moves, tension out of range) stops with an InvariantError
+// naming the day, the invariant, who and the value.
 #include "core/config.hpp"
 #include "core/h5.hpp"
 #include "core/recorder.hpp"
+#include "models/mechanisms/registry.hpp"
+#include "models/mechanisms/tension.hpp"
 #include "models/run/invariants.hpp"
 #include "models/run/scenario.hpp"
 #include "models/run/simulation.hpp"
@@ -59,20 +61,37 @@ DailySessions sessions_for(const World& w, const std::vector<VenueType>& types) 
   return s;
 }
 
+// The registry's mechanism `name` as a run builds it from the city's config.
+std::unique_ptr<Mechanism> build_mechanism(const std::string& name, MechanismContext& context) {
+  const auto& registry = mechanism_registry();
+  for (std::size_t k = 0; k < registry.size(); ++k)
+    if (registry[k].name == name) return registry[k].build(*city().mechanisms[k], context);
+  throw std::out_of_range("no mechanism " + name);
+}
+
 class Invariants : public ::testing::Test {
  protected:
   void SetUp() override {
     world_ = build_world(city(), StreamKey{7, 0});
     sessions_ = sessions_for(world_, city().venue_types);
-    tension_ = make_tension_state(TensionSettings{true, defaults_of<TensionParams>(kTensionParams)}, world_.residents.size(), static_cast<int>(city().wards.size()));
+    MechanismContext context{city(), world_, StreamKey{7, 0}, rules_, tally_, events_, links_};
+    tension_mechanism_ = build_mechanism("tension", context);
+    ASSERT_NE(tension_mechanism_, nullptr);
+    tension_ = links_.find<TensionState>("tension");
   }
 
   InvariantChecker checker() const {
     std::vector<std::string> groups, wards;
     for (const auto& g : city().groups) groups.push_back(g.name);
     for (const auto& w : city().wards) wards.push_back(w.name);
-    return InvariantChecker(InvariantInputs{world_.residents, world_.venues, world_.block_ward, city().venue_types,
-                                            &sessions_, &tension_, nullptr, nullptr, groups, wards});
+    return InvariantChecker(InvariantInputs{world_.residents,
+                                            world_.venues,
+                                            world_.block_ward,
+                                            city().venue_types,
+                                            &sessions_,
+                                            {tension_mechanism_.get()},
+                                            groups,
+                                            wards});
   }
 
   // Runs before_day, `corrupt`, after_day and returns the error (fails the test if none).
@@ -93,7 +112,12 @@ class Invariants : public ::testing::Test {
   const Day kDay{Date::from_ymd(2020, 3, 4), 63};
   World world_;
   DailySessions sessions_;
-  TensionState tension_;
+  EncounterRules rules_{city().valence, city().attitude};
+  ContactTally tally_;
+  EventLog events_;
+  Links links_;
+  std::unique_ptr<Mechanism> tension_mechanism_;  // checks its state through its own hook
+  TensionState* tension_ = nullptr;               // its state, published as "tension"
 };
 
 TEST_F(Invariants, AFreshWorldPassesEveryCheck) {
@@ -202,7 +226,7 @@ TEST_F(Invariants, VenueMembersThatDisagreeWithMemberships) {
 }
 
 TEST_F(Invariants, WardTensionOutOfRange) {
-  const InvariantError e = violation([&] { tension_.tension[3] = 1.5f; });
+  const InvariantError e = violation([&] { tension_->tension[3] = 1.5f; });
   EXPECT_EQ(e.invariant(), "tension in [0,1]");
   EXPECT_EQ(e.subject(), "ward \"" + city().wards[3].name + "\"");
 }

@@ -382,8 +382,8 @@ def calibrate(scenario, parameters: Mapping[str, Tuple[float, float]], targets: 
         ``best``, ``statistics``, ``loss``, ``scenario``, ``converged``, ``history``, ``table()``,
         ``plot()``.
     """
-    from scipy import optimize
-    import pandas as pd
+    from scipy import optimize  # noqa: F401  (both needed: fail before any run without them)
+    import pandas as pd  # noqa: F401
 
     bounds = _check_parameters(parameters)
     checked_targets = _check_targets(targets)
@@ -392,10 +392,7 @@ def calibrate(scenario, parameters: Mapping[str, Tuple[float, float]], targets: 
     max_evaluations = _check_int(max_evaluations, "max_evaluations", 1)
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"calibrate: unknown method {method!r}; expected one of: {', '.join(METHODS)}")
-    if isinstance(scenario, (str, os.PathLike)):
-        scenario = Scenario.load(scenario)
-    if not isinstance(scenario, Scenario):
-        raise TypeError(f"calibrate: expected a Scenario or a scenario path, got {type(scenario).__name__}")
+    scenario = _check_scenario(scenario)
     start = _check_x0(x0, bounds)
     if until is not None and not isinstance(until, (str, _dt.date, np.datetime64)):
         raise TypeError(f"calibrate: until must be a date or 'YYYY-MM-DD', got {type(until).__name__} {until!r}")
@@ -404,106 +401,139 @@ def calibrate(scenario, parameters: Mapping[str, Tuple[float, float]], targets: 
         scenario.override({key: low})
         scenario.override({key: high})
 
-    keys = list(bounds)
-    lows = np.array([bounds[key][0] for key in keys])
-    widths = np.array([bounds[key][1] - bounds[key][0] for key in keys])
+    box = _UnitBox(bounds)
+    evaluations = _Evaluations(scenario, list(bounds), checked_targets, replicates, seed, until, threads,
+                               max_evaluations, progress)
+    unit0 = box.to_unit(start)
+    converged = False
+    message = ""
+    try:
+        evaluations.evaluate(box.to_values(unit0))          # row 0: the starting point, whatever the method
+        found = _search(method, lambda unit: evaluations.evaluate(box.to_values(unit)), unit0, max_evaluations, seed)
+        converged = bool(found.success)
+        message = str(found.message)
+    except _BudgetExhausted:
+        message = f"stopped after max_evaluations = {max_evaluations} evaluations"
+    return evaluations.result(converged=converged, message=message, initial=dict(start), bounds=bounds,
+                              method=method)
 
-    def to_values(unit: np.ndarray) -> Dict[str, float]:
+
+def _check_scenario(scenario: Any) -> Scenario:
+    if isinstance(scenario, (str, os.PathLike)):
+        scenario = Scenario.load(scenario)
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"calibrate: expected a Scenario or a scenario path, got {type(scenario).__name__}")
+    return scenario
+
+
+class _UnitBox:
+    """The parameters' bounds mapped to the unit cube the optimisers search."""
+
+    def __init__(self, bounds: Dict[str, Tuple[float, float]]):
+        self.keys = list(bounds)
+        self.lows = np.array([bounds[key][0] for key in self.keys])
+        self.widths = np.array([bounds[key][1] - bounds[key][0] for key in self.keys])
+
+    def to_values(self, unit: np.ndarray) -> Dict[str, float]:
         unit = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
-        return {key: float(value) for key, value in zip(keys, lows + unit * widths)}
+        return {key: float(value) for key, value in zip(self.keys, self.lows + unit * self.widths)}
 
-    def to_unit(values: Mapping[str, float]) -> np.ndarray:
-        return np.array([(values[key] - lows[k]) / widths[k] for k, key in enumerate(keys)])
+    def to_unit(self, values: Mapping[str, float]) -> np.ndarray:
+        return np.array([(values[key] - self.lows[k]) / self.widths[k] for k, key in enumerate(self.keys)])
 
-    cache: Dict[Tuple[float, ...], float] = {}
-    rows = []
-    replicate_rows = []
-    best_loss = [math.inf]
 
-    def loss_of(means: Mapping[str, float]) -> float:
+class _Evaluations:
+    """The candidates run so far (each once: repeated points come from a cache), within the
+    budget of max_evaluations, with a history row per candidate and per replicate."""
+
+    def __init__(self, scenario, keys, targets, replicates, seed, until, threads, max_evaluations, progress):
+        self.scenario, self.keys, self.targets = scenario, keys, targets
+        self.replicates, self.seed, self.until, self.threads = replicates, seed, until, threads
+        self.max_evaluations, self.progress = max_evaluations, progress
+        self.cache: Dict[Tuple[float, ...], float] = {}
+        self.rows = []
+        self.replicate_rows = []
+        self.best_loss = math.inf
+
+    def loss_of(self, means: Mapping[str, float]) -> float:
         total = 0.0
-        for name, (target, scale) in checked_targets.items():
+        for name, (target, scale) in self.targets.items():
             value = means[name]
             if not math.isfinite(value):
                 return math.inf
             total += ((value - target) / scale) ** 2
         return total
 
-    def evaluate(values: Dict[str, float]) -> float:
-        cache_key = tuple(round(values[key], 12) for key in keys)
-        if cache_key in cache:
-            return cache[cache_key]
-        if len(rows) >= max_evaluations:
+    def evaluate(self, values: Dict[str, float]) -> float:
+        cache_key = tuple(round(values[key], 12) for key in self.keys)
+        if cache_key in self.cache:
+            return self.cache[cache_key]
+        if len(self.rows) >= self.max_evaluations:
             raise _BudgetExhausted
-        candidate = scenario.override(values)
+        candidate = self.scenario.override(values)
         started = time.perf_counter()
         per_replicate = []
-        for replicate in range(replicates):
-            sim = Simulation(candidate, seed=seed, threads=threads, replicate=replicate)
-            sim.run(until=until, progress=False)
+        for replicate in range(self.replicates):
+            sim = Simulation(candidate, seed=self.seed, threads=self.threads, replicate=replicate)
+            sim.run(until=self.until, progress=False)
             stats = run_statistics(sim)
             del sim
             per_replicate.append(stats)
-            replicate_rows.append({"evaluation": len(rows), "replicate": replicate, **stats})
+            self.replicate_rows.append({"evaluation": len(self.rows), "replicate": replicate, **stats})
         means = {name: float(np.mean([s[name] for s in per_replicate])) for name in STATISTICS}
-        loss = loss_of(means)
-        best_loss[0] = min(best_loss[0], loss)
-        rows.append({**values, **means, "loss": loss, "best_loss": best_loss[0],
-                     "seconds": time.perf_counter() - started})
-        cache[cache_key] = loss
-        if progress:
+        loss = self.loss_of(means)
+        self.best_loss = min(self.best_loss, loss)
+        self.rows.append({**values, **means, "loss": loss, "best_loss": self.best_loss,
+                          "seconds": time.perf_counter() - started})
+        self.cache[cache_key] = loss
+        if self.progress:
             shown = ", ".join(f"{key.rsplit('.', 1)[-1]}={value:.4g}" for key, value in values.items())
-            fit = ", ".join(f"{name}={means[name]:.4g}" for name in checked_targets)
-            print(f"[{len(rows) - 1:3d}] {shown}: {fit}; loss {loss:.4g} (best {best_loss[0]:.4g})", flush=True)
+            fit = ", ".join(f"{name}={means[name]:.4g}" for name in self.targets)
+            print(f"[{len(self.rows) - 1:3d}] {shown}: {fit}; loss {loss:.4g} (best {self.best_loss:.4g})",
+                  flush=True)
         return loss
 
-    def objective(unit: np.ndarray) -> float:
-        return evaluate(to_values(unit))
+    def result(self, **search) -> CalibrationResult:
+        import pandas as pd
 
-    unit0 = to_unit(start)
-    converged = False
-    message = ""
-    try:
-        evaluate(to_values(unit0))          # row 0: the starting point, whatever the method
-        if method == "differential_evolution":
-            dims = len(keys)
-            popsize = 5 if dims > 1 else 6
-            population = popsize * dims
-            maxiter = max(1, max_evaluations // population - 1)
-            found = optimize.differential_evolution(
-                objective, [(0.0, 1.0)] * dims, maxiter=maxiter, popsize=popsize, tol=1e-3, seed=seed,
-                polish=False, init="latinhypercube", x0=unit0)
-        elif method == "Nelder-Mead":
-            # A wide first simplex (a quarter of each range) explores instead of creeping.
-            simplex = [unit0]
-            for k in range(len(keys)):
-                vertex = unit0.copy()
-                vertex[k] = vertex[k] + 0.25 if vertex[k] + 0.25 <= 1.0 else vertex[k] - 0.25
-                simplex.append(vertex)
-            found = optimize.minimize(
-                objective, unit0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(keys),
-                options={"initial_simplex": np.array(simplex), "xatol": 2e-3, "fatol": 1e-4,
-                         "maxfev": 10 * max_evaluations})
-        else:  # Powell
-            found = optimize.minimize(
-                objective, unit0, method="Powell", bounds=[(0.0, 1.0)] * len(keys),
-                options={"xtol": 2e-3, "ftol": 1e-4, "maxfev": 10 * max_evaluations})
-        converged = bool(found.success)
-        message = str(found.message)
-    except _BudgetExhausted:
-        message = f"stopped after max_evaluations = {max_evaluations} evaluations"
+        history = pd.DataFrame(self.rows)
+        history.index.name = "evaluation"
+        replicate_history = pd.DataFrame(self.replicate_rows)
+        best_row = int(np.argmin(history["loss"].to_numpy(dtype=float)))
+        best = {key: float(history[key].iloc[best_row]) for key in self.keys}
+        statistics = {name: float(history[name].iloc[best_row]) for name in STATISTICS}
+        return CalibrationResult(
+            best=best, statistics=statistics, loss=float(history["loss"].iloc[best_row]),
+            scenario=self.scenario.override(best), history=history, replicate_history=replicate_history,
+            targets=self.targets, replicates=self.replicates, seed=self.seed, until=self.until, **search)
 
-    history = pd.DataFrame(rows)
-    history.index.name = "evaluation"
-    replicate_history = pd.DataFrame(replicate_rows)
-    best_row = int(np.argmin(history["loss"].to_numpy(dtype=float)))
-    best = {key: float(history[key].iloc[best_row]) for key in keys}
-    statistics = {name: float(history[name].iloc[best_row]) for name in STATISTICS}
-    return CalibrationResult(
-        best=best, statistics=statistics, loss=float(history["loss"].iloc[best_row]),
-        scenario=scenario.override(best), converged=converged, message=message, history=history,
-        replicate_history=replicate_history, targets=checked_targets, initial=dict(start), bounds=bounds,
-        method=method, replicates=replicates, seed=seed, until=until)
+
+def _search(method: str, objective, unit0: np.ndarray, max_evaluations: int, seed: int):
+    """Runs the optimiser over the unit cube from unit0; returns scipy's result."""
+    from scipy import optimize
+
+    dims = len(unit0)
+    if method == "differential_evolution":
+        popsize = 5 if dims > 1 else 6
+        population = popsize * dims
+        maxiter = max(1, max_evaluations // population - 1)
+        return optimize.differential_evolution(
+            objective, [(0.0, 1.0)] * dims, maxiter=maxiter, popsize=popsize, tol=1e-3, seed=seed,
+            polish=False, init="latinhypercube", x0=unit0)
+    if method == "Nelder-Mead":
+        # A wide first simplex (a quarter of each range) explores instead of creeping.
+        simplex = [unit0]
+        for k in range(dims):
+            vertex = unit0.copy()
+            vertex[k] = vertex[k] + 0.25 if vertex[k] + 0.25 <= 1.0 else vertex[k] - 0.25
+            simplex.append(vertex)
+        return optimize.minimize(
+            objective, unit0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * dims,
+            options={"initial_simplex": np.array(simplex), "xatol": 2e-3, "fatol": 1e-4,
+                     "maxfev": 10 * max_evaluations})
+    return optimize.minimize(  # Powell
+        objective, unit0, method="Powell", bounds=[(0.0, 1.0)] * dims,
+        options={"xtol": 2e-3, "ftol": 1e-4, "maxfev": 10 * max_evaluations})
 
 
 __all__ = ["calibrate", "run_statistics", "mean_outgroup_warmth", "CalibrationResult", "STATISTICS",
