@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   libeigen3-dev libboost-dev libhdf5-dev hdf5-tools libtomlplusplus-dev libcli11-dev \
   librandom123-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
   python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-pytest \
-  python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy \
+  python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy python3-sklearn \
   python3-nbformat python3-nbclient python3-ipykernel \
   openmpi-bin libopenmpi-dev
 
@@ -35,7 +35,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DCONTACTSIM_WERROR=ON
 endif
 
-.PHONY: all deps configure build run test bench clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak
+.PHONY: all deps configure build run test bench validate calibrate clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak
 
 all: build
 
@@ -65,6 +65,14 @@ ifeq ($(CI),true)
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_SEED=1
 endif
+
+# The default city at full scale against every target of docs/validation.md (three replicates,
+# about 15 minutes on 2 cores); rewrites its model column and figure, and fails if a target fails.
+VALIDATE_REPLICATES ?= 3
+validate: build
+	$(SYSTEM_PYTHON) -m contactsim.validation --scenario scenarios/stoke_on_trent.toml --scale 1.0 \
+	  --replicates $(VALIDATE_REPLICATES) --workdir results/validation --spin-up-cache results/spin-up \
+	  --report docs/validation.md --figure docs/validation/baseline.png
 
 sanitizer-deps: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(SANITIZER_PACKAGES)"

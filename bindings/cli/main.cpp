@@ -56,6 +56,8 @@ struct RunArgs {
   int resume_every = 365;  // days between automatic <output>.resume checkpoints; 0: none
   bool no_resume = false;  // start from the first day even if <output>.resume exists
   bool check_invariants = false;
+  std::string spin_up_cache;       // --spin-up-cache (empty: the default folder)
+  bool no_spin_up_cache = false;
   // Hidden, for crash tests: a byte written here for every record the output holds, once it is
   // flushed (and the day's resume checkpoint saved), so a test can kill the run after exactly
   // the k-th record instead of guessing with sleeps. -1: none.
@@ -98,9 +100,11 @@ void print_summary(const Simulation& sim, Date first, double seconds, const fs::
   std::printf("\nContacts are intergroup encounters as experienced by members of each group over the whole run\n"
               "(%.2f years). Warmth is a feeling thermometer / 100 at the end of the run.\n",
               years);
-  const double agent_days = static_cast<double>(sim.world().residents.size()) * (sim.end() - first + 1);
-  std::printf("Simulated %.3g agent-days in %.2f s (%.2f M agent-days/s)", agent_days, seconds,
-              agent_days / seconds / 1e6);
+  // The spin-up's days count when this run simulated them (the clock ran through them too).
+  const int spun = sim.spin_up_source().rfind("simulated", 0) == 0 ? sim.scenario().simulation.spin_up_days : 0;
+  const double agent_days = static_cast<double>(sim.world().residents.size()) * (sim.end() - first + 1 + spun);
+  std::printf("Simulated %.3g agent-days (%d of them spin-up days) in %.2f s (%.2f M agent-days/s)", agent_days, spun,
+              seconds, agent_days / seconds / 1e6);
   if (!output.empty()) std::printf("; wrote %s", output.c_str());
   std::printf("\n");
 }
@@ -128,6 +132,14 @@ std::string check_seed(const std::string& text) {
       value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     return expected;
   return "";
+}
+
+// Where spin-up states are kept unless --spin-up-cache says otherwise (the XDG convention).
+fs::path default_spin_up_cache() {
+  if (const char* dir = std::getenv("CONTACTSIM_CACHE"); dir && *dir) return dir;
+  if (const char* dir = std::getenv("XDG_CACHE_HOME"); dir && *dir) return fs::path(dir) / "contactsim";
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "contactsim";
+  return fs::temp_directory_path() / "contactsim-cache";
 }
 
 // "<output>.resume": the checkpoint a run writes every --resume-every days while it runs, so
@@ -187,6 +199,7 @@ int run_command(const RunArgs& a) try {
   options.threads = a.threads;
   if (!a.until.empty()) options.until = parse_until(a.until, scenario);
   options.check_invariants = a.check_invariants;
+  if (!a.no_spin_up_cache) options.spin_up_cache = a.spin_up_cache.empty() ? default_spin_up_cache() : fs::path(a.spin_up_cache);
   const fs::path output = a.output.empty() ? fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5")
                                            : fs::path(a.output);
   // Refuse before the (possibly long) world build, and before anything is written.
@@ -210,6 +223,9 @@ int run_command(const RunArgs& a) try {
   }
 
   const auto started = std::chrono::steady_clock::now();
+  if (!a.quiet && resume.empty() && a.from_checkpoint.empty() && scenario.simulation.spin_up_days > 0)
+    std::fprintf(stderr, "Building the city and its %d-day spin-up before %s (or restoring it from the cache)...\n",
+                 scenario.simulation.spin_up_days, scenario.simulation.start.iso().c_str());
   const std::unique_ptr<Simulation> run = start_run(std::move(scenario), a, options, resume);
   Simulation& sim = *run;
   // A resumed run has already written a --checkpoint-at day it is past.
@@ -512,6 +528,11 @@ void add_run_command(CLI::App& app, Commands& commands) {
                    "continues after a crash (default 365; 0: none)")
       ->check(CLI::Range(0, 1000000));
   run_cmd->add_flag("--no-resume", run->no_resume, "Start from the first day even if OUTPUT.resume exists");
+  run_cmd->add_option("--spin-up-cache", run->spin_up_cache,
+                      "Folder of spin-up states, shared by runs that agree on everything before their start "
+                      "(default: $CONTACTSIM_CACHE, else $XDG_CACHE_HOME/contactsim, else ~/.cache/contactsim)");
+  run_cmd->add_flag("--no-spin-up-cache", run->no_spin_up_cache,
+                    "Simulate the spin-up (simulation.spin_up_days) without looking in or writing to the cache");
   run_cmd->add_flag("-q,--quiet", run->quiet, "No progress display");
   run_cmd->add_option("--record-fd", run->record_fd, "One byte to this file descriptor per record written (tests)")
       ->group("");  // hidden: a hook for the crash tests, not a user option

@@ -323,7 +323,7 @@ struct PySimulation {
 
 std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenario, std::optional<std::int64_t> seed,
                                               std::optional<int> threads, std::optional<std::int64_t> replicate,
-                                              bool check_invariants) {
+                                              bool check_invariants, std::optional<fs::path> spin_up_cache) {
   if (seed && *seed < 0) throw py::value_error("seed: expected an integer >= 0, got " + std::to_string(*seed));
   if (threads && (*threads < 0 || *threads > 1024))
     throw py::value_error("threads: expected 0 (every core) to 1024, got " + std::to_string(*threads));
@@ -334,6 +334,7 @@ std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenar
   if (replicate) options.replicate = static_cast<std::uint32_t>(*replicate);
   options.threads = threads;
   options.check_invariants = check_invariants;
+  options.spin_up_cache = std::move(spin_up_cache);
   auto out = std::make_unique<PySimulation>();
   out->scenario = std::move(scenario);
   py::gil_scoped_release release;  // building the world takes a while
@@ -591,7 +592,8 @@ void def_scenario_class(py::module_& m) {
 void def_simulation_class(py::module_& m) {
   py::class_<PySimulation>(m, "Simulation")
       .def(py::init(&make_simulation), py::arg("scenario"), py::arg("seed") = py::none(),
-           py::arg("threads") = py::none(), py::arg("replicate") = py::none(), py::arg("check_invariants") = false)
+           py::arg("threads") = py::none(), py::arg("replicate") = py::none(), py::arg("check_invariants") = false,
+           py::arg("spin_up_cache") = py::none())
       .def_static("from_checkpoint", &restore_simulation, py::arg("scenario"), py::arg("checkpoint"),
                   py::arg("seed") = py::none(), py::arg("replicate") = py::none(), py::arg("threads") = py::none())
       .def("save_checkpoint", [](PySimulation& s, const fs::path& path, bool overwrite) {

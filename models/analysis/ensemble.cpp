@@ -305,6 +305,8 @@ int run_ensemble_share(const EnsembleSpec& spec, const fs::path& out, const Ense
     run_options.replicate = static_cast<std::uint32_t>(run.replicate);
     run_options.threads = options.threads ? options.threads : spec.threads;
     run_options.until = spec.until;
+    // Replicate r of every scenario agrees with the baseline's before the start: one spin-up each.
+    run_options.spin_up_cache = out / "spin-up";
     // Written as runs/<name>.h5.partial, renamed when complete (core/output_file.hpp).
     PendingOutput output(out / run.file, true);
     {

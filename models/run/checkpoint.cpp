@@ -1,5 +1,6 @@
 #include "models/run/checkpoint.hpp"
 
+#include "contactsim/source_digest.hpp"
 #include "contactsim/version.hpp"
 #include "core/archive.hpp"
 #include "core/h5.hpp"
@@ -368,7 +369,7 @@ fs::path temporary_beside(const fs::path& path) {
 std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key) {
   std::ostringstream text;
   text << settings_of(parse_scenario_text(scenario.path, scenario.resolved_text, "this")) << "\nseed " << key.seed
-       << "\nreplicate " << key.replicate << "\nversion " << kVersion << ' ' << kGitRevision << '\n';
+       << "\nreplicate " << key.replicate << "\nversion " << kVersion << ' ' << kSourceDigest << '\n';
   return "spin-up-" + sha256_hex(text.str()).substr(0, 32) + ".h5";
 }
 

@@ -74,7 +74,7 @@ Date check_checkpoint_scenario(const std::filesystem::path& checkpoint, const Sc
                                const RunOptions& options);
 
 // The file name of the spin-up state `scenario` run with `key` shares with every run that agrees
-// with it before its start: the same city, settings, seed, replicate and contactsim build, whatever
+// with it before its start: the same city, settings, seed, replicate and library sources, whatever
 // its timeline (dated from the start on) and end. A digest, so the name is short; restoring it
 // still checks everything check_checkpoint_scenario checks.
 std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key);

@@ -86,10 +86,19 @@ void Simulation::spin_up(const std::optional<std::filesystem::path>& cache) {
   for (; today_ <= last; ++today_) advance_day();
   discard_period();
   spin_up_source_ = "simulated";
-  if (cached) {
-    std::filesystem::create_directories(cache->empty() ? "." : *cache);
-    // Another process may have left the same state there meanwhile; either copy serves.
-    if (!std::filesystem::exists(*cached)) write_checkpoint(*cached, last, false);
+  if (cached) share_spin_up(*cached);
+}
+
+// Leaves the spin-up state in the cache for the runs that agree with this one before the start.
+// A cache that cannot take it costs them time, not results: this run goes on regardless, and
+// says so in its provenance. Never replaces a file there: another process that got there first
+// left the same state.
+void Simulation::share_spin_up(const std::filesystem::path& cached) {
+  try {
+    std::filesystem::create_directories(cached.parent_path().empty() ? "." : cached.parent_path());
+    if (!std::filesystem::exists(cached)) write_checkpoint(cached, scenario_.simulation.start + -1, false);
+  } catch (const std::exception& e) {
+    if (!std::filesystem::is_regular_file(cached)) spin_up_source_ += " (not cached: " + std::string(e.what()) + ")";
   }
 }
 

@@ -114,6 +114,7 @@ class Simulation {
   // Simulates the days before the start (or restores them from the cache), then forgets what
   // they counted: the series start at the start.
   void spin_up(const std::optional<std::filesystem::path>& cache);
+  void share_spin_up(const std::filesystem::path& cached);
   // One day of the phases (and the invariant checks); returns it.
   Day advance_day();
   void simulate_day();

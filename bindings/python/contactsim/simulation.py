@@ -157,10 +157,17 @@ class Simulation:
         populations balance and budgets stay >= 0 (as ``contactsim run --check-invariants``); a
         violation raises ``contactsim._core.InvariantError`` (a ``RuntimeError``) naming the day,
         the invariant, the agent and the value. Always on in a ``CONTACTSIM_CHECKED`` build.
+    spin_up_cache : path, optional
+        A folder of spin-up states. The world is built, then ``simulation.spin_up_days`` are
+        simulated unrecorded before the start (the model's own equilibrium); with a cache, a run
+        that agrees with an earlier one on everything before its start (city, settings, seed,
+        replicate) restores that spin-up instead, and a run that simulates one leaves it there.
+        Results are the same either way. None (the default): every run simulates its own.
     """
 
     def __init__(self, scenario: Union[Scenario, PathLike], seed: Optional[int] = None,
-                 threads: Optional[int] = None, replicate: Optional[int] = None, check_invariants: bool = False):
+                 threads: Optional[int] = None, replicate: Optional[int] = None, check_invariants: bool = False,
+                 spin_up_cache: Optional[PathLike] = None):
         if isinstance(scenario, (str, os.PathLike)):
             scenario = Scenario.load(scenario)
         if not isinstance(scenario, Scenario):
@@ -169,8 +176,10 @@ class Simulation:
         threads = _check_optional_int(threads, "threads", 0, 1024)
         replicate = _check_optional_int(replicate, "replicate", 0, 2**32 - 1)
         self.scenario = scenario
+        if spin_up_cache is not None:
+            spin_up_cache = _check_path(spin_up_cache, "spin_up_cache")
         self._core = _core.Simulation(scenario._core, seed=seed, threads=threads, replicate=replicate,
-                                      check_invariants=bool(check_invariants))
+                                      check_invariants=bool(check_invariants), spin_up_cache=spin_up_cache)
 
     @classmethod
     def from_checkpoint(cls, scenario: Union[Scenario, PathLike], checkpoint: PathLike,

@@ -1,0 +1,244 @@
+"""The baseline's validation targets and the statistics that meet them (docs/validation.md).
+
+Each target is a published figure with its source, the model quantity it is compared with and
+a tolerance. :func:`baseline_statistics` reads one run's output; :func:`check` compares;
+:func:`write_report` writes the model column of ``docs/validation.md`` and its figures from
+several replicates (``make validate``).
+
+    from contactsim.validation import baseline_statistics, check
+    stats = baseline_statistics("results/baseline.h5")
+    for row in check(stats): print(row)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import h5py
+import numpy as np
+
+__all__ = ["ValidationTarget", "TARGETS", "baseline_statistics", "check", "summarise", "write_report"]
+
+
+@dataclass(frozen=True)
+class ValidationTarget:
+    statistic: str     # key of baseline_statistics()
+    description: str   # what the model quantity is
+    low: float         # accepted band (inclusive)
+    high: float
+    value: str         # the published figure, as published
+    source: str
+    calibrated: bool   # fitted by history matching (else: judged only)
+
+
+#: The targets every default baseline must meet (the ones asserted by ``make validate``).
+TARGETS: List[ValidationTarget] = [
+    ValidationTarget("ratio_min", "positive : negative intergroup encounters, the lowest simulated year",
+                     2.5, 3.5, "positive contact reported ~3x as often as negative, in all five national samples",
+                     "Graf, Paolini & Rubin 2014, EJSP 44:536", True),
+    ValidationTarget("ratio_max", "positive : negative intergroup encounters, the highest simulated year",
+                     2.5, 3.5, "as above, in every year", "Graf, Paolini & Rubin 2014", True),
+    ValidationTarget("get_on_well_min_after_first_year",
+                     "city get-on-well share, lowest record after the first year", 0.72, 0.82,
+                     "agree 'people from different backgrounds get on well together': England 81-86% (CLS "
+                     "2013-2021); West Midlands districts median 75.1%, quartiles 72.7-79.6% (Place Survey 2008)",
+                     "Community Life Survey (DCMS); Place Survey NI001 (DCLG 2009)", True),
+    ValidationTarget("get_on_well_max_after_first_year",
+                     "city get-on-well share, highest record after the first year", 0.72, 0.82,
+                     "as above", "as above", True),
+    ValidationTarget("get_on_well_change_years_2_4",
+                     "change in city get-on-well share from the end of year 1 to the end of year 4",
+                     -0.02, 0.02, "national and local levels move a few points per decade, not per year",
+                     "Citizenship Survey 2003-2011; Community Life Survey 2013-2021", True),
+    ValidationTarget("outgroup_warmth_change_years_2_4",
+                     "change in city mean outgroup warmth from the end of year 1 to the end of year 4",
+                     -0.02, 0.02, "feeling thermometers toward immigrants and minorities move slowly",
+                     "British Social Attitudes; Ford 2011, J Ethn Migr Stud 37:1017", False),
+    ValidationTarget("contact_warmth_r", "Pearson r across residents: recent intergroup contact vs mean "
+                     "outgroup warmth (the last record)", 0.10, 0.35,
+                     "contact-prejudice r = -.21 (515 studies); stronger under Allport's conditions",
+                     "Pettigrew & Tropp 2006, JPSP 90:751", True),
+]
+
+
+def _attribute(f: h5py.File, name: str, default=None):
+    value = f.attrs.get(name, default)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def baseline_statistics(path: os.PathLike | str) -> Dict[str, object]:
+    """The validation statistics of one run's output (every record is a period of the run)."""
+    with h5py.File(path, "r") as f:
+        s = f["series"]
+        time = [t.decode() if isinstance(t, bytes) else str(t) for t in s["time"][:]]
+        population = s["population"][:].astype(float)                        # time, ward, group
+        get_on_well = s["get_on_well_share"][:].astype(float)
+        warmth = s["mean_warmth"][:].astype(float)                            # time, ward, group, target
+        positive = s["contacts_positive"][:].astype(float)                   # time, ward, group, venue type
+        negative = s["contacts_negative"][:].astype(float)
+        r = s["contact_warmth_correlation"][:].astype(float) if "contact_warmth_correlation" in s else None
+        venue_types = [v.decode() if isinstance(v, bytes) else str(v) for v in s["venue_type"][:]]
+        spin_up_days = _attribute(f, "spin_up_days", 0)
+    groups = warmth.shape[-1]
+    outgroup = (warmth * (1 - np.eye(groups))).sum(-1) / max(groups - 1, 1)
+    weights = population.sum(axis=(1, 2))
+    city_gow = (get_on_well * population).sum(axis=(1, 2)) / weights
+    city_warmth = (outgroup * population).sum(axis=(1, 2)) / weights
+    years = np.array([int(t[:4]) for t in time])
+    first = years.min()
+    after = years > first
+    end_of_first = np.flatnonzero(years == first)[-1]
+    ratios = [float(positive[years == y].sum() / max(negative[years == y].sum(), 1.0)) for y in sorted(set(years))]
+    by_type = (positive + negative).sum(axis=(0, 1, 2))
+    stats: Dict[str, object] = {
+        "spin_up_days": int(spin_up_days),
+        "years": sorted(int(y) for y in set(years)),
+        "ratio_by_year": ratios,
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "get_on_well": city_gow.tolist(),
+        "outgroup_warmth": city_warmth.tolist(),
+        "time": time,
+        "get_on_well_first": float(city_gow[0]),
+        "get_on_well_mean_after_first_year": float(city_gow[after].mean()) if after.any() else float("nan"),
+        "get_on_well_min_after_first_year": float(city_gow[after].min()) if after.any() else float("nan"),
+        "get_on_well_max_after_first_year": float(city_gow[after].max()) if after.any() else float("nan"),
+        "get_on_well_change_years_2_4": float(city_gow[-1] - city_gow[end_of_first]),
+        "outgroup_warmth_change_years_2_4": float(city_warmth[-1] - city_warmth[end_of_first]),
+        "contact_warmth_r": float(r[-1]) if r is not None else float("nan"),
+        "encounter_share_by_venue_type": {t: float(by_type[k] / max(by_type.sum(), 1.0))
+                                          for k, t in enumerate(venue_types)},
+    }
+    return stats
+
+
+def check(stats: Mapping[str, object], targets: Sequence[ValidationTarget] = TARGETS) -> List[dict]:
+    """Each target with the run's value and whether it lies in the band."""
+    rows = []
+    for t in targets:
+        value = float(stats[t.statistic])
+        rows.append({"statistic": t.statistic, "value": value, "low": t.low, "high": t.high,
+                     "ok": bool(t.low <= value <= t.high)})
+    return rows
+
+
+def summarise(replicates: Sequence[Mapping[str, object]], targets: Sequence[ValidationTarget] = TARGETS) -> List[dict]:
+    """Per target: mean and range over replicates, and whether every replicate lies in the band."""
+    rows = []
+    for t in targets:
+        values = np.array([float(r[t.statistic]) for r in replicates])
+        rows.append({"target": t, "mean": float(values.mean()), "min": float(values.min()),
+                     "max": float(values.max()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                     "ok": bool(np.all((values >= t.low) & (values <= t.high)))})
+    return rows
+
+
+def _figure(replicates: Sequence[Mapping[str, object]], path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for r in replicates:
+        days = [(_dt.date.fromisoformat(t) - _dt.date.fromisoformat(r["time"][0])).days / 365.25 for t in r["time"]]
+        axes[0].plot(days, r["get_on_well"], color="C0", alpha=0.6, lw=1)
+        axes[1].plot(days, r["outgroup_warmth"], color="C1", alpha=0.6, lw=1)
+        axes[2].plot(r["years"], r["ratio_by_year"], "o-", color="C2", alpha=0.6)
+    axes[0].axhspan(0.72, 0.82, color="C0", alpha=0.12, label="justified band")
+    axes[0].set(title="city get-on-well share", xlabel="years after the start", ylim=(0.6, 0.95))
+    axes[1].set(title="mean outgroup warmth", xlabel="years after the start")
+    axes[2].axhspan(2.5, 3.5, color="C2", alpha=0.12)
+    axes[2].set(title="positive : negative, by year", xlabel="year")
+    axes[0].legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(replicates: Sequence[Mapping[str, object]], markdown: os.PathLike | str,
+                 figure: Optional[os.PathLike | str] = None, how: str = "") -> List[dict]:
+    """Rewrites the model column of `markdown` between its markers, and the figure."""
+    rows = summarise(replicates)
+    lines = ["| target | band | model mean | replicate range | in band |", "|---|---|---|---|---|"]
+    for row in rows:
+        t = row["target"]
+        lines.append(f"| {t.description} | {t.low:g} – {t.high:g} | {row['mean']:.3f} | "
+                     f"{row['min']:.3f} – {row['max']:.3f} | {'yes' if row['ok'] else '**no**'} |")
+    shares = {k: np.mean([r["encounter_share_by_venue_type"][k] for r in replicates])
+              for k in replicates[0]["encounter_share_by_venue_type"]}
+    lines += ["", "Share of intergroup encounters by setting (model, mean over replicates):", "",
+              "| setting | share |", "|---|---|"]
+    lines += [f"| {k} | {v:.1%} |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])]
+    if how:
+        lines += ["", how]
+    block = "\n".join(lines)
+    text = open(markdown, encoding="utf-8").read()
+    begin, end = "<!-- model column: begin -->", "<!-- model column: end -->"
+    if begin not in text or end not in text:
+        raise ValueError(f"{markdown}: expected the markers {begin} and {end} around the model column")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    new_text = head + begin + "\n" + block + "\n" + end + tail
+    temporary = str(markdown) + ".partial"
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.write(new_text)
+    os.replace(temporary, markdown)
+    if figure:
+        _figure(replicates, str(figure))
+    return rows
+
+
+def run_replicates(scenario: os.PathLike | str, replicates: int, scale: Optional[float], workdir: os.PathLike | str,
+                   threads: int = 0, seed: Optional[int] = None,
+                   spin_up_cache: Optional[os.PathLike | str] = None) -> List[Dict[str, object]]:
+    """Runs replicates 0..n-1 of `scenario` (at `scale` if given), recording into `workdir`, and
+    returns their statistics. Replicates share the spin-up cache, not their spin-ups."""
+    from .simulation import Scenario, Simulation
+    base = Scenario.load(scenario)
+    if scale is not None:
+        base = base.override({"population.scale": float(scale)})
+    os.makedirs(workdir, exist_ok=True)
+    stats = []
+    for r in range(replicates):
+        output = os.path.join(os.fspath(workdir), f"replicate_{r}.h5")
+        with Simulation(base, seed=seed, replicate=r, threads=threads, spin_up_cache=spin_up_cache) as sim:
+            sim.run(output=output, progress=False, overwrite=True)
+        stats.append(baseline_statistics(output))
+    return stats
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m contactsim.validation``: run the default city, compare with every target,
+    optionally rewrite docs/validation.md's model column and figure; exit 1 if a target fails."""
+    import argparse
+    import time
+    parser = argparse.ArgumentParser(prog="python -m contactsim.validation", description=main.__doc__)
+    parser.add_argument("--scenario", default="scenarios/stoke_on_trent.toml")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--replicates", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--workdir", default="results/validation")
+    parser.add_argument("--spin-up-cache", default=None)
+    parser.add_argument("--report", default=None, help="markdown file whose model column to rewrite")
+    parser.add_argument("--figure", default=None, help="PNG of the baseline against the bands")
+    args = parser.parse_args(argv)
+    started = time.time()
+    stats = run_replicates(args.scenario, args.replicates, args.scale, args.workdir, args.threads,
+                           spin_up_cache=args.spin_up_cache)
+    seconds = time.time() - started
+    rows = summarise(stats)
+    for row in rows:
+        t = row["target"]
+        print(f"{'ok  ' if row['ok'] else 'FAIL'} {t.statistic:36s} mean {row['mean']:.3f} "
+              f"range {row['min']:.3f}-{row['max']:.3f} band {t.low:g}-{t.high:g}")
+    if args.report:
+        how = (f"Measured with `make validate`: `{args.scenario}` at scale {args.scale:g}, replicates "
+               f"0-{args.replicates - 1} of its seed, {os.cpu_count()} cores, {seconds / 60:.1f} minutes "
+               f"({_dt.date.today().isoformat()}).")
+        write_report(stats, args.report, args.figure, how)
+    return 0 if all(row["ok"] for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""The reduced `make validate`: the default city, spun up, meets the baseline targets of
+docs/validation.md (ratio every year, get-on-well level after the first year, stationarity,
+contact-warmth correlation), and the report writer touches only the model column."""
+import os
+import pathlib
+
+import pytest
+
+from contactsim.validation import TARGETS, baseline_statistics, check, run_replicates, write_report
+
+SOURCE = pathlib.Path(os.environ.get("CONTACTSIM_SOURCE_DIR", "."))
+
+
+@pytest.fixture(scope="module")
+def tenth_of_the_city(tmp_path_factory):
+    """A tenth of Stoke-on-Trent, four years after the default three-year spin-up."""
+    work = tmp_path_factory.mktemp("validation")
+    return run_replicates(SOURCE / "scenarios" / "stoke_on_trent.toml", 1, 0.1, work, threads=2)[0]
+
+
+def test_every_target_is_met_by_the_default_city(tenth_of_the_city):
+    failed = [row for row in check(tenth_of_the_city) if not row["ok"]]
+    assert not failed, failed
+
+
+def test_positive_contact_is_about_three_times_negative_in_every_year(tenth_of_the_city):
+    ratios = tenth_of_the_city["ratio_by_year"]
+    assert len(ratios) == 4
+    assert all(2.5 <= r <= 3.5 for r in ratios), ratios
+
+
+def test_the_baseline_does_not_drift(tenth_of_the_city):
+    assert abs(tenth_of_the_city["get_on_well_change_years_2_4"]) <= 0.02
+    assert abs(tenth_of_the_city["outgroup_warmth_change_years_2_4"]) <= 0.02
+    assert tenth_of_the_city["spin_up_days"] == 1095
+
+
+def test_report_rewrites_only_the_model_column(tmp_path, tenth_of_the_city):
+    doc = tmp_path / "validation.md"
+    doc.write_text("intro\n<!-- model column: begin -->\nold\n<!-- model column: end -->\noutro\n")
+    rows = write_report([tenth_of_the_city, tenth_of_the_city], doc, tmp_path / "figure.png", how="measured so")
+    text = doc.read_text()
+    assert text.startswith("intro\n<!-- model column: begin -->\n| target |")
+    assert text.endswith("<!-- model column: end -->\noutro\n")
+    assert "old" not in text and "measured so" in text
+    assert len(rows) == len(TARGETS)
+    assert (tmp_path / "figure.png").stat().st_size > 1000
+
+
+def test_report_refuses_a_file_without_markers(tmp_path, tenth_of_the_city):
+    doc = tmp_path / "validation.md"
+    doc.write_text("no markers here\n")
+    with pytest.raises(ValueError, match="markers"):
+        write_report([tenth_of_the_city], doc)
+    assert doc.read_text() == "no markers here\n"
+
+
+def test_contact_and_warmth_correlate_as_pettigrew_and_tropp_found(tenth_of_the_city):
+    assert 0.1 <= tenth_of_the_city["contact_warmth_r"] <= 0.35
+
+
+def test_statistics_are_read_from_the_recorded_file(tmp_path_factory, tenth_of_the_city):
+    work = pathlib.Path(tmp_path_factory.getbasetemp())
+    recorded = next(work.glob("validation*/replicate_0.h5"))
+    assert baseline_statistics(recorded) == tenth_of_the_city
