@@ -74,6 +74,12 @@ validate: build
 	  --replicates $(VALIDATE_REPLICATES) --workdir results/validation --spin-up-cache results/spin-up \
 	  --report docs/validation.md --figure docs/validation/baseline.png
 
+# History matching of the baseline's behavioural parameters (three waves of 18 runs at 5% of
+# the city, about an hour on 2 cores): rewrites scenarios/calibration/ (docs/validation.md).
+calibrate: build
+	$(SYSTEM_PYTHON) -m contactsim.baseline_calibration --cli $(BUILD_DIR)/contactsim \
+	  --workdir results/calibration --out scenarios/calibration
+
 sanitizer-deps: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(SANITIZER_PACKAGES)"
 

@@ -7,7 +7,7 @@ with three replicates and 40 evaluations (about half an hour on 2 cores). Output
 """
 from __future__ import annotations
 
-import textwrap
+from cells import cell_makers
 
 CAVEATS = """\
 **Data and assumptions.** The city total, the broad ethnic-group totals, the age split and the
@@ -30,13 +30,7 @@ Both modes simulate the first year (2020), the horizon of the pattern tests. Out
 `../results/notebooks`)."""
 
 
-def md(text: str) -> tuple[str, str]:
-    text = textwrap.dedent(text).strip("\n")
-    return ("markdown", text.replace("{CAVEATS}", CAVEATS).replace("{FLAG_TEXT}", FLAG_TEXT))
-
-
-def code(text: str) -> tuple[str, str]:
-    return ("code", textwrap.dedent(text).strip("\n"))
+md, code = cell_makers(CAVEATS, FLAG_TEXT)
 
 
 CELLS = [

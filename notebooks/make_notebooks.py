@@ -1144,6 +1144,7 @@ YOUTH = [
 
 sys.path.insert(0, str(HERE))
 from calibration_cells import CELLS as CALIBRATION  # noqa: E402  (05 keeps its own caveats)
+from baseline_cells import CELLS as BASELINE  # noqa: E402  (06 too)
 
 NOTEBOOKS = {
     "01_quickstart": QUICKSTART,
@@ -1151,6 +1152,7 @@ NOTEBOOKS = {
     "03_segregation": SEGREGATION,
     "04_youth_programme_evaluation": YOUTH,
     "05_calibration": CALIBRATION,
+    "06_baseline_calibration": BASELINE,
 }
 
 

@@ -68,6 +68,14 @@ def _attribute(f: h5py.File, name: str, default=None):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _slope_per_year(time: Sequence[str], values: np.ndarray, keep: np.ndarray) -> float:
+    """Least-squares trend of `values` per year over the records `keep` selects."""
+    if keep.sum() < 2:
+        return float("nan")
+    days = np.array([_dt.date.fromisoformat(t).toordinal() for t in time], dtype=float)
+    return float(np.polyfit(days[keep] / 365.25, values[keep], 1)[0])
+
+
 def baseline_statistics(path: os.PathLike | str) -> Dict[str, object]:
     """The validation statistics of one run's output (every record is a period of the run)."""
     with h5py.File(path, "r") as f:
@@ -106,6 +114,8 @@ def baseline_statistics(path: os.PathLike | str) -> Dict[str, object]:
         "get_on_well_min_after_first_year": float(city_gow[after].min()) if after.any() else float("nan"),
         "get_on_well_max_after_first_year": float(city_gow[after].max()) if after.any() else float("nan"),
         "get_on_well_change_years_2_4": float(city_gow[-1] - city_gow[end_of_first]),
+        "get_on_well_slope_per_year": _slope_per_year(time, city_gow, after),
+        "ratio_mean": float(np.mean(ratios)),
         "outgroup_warmth_change_years_2_4": float(city_warmth[-1] - city_warmth[end_of_first]),
         "contact_warmth_r": float(r[-1]) if r is not None else float("nan"),
         "encounter_share_by_venue_type": {t: float(by_type[k] / max(by_type.sum(), 1.0))
