@@ -411,9 +411,12 @@ int ensemble_command(const EnsembleArgs& a, const Ranks& ranks) {
   if (!ranks.all_succeeded(ok)) return kRuntimeFailure;
   if (ranks.rank == 0) {
     write_master_file(spec, out);
-    std::printf("%s: %zu runs (%zu scenarios × %zu points × %d replicates) in %s; master file %s\n",
+    const std::string sets = spec.parameter_sets.empty()
+                                 ? std::string()
+                                 : ", " + std::to_string(spec.parameter_sets.size()) + " parameter sets";
+    std::printf("%s: %zu runs (%zu scenarios × %zu points × %d replicates%s) in %s; master file %s\n",
                 spec.name.c_str(), runs.size(), spec.scenarios.size(), spec.points.size(), spec.replicates,
-                out.c_str(), (out / "ensemble.h5").c_str());
+                sets.c_str(), out.c_str(), (out / "ensemble.h5").c_str());
   }
   return 0;
 }

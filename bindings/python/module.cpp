@@ -445,6 +445,8 @@ py::dict describe_ensemble(const EnsembleSpec& spec) {
   for (const auto& p : spec.parameters) parameters.append(p.key);
   out["parameters"] = parameters;
   out["points"] = spec.points;
+  out["parameter_sets_path"] = spec.parameter_sets.empty() ? py::object(py::none()) : py::cast(spec.parameter_sets_path);
+  out["parameter_sets"] = spec.parameter_sets.size();
   py::list runs;
   for (const EnsembleRun& r : plan_runs(spec)) {
     py::dict run;
@@ -453,6 +455,7 @@ py::dict describe_ensemble(const EnsembleSpec& spec) {
     run["scenario"] = spec.scenarios[r.scenario].name;
     run["point"] = r.point;
     run["replicate"] = r.replicate;
+    run["parameter_set"] = r.parameter_set;
     run["seed"] = r.seed;
     run["file"] = r.file.generic_string();
     runs.append(run);

@@ -28,6 +28,13 @@ constexpr std::uint64_t kScenarioSeedStride = 1'000'003;
 constexpr std::size_t kMaxSweepPoints = 100'000;
 constexpr double kMaxRuns = 1e7;
 
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 SpecLocation origin_of(const ConfigTable& table, std::string_view key) {
   return {table.file_of(key), table.line_of(key)};
 }
@@ -38,18 +45,75 @@ bool is_plain_name(const std::string& name) {
   });
 }
 
-std::vector<EnsembleOverride> read_overrides(const ConfigTable& table, std::string_view key) {
+// A table's own leaves as dotted scenario keys → values, each with the line that wrote it.
+// The values are copied: they outlive the document they were read from.
+std::vector<EnsembleOverride> read_leaves(const ConfigTable& table) {
   std::vector<EnsembleOverride> out;
-  const auto overrides = table.optional_table(key);
-  if (!overrides) return out;
-  for (auto& [name, node] : overrides->leaves()) {
+  for (auto& [name, node] : table.leaves()) {
     auto copy = std::shared_ptr<toml::node>();
     node->visit([&](const auto& concrete) {
       copy = std::make_shared<std::decay_t<decltype(concrete)>>(concrete);
     });
-    out.push_back({name, std::move(copy), {overrides->file_of(""), static_cast<int>(node->source().begin.line)}});
+    out.push_back({name, std::move(copy), {table.file_of(""), static_cast<int>(node->source().begin.line)}});
   }
   return out;
+}
+
+std::vector<EnsembleOverride> read_overrides(const ConfigTable& table, std::string_view key) {
+  const auto overrides = table.optional_table(key);
+  if (!overrides) return {};
+  return read_leaves(*overrides);
+}
+
+std::string set_key(int set, const std::string& key) {
+  return "set[" + std::to_string(set) + "]" + (key.empty() ? "" : "." + key);
+}
+
+const EnsembleOverride* find_value(const ParameterSet& set, const std::string& key) {
+  for (const auto& v : set.values)
+    if (v.key == key) return &v;
+  return nullptr;
+}
+
+// Every set names the same keys, once each: otherwise replicates would differ in which
+// parameters are uncertain, not only in their values.
+void check_same_keys(const std::vector<ParameterSet>& sets) {
+  const ParameterSet& first = sets[0];
+  for (int i = 0; i < static_cast<int>(sets.size()); ++i) {
+    const ParameterSet& set = sets[i];
+    if (set.values.empty())
+      throw ConfigError(set.origin.file, set.origin.line, set_key(i, ""),
+                        "expected at least one dotted scenario key = value");
+    std::set<std::string> seen;
+    for (const auto& v : set.values) {
+      if (!seen.insert(v.key).second)
+        throw ConfigError(v.origin.file, v.origin.line, set_key(i, v.key), "expected each key once per set, got it twice");
+      if (find_value(first, v.key) == nullptr)
+        throw ConfigError(v.origin.file, v.origin.line, set_key(i, v.key),
+                          "not named by set[0] (line " + std::to_string(first.origin.line) +
+                              "); every set must name the same keys");
+    }
+    for (const auto& v : first.values)
+      if (find_value(set, v.key) == nullptr)
+        throw ConfigError(set.origin.file, set.origin.line, set_key(i, v.key),
+                          "missing: set[0] names it (line " + std::to_string(v.origin.line) +
+                              ") and every set must name the same keys");
+  }
+}
+
+// parameter_sets = "<file>": a TOML file of [[set]] tables, each like the spec's [overrides].
+void read_parameter_sets(const ConfigTable& root, EnsembleSpec& spec) {
+  if (!root.has("parameter_sets")) return;
+  spec.parameter_sets_path = root.required_path("parameter_sets");
+  const ConfigDocument doc = ConfigDocument::load(spec.parameter_sets_path);
+  spec.parameter_sets_text = read_file(spec.parameter_sets_path);
+  const ConfigTable file = ConfigTable::root(doc);
+  for (const ConfigTable& item : file.array_of_tables("set"))
+    spec.parameter_sets.push_back({read_leaves(item), origin_of(item, "")});
+  if (spec.parameter_sets.empty())
+    file.fail("set", "expected at least one [[set]] table of dotted scenario keys = values");
+  file.finish();
+  check_same_keys(spec.parameter_sets);
 }
 
 EnsembleScenario read_scenario_entry(const ConfigTable& table, std::string name, const fs::path* default_file) {
@@ -130,10 +194,14 @@ void read_sweep(const ConfigTable& root, EnsembleSpec& spec) {
   sweep->finish();
 }
 
-ConfigDocument document_of(const EnsembleSpec& spec, int scenario, int point) {
+// The scenario's file, then its overrides, the parameter set (-1: none) and the sweep point:
+// a later value wins, so a sweep parameter naming a set's key sweeps it.
+ConfigDocument document_of(const EnsembleSpec& spec, int scenario, int point, int parameter_set) {
   const EnsembleScenario& s = spec.scenarios[scenario];
   ConfigDocument doc = ConfigDocument::load(s.file);
   for (const auto& o : s.overrides) doc = doc.with_value(o.key, *o.value);
+  if (parameter_set >= 0)
+    for (const auto& v : spec.parameter_sets[parameter_set].values) doc = doc.with_value(v.key, *v.value);
   for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
     const double v = spec.points[point][k];
     if (spec.parameters[k].integer)
@@ -144,28 +212,62 @@ ConfigDocument document_of(const EnsembleSpec& spec, int scenario, int point) {
   return doc;
 }
 
-// A scenario error caused by the spec is reported at the spec's line that caused it.
-[[noreturn]] void rethrow_at_spec(const ConfigError& e, const EnsembleSpec& spec, int scenario) {
+bool is_about(const ConfigError& e, const std::string& key) {
+  return e.key() == key || e.key().rfind(key + ".", 0) == 0;
+}
+
+// A scenario error caused by the spec (or its parameter set) is reported at the line that caused
+// it. The value applied last wins, so it is looked for first: sweep point, set, overrides.
+[[noreturn]] void rethrow_at_spec(const ConfigError& e, const EnsembleSpec& spec, int scenario, int parameter_set) {
   const EnsembleScenario& s = spec.scenarios[scenario];
-  for (const auto& o : s.overrides)
-    if (e.key() == o.key || e.key().rfind(o.key + ".", 0) == 0) {
-      throw ConfigError(o.origin.file, o.origin.line, o.key,
-                        "override for scenario '" + s.name + "' (" + s.file.string() + "): " + e.expected());
-    }
+  const std::string which = "scenario '" + s.name + "' (" + s.file.string() + ")";
   for (const auto& p : spec.parameters)
-    if (e.key() == p.key || e.key().rfind(p.key + ".", 0) == 0) {
+    if (is_about(e, p.key))
       throw ConfigError(p.origin.file, p.origin.line, "sweep.parameters." + p.key,
-                        "not a valid parameter value for scenario '" + s.name + "' (" + s.file.string() +
-                            "): " + e.key() + ": " + e.expected());
-    }
+                        "not a valid parameter value for " + which + ": " + e.key() + ": " + e.expected());
+  if (parameter_set >= 0)
+    for (const auto& v : spec.parameter_sets[parameter_set].values)
+      if (is_about(e, v.key))
+        throw ConfigError(v.origin.file, v.origin.line, set_key(parameter_set, v.key),
+                          "not a valid parameter value for " + which + ": " + e.key() + ": " + e.expected());
+  for (const auto& o : s.overrides)
+    if (is_about(e, o.key)) throw ConfigError(o.origin.file, o.origin.line, o.key, "override for " + which + ": " + e.expected());
   throw e;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// The parameter set of replicate r: sets are dealt out in turn, so every set is used as evenly
+// as the replicates allow, and replicate r of every scenario shares its set (pairs stay paired).
+int parameter_set_of(const EnsembleSpec& spec, int replicate) {
+  if (spec.parameter_sets.empty()) return -1;
+  return replicate % static_cast<int>(spec.parameter_sets.size());
+}
+
+const std::string& expected_scenario_sha256(const EnsembleSpec& spec, const EnsembleRun& run) {
+  return spec.scenario_sha256[run.scenario][run.point][std::max(run.parameter_set, 0)];
+}
+
+// Every scenario at every point with every parameter set must be valid, and end after `until`.
+void validate_scenarios(const ConfigTable& root, EnsembleSpec& spec) {
+  const int sets = static_cast<int>(spec.parameter_sets.size());
+  spec.scenario_sha256.assign(spec.scenarios.size(),
+                              std::vector<std::vector<std::string>>(spec.points.size(),
+                                                                    std::vector<std::string>(std::max(sets, 1))));
+  for (int s = 0; s < static_cast<int>(spec.scenarios.size()); ++s)
+    for (int p = 0; p < static_cast<int>(spec.points.size()); ++p)
+      for (int k = sets > 0 ? 0 : -1; k < sets; ++k) {
+        Scenario scenario;
+        try {
+          scenario = read_scenario(document_of(spec, s, p, k));
+        } catch (const ConfigError& e) {
+          if (e.file() != spec.scenarios[s].file.string() && e.line() != 0) throw;
+          rethrow_at_spec(e, spec, s, k);
+        }
+        spec.scenario_sha256[s][p][std::max(k, 0)] = scenario.sha256;
+        if (spec.until && (*spec.until < scenario.simulation.start || *spec.until > scenario.simulation.end))
+          root.fail("until", "expected a date within scenario '" + spec.scenarios[s].name + "' (" +
+                                 scenario.simulation.start.iso() + " to " + scenario.simulation.end.iso() + "), got " +
+                                 spec.until->iso());
+      }
 }
 
 }  // namespace
@@ -199,32 +301,22 @@ EnsembleSpec load_ensemble_spec(const fs::path& path) {
     item.finish();
   }
   for (auto& s : spec.scenarios) s.overrides.insert(s.overrides.begin(), shared.begin(), shared.end());
+  read_parameter_sets(root, spec);
   read_sweep(root, spec);
   root.finish();
-  const double runs = static_cast<double>(spec.scenarios.size()) * static_cast<double>(spec.points.size()) *
-                      static_cast<double>(spec.replicates);
+  const double cells = static_cast<double>(spec.scenarios.size()) * static_cast<double>(spec.points.size());
+  const double runs = cells * static_cast<double>(spec.replicates);
   if (runs > kMaxRuns)
     root.fail("replicates", "expected at most " + std::to_string(static_cast<std::int64_t>(kMaxRuns)) +
                                 " runs (scenarios × sweep points × replicates), got " +
                                 std::to_string(static_cast<std::int64_t>(runs)));
-
-  // Every scenario at every point must be valid, and end after `until`.
-  spec.scenario_sha256.assign(spec.scenarios.size(), std::vector<std::string>(spec.points.size()));
-  for (int s = 0; s < static_cast<int>(spec.scenarios.size()); ++s)
-    for (int p = 0; p < static_cast<int>(spec.points.size()); ++p) {
-      Scenario scenario;
-      try {
-        scenario = read_scenario(document_of(spec, s, p));
-      } catch (const ConfigError& e) {
-        if (e.file() != spec.scenarios[s].file.string() && e.line() != 0) throw;
-        rethrow_at_spec(e, spec, s);
-      }
-      spec.scenario_sha256[s][p] = scenario.sha256;
-      if (spec.until && (*spec.until < scenario.simulation.start || *spec.until > scenario.simulation.end))
-        root.fail("until", "expected a date within scenario '" + spec.scenarios[s].name + "' (" +
-                               scenario.simulation.start.iso() + " to " + scenario.simulation.end.iso() + "), got " +
-                               spec.until->iso());
-    }
+  // Each scenario is loaded once per point and set to validate it: bound those loads as the runs.
+  const double loads = cells * static_cast<double>(std::max<std::size_t>(spec.parameter_sets.size(), 1));
+  if (loads > kMaxRuns)
+    root.fail("parameter_sets", "expected at most " + std::to_string(static_cast<std::int64_t>(kMaxRuns)) +
+                                    " scenario variants to validate (scenarios × sweep points × parameter sets), got " +
+                                    std::to_string(static_cast<std::int64_t>(loads)));
+  validate_scenarios(root, spec);
   return spec;
 }
 
@@ -240,6 +332,7 @@ std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec) {
         run.scenario = s;
         run.point = p;
         run.replicate = r;
+        run.parameter_set = parameter_set_of(spec, r);
         if (swept)
           std::snprintf(suffix, sizeof suffix, "_p%03d_r%03d", p, r);
         else
@@ -253,7 +346,7 @@ std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec) {
 }
 
 Scenario scenario_of(const EnsembleSpec& spec, const EnsembleRun& run) {
-  return read_scenario(document_of(spec, run.scenario, run.point));
+  return read_scenario(document_of(spec, run.scenario, run.point, run.parameter_set));
 }
 
 void prepare_output_folder(const EnsembleSpec& spec, const fs::path& out) {
@@ -283,10 +376,13 @@ bool run_is_complete(const EnsembleSpec& spec, const EnsembleRun& run, const fs:
   if (!fs::exists(file)) return false;
   try {
     const h5::File f = h5::File::open_read_only(file);
+    // Without sets the set attribute is not asked for, so folders written before it existed
+    // stay complete; with sets, two sets of equal values still must not stand in for each other.
+    const bool same_set = run.parameter_set < 0 || f.integer_attribute("ensemble_parameter_set") == run.parameter_set;
     return f.integer_attribute("complete") == 1 &&
            f.integer_attribute("seed") == static_cast<std::int64_t>(run.seed) &&
-           f.integer_attribute("replicate") == run.replicate &&
-           f.string_attribute("scenario_sha256") == spec.scenario_sha256[run.scenario][run.point];
+           f.integer_attribute("replicate") == run.replicate && same_set &&
+           f.string_attribute("scenario_sha256") == expected_scenario_sha256(spec, run);
   } catch (const RecorderError&) {
     return false;  // unreadable: redo it
   }
@@ -317,6 +413,7 @@ int run_ensemble_share(const EnsembleSpec& spec, const fs::path& out, const Ense
       recorder.set_attribute("ensemble", spec.name);
       recorder.set_attribute("ensemble_scenario", spec.scenarios[run.scenario].name);
       recorder.set_attribute("ensemble_point", static_cast<std::int64_t>(run.point));
+      recorder.set_attribute("ensemble_parameter_set", static_cast<std::int64_t>(run.parameter_set));
       recorder.set_attribute("ensemble_run", run.name);
       sim.run();
     }
@@ -339,6 +436,9 @@ void write_master_file(const EnsembleSpec& spec, const fs::path& out) {
     f.set_attribute("spec_path", spec.path.string());
     f.set_attribute("spec_text", spec.text);
     f.set_attribute("spec_sha256", spec.sha256);
+    // Empty without parameter sets: every master file has the same attributes.
+    f.set_attribute("parameter_sets_path", spec.parameter_sets_path.string());
+    f.set_attribute("parameter_sets_text", spec.parameter_sets_text);
     f.set_attribute("seed", static_cast<std::int64_t>(spec.seed));
     f.set_attribute("replicates", static_cast<std::int64_t>(spec.replicates));
     f.set_attribute("common_random_numbers", static_cast<std::int64_t>(spec.common_random_numbers));
@@ -352,18 +452,20 @@ void write_master_file(const EnsembleSpec& spec, const fs::path& out) {
     f.set_attribute("created_utc", creation_time_utc());
 
     std::vector<std::string> names, scenario, files;
-    std::vector<std::int64_t> index, point, replicate, seed;
+    std::vector<std::int64_t> index, point, replicate, parameter_set, seed;
     for (const EnsembleRun& run : runs) {
       index.push_back(run.index);
       names.push_back(run.name);
       scenario.push_back(spec.scenarios[run.scenario].name);
       point.push_back(run.point);
       replicate.push_back(run.replicate);
+      parameter_set.push_back(run.parameter_set);
       seed.push_back(static_cast<std::int64_t>(run.seed));
       files.push_back(run.file.generic_string());
     }
     h5::write_table(f, "runs", {{"index", index}, {"name", names}, {"scenario", scenario}, {"point", point},
-                                {"replicate", replicate}, {"seed", seed}, {"file", files}});
+                                {"replicate", replicate}, {"parameter_set", parameter_set}, {"seed", seed},
+                                {"file", files}});
 
     std::vector<std::string> scenario_names, scenario_files, overrides;
     for (const auto& s : spec.scenarios) {

@@ -10,6 +10,10 @@
 //   common_random_numbers = true # false: scenario s draws from seed + s (independent streams)
 //   threads = 2                  # per run (default: the scenario's)
 //   until = 2021-12-31           # optional: every run ends here
+//   parameter_sets = "plausible.toml"  # optional: replicate r of every scenario and sweep point
+//                                # uses [[set]] r % N of this file (dotted scenario keys = values,
+//                                # every set naming the same keys), applied after [overrides] and
+//                                # before the sweep point: parameter uncertainty in every interval
 //   [overrides]                  # applied to every scenario, e.g. "population.scale" = 0.1
 //   [baseline]
 //   scenario = "../scenarios/baseline.toml"
@@ -27,10 +31,12 @@
 //                                # bounds: rounded to whole numbers)
 //   max = 0.05
 //
-// Runs are every scenario × sweep point × replicate, named <scenario>[_p<point>]_r<replicate>.
+// Runs are every scenario × sweep point × replicate, named <scenario>[_p<point>]_r<replicate>
+// (parameter sets add no runs: they are spread over the replicates).
 // Each is written to OUT/runs/<name>.h5.partial and renamed to OUT/runs/<name>.h5 when complete,
 // so a finished file is never partial; a rerun skips runs whose files validate (complete, same
-// scenario text, seed and replicate) and redoes the rest. OUT/ensemble.h5 is rebuilt at the end.
+// scenario text, seed, replicate and parameter set) and redoes the rest. OUT/ensemble.h5 is
+// rebuilt at the end.
 #include "core/calendar.hpp"
 #include "core/config.hpp"
 #include "models/run/scenario.hpp"
@@ -62,6 +68,12 @@ struct EnsembleScenario {
   std::vector<EnsembleOverride> overrides;  // the spec's [overrides], then the scenario's own
 };
 
+// One plausible parameter vector of a parameter-set file (history matching's output).
+struct ParameterSet {
+  std::vector<EnsembleOverride> values;  // dotted scenario keys, each with its line in the file
+  SpecLocation origin;                   // the set's [[set]] header
+};
+
 enum class SweepDesign { none, grid, latin_hypercube, sobol };
 
 struct SweepParameter {
@@ -82,15 +94,20 @@ struct EnsembleSpec {
   bool common_random_numbers = true;
   std::optional<int> threads;
   std::optional<Date> until;
+  // parameter_sets = "<file>": replicate r uses parameter_sets[r % N] (none when empty).
+  std::filesystem::path parameter_sets_path;
+  std::string parameter_sets_text;  // the file as read, stored in the master file
+  std::vector<ParameterSet> parameter_sets;
   std::vector<EnsembleScenario> scenarios;  // [0] is the baseline
   SweepDesign design = SweepDesign::none;
   int samples = 0;
   std::uint64_t design_seed = 1;
   std::vector<SweepParameter> parameters;
   std::vector<std::vector<double>> points;  // the design: points × parameters ({{}} without a sweep)
-  // SHA-256 of each scenario's text at each point, [scenario][point]: what a finished run
-  // file must carry (computed once, while validating).
-  std::vector<std::vector<std::string>> scenario_sha256;
+  // SHA-256 of each scenario's text at each point with each parameter set,
+  // [scenario][point][set] (one entry per point without sets): what a finished run file must
+  // carry (computed once, while validating).
+  std::vector<std::vector<std::vector<std::string>>> scenario_sha256;
 };
 
 struct EnsembleRun {
@@ -98,18 +115,21 @@ struct EnsembleRun {
   int scenario = 0;
   int point = 0;
   int replicate = 0;
+  int parameter_set = -1;  // replicate % number of sets; -1 without parameter sets
   std::string name;
   std::uint64_t seed = 0;
   std::filesystem::path file;  // relative to the output folder: runs/<name>.h5
 };
 
-// Reads and checks a spec; every scenario × sweep point is loaded and validated, so a spec that
-// loads runs. Throws ConfigError naming the spec's file, line and key.
+// Reads and checks a spec; every scenario × sweep point × parameter set is loaded and validated,
+// so a spec that loads runs. Throws ConfigError naming the spec's (or the parameter-set file's)
+// file, line and key.
 EnsembleSpec load_ensemble_spec(const std::filesystem::path& path);
 
 std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec);
 
-// The scenario of one run: its file with the overrides and the sweep point applied.
+// The scenario of one run: its file with the overrides, its parameter set and the sweep point
+// applied, in that order.
 Scenario scenario_of(const EnsembleSpec& spec, const EnsembleRun& run);
 
 struct EnsembleOptions {

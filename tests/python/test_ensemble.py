@@ -18,7 +18,8 @@ UNTIL = "2020-02-29"
 
 
 def write_spec(directory: pathlib.Path, source_dir: pathlib.Path, extra: str = "", replicates: int = 3,
-               counterfactual: bool = True, crn: bool = True) -> pathlib.Path:
+               counterfactual: bool = True, crn: bool = True, top: str = "", overrides: str = "") -> pathlib.Path:
+    """`top`: more root keys; `overrides`: more lines of [overrides]; `extra`: appended at the end."""
     scenarios = source_dir / "scenarios"
     text = f"""name = "test ensemble"
 seed = 11
@@ -26,10 +27,11 @@ replicates = {replicates}
 threads = 1
 until = {UNTIL}
 common_random_numbers = {str(crn).lower()}
-
+{top}
 [overrides]
 "population.scale" = 0.02
 "record.interval" = "month"
+{overrides}
 
 [baseline]
 scenario = "{(scenarios / 'stoke_on_trent.toml').as_posix()}"
@@ -302,3 +304,132 @@ def test_compare_output_refuses_an_existing_file_and_its_own_master(cli, ensembl
         assert "is the master file being compared" in result.stderr, result.stderr
     assert master.read_bytes() == master_bytes
     assert link.is_symlink() and os.path.samefile(hard, master)
+
+
+# ----------------------------------------------------------------------------- parameter sets
+
+# Two plausible parameter vectors, as history matching writes them (a comment, dotted keys).
+PARAMETER_SETS = """# Plausible parameter vectors, best first.
+[[set]]
+"mechanisms.norms.societal_weight" = 0.3
+"mechanisms.valence.beta0" = 1.1
+[[set]]
+"mechanisms.norms.societal_weight" = 0.8
+"mechanisms.valence.beta0" = 1.4
+"""
+SET_VALUES = [{"societal_weight": 0.3, "beta0": 1.1}, {"societal_weight": 0.8, "beta0": 1.4}]
+# Short runs with no spin-up: the sets' effect on the numbers is not what these tests check.
+FAST = '"simulation.spin_up_days" = 0\n'
+
+
+def write_sets_spec(directory: pathlib.Path, source_dir: pathlib.Path, sets_text: str = PARAMETER_SETS,
+                    **kwargs) -> tuple[pathlib.Path, pathlib.Path]:
+    sets = directory / "plausible.toml"
+    sets.write_text(sets_text, encoding="utf-8")
+    # A relative path: resolved against the spec's folder, like scenario paths.
+    spec = write_spec(directory, source_dir, top='parameter_sets = "plausible.toml"\n', overrides=FAST, **kwargs)
+    return spec, sets
+
+
+def merged_scenario(run_file: pathlib.Path) -> tuple[dict, int]:
+    """The merged scenario a run file holds, and the index of its parameter set."""
+    import tomllib
+    with h5py.File(run_file, "r") as f:
+        return tomllib.loads(f.attrs["scenario_text"]), int(f.attrs["ensemble_parameter_set"])
+
+
+def test_parameter_sets_are_dealt_to_replicates_of_every_scenario(cli, source_dir, tmp_path):
+    spec, sets = write_sets_spec(tmp_path, source_dir, replicates=3)
+    out = tmp_path / "out"
+    result = run_cli(cli, "ensemble", spec, "-o", out, "-q")
+    assert "2 parameter sets" in result.stdout
+    for scenario in ("baseline", "closed"):
+        for replicate, expected_set in [(0, 0), (1, 1), (2, 0)]:
+            merged, used = merged_scenario(out / f"runs/{scenario}_r{replicate:03d}.h5")
+            assert used == expected_set, (scenario, replicate)
+            values = SET_VALUES[expected_set]
+            assert merged["mechanisms"]["norms"]["societal_weight"] == values["societal_weight"], (scenario, replicate)
+            assert merged["mechanisms"]["valence"]["beta0"] == values["beta0"], (scenario, replicate)
+            # The spec's own overrides still apply underneath the set.
+            assert merged["simulation"]["spin_up_days"] == 0 and merged["population"]["scale"] == 0.02
+    with h5py.File(out / "ensemble.h5", "r") as f:
+        assert f.attrs["parameter_sets_path"] == str(sets)
+        assert f.attrs["parameter_sets_text"] == PARAMETER_SETS
+        runs = f["runs"][()]
+        assert [n.decode() for n in runs["name"]] == [f"{s}_r{r:03d}" for s in ("baseline", "closed") for r in range(3)]
+        assert list(runs["parameter_set"]) == [0, 1, 0, 0, 1, 0]
+    described = contactsim.describe_ensemble(spec)
+    assert described["parameter_sets"] == 2 and [r["parameter_set"] for r in described["runs"]] == [0, 1, 0] * 2
+    ds = contactsim.open_ensemble(out)
+    assert list(ds.parameter_set.values) == [0, 1, 0] and ds.parameter_set.dims == ("replicate",)
+    # Baseline and counterfactual of each replicate share their set, so compare still pairs them.
+    frame = contactsim.compare(out / "ensemble.h5", metrics=["contacts_positive"])
+    assert set(frame.method) == {"paired"} and set(frame.replicates) == {3}
+    # A rerun finds every run complete: the per-set scenario hashes match the files.
+    mtimes = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.h5")}
+    run_cli(cli, "ensemble", spec, "-o", out, "-q")
+    assert {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.h5")} == mtimes
+
+
+def test_a_sweep_parameter_naming_a_set_key_wins(source_dir, tmp_path):
+    sweep = '\n[sweep]\ndesign = "grid"\n[sweep.parameters."mechanisms.valence.beta0"]\nvalues = [0.7]\n'
+    spec, _ = write_sets_spec(tmp_path, source_dir, replicates=2, counterfactual=False, extra=sweep)
+    out = tmp_path / "out"
+    contactsim.run_ensemble(spec, out)
+    for replicate in (0, 1):
+        merged, used = merged_scenario(out / f"runs/baseline_p000_r{replicate:03d}.h5")
+        assert used == replicate
+        assert merged["mechanisms"]["valence"]["beta0"] == 0.7
+        assert merged["mechanisms"]["norms"]["societal_weight"] == SET_VALUES[replicate]["societal_weight"]
+
+
+def test_ensembles_without_parameter_sets_mark_runs_with_no_set(ensemble):
+    _, out = ensemble
+    with h5py.File(out / "ensemble.h5", "r") as f:
+        assert list(f["runs"][()]["parameter_set"]) == [-1] * 6
+        assert f.attrs["parameter_sets_path"] == "" and f.attrs["parameter_sets_text"] == ""
+        assert all(f["run"][name].attrs["ensemble_parameter_set"] == -1 for name in f["run"])
+
+
+SET_HEAD = '[[set]]\n"mechanisms.norms.societal_weight" = 0.3\n"mechanisms.valence.beta0" = 1.1\n'
+
+
+@pytest.mark.parametrize("sets_text, line, pattern", [
+    # An extra key in the second set, at its line.
+    (SET_HEAD + '[[set]]\n"mechanisms.norms.societal_weight" = 0.8\n"mechanisms.valence.beta0" = 1.4\n'
+     '"mechanisms.friendships.max_degree" = 4\n', 7,
+     r"set\[1\]\.mechanisms\.friendships\.max_degree: not named by set\[0\] \(line 1\)"),
+    # A key missing from the second set, at the set's [[set]] line.
+    (SET_HEAD + '[[set]]\n"mechanisms.norms.societal_weight" = 0.8\n', 4,
+     r"set\[1\]\.mechanisms\.valence\.beta0: missing: set\[0\] names it \(line 3\)"),
+    # A value out of the parameter's range, at the set file's line (not the spec's).
+    (SET_HEAD + '[[set]]\n"mechanisms.valence.beta0" = 1.4\n"mechanisms.norms.societal_weight" = 1.5\n', 6,
+     r"set\[1\]\.mechanisms\.norms\.societal_weight: not a valid parameter value for scenario 'baseline'"
+     r".*expected a number in \[0, 1\]"),
+    # An unknown parameter: the scenario's own unknown-key error, at the set file's line.
+    ('[[set]]\n"mechanisms.valence.nonsense" = 1.0\n', 2,
+     r"set\[0\]\.mechanisms\.valence\.nonsense: not a valid parameter value .*unknown key"),
+    ('# no sets\n', 1, r"set: expected at least one \[\[set\]\] table"),
+])
+def test_bad_parameter_set_files_are_refused_at_their_line(cli, source_dir, tmp_path, sets_text, line, pattern):
+    spec, sets = write_sets_spec(tmp_path, source_dir)
+    sets.write_text(sets_text, encoding="utf-8")
+    out = tmp_path / "never"
+    result = run_cli(cli, "ensemble", spec, "-o", out, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {sets}:{line}: "), result.stderr
+    import re
+    assert re.search(pattern, result.stderr), result.stderr
+    assert not out.exists(), "nothing written"
+    with pytest.raises(contactsim.ScenarioError, match=pattern):
+        contactsim.describe_ensemble(spec)
+
+
+def test_a_missing_parameter_set_file_is_refused_at_the_spec_line(cli, source_dir, tmp_path):
+    spec, sets = write_sets_spec(tmp_path, source_dir)
+    sets.unlink()
+    result = run_cli(cli, "ensemble", spec, "-o", tmp_path / "never", check=False)
+    assert result.returncode == 2, result.stderr
+    line = spec.read_text(encoding="utf-8").splitlines().index('parameter_sets = "plausible.toml"') + 1
+    assert result.stderr.startswith(f"error: {spec}:{line}: parameter_sets: file not found: {sets}"), result.stderr
+    assert not (tmp_path / "never").exists()

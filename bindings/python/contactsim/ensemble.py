@@ -85,8 +85,9 @@ def open_ensemble(path: PathLike):
     """Every run of an ensemble as one ``xarray.Dataset`` with run dimensions.
 
     Dimensions: ``scenario``, ``point`` (sweep point; swept parameters are coordinates on it)
-    and ``replicate``, then each series' own (``time``, ``ward``, ``group``, ...). Provenance of
-    the ensemble (spec text, seed, ...) is in ``attrs``.
+    and ``replicate`` (coordinate ``parameter_set``: the index of the replicate's parameter set,
+    -1 without ``parameter_sets``), then each series' own (``time``, ``ward``, ``group``, ...).
+    Provenance of the ensemble (spec text, parameter-set file, seed, ...) is in ``attrs``.
     """
     import xarray as xr
 
@@ -111,6 +112,9 @@ def open_ensemble(path: PathLike):
         stacked.append(xr.concat(per_point, dim="point", combine_attrs="drop"))
     ds = xr.concat(stacked, dim="scenario", combine_attrs="drop")
     ds = ds.assign_coords(scenario=scenarios, point=points, replicate=replicates)
+    if "parameter_set" in runs:  # master files written before parameter sets lack the column
+        set_of = dict(zip(runs["replicate"], runs["parameter_set"]))
+        ds = ds.assign_coords(parameter_set=("replicate", np.asarray([set_of[r] for r in replicates], dtype=np.int64)))
     for name, values in design.items():
         if name != "point":
             ds = ds.assign_coords({name: ("point", np.asarray(values, dtype=float))})
