@@ -296,10 +296,10 @@ void write_provenance(Recorder& rec, const Simulation& sim) {
   rec.set_attribute("threads", static_cast<std::int64_t>(sim.threads()));
   rec.set_attribute("start_date", s.simulation.start.iso());
   rec.set_attribute("end_date", sim.end().iso());
-  // The unrecorded days before the start (simulation.spin_up_days) and where they came from.
+  // The unrecorded days before the start (simulation.spin_up_days). Not whether they were
+  // simulated or restored from the cache: the results are the same, and so must the bytes be.
   rec.set_attribute("spin_up_days", static_cast<std::int64_t>(s.simulation.spin_up_days));
   rec.set_attribute("spin_up_from", s.simulation.origin().iso());
-  rec.set_attribute("spin_up_source", sim.spin_up_source());
   rec.set_attribute("record_interval", std::string(to_string(s.record.interval)));
   rec.set_attribute("population_source", s.population.source);
   rec.set_attribute("population_scale", s.population.scale);
