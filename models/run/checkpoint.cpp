@@ -366,9 +366,10 @@ fs::path temporary_beside(const fs::path& path) {
 
 }  // namespace
 
-std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key) {
+std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key, std::uint64_t world_hash) {
   std::ostringstream text;
-  text << settings_of(parse_scenario_text(scenario.path, scenario.resolved_text, "this")) << "\nseed " << key.seed
+  text << settings_of(parse_scenario_text(scenario.path, scenario.resolved_text, "this")) << "\nworld " << world_hash
+       << "\nvenue types " << joined(scenario.venue_type_names()) << "\nseed " << key.seed
        << "\nreplicate " << key.replicate << "\nversion " << kVersion << ' ' << kSourceDigest << '\n';
   return "spin-up-" + sha256_hex(text.str()).substr(0, 32) + ".h5";
 }

@@ -74,10 +74,11 @@ Date check_checkpoint_scenario(const std::filesystem::path& checkpoint, const Sc
                                const RunOptions& options);
 
 // The file name of the spin-up state `scenario` run with `key` shares with every run that agrees
-// with it before its start: the same city, settings, seed, replicate and library sources, whatever
-// its timeline (dated from the start on) and end. A digest, so the name is short; restoring it
-// still checks everything check_checkpoint_scenario checks.
-std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key);
+// with it before its start: the same city as built (`world_hash`, world_structure_hash) with the
+// same contact columns, settings, seed, replicate and library sources, whatever its timeline
+// (dated from the start on) and end. A digest, so the name is short; restoring it still checks
+// everything check_checkpoint_scenario and the restore check.
+std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key, std::uint64_t world_hash);
 
 // Copies the records of an output file being written (its first `records` records of the given
 // series, and the events written with them) for a checkpoint.

@@ -68,7 +68,7 @@ void Simulation::spin_up(const std::optional<std::filesystem::path>& cache) {
   if (today_ == scenario_.simulation.start) return;
   const Date last = scenario_.simulation.start + -1;
   const std::optional<std::filesystem::path> cached =
-      cache ? std::optional(*cache / spin_up_file_name(scenario_, key_)) : std::nullopt;
+      cache ? std::optional(*cache / spin_up_file_name(scenario_, key_, structure_hash_)) : std::nullopt;
   if (cached && std::filesystem::is_regular_file(*cached)) {
     RunOptions same_key;
     same_key.seed = key_.seed;

@@ -64,6 +64,7 @@ TEST(MeanField, MeanWarmthFollowsTheOde) {
 start = 2020-01-01
 end = 2020-12-31
 seed = 5
+spin_up_days = 0                 # the ODE starts from the built city
 [wards]
 names = ["Everywhere"]
 [population]

@@ -184,8 +184,10 @@ def test_population_matches_the_scaled_group_totals(h5, expected_residents):
     population = h5["series/population"][:]
     assert population.min() >= 0
     by_group = population[0].sum(axis=0)  # summed over wards, at the end of January
-    # Residential mobility starts on 1 February, so the first record is the scenario's population.
-    assert list(by_group) == expected_residents
+    # Three spin-up years of migration, births and deaths have moved each group's count a little
+    # from the scenario's (scaled) totals; the city's total they keep exactly.
+    assert by_group.sum() == sum(expected_residents)
+    assert np.allclose(by_group, expected_residents, rtol=0.05, atol=5), (list(by_group), expected_residents)
 
 
 def test_population_total_constant_while_composition_moves(h5):

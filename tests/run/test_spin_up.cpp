@@ -119,10 +119,12 @@ TEST(SpinUp, RunsThatDifferBeforeTheStartDoNotShareOne) {
   const Scenario warmer = scenario_from_text(city("[mechanisms.norms]\nsocietal_weight = 0.9\n"), "spin_up.toml");
   const Scenario longer = scenario_from_text(city("", 121), "spin_up.toml");
   const StreamKey key{7, 0}, other_replicate{7, 1};
-  EXPECT_EQ(spin_up_file_name(base, key), spin_up_file_name(festival, key));
-  EXPECT_NE(spin_up_file_name(base, key), spin_up_file_name(warmer, key));
-  EXPECT_NE(spin_up_file_name(base, key), spin_up_file_name(longer, key));
-  EXPECT_NE(spin_up_file_name(base, key), spin_up_file_name(base, other_replicate));
+  const std::uint64_t world = 42;
+  EXPECT_EQ(spin_up_file_name(base, key, world), spin_up_file_name(festival, key, world));
+  EXPECT_NE(spin_up_file_name(base, key, world), spin_up_file_name(warmer, key, world));
+  EXPECT_NE(spin_up_file_name(base, key, world), spin_up_file_name(longer, key, world));
+  EXPECT_NE(spin_up_file_name(base, key, world), spin_up_file_name(base, other_replicate, world));
+  EXPECT_NE(spin_up_file_name(base, key, world), spin_up_file_name(base, key, world + 1));
 }
 
 TEST(SpinUp, AnUnwritableCacheCostsTimeNotTheRun) {
