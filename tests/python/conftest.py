@@ -18,6 +18,10 @@ os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"
 SMALL_SCENARIO = """\
 extends = "{base}"
 
+[simulation]
+spin_up_days = 365  # a year is enough for these checks of the output; the default three are validated
+
+
 [population]
 scale = 0.05
 

@@ -63,3 +63,19 @@ def test_statistics_are_read_from_the_recorded_file(tmp_path_factory, tenth_of_t
     work = pathlib.Path(tmp_path_factory.getbasetemp())
     recorded = next(work.glob("validation*/replicate_0.h5"))
     assert baseline_statistics(recorded) == tenth_of_the_city
+
+
+def test_the_defaults_are_the_first_plausible_vector_and_the_set_is_shipped_whole(cli):
+    import subprocess
+    import tomllib
+    sets = tomllib.loads((SOURCE / "scenarios" / "calibration" / "plausible_parameters.toml").read_text())["set"]
+    assert len(sets) >= 20
+    assert all(s.keys() == sets[0].keys() for s in sets)
+    listed = subprocess.run([str(cli), "params"], capture_output=True, text=True, check=True).stdout
+    defaults = {f"{line.split()[0]}.{line.split()[1]}": float(line.split()[2]) for line in listed.splitlines()
+                if line.startswith("mechanisms.") and len(line.split()) > 2}
+    for key, value in sets[0].items():
+        assert defaults[key] == pytest.approx(value, rel=1e-5), key
+    described = __import__("contactsim").describe_ensemble(
+        SOURCE / "scenarios" / "ensembles" / "community_centre_cuts_uncertain.toml")
+    assert described["parameter_sets"] == len(sets)
