@@ -18,7 +18,7 @@ averages, not measurements of Stoke-on-Trent: a baseline that meets them is *pla
 forecasts for real wards."""
 
 FLAG_TEXT = """\
-**Fast and full runs.** By default the runs here use 2% of the city's residents and three
+**Fast and full runs.** By default the runs here use 2% of the city's residents and two
 replicates so that the notebook executes in a minute or two; set `CONTACTSIM_NOTEBOOK_FULL=1`
 before starting Jupyter for a quarter of the city and ten replicates (about half an hour on 2
 cores). Output files go to `CONTACTSIM_NOTEBOOK_OUTPUT` (default `../results/notebooks`)."""
@@ -60,7 +60,8 @@ CELLS = [
     OUT = pathlib.Path(os.environ.get("CONTACTSIM_NOTEBOOK_OUTPUT", ROOT / "results" / "notebooks")) / "06"
     OUT.mkdir(parents=True, exist_ok=True)
     SCALE = 0.25 if FULL else 0.02
-    REPLICATES = 10 if FULL else 3
+    REPLICATES = 10 if FULL else 2
+THREADS = 0 if FULL else 1  # two threads on a tiny city only wait for each other
     CACHE = OUT / "spin-up"   # paired runs share their spin-up
     print("scale", SCALE, "replicates", REPLICATES)'''),
     md("""
@@ -86,7 +87,7 @@ CELLS = [
     trajectories = {}
     for label, days in (("from the built city", 0), ("after the spin-up", 1095)):
         path = OUT / f"baseline_spin_up_{days}.h5"
-        with contactsim.Simulation(base.override({"simulation.spin_up_days": days}), threads=2,
+        with contactsim.Simulation(base.override({"simulation.spin_up_days": days}), threads=THREADS,
                                    spin_up_cache=CACHE) as sim:
             sim.run(output=path, progress=False, overwrite=True)
         trajectories[label] = baseline_statistics(path)
@@ -167,7 +168,7 @@ CELLS = [
             pair = []
             for name, scenario in (("base", baseline), ("cut", cut)):
                 path = OUT / f"{name}_{how.replace(' ', '_')}_{r}.h5"
-                with contactsim.Simulation(scenario.override(extra), replicate=r, threads=2, spin_up_cache=CACHE) as sim:
+                with contactsim.Simulation(scenario.override(extra), replicate=r, threads=THREADS, spin_up_cache=CACHE) as sim:
                     sim.run(until="2021-12-31", output=path, progress=False, overwrite=True)
                 pair.append(centre_contacts(path))
             effects[how].append(pair[1] / pair[0] - 1)
