@@ -1122,9 +1122,8 @@ YOUTH = [
       non-participants of the same ward, group and age band; part of the gain fades as everyday
       contact and local norms pull warmth back, so the 12-month effect is smaller than the
       4-month one. This mirrors the NCS evaluations' pattern of real but modest, fading effects.
-      Matches warm too (everyone's warmth drifts upward in this model version; README,
-      Limitations), which is why the effect is measured against them and not by the
-      participants' change alone.
+      Matches change too (everyday contact and the norms act on everyone), which is why the
+      effect is measured against them and not by the participants' change alone.
     - Targeted recruitment draws participants from blocks with a somewhat higher own-group share
       than their matches: youth with less everyday intergroup contact. Whether the effect differs
       between more and less segregated wards is shown with its interval: in fast mode the split
