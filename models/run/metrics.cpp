@@ -309,6 +309,12 @@ void Metrics::end_period() { close_period(); }
 
 void Metrics::discard_period() { close_period(); }
 
+void Metrics::start_over() {
+  close_period();
+  std::fill(total_positive_.begin(), total_positive_.end(), 0);
+  std::fill(total_negative_.begin(), total_negative_.end(), 0);
+}
+
 void Metrics::close_period() {
   for (std::size_t c = 0; c < tally_.positive.size(); ++c) {
     total_positive_[c] += tally_.positive[c];

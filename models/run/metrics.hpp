@@ -83,6 +83,9 @@ class Metrics {
   void end_period();
   // Starts a new period without writing (when no recorder is attached).
   void discard_period();
+  // Forgets everything counted so far, the whole-run totals too: the run proper starts now
+  // (after its spin-up).
+  void start_over();
 
   // `today`: the last simulated day (for the no-contact share).
   std::vector<GroupSummary> summary(Date today) const;

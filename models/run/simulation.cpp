@@ -250,7 +250,7 @@ void Simulation::close_period(bool last) {
 
 void Simulation::discard_period() {
   events_.clear();
-  metrics_.discard_period();
+  metrics_.start_over();
   for (Mechanism* m : mechanisms_) {
     SeriesWriter nowhere = SeriesWriter::nowhere();
     m->record(nowhere);
