@@ -251,6 +251,8 @@ def test_ensemble_killed_at_each_stage_resumes_to_the_same_bytes(cli, base_scena
     (out / "ensemble.h5.partial").write_bytes(b"torn master")
     run_cli(cli, "ensemble", spec, "-o", out, "-q", env=env_with_epoch())
     for path in sorted(reference.rglob("*.h5")):
+        if path.parent.name == "spin-up":
+            continue  # the spin-up cache holds states, not results
         assert (out / path.relative_to(reference)).read_bytes() == path.read_bytes(), path.name
     assert not list(out.rglob("*.partial"))
 
