@@ -27,6 +27,7 @@ EXPECTED_OUTPUTS = {
     "04_youth_programme_evaluation": ["04_youth_programme.h5", "04_effects.csv",
                                       "04_effects_by_ward_segregation.csv"],
     "05_calibration": ["05_calibration_history.csv", "05_calibration_fit.csv"],
+    "06_baseline_calibration": ["06/baseline_spin_up_1095.h5", "06/baseline_spin_up_0.h5"],
 }
 NOTEBOOKS = sorted(EXPECTED_OUTPUTS)
 CHECKS_PASSED = "all checks passed"
