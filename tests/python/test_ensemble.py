@@ -231,6 +231,17 @@ max = 8
         assert "beta0" in text
 
 
+def assert_ensemble_refused(cli, spec, out, prefix, pattern):
+    """`contactsim ensemble spec -o out` exits 2 with an error starting `prefix` and matching
+    `pattern`, and writes nothing."""
+    import re
+    result = run_cli(cli, "ensemble", spec, "-o", out, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(prefix), result.stderr
+    assert re.search(pattern, result.stderr), result.stderr
+    assert not out.exists(), "nothing written"
+
+
 @pytest.mark.parametrize("extra, pattern", [
     ('\n[sweep]\ndesign = "grid"\n', r"sweep.parameters: expected at least one"),
     ('\n[sweep]\ndesign = "sobol"\nsamples = 4\n[sweep.parameters."mechanisms.valence.beta0"]\nmin = 2\nmax = 1\n',
@@ -247,13 +258,7 @@ max = 8
 ])
 def test_bad_specs_are_refused_precisely(cli, source_dir, tmp_path, extra, pattern):
     spec = write_spec(tmp_path, source_dir, extra=extra)
-    out = tmp_path / "never"
-    result = run_cli(cli, "ensemble", spec, "-o", out, check=False)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith(f"error: {spec}:"), result.stderr
-    import re
-    assert re.search(pattern, result.stderr), result.stderr
-    assert not out.exists(), "nothing written"
+    assert_ensemble_refused(cli, spec, tmp_path / "never", f"error: {spec}:", pattern)
 
 
 def test_a_folder_holding_another_ensemble_is_refused(cli, ensemble, source_dir, tmp_path):
@@ -417,13 +422,7 @@ SET_HEAD = '[[set]]\n"mechanisms.norms.societal_weight" = 0.3\n"mechanisms.valen
 def test_bad_parameter_set_files_are_refused_at_their_line(cli, source_dir, tmp_path, sets_text, line, pattern):
     spec, sets = write_sets_spec(tmp_path, source_dir)
     sets.write_text(sets_text, encoding="utf-8")
-    out = tmp_path / "never"
-    result = run_cli(cli, "ensemble", spec, "-o", out, check=False)
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith(f"error: {sets}:{line}: "), result.stderr
-    import re
-    assert re.search(pattern, result.stderr), result.stderr
-    assert not out.exists(), "nothing written"
+    assert_ensemble_refused(cli, spec, tmp_path / "never", f"error: {sets}:{line}: ", pattern)
     with pytest.raises(contactsim.ScenarioError, match=pattern):
         contactsim.describe_ensemble(spec)
 
