@@ -75,7 +75,7 @@ void Simulation::spin_up(const std::optional<std::filesystem::path>& cache) {
     same_key.replicate = key_.replicate;
     check_checkpoint_scenario(*cached, scenario_, same_key);
     restore_checkpoint(*cached);
-    // Not a continued run: its output says nothing of the cache but spin_up_source.
+    // Not a continued run: its output is the one a simulated spin-up gives, restored_* unset.
     restored_after_.reset();
     restored_from_.clear();
     history_.reset();
@@ -91,7 +91,7 @@ void Simulation::spin_up(const std::optional<std::filesystem::path>& cache) {
 
 // Leaves the spin-up state in the cache for the runs that agree with this one before the start.
 // A cache that cannot take it costs them time, not results: this run goes on regardless, and
-// says so in its provenance. Never replaces a file there: another process that got there first
+// spin_up_source() says why. Never replaces a file there: another process that got there first
 // left the same state.
 void Simulation::share_spin_up(const std::filesystem::path& cached) {
   try {
@@ -197,13 +197,12 @@ void Simulation::run(const std::function<void(Date)>& progress) {
   }
 }
 
-Day Simulation::advance_day() {
+void Simulation::advance_day() {
   const Day day{today_, today_ - origin_};
   if (invariants_) invariants_->before_day();
   scheduler_.run_day(day);
   forget_replaced_residents();
   if (invariants_) invariants_->after_day(day);
-  return day;
 }
 
 void Simulation::simulate_day() {

@@ -115,8 +115,8 @@ class Simulation {
   // they counted: the series start at the start.
   void spin_up(const std::optional<std::filesystem::path>& cache);
   void share_spin_up(const std::filesystem::path& cached);
-  // One day of the phases (and the invariant checks); returns it.
-  Day advance_day();
+  // One day of the phases (and the invariant checks), without recording or advancing the date.
+  void advance_day();
   void simulate_day();
   // Drops the open period's tallies and events unrecorded.
   void discard_period();
