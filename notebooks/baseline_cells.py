@@ -31,6 +31,10 @@ CELLS = [
     md("""
     # 06 — A baseline to compare against: spin-up, targets, calibration with uncertainty
 
+    **Question.** With no policy change at all, does the default city stay level, and at the
+    levels residents report in surveys? And how much does the uncertainty left after
+    calibration widen the effect of a community-centre cut?
+
     A counterfactual ("what if the community centres lose 40% of their budget?") is a
     difference between two runs. It means something only if the baseline is stationary when
     nothing happens and sits at levels people actually report. This notebook shows
@@ -61,7 +65,7 @@ CELLS = [
     OUT.mkdir(parents=True, exist_ok=True)
     SCALE = 0.25 if FULL else 0.02
     REPLICATES = 10 if FULL else 2
-THREADS = 0 if FULL else 1  # two threads on a tiny city only wait for each other
+    THREADS = 0 if FULL else 1  # two threads on a tiny city only wait for each other
     CACHE = OUT / "spin-up"   # paired runs share their spin-up
     print("scale", SCALE, "replicates", REPLICATES)'''),
     md("""
@@ -176,10 +180,15 @@ THREADS = 0 if FULL else 1  # two threads on a tiny city only wait for each othe
                                   "min": np.min(v), "max": np.max(v)} for how, v in effects.items()}).T
     summary'''),
     code('''\
-    # Checks: every run written, the baseline after the spin-up meets its stationarity target,
-    # the cut lowers positive contact in community centres in every replicate both ways.
+    # Checks: both baselines cover the same calendar, the one after the spin-up meets its
+    # stationarity target, every plausible vector lies inside the calibration box, every wave
+    # ran, and the cut lowers positive contact in community centres in every replicate both ways.
+    assert list(trajectories["after the spin-up"]["time"]) == list(trajectories["from the built city"]["time"])
     assert abs(trajectories["after the spin-up"]["get_on_well_change_years_2_4"]) <= 0.02
     assert len(plausible) >= 20
+    assert ((plausible[names] >= lower) & (plausible[names] <= upper)).all().all()
+    assert history["wave"].nunique() >= 3 and (history.groupby("wave").size() >= 10).all()
+    assert all(len(v) == REPLICATES for v in effects.values())
     assert all(e < 0 for v in effects.values() for e in v), effects
     print("all checks passed")'''),
     md("""
