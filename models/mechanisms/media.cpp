@@ -1,4 +1,5 @@
 #include "models/mechanisms/media.hpp"
+#include "core/archive.hpp"
 #include "core/text.hpp"
 #include "models/mechanisms/friendships.hpp"
 #include "models/city/world.hpp"
@@ -6,6 +7,7 @@
 #include "models/run/scenario.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace contactsim {
@@ -81,10 +83,12 @@ MediaPhase::MediaPhase(const MediaSettings& settings, std::vector<MediaShock> sh
       ward_names_(std::move(ward_names)),
       residents_(residents),
       log_(log),
-      key_(key) {}
+      key_(key),
+      recovery_keep_(static_cast<float>(std::exp2(-1.0 / params_.recovery_half_life_days))) {}
 
 void MediaPhase::run(const Day& day) {
   if (!enabled_) return;
+  recover();
   for (const MythBusting& m : campaigns_)
     if (m.date == day.date)
       log_.push_back({day.date, "myth_busting", m.label.empty() ? group_names_[m.target] : m.label,
@@ -115,6 +119,8 @@ double MediaPhase::exposure(std::uint32_t i, const MediaShock& shock) const {
 
 void MediaPhase::apply(const MediaShock& shock, const Day& day) {
   const std::size_t n = residents_.size();
+  const std::size_t groups = static_cast<std::size_t>(residents_.num_groups);
+  offset_.resize(n * groups, 0.0f);  // slots added since the last shock start at zero
   const auto magnitude = static_cast<float>(shock.magnitude);
   const auto buffering = static_cast<float>(params_.contact_buffering);
   std::int64_t affected = 0;
@@ -126,13 +132,62 @@ void MediaPhase::apply(const MediaShock& shock, const Day& day) {
     const auto e = static_cast<float>(exposure(i, shock));
     if (e <= 0.0f) continue;
     float& warmth = residents_.warmth_of(i)[shock.target];
-    warmth -= magnitude * warmth * e / (1.0f + buffering * residents_.positive_memory[i]);
+    const float drop = magnitude * warmth * e / (1.0f + buffering * residents_.positive_memory[i]);
+    warmth -= drop;
+    offset_[k * groups + static_cast<std::size_t>(shock.target)] += drop;
     ++affected;
   }
+  recovering_ = recovering_ || affected > 0;
   log_.push_back({day.date, "media_shock", shock.label.empty() ? group_names_[shock.target] : shock.label,
                   "magnitude " + two_decimals(shock.magnitude) + (shock.ward < 0 ? " national" : " in " + ward_names_[shock.ward]) +
                       ", " + std::to_string(affected) + " residents exposed",
                   0});
+}
+
+// Below this an offset is settled: a thousandth of a thermometer point.
+constexpr float kSettled = 1e-5f;
+
+void MediaPhase::recover() {
+  if (!recovering_) return;
+  const std::size_t cells = std::min(offset_.size(), residents_.warmth.size());
+  const float give_back = 1.0f - recovery_keep_;
+  bool outstanding = false;
+#pragma omp parallel for schedule(static, 16384) reduction(|| : outstanding)
+  for (std::size_t c = 0; c < cells; ++c) {
+    float& offset = offset_[c];
+    if (offset == 0.0f) continue;
+    const float back = offset > kSettled ? offset * give_back : offset;
+    residents_.warmth[c] = std::min(1.0f, residents_.warmth[c] + back);
+    offset -= back;
+    outstanding = outstanding || offset > 0.0f;
+  }
+  recovering_ = outstanding;
+}
+
+void MediaPhase::forget(std::span<const std::uint32_t> replaced) {
+  const std::size_t groups = static_cast<std::size_t>(residents_.num_groups);
+  for (const std::uint32_t i : replaced)
+    if ((static_cast<std::size_t>(i) + 1) * groups <= offset_.size())
+      std::fill_n(offset_.begin() + static_cast<std::ptrdiff_t>(i * groups), groups, 0.0f);
+}
+
+// Nothing is written before the first shock: the offsets would all be zero.
+void MediaPhase::save(StateWriter& out) const {
+  if (offset_.empty()) return;
+  out.write("recovery_offset", offset_);
+  out.scalar("recovering", static_cast<int>(recovering_));
+}
+
+void MediaPhase::restore(const StateReader& in) {
+  offset_.clear();
+  recovering_ = false;
+  if (!in.has("recovery_offset")) return;
+  offset_ = in.read<float>("recovery_offset");
+  if (offset_.size() > residents_.warmth.size() || offset_.size() % static_cast<std::size_t>(residents_.num_groups) != 0)
+    in.fail("recovery_offset", "holds " + std::to_string(offset_.size()) + " values, expected a multiple of " +
+                                   std::to_string(residents_.num_groups) + " up to " +
+                                   std::to_string(residents_.warmth.size()));
+  recovering_ = in.scalar<int>("recovering") != 0;
 }
 
 namespace {
@@ -154,6 +209,7 @@ class MediaMechanism final : public Mechanism {
   }
   const char* name() const override { return "media"; }
   void run(const Day& day) override { phase_->run(day); }
+  void forget(std::span<const std::uint32_t> replaced) override { phase_->forget(replaced); }
   void save(StateWriter& out) const override { phase_->save(out); }
   void restore(const StateReader& in) override { phase_->restore(in); }
 

@@ -28,6 +28,11 @@
 //
 // On a shock's date every resident of its ward (or the city) not in the target group t has
 //   ΔA_i[t] = −magnitude · A_i[t] · exposure_i / (1 + contact_buffering · positive_memory_i)
+// and the drop is a temporary offset, not a new attitude: each day a share
+// 1 − 2^(−1/recovery_half_life_days) of what remains of it is given back (capped at warmth 1).
+// Survey natural experiments find attitude shocks gone within days to weeks (Mancosu et al. 2020;
+// Bove et al. 2023), so the norms' months-long pull would make them last far too long; what a
+// shock changes for good is what the lowered warmth did to encounters while it lasted.
 //   exposure_i = 0 with a friend in t (Legewie 2013), else Π over campaigns c reaching i of
 //               (1 − softening_c)  (campaigns against t, dated on or before the shock and at
 //               most window_days before it).
@@ -50,6 +55,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,12 +104,17 @@ class MediaPhase final : public Phase {
              Residents& residents, EventLog& log, StreamKey key);
   const char* name() const override { return "media"; }
   void run(const Day& day) override;
+  void save(StateWriter& out) const override;
+  void restore(const StateReader& in) override;
+  // Slots now holding someone else start without the previous occupant's offsets.
+  void forget(std::span<const std::uint32_t> replaced);
 
   // Exposure of resident i to shock s (before contact buffering): 0 with a friend in the target.
   double exposure(std::uint32_t i, const MediaShock& shock) const;
 
  private:
   void apply(const MediaShock& shock, const Day& day);
+  void recover();
   bool reached(std::uint32_t i, std::size_t campaign) const;
 
   MediaParams params_;
@@ -115,6 +126,10 @@ class MediaPhase final : public Phase {
   Residents& residents_;
   EventLog& log_;
   StreamKey key_;
+  float recovery_keep_;             // share of an offset still outstanding after a day
+  // Warmth each resident has still to recover, N×G (resident-major); empty before any shock.
+  std::vector<float> offset_;
+  bool recovering_ = false;         // some offset is still above kSettled
 };
 
 MechanismEntry media_mechanism();

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "tests/support/checks.hpp"
 #include "tests/support/city.hpp"
 #include "tests/support/scenarios.hpp"
@@ -41,9 +44,13 @@ MythBusting campaign_on(Date date, double reach, double softening, int window_da
   return m;
 }
 
-// Runs `days` days of the media phase; returns each resident's warmth toward the target.
+// Runs `days` days of the media phase (by default up to the last shock's day, so the shocks
+// have not begun to fade); returns each resident's warmth toward the target.
 std::vector<float> warmth_after(Residents& r, std::vector<MediaShock> shocks, std::vector<MythBusting> campaigns,
-                                HasFriendIn has_friend_in, int days = 15) {
+                                HasFriendIn has_friend_in, std::optional<int> run_days = std::nullopt) {
+  int days = 1;
+  for (const MediaShock& s : shocks) days = std::max(days, s.date - day0() + 1);
+  if (run_days) days = *run_days;
   EventLog log;
   MediaPhase phase(default_settings(), std::move(shocks), std::move(campaigns), std::move(has_friend_in),
                    {"g0", "g1", "g2"}, {"w0", "w1"}, r, log, StreamKey{77, 0});
@@ -159,13 +166,56 @@ TEST(Media, NothingHappensOffTheShockDayOrWhenSwitchedOff) {
   EXPECT_TRUE(log.empty());
 }
 
+// A shock is an offset that fades: half of it is back after recovery_half_life_days, nearly
+// all of it after ten half-lives, and never more than the warmth lost.
+TEST(Media, ShockFadesAtItsRecoveryHalfLife) {
+  const double half_life = defaults_of<MediaParams>(kMediaParams).recovery_half_life_days;
+  const int h = static_cast<int>(half_life);
+  ASSERT_EQ(h, half_life) << "the test counts whole days";
+  const auto loss_after = [&](int days) {
+    Residents r = three_groups(1, 300);
+    const auto after = warmth_after(r, {shock_on(day0(), 0.1)}, {}, nullptr, days);
+    float loss = kWarmth - after[0];  // resident 0 is in group 0, exposed
+    for (std::size_t i = 0; i < r.size(); ++i)
+      if (r.group[i] != kTarget) {
+        EXPECT_EQ(kWarmth - after[i], loss) << "resident " << i;
+      }
+    return loss;
+  };
+  const float initial = loss_after(1);
+  EXPECT_FLOAT_EQ(initial, 0.06f);
+  EXPECT_NEAR(loss_after(1 + h), initial / 2, 1e-5f);
+  EXPECT_NEAR(loss_after(1 + 2 * h), initial / 4, 1e-5f);
+  EXPECT_GE(loss_after(1 + 10 * h), 0.0f);
+  EXPECT_LT(loss_after(1 + 10 * h), initial / 1000);
+}
+
+// Recovery never lifts warmth above 1, and a slot given to someone else starts without the
+// previous occupant's offset.
+TEST(Media, RecoveryIsCappedAndForgottenWithTheResident) {
+  Residents r = three_groups(1, 30);
+  EventLog log;
+  MediaPhase phase(default_settings(), {shock_on(day0(), 0.5)}, {}, nullptr, {"g0", "g1", "g2"}, {"w0"}, r, log,
+                   StreamKey{77, 0});
+  phase.run(Day{day0(), 0});
+  ASSERT_FLOAT_EQ(r.warmth_of(0)[kTarget], kWarmth * 0.5f);
+  r.warmth_of(0)[kTarget] = 0.99f;  // contact warmed resident 0 meanwhile
+  r.warmth_of(3)[kTarget] = kWarmth;  // slot 3 now holds a newcomer
+  const std::uint32_t replaced[] = {3};
+  phase.forget(replaced);
+  for (int d = 1; d < 700; ++d) phase.run(Day{day0() + d, d});  // past kSettled: all given back
+  EXPECT_EQ(r.warmth_of(0)[kTarget], 1.0f);
+  EXPECT_EQ(r.warmth_of(3)[kTarget], kWarmth);
+  EXPECT_NEAR(r.warmth_of(6)[kTarget], kWarmth, 1e-6f);  // an untouched resident: all of it back
+}
+
 TEST(Media, SameResultsForAnyThreadCount) {
   const auto run_with = [](int threads) {
     return with_threads(threads, [] {
       Residents r = three_groups(2, 5000);
       for (std::size_t i = 0; i < r.size(); ++i) r.positive_memory[i] = static_cast<float>(i % 7);
       return warmth_after(r, {shock_on(day0() + 2, 0.2)}, {campaign_on(day0(), 0.3, 0.7)},
-                          [](std::uint32_t i, int) { return i % 11 == 0; });
+                          [](std::uint32_t i, int) { return i % 11 == 0; }, 40);
     });
   };
   EXPECT_EQ(run_with(1), run_with(4));

@@ -79,3 +79,48 @@ def test_the_defaults_are_the_first_plausible_vector_and_the_set_is_shipped_whol
     described = __import__("contactsim").describe_ensemble(
         SOURCE / "scenarios" / "ensembles" / "community_centre_cuts_uncertain.toml")
     assert described["parameter_sets"] == len(sets)
+
+
+def test_work_and_school_lead_the_settings_as_the_citizenship_survey_found(tenth_of_the_city):
+    shares = tenth_of_the_city["encounter_share_by_venue_type"]
+    assert sum(shares.values()) == pytest.approx(1.0)
+    ranked = sorted(shares, key=shares.get, reverse=True)
+    assert set(ranked[:2]) == {"workplace", "school"}, shares
+    assert tenth_of_the_city["work_and_school_lead"] == pytest.approx(
+        min(shares["workplace"], shares["school"]) - shares[ranked[2]])
+
+
+def test_the_lead_is_negative_when_another_setting_overtakes_and_nan_without_one():
+    from contactsim.validation import _lead_of
+    assert _lead_of({"workplace": 0.5, "school": 0.3, "street": 0.2}, ("workplace", "school")) == pytest.approx(0.1)
+    assert _lead_of({"workplace": 0.5, "school": 0.1, "street": 0.4}, ("workplace", "school")) == pytest.approx(-0.3)
+    assert _lead_of({"workplace": 0.9, "street": 0.1}, ("workplace", "school")) != _lead_of(
+        {"workplace": 0.9, "street": 0.1}, ("workplace", "school"))  # nan
+
+
+@pytest.fixture(scope="module")
+def youth_at_a_tenth():
+    """The targeted youth programme's first two cohorts at a tenth of the city, matched pairs."""
+    from contactsim.validation import youth_programme_statistics
+    return youth_programme_statistics(SOURCE / "scenarios" / "youth_programme_targeted.toml", 0.1, threads=2)
+
+
+def test_the_youth_programme_has_small_lasting_effects_as_the_ncs_evaluations_found(youth_at_a_tenth):
+    from contactsim.validation import YOUTH_TARGETS
+    assert youth_at_a_tenth["youth_pairs_4_months"] >= 30
+    failed = [row for row in check(youth_at_a_tenth, YOUTH_TARGETS) if not row["ok"]]
+    assert not failed, failed
+    # Distinguishable from no effect at all, yet smaller a year on.
+    assert youth_at_a_tenth["youth_d_4_months"] > 2 * youth_at_a_tenth["youth_d_se_4_months"]
+    assert youth_at_a_tenth["youth_d_12_months"] < youth_at_a_tenth["youth_d_4_months"]
+
+
+def test_report_adds_the_youth_table_when_given(tmp_path, tenth_of_the_city, youth_at_a_tenth):
+    from contactsim.validation import YOUTH_TARGETS
+    doc = tmp_path / "validation.md"
+    doc.write_text("<!-- model column: begin -->\n<!-- model column: end -->\n")
+    rows = write_report([tenth_of_the_city], doc, youth=youth_at_a_tenth)
+    assert len(rows) == len(TARGETS) + len(YOUTH_TARGETS)
+    text = doc.read_text()
+    assert "The youth programme" in text and text.count("| youth programme:") == len(YOUTH_TARGETS)
+    assert "more segregated half of blocks" in text

@@ -19,7 +19,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import h5py
 import numpy as np
 
-__all__ = ["ValidationTarget", "TARGETS", "baseline_statistics", "check", "summarise", "write_report"]
+__all__ = ["ValidationTarget", "TARGETS", "YOUTH_TARGETS", "baseline_statistics", "youth_programme_statistics",
+           "check", "summarise", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,29 @@ TARGETS: List[ValidationTarget] = [
                      "outgroup warmth (the last record)", 0.10, 0.35,
                      "contact-prejudice r = -.21 (515 studies); stronger under Allport's conditions",
                      "Pettigrew & Tropp 2006, JPSP 90:751", True),
+    ValidationTarget("work_and_school_lead", "where intergroup encounters happen: the smaller of the workplace "
+                     "and school shares minus the largest other setting's share", 0.0, 1.0,
+                     "people mixed with other ethnic or religious backgrounds most at work and at school or "
+                     "college, then at shops, then in pubs, cafes and restaurants; least at places of worship "
+                     "and nurseries", "DCLG Citizenship Survey 2010-11 (mixing by setting)", False),
+]
+
+#: Settings the Citizenship Survey found people mix in most (``work_and_school_lead``).
+LEADING_SETTINGS = ("workplace", "school")
+
+#: The youth programme (scenarios/youth_programme_targeted.toml) evaluated as the NCS evaluations
+#: were: participants against matched non-participants (:func:`youth_programme_statistics`).
+YOUTH_TARGETS: List[ValidationTarget] = [
+    ValidationTarget("youth_d_4_months", "youth programme: participants' outgroup warmth vs matched "
+                     "non-participants 4 months after the start (Cohen's d)", 0.05, 0.40,
+                     "NCS: small positive effects on trust and mixing 3-6 months on; randomised contact "
+                     "studies: mean d = 0.39, smaller in better-designed ones",
+                     "Laurence 2019, J Youth Adolesc 48:1264; Paluck, Green & Green 2019, BPP 3:129", False),
+    ValidationTarget("youth_d_12_months", "youth programme: the same a year after the start (Cohen's d)",
+                     0.0, 0.40, "effects still visible a year on, but smaller",
+                     "Laurence 2017 (NCS evaluations); Paluck et al. 2021, Annu Rev Psychol 72:533", False),
+    ValidationTarget("youth_persistence", "youth programme: effect at 12 months / effect at 4 months",
+                     0.0, 1.0, "fading but lasting", "as above", False),
 ]
 
 
@@ -100,6 +124,7 @@ def baseline_statistics(path: os.PathLike | str) -> Dict[str, object]:
     end_of_first = np.flatnonzero(years == first)[-1]
     ratios = [float(positive[years == y].sum() / max(negative[years == y].sum(), 1.0)) for y in sorted(set(years))]
     by_type = (positive + negative).sum(axis=(0, 1, 2))
+    shares = {t: float(by_type[k] / max(by_type.sum(), 1.0)) for k, t in enumerate(venue_types)}
     stats: Dict[str, object] = {
         "spin_up_days": int(spin_up_days),
         "years": sorted(int(y) for y in set(years)),
@@ -118,10 +143,19 @@ def baseline_statistics(path: os.PathLike | str) -> Dict[str, object]:
         "ratio_mean": float(np.mean(ratios)),
         "outgroup_warmth_change_years_2_4": float(city_warmth[-1] - city_warmth[end_of_first]),
         "contact_warmth_r": float(r[-1]) if r is not None else float("nan"),
-        "encounter_share_by_venue_type": {t: float(by_type[k] / max(by_type.sum(), 1.0))
-                                          for k, t in enumerate(venue_types)},
+        "encounter_share_by_venue_type": shares,
+        "work_and_school_lead": _lead_of(shares, LEADING_SETTINGS),
     }
     return stats
+
+
+def _lead_of(shares: Mapping[str, float], leaders: Sequence[str]) -> float:
+    """How far the least of `leaders` is ahead of every other setting (negative: overtaken);
+    nan when a leading setting is not in the city."""
+    if any(name not in shares for name in leaders):
+        return float("nan")
+    others = [v for k, v in shares.items() if k not in leaders]
+    return min(shares[k] for k in leaders) - (max(others) if others else 0.0)
 
 
 def check(stats: Mapping[str, object], targets: Sequence[ValidationTarget] = TARGETS) -> List[dict]:
@@ -166,20 +200,40 @@ def _figure(replicates: Sequence[Mapping[str, object]], path: str) -> None:
     plt.close(fig)
 
 
-def write_report(replicates: Sequence[Mapping[str, object]], markdown: os.PathLike | str,
-                 figure: Optional[os.PathLike | str] = None, how: str = "") -> List[dict]:
-    """Rewrites the model column of `markdown` between its markers, and the figure."""
-    rows = summarise(replicates)
+def _table(rows: Sequence[Mapping[str, object]]) -> List[str]:
     lines = ["| target | band | model mean | replicate range | in band |", "|---|---|---|---|---|"]
     for row in rows:
         t = row["target"]
         lines.append(f"| {t.description} | {t.low:g} – {t.high:g} | {row['mean']:.3f} | "
                      f"{row['min']:.3f} – {row['max']:.3f} | {'yes' if row['ok'] else '**no**'} |")
+    return lines
+
+
+def _youth_lines(youth: Mapping[str, float]) -> List[str]:
+    lines = ["", "The youth programme (matched pairs, one replicate; Cohen's d ± its standard error):", ""]
+    lines += _table(summarise([youth], YOUTH_TARGETS))
+    for months in YOUTH_FOLLOW_UPS:
+        lines.append(f"- {months} months: d = {youth[f'youth_d_{months}_months']:.3f} ± "
+                     f"{youth[f'youth_d_se_{months}_months']:.3f} over {youth[f'youth_pairs_{months}_months']:.0f} "
+                     f"pairs; participants from the more segregated half of blocks minus the rest: "
+                     f"{youth[f'youth_segregated_minus_mixed_d_{months}_months']:+.3f}")
+    return lines
+
+
+def write_report(replicates: Sequence[Mapping[str, object]], markdown: os.PathLike | str,
+                 figure: Optional[os.PathLike | str] = None, how: str = "",
+                 youth: Optional[Mapping[str, float]] = None) -> List[dict]:
+    """Rewrites the model column of `markdown` between its markers, and the figure."""
+    rows = summarise(replicates)
+    lines = _table(rows)
     shares = {k: np.mean([r["encounter_share_by_venue_type"][k] for r in replicates])
               for k in replicates[0]["encounter_share_by_venue_type"]}
     lines += ["", "Share of intergroup encounters by setting (model, mean over replicates):", "",
               "| setting | share |", "|---|---|"]
     lines += [f"| {k} | {v:.1%} |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])]
+    if youth is not None:
+        lines += _youth_lines(youth)
+        rows += summarise([youth], YOUTH_TARGETS)
     if how:
         lines += ["", how]
     block = "\n".join(lines)
@@ -197,6 +251,105 @@ def write_report(replicates: Sequence[Mapping[str, object]], markdown: os.PathLi
     if figure:
         _figure(replicates, str(figure))
     return rows
+
+
+
+# --------------------------------------------------------------------- the youth programme
+
+#: Months after a cohort starts at which participants are compared with their matches: the NCS
+#: evaluations' follow-ups (3-6 months; a year).
+YOUTH_FOLLOW_UPS = (4, 12)
+
+
+def _add_months(day: _dt.date, months: int) -> _dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return _dt.date(year, month, min(day.day, 28))
+
+
+def _cohort_starts(item: Mapping[str, object]) -> List[_dt.date]:
+    start, end = item["start"], item["end"]
+    days = (_dt.date(year, int(md[:2]), int(md[3:])) for year in range(start.year, end.year + 1)
+            for md in item["cohorts"])
+    return sorted(d for d in days if start <= d <= end)
+
+
+def _outgroup_warmth(sim, groups: int) -> np.ndarray:
+    warmth = sim.warmth.copy()
+    own = warmth[np.arange(warmth.shape[0]), sim.group.astype(np.int64)]
+    return (warmth.sum(axis=1) - own) / (groups - 1)
+
+
+def _block_own_share(sim, ids: np.ndarray, groups: int) -> np.ndarray:
+    block, group = sim.block.astype(np.int64), sim.group.astype(np.int64)
+    cells = np.bincount(block * groups + group, minlength=(block.max() + 1) * groups).reshape(-1, groups)
+    return cells[block[ids], group[ids]] / cells[block[ids]].sum(axis=1)
+
+
+def youth_programme_statistics(scenario: os.PathLike | str, scale: Optional[float] = None, cohorts: int = 2,
+                               replicate: int = 0, threads: int = 0,
+                               spin_up_cache: Optional[os.PathLike | str] = None) -> Dict[str, float]:
+    """The youth programme evaluated as the NCS evaluations did: each participant of the first
+    `cohorts` cohorts against a matched non-participant (same ward, group and age band), change in
+    mean outgroup warmth from the day before the cohort starts, at each of YOUTH_FOLLOW_UPS.
+
+    Effects are standardised by the pooled SD of pre-programme warmth (Cohen's d, as the
+    intervention literature reports them). "Segregated" participants are those whose block's
+    own-group share is above the participants' median. Pairs where either slot changed hands, or
+    the match joined a later cohort, are dropped."""
+    from .simulation import Scenario, Simulation
+    base = Scenario.load(scenario)
+    if scale is not None:
+        base = base.override({"population.scale": scale})
+    item = next(i for i in base.to_dict()["timeline"] if i["kind"] == "youth_programme")
+    spin_up_days = int(base.to_dict()["simulation"].get("spin_up_days", 1095))
+    starts = _cohort_starts(item)[:cohorts]
+    plan: Dict[_dt.date, List[tuple]] = {}
+    for c in starts:
+        plan.setdefault(c - _dt.timedelta(days=1), []).append(("pre", c))
+        plan.setdefault(c, []).append(("start", c))
+        for months in YOUTH_FOLLOW_UPS:
+            plan.setdefault(_add_months(c, months), []).append((months, c))
+    groups = len(base.groups)
+    pre, cohort, changes = {}, {}, {m: [] for m in YOUTH_FOLLOW_UPS}
+    with Simulation(base, replicate=replicate, threads=threads, spin_up_cache=spin_up_cache) as sim:
+        for day in sorted(plan):
+            sim.step((day - sim.date).days)
+            warmth = _outgroup_warmth(sim, groups)
+            disposition = sim.agents("disposition").copy()
+            start_day = sim.agents("programme_start_day").copy()
+            for what, c in plan[day]:
+                if what == "pre":
+                    pre[c] = (warmth, disposition)
+                elif what == "start":
+                    index = (c - sim.start).days + spin_up_days
+                    ids = np.flatnonzero(start_day == index)
+                    matches = sim.matched_non_participants()[ids]
+                    ids, matches = ids[matches >= 0], matches[matches >= 0]
+                    w0, d0 = pre.pop(c)
+                    cohort[c] = dict(ids=ids, matches=matches, w0=w0, d0=d0,
+                                     segregation=_block_own_share(sim, ids, groups))
+                else:
+                    info = cohort[c]
+                    ids, matches, w0, d0 = info["ids"], info["matches"], info["w0"], info["d0"]
+                    same = ((disposition[ids] == d0[ids]) & (disposition[matches] == d0[matches])
+                            & (start_day[matches] < 0))
+                    effect = (warmth[ids] - w0[ids]) - (warmth[matches] - w0[matches])
+                    changes[what].append((effect[same], info["segregation"][same]))
+        pooled_sd = float(np.std(np.concatenate(
+            [np.concatenate([info["w0"][info["ids"]], info["w0"][info["matches"]]]) for info in cohort.values()])))
+    stats: Dict[str, float] = {}
+    for months, parts in changes.items():
+        effect = np.concatenate([e for e, _ in parts])
+        segregation = np.concatenate([s for _, s in parts])
+        segregated = segregation > np.median(segregation)
+        stats[f"youth_pairs_{months}_months"] = float(effect.size)
+        stats[f"youth_d_{months}_months"] = float(effect.mean() / pooled_sd)
+        stats[f"youth_d_se_{months}_months"] = float(effect.std(ddof=1) / np.sqrt(effect.size) / pooled_sd)
+        stats[f"youth_segregated_minus_mixed_d_{months}_months"] = float(
+            (effect[segregated].mean() - effect[~segregated].mean()) / pooled_sd)
+    stats["youth_persistence"] = stats[f"youth_d_{YOUTH_FOLLOW_UPS[1]}_months"] / stats[f"youth_d_{YOUTH_FOLLOW_UPS[0]}_months"]
+    return stats
 
 
 def run_replicates(scenario: os.PathLike | str, replicates: int, scale: Optional[float], workdir: os.PathLike | str,
@@ -232,21 +385,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--spin-up-cache", default=None)
     parser.add_argument("--report", default=None, help="markdown file whose model column to rewrite")
     parser.add_argument("--figure", default=None, help="PNG of the baseline against the bands")
+    parser.add_argument("--youth-scenario", default="scenarios/youth_programme_targeted.toml")
+    parser.add_argument("--youth-scale", type=float, default=0.25,
+                        help="scale of the youth-programme evaluation (0: skip it)")
     args = parser.parse_args(argv)
     started = time.time()
     stats = run_replicates(args.scenario, args.replicates, args.scale, args.workdir, args.threads,
                            spin_up_cache=args.spin_up_cache)
+    youth = None
+    if args.youth_scale > 0:
+        youth = youth_programme_statistics(args.youth_scenario, args.youth_scale, threads=args.threads,
+                                           spin_up_cache=args.spin_up_cache)
     seconds = time.time() - started
-    rows = summarise(stats)
+    rows = summarise(stats) + (summarise([youth], YOUTH_TARGETS) if youth else [])
     for row in rows:
         t = row["target"]
         print(f"{'ok  ' if row['ok'] else 'FAIL'} {t.statistic:36s} mean {row['mean']:.3f} "
               f"range {row['min']:.3f}-{row['max']:.3f} band {t.low:g}-{t.high:g}")
     if args.report:
         how = (f"Measured with `make validate`: `{args.scenario}` at scale {args.scale:g}, replicates "
-               f"0-{args.replicates - 1} of its seed, {os.cpu_count()} cores, {seconds / 60:.1f} minutes "
-               f"({_dt.date.today().isoformat()}).")
-        write_report(stats, args.report, args.figure, how)
+               f"0-{args.replicates - 1} of its seed"
+               + (f"; `{args.youth_scenario}` at scale {args.youth_scale:g}, its first two cohorts"
+                  if youth else "")
+               + f"; {os.cpu_count()} cores, {seconds / 60:.1f} minutes ({_dt.date.today().isoformat()}).")
+        write_report(stats, args.report, args.figure, how, youth)
     return 0 if all(row["ok"] for row in rows) else 1
 
 
