@@ -128,7 +128,9 @@ def compare(path: PathLike, metrics: Optional[Sequence[str]] = None, confidence:
     One row per scenario, sweep point, metric, ward and group (``"all"`` rows combine wards or
     groups): baseline and scenario means over replicates, their difference and its
     `confidence` interval — paired when the ensemble used common random numbers, Welch's
-    otherwise (column ``method``). The same numbers as ``contactsim compare``.
+    otherwise (column ``method``). The same numbers as ``contactsim compare``, plus the flags
+    ``after_end``, ``same_settings`` and ``no_difference`` of :func:`contactsim.effects`, which
+    warns the same way (:class:`contactsim.EffectWarning`) when a scenario cannot differ.
     """
     import pandas as pd
 
@@ -137,5 +139,7 @@ def compare(path: PathLike, metrics: Optional[Sequence[str]] = None, confidence:
         raise TypeError("metrics: expected a list of metric names")
     if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise ValueError(f"confidence: expected a number in (0, 1), got {confidence!r}")
+    from .effects import flag_comparison  # effects builds on this module
+
     rows = _core.compare_ensemble(master, list(metrics or []), float(confidence))
-    return pd.DataFrame(rows)
+    return flag_comparison(master, pd.DataFrame(rows))

@@ -19,7 +19,8 @@ import xarray as xr
 
 from .results import DataLike, as_dataset, contact_matrix
 
-__all__ = ["aggregate", "plot_series", "plot_ward_group_heatmap", "plot_contact_matrix", "plot_segregation"]
+__all__ = ["aggregate", "plot_series", "plot_ward_group_heatmap", "plot_contact_matrix", "plot_segregation",
+           "plot_effects", "forest_plot"]
 
 BY_CHOICES = ("group", "ward", None)
 REPLICATE = "replicate"
@@ -427,3 +428,193 @@ def _annotate(ax, image, values: np.ndarray, share: bool) -> None:
             text = f"{value:.2f}" if share else f"{value:,.0f}"
             dark = norm(value) < 0.5
         ax.text(j, i, text, ha="center", va="center", fontsize="small", color="white" if dark else "black")
+
+
+# ----------------------------------------------------------------------------- effects
+
+# What a reader calls each metric of contactsim.effects / compare.
+METRIC_NAMES = {
+    "outgroup_warmth": "warmth toward other groups",
+    "get_on_well_share": "share getting on well with other groups",
+    "mean_anxiety": "intergroup anxiety",
+    "perceived_cohesion": "share saying people get on well in their area",
+    "no_intergroup_contact_share": "share with no intergroup contact in a year",
+    "cross_group_friendship_share": "share with a friend in another group",
+    "contacts_positive": "positive intergroup encounters",
+    "contacts_negative": "negative intergroup encounters",
+}
+FACETS = ("ward", "group")
+MAX_FACETS = 12
+
+
+def _replicates_phrase(n) -> str:
+    """"mean of 3 replicates", "1 replicate" (a mean of one is no mean)."""
+    n = int(n)
+    return "1 replicate" if n == 1 else f"mean of {n} replicates"
+
+
+def _effect_rows(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    required = {"scenario", "point", "metric", "ward", "group", "time", "difference", "ci_low", "ci_high"}
+    missing = required - set(frame.columns)
+    if missing:
+        raise ValueError(f"expected a table from contactsim.effects; it lacks the columns {', '.join(sorted(missing))}")
+    rows = frame[frame["metric"] == metric]
+    if rows.empty:
+        raise ValueError(f"no rows for metric {metric!r}; the table holds: {', '.join(sorted(frame['metric'].unique()))}")
+    return rows
+
+
+def _chosen(rows: pd.DataFrame, column: str, wanted) -> pd.DataFrame:
+    if wanted is None:
+        return rows
+    wanted = [wanted] if isinstance(wanted, (str, int, np.integer)) else list(wanted)
+    valid = sorted(rows[column].unique().tolist())
+    unknown = [w for w in wanted if w not in valid]
+    if unknown:
+        raise ValueError(f"unknown {column} {', '.join(map(repr, unknown))}; valid: {', '.join(map(str, valid))}")
+    return rows[rows[column].isin(wanted)]
+
+
+def _run_label(scenario, point, points: int) -> str:
+    return str(scenario) if points == 1 else f"{scenario}, point {point}"
+
+
+def plot_effects(frame: pd.DataFrame, metric: str = "outgroup_warmth", facet: str = "ward", facets=None,
+                 scenarios=None, points=None, real: bool = False, columns: int = 3):
+    """Effects over time (:func:`contactsim.effects`) as ribbons, one panel per ward or group.
+
+    Each panel shows every counterfactual (and sweep point) in its own colour: its mean paired
+    difference from the baseline and the shaded confidence interval, with a zero line.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table :func:`contactsim.effects` returns.
+    metric : str
+    facet : {"ward", "group"}
+        One panel per ward (the other dimension at "all") or per group.
+    facets : list of str, optional
+        The panels; default "all" then the labels with the largest effects, up to 12.
+    scenarios, points : optional
+        Restrict to these counterfactuals / sweep points.
+    real : bool, default False
+        Plot ``difference_real`` (real residents) instead of per-resident differences.
+
+    Returns
+    -------
+    numpy array of matplotlib.axes.Axes, one per panel (flattened).
+    """
+    import matplotlib.pyplot as plt
+
+    if facet not in FACETS:
+        raise ValueError(f"facet must be 'ward' or 'group'; got {facet!r}")
+    other = "group" if facet == "ward" else "ward"
+    rows = _effect_rows(frame, metric)
+    rows = _chosen(_chosen(rows, "scenario", scenarios), "point", points)
+    rows = rows[rows[other] == "all"]
+    value, low, high, units = (("difference_real", "real_ci_low", "real_ci_high", "real_units") if real
+                               else ("difference", "ci_low", "ci_high", "units"))
+    if real and (value not in rows or rows[value].isna().all()):
+        raise ValueError(f"{metric} has no real-resident scaling (levels such as warmth do not scale); use real=False")
+    labels = _default_facets(rows, facet, value) if facets is None else list(facets)
+    rows = _chosen(rows, facet, labels)
+    n = len(labels)
+    ncols = min(columns, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 2.8 * nrows), squeeze=False, sharex=True,
+                             layout="constrained")
+    axes = axes.ravel()
+    runs = rows[["scenario", "point"]].drop_duplicates().values.tolist()
+    points_count = rows["point"].nunique()
+    for ax, label in zip(axes, labels):
+        for k, (scenario, point) in enumerate(runs):
+            cell = rows[(rows[facet] == label) & (rows.scenario == scenario) & (rows.point == point)].sort_values("time")
+            colour = f"C{k}"
+            ax.plot(cell["time"].values, cell[value].values, color=colour, label=_run_label(scenario, point, points_count))
+            ax.fill_between(cell["time"].values, cell[low].values, cell[high].values, color=colour, alpha=BAND_ALPHA,
+                            linewidth=0)
+            if "flagged" in cell and cell["flagged"].any():
+                ax.plot(cell["time"].values[-1:], cell[value].values[-1:], "x", color=colour)
+        ax.axhline(0, color="0.4", linewidth=0.8)
+        ax.set_title(str(label), fontsize="small")
+        ax.set_ylabel(f"difference ({rows[units].iloc[0]})" if rows[units].iloc[0] else "difference", fontsize="small")
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize="small", frameon=False)
+    name = METRIC_NAMES.get(metric, metric)
+    replicates = _replicates_phrase(rows["n"].iloc[0]) if "n" in rows else ""
+    fig.suptitle(f"Effect on {name}: counterfactual − baseline ({replicates}, shaded: "
+                 f"confidence interval; ×: flagged, see the table's flag columns)", fontsize="medium")
+    return axes[:n]
+
+
+def _default_facets(rows: pd.DataFrame, facet: str, value: str) -> list:
+    """"all" first, then the labels whose last effect is largest in size."""
+    last = rows[rows["time"] == rows["time"].max()]
+    sizes = last[last[facet] != "all"].groupby(facet)[value].apply(lambda v: v.abs().max())
+    ranked = sizes.sort_values(ascending=False).index.tolist()
+    return (["all"] if (rows[facet] == "all").any() else []) + ranked[:MAX_FACETS - 1]
+
+
+def forest_plot(frame: pd.DataFrame, metric: str = "outgroup_warmth", scenario=None, point=None, time=None,
+                group: str = "all", real: bool = False, ax=None):
+    """Each ward's effect at one record with its interval (a forest plot), city first.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table :func:`contactsim.effects` returns.
+    metric : str
+    scenario, point : optional
+        Which counterfactual and sweep point; required when the table holds several (effects of
+        different policies are never drawn as one).
+    time : date, optional
+        The record; default the last.
+    group : str, default "all"
+    real : bool, default False
+        Real residents instead of per-resident differences.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    rows = _effect_rows(frame, metric)
+    rows = _chosen(_chosen(rows, "scenario", scenario), "point", point)
+    for column in ("scenario", "point"):
+        if rows[column].nunique() > 1:
+            raise ValueError(f"the table holds several {column}s ({', '.join(map(str, rows[column].unique()))}); "
+                             f"pass {column}= one of them: a forest plot shows one comparison")
+    rows = _chosen(rows, "group", group)
+    when = rows["time"].max() if time is None else pd.Timestamp(time)
+    rows = rows[rows["time"] == when]
+    if rows.empty:
+        raise ValueError(f"no rows at {time}; the table's records end on "
+                         f"{', '.join(str(t)[:10] for t in sorted(frame['time'].unique()))}")
+    value, low, high, units = (("difference_real", "real_ci_low", "real_ci_high", "real_units") if real
+                               else ("difference", "ci_low", "ci_high", "units"))
+    city = rows[rows["ward"] == "all"]
+    wards = rows[rows["ward"] != "all"].sort_values(value)
+    ordered = pd.concat([wards, city])  # city at the top
+    ax = _axes(ax, figsize=(7, 1.5 + 0.22 * len(ordered)))
+    y = np.arange(len(ordered))
+    flagged = ordered["flagged"].values if "flagged" in ordered else np.zeros(len(ordered), dtype=bool)
+    for mask, style in ((~flagged, dict(color="C0", marker="o")),
+                        (flagged, dict(color="0.6", marker="o", markerfacecolor="white"))):
+        if mask.any():
+            part = ordered[mask]
+            ax.errorbar(part[value], y[mask], xerr=[part[value] - part[low], part[high] - part[value]],
+                        linestyle="none", capsize=2, **style)
+    ax.axvline(0, color="0.4", linewidth=0.8)
+    ax.set_yticks(y, [str(w) for w in ordered["ward"]], fontsize="small")
+    unit = ordered[units].iloc[0] if units in ordered else ""
+    ax.set_xlabel(f"counterfactual − baseline ({unit})" if unit else "counterfactual − baseline")
+    name = METRIC_NAMES.get(metric, metric)
+    replicates = _replicates_phrase(ordered["n"].iloc[0]) if "n" in ordered else ""
+    who = "" if group == "all" else f", {group}"
+    ax.set_title(_title(f"Effect on {name} by ward{who}, {str(when)[:10]}",
+                        f"{ordered['scenario'].iloc[0]} vs baseline, {replicates}; grey, hollow: flagged"),
+                 fontsize="medium")
+    return ax
