@@ -264,7 +264,8 @@ def test_forest_plot_shows_every_ward_with_its_interval(table):
     rows = table[(table.scenario == "closed") & (table.metric == "contacts_positive") & (table.group == "all")]
     last = rows[rows.time == rows.time.max()]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert sorted(labels) == sorted(last.ward)
+    assert sorted(labels) == sorted(plotting.CITY_LABEL if w == "all" else w for w in last.ward)
+    assert labels[-1] == plotting.CITY_LABEL, "the city on top"
     assert "encounters per resident" in ax.get_xlabel()
     assert any(line.get_xdata()[0] == 0 for line in ax.get_lines()), "a zero line"
 

@@ -539,6 +539,7 @@ METRIC_NAMES = {
     "contacts_negative": "negative intergroup encounters",
 }
 FACETS = ("ward", "group")
+CITY_LABEL = "city (all wards)"
 MAX_FACETS = 12
 
 
@@ -641,8 +642,8 @@ def plot_effects(frame: pd.DataFrame, metric: str = "outgroup_warmth", facet: st
     axes[0].legend(fontsize="small", frameon=False)
     name = METRIC_NAMES.get(metric, metric)
     replicates = _replicates_phrase(rows["n"].iloc[0]) if "n" in rows else ""
-    fig.suptitle(f"Effect on {name}: counterfactual − baseline ({replicates}, shaded: "
-                 f"confidence interval; ×: flagged, see the table's flag columns)", fontsize="medium")
+    fig.suptitle(f"Effect on {name} (counterfactual − baseline)\n{replicates}; shaded: confidence interval; "
+                 f"×: flagged (see the table's flag columns)", fontsize="medium")
     return axes[:n]
 
 
@@ -703,7 +704,7 @@ def forest_plot(frame: pd.DataFrame, metric: str = "outgroup_warmth", scenario=N
             ax.errorbar(part[value], y[mask], xerr=[part[value] - part[low], part[high] - part[value]],
                         linestyle="none", capsize=2, **style)
     ax.axvline(0, color="0.4", linewidth=0.8)
-    ax.set_yticks(y, [str(w) for w in ordered["ward"]], fontsize="small")
+    ax.set_yticks(y, [CITY_LABEL if w == "all" else str(w) for w in ordered["ward"]], fontsize="small")
     unit = ordered[units].iloc[0] if units in ordered else ""
     ax.set_xlabel(f"counterfactual − baseline ({unit})" if unit else "counterfactual − baseline")
     name = METRIC_NAMES.get(metric, metric)
