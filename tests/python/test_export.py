@@ -2,6 +2,7 @@
 file's own, with labels; an existing output is never overwritten without --force and never
 half written; bad input is named."""
 import os
+import shutil
 import pathlib
 import subprocess
 import sys
@@ -113,3 +114,45 @@ def test_an_ensemble_exports_scenario_point_parameters_and_replicate(cli, source
         ward = f["series/ward"].asstr()[7]
     rows = table[(table.scenario == "closed") & (table.point == 1) & (table.replicate == 1) & (table.ward == ward)]
     np.testing.assert_array_equal(rows.sort_values("time").value.values.astype(np.float32), tension[:, 7])
+    import xarray as xr
+    export(tmp_path / "out/ensemble.h5", "-o", tmp_path / "ensemble.nc")
+    with xr.open_dataset(tmp_path / "ensemble.nc", engine="h5netcdf") as nc:
+        assert nc["tension"].dims[:3] == ("scenario", "point", "replicate") and nc["time"].dtype.kind == "M"
+        np.testing.assert_array_equal(nc["tension"].sel(scenario="closed", point=1, replicate=1).values, tension)
+
+
+# ----------------------------------------------------------------------------- netCDF
+
+def test_netcdf_export_reads_back_with_cf_dates(small_run, tmp_path):
+    import xarray as xr
+    from contactsim import open_results
+    output = tmp_path / "run.nc"
+    export(small_run[0], "-o", output)
+    original = open_results(small_run[0])
+    with xr.open_dataset(output, engine="h5netcdf") as nc:
+        assert nc["time"].dtype.kind == "M", "CF time decodes to datetime64"
+        np.testing.assert_array_equal(nc["time"].values, original["time"].values)
+        np.testing.assert_array_equal(nc["mean_warmth"].values, original["mean_warmth"].values)
+        assert list(nc["ward"].values) == list(original["ward"].values)
+        assert nc.attrs["format"] == "contactsim-netcdf-1" and nc.attrs["source_file"] == str(small_run[0])
+        assert nc["time"].encoding["units"] == "days since 1970-01-01"
+    with xr.open_dataset(output, group="events", engine="h5netcdf") as events:
+        assert set(events.data_vars) >= {"kind", "subject", "detail", "venues_affected"}
+
+
+@pytest.mark.skipif(shutil.which("ncdump") is None, reason="netcdf-bin (ncdump) is not installed")
+def test_ncdump_reads_the_run_and_its_netcdf_export(small_run, tmp_path):
+    output = tmp_path / "run.nc"
+    export(small_run[0], "-o", output)
+    header = subprocess.run(["ncdump", "-h", str(output)], capture_output=True, text=True, timeout=60)
+    assert header.returncode == 0, header.stderr
+    assert 'time:units = "days since 1970-01-01"' in header.stdout
+    run = subprocess.run(["ncdump", "-h", str(small_run[0])], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "group: series" in run.stdout, run.stderr
+
+
+def test_the_run_files_series_group_opens_with_h5netcdf(small_run):
+    import xarray as xr
+    from contactsim import open_results
+    with xr.open_dataset(small_run[0], group="series", engine="h5netcdf") as series:
+        np.testing.assert_array_equal(series["tension"].values, open_results(small_run[0])["tension"].values)

@@ -8,6 +8,11 @@ ensemble adds ``scenario``, ``point``, the sweep's parameters and ``replicate`` 
 The numbers come through the package's own readers (:func:`contactsim.open_results`), the same
 path every analysis in Python takes, so labels and the cut to complete records are the same.
 Run as ``python3 -m contactsim export RUN.h5|ENSEMBLE.h5 -o FILE.csv [--force]``.
+
+``-o FILE.nc`` writes netCDF-4 instead (:func:`export_netcdf`): the same Dataset with CF time
+(``days since 1970-01-01``), which ``xr.open_dataset``, ``ncdump`` and R's ncdf4 read as dates.
+The run files themselves keep ISO-string dates (their readers and checkpoints rely on them), so
+their ``series`` group opens with h5netcdf but its time comes back as bytes.
 """
 from __future__ import annotations
 
@@ -20,9 +25,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .results import _decode, _strings, open_results
+from .results import _decode, _strings, open_results, read_events
 
-__all__ = ["export_csv", "ExportError", "DIMENSION_COLUMNS"]
+__all__ = ["export", "export_csv", "export_netcdf", "ExportError", "DIMENSION_COLUMNS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 DIMENSION_COLUMNS = ("ward", "group", "target_group", "venue_type", "spatial_unit")
@@ -134,3 +139,57 @@ def export_csv(source: PathLike, output: PathLike, force: bool = False,
         partial.unlink(missing_ok=True)
         raise
     return output
+
+
+NETCDF_FORMAT = "contactsim-netcdf-1"
+NETCDF_SUFFIXES = (".nc", ".nc4")
+CF_TIME = {"units": "days since 1970-01-01", "calendar": "standard", "dtype": "int32"}
+
+
+def _events_dataset(path: pathlib.Path) -> xr.Dataset:
+    """/events as a netCDF group: one `event` dimension, dates as CF time."""
+    events = read_events(path)
+    data = {column: ("event", events[column].to_numpy(dtype=object if events[column].dtype == object else None))
+            for column in events.columns}
+    return xr.Dataset(data)
+
+
+def export_netcdf(source: PathLike, output: PathLike, force: bool = False) -> pathlib.Path:
+    """Write `source` (a run or an ensemble) as netCDF-4 at `output`, time as CF numeric dates.
+
+    A run gives the root group (every series, labels as coordinates, provenance attributes) and an
+    ``events`` group; an ensemble gives :func:`contactsim.open_ensemble`'s Dataset. The root
+    attribute ``format`` becomes ``contactsim-netcdf-1`` (``source_file`` names the original), so
+    the copy is never taken for a run's output. Written as ``<output>.partial``, then renamed.
+    """
+    from .ensemble import open_ensemble
+
+    source, output = pathlib.Path(source), pathlib.Path(output)
+    if not source.is_file():
+        raise FileNotFoundError(2, "contactsim file not found", str(source))
+    ensemble = _is_ensemble(source)
+    ds = open_ensemble(source) if ensemble else open_results(source)
+    _check_output(source, output, force)
+    ds.attrs = {**ds.attrs, "format": NETCDF_FORMAT, "source_file": str(source)}
+    partial = output.with_name(output.name + ".partial")
+    try:
+        ds.to_netcdf(partial, engine="h5netcdf", encoding={"time": CF_TIME})
+        if not ensemble:
+            events = _events_dataset(source)
+            encoding = {"date": CF_TIME} if events.sizes.get("event", 0) else {}
+            events.to_netcdf(partial, mode="a", group="events", engine="h5netcdf", encoding=encoding)
+        os.replace(partial, output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return output
+
+
+def export(source: PathLike, output: PathLike, force: bool = False,
+           series: Optional[Sequence[str]] = None) -> pathlib.Path:
+    """CSV or netCDF by the output's suffix (``.nc``/``.nc4``: netCDF; anything else: CSV)."""
+    if pathlib.Path(output).suffix.lower() in NETCDF_SUFFIXES:
+        if series is not None:
+            raise ExportError(f"{output}: --series applies to CSV; a netCDF export holds every series")
+        return export_netcdf(source, output, force)
+    return export_csv(source, output, force, series)
