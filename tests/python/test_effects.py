@@ -273,3 +273,13 @@ def test_forest_plot_shows_every_ward_with_its_interval(table):
 def test_plot_effects_refuses_an_unknown_metric(table):
     with pytest.raises(ValueError, match="no rows for metric 'happiness'"):
         plotting.plot_effects(table, "happiness")
+
+
+def test_the_cli_compare_prints_the_same_warnings(cli, master):
+    result = run_cli(cli, "compare", master, "--metric", "contacts_positive")
+    lines = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert any(line.startswith("warning: late: differs from the baseline only from 2021-04-01, after the runs' "
+                               "last record (2020-04-30)") for line in lines), result.stderr
+    assert any(line.startswith("warning: nothing: never differs from the baseline") for line in lines), result.stderr
+    assert not any(line.startswith("warning: closed") for line in lines), "a real effect is not warned about"
+    assert "contacts_positive" in result.stdout, "the comparison is still printed"
