@@ -99,10 +99,18 @@ values = [1.0, 1.2]
 """
 
 
-def test_an_ensemble_exports_scenario_point_parameters_and_replicate(cli, source_dir, tmp_path):
-    spec = tmp_path / "spec.toml"
+@pytest.fixture(scope="module")
+def swept(cli, source_dir, tmp_path_factory) -> pathlib.Path:
+    """A two-point sweep of a baseline and one counterfactual, two replicates: its folder."""
+    directory = tmp_path_factory.mktemp("swept")
+    spec = directory / "spec.toml"
     spec.write_text(ENSEMBLE.format(base=(source_dir / "scenarios/stoke_on_trent.toml").as_posix()), encoding="utf-8")
-    run_cli(cli, "ensemble", spec, "-o", tmp_path / "out", "-q")
+    run_cli(cli, "ensemble", spec, "-o", directory / "out", "-q")
+    return directory
+
+
+def test_an_ensemble_exports_scenario_point_parameters_and_replicate(swept, tmp_path):
+    (tmp_path / "out").symlink_to(swept / "out")
     output = tmp_path / "ensemble.csv"
     export(tmp_path / "out/ensemble.h5", "-o", output, "--series", "tension")
     table = pd.read_csv(output)
@@ -156,3 +164,18 @@ def test_the_run_files_series_group_opens_with_h5netcdf(small_run):
     from contactsim import open_results
     with xr.open_dataset(small_run[0], group="series", engine="h5netcdf") as series:
         np.testing.assert_array_equal(series["tension"].values, open_results(small_run[0])["tension"].values)
+
+
+def test_effects_of_a_sweep_carry_the_parameter_values(swept):
+    """effects() puts each point's swept values in columns, and plot_effects names lines by them."""
+    import warnings
+    import contactsim
+    from contactsim import plotting
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", contactsim.EffectWarning)
+        fx = contactsim.effects(swept / "out/ensemble.h5", metrics=["contacts_positive"], by=())
+    assert dict(fx.groupby("point")["mechanisms.valence.beta0"].first()) == {0: 1.0, 1: 1.2}
+    axes = plotting.plot_effects(fx, "contacts_positive")
+    assert [line.get_label() for line in axes[0].get_lines()[:2]] == ["closed, beta0 = 1", "closed, beta0 = 1.2"]
+    import matplotlib.pyplot as plt
+    plt.close("all")

@@ -571,8 +571,19 @@ def _chosen(rows: pd.DataFrame, column: str, wanted) -> pd.DataFrame:
     return rows[rows[column].isin(wanted)]
 
 
-def _run_label(scenario, point, points: int) -> str:
-    return str(scenario) if points == 1 else f"{scenario}, point {point}"
+def _design_columns(frame: pd.DataFrame) -> list:
+    """The sweep's parameters: effects() puts them between `point` and `metric`."""
+    columns = list(frame.columns)
+    return columns[columns.index("point") + 1:columns.index("metric")]
+
+
+def _run_label(rows: pd.DataFrame, scenario, point, points: int) -> str:
+    """The counterfactual, and at a sweep point the parameter values that define it."""
+    if points == 1:
+        return str(scenario)
+    first = rows[(rows.scenario == scenario) & (rows.point == point)].iloc[0]
+    values = [f"{name.rsplit('.', 1)[-1]} = {first[name]:g}" for name in _design_columns(rows)]
+    return f"{scenario}, " + (", ".join(values) if values else f"point {point}")
 
 
 def plot_effects(frame: pd.DataFrame, metric: str = "outgroup_warmth", facet: str = "ward", facets=None,
@@ -626,7 +637,7 @@ def plot_effects(frame: pd.DataFrame, metric: str = "outgroup_warmth", facet: st
         for k, (scenario, point) in enumerate(runs):
             cell = rows[(rows[facet] == label) & (rows.scenario == scenario) & (rows.point == point)].sort_values("time")
             colour = f"C{k}"
-            ax.plot(cell["time"].values, cell[value].values, color=colour, label=_run_label(scenario, point, points_count))
+            ax.plot(cell["time"].values, cell[value].values, color=colour, label=_run_label(rows, scenario, point, points_count))
             ax.fill_between(cell["time"].values, cell[low].values, cell[high].values, color=colour, alpha=BAND_ALPHA,
                             linewidth=0)
             if "flagged" in cell and cell["flagged"].any():
@@ -650,7 +661,8 @@ def plot_effects(frame: pd.DataFrame, metric: str = "outgroup_warmth", facet: st
 def _default_facets(rows: pd.DataFrame, facet: str, value: str) -> list:
     """"all" first, then the labels whose last effect is largest in size."""
     last = rows[rows["time"] == rows["time"].max()]
-    sizes = last[last[facet] != "all"].groupby(facet)[value].apply(lambda v: v.abs().max())
+    labelled = last[last[facet] != "all"]
+    sizes = labelled[value].abs().groupby(labelled[facet]).max()
     ranked = sizes.sort_values(ascending=False).index.tolist()
     return (["all"] if (rows[facet] == "all").any() else []) + ranked[:MAX_FACETS - 1]
 
