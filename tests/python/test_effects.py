@@ -283,3 +283,19 @@ def test_the_cli_compare_prints_the_same_warnings(cli, master):
     assert any(line.startswith("warning: nothing: never differs from the baseline") for line in lines), result.stderr
     assert not any(line.startswith("warning: closed") for line in lines), "a real effect is not warned about"
     assert "contacts_positive" in result.stdout, "the comparison is still printed"
+
+
+def test_effects_agree_with_the_cli_compare_where_they_measure_the_same(master):
+    """compare (C++) takes levels at the last record and counts over the whole run: effects with
+    window="whole" at the last record, its real-scale counts times the scale, are those numbers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EffectWarning)
+        fx = contactsim.effects(master, metrics=["get_on_well_share", "contacts_positive"], window="whole")
+        cmp = contactsim.compare(master, metrics=["get_on_well_share", "contacts_positive"])
+    for ward, group in [("all", "all"), (WARD, "all"), (WARD, "asian")]:
+        expected = cmp[(cmp.scenario == "closed") & (cmp.ward == ward) & (cmp.group == group)].set_index("metric")
+        share = row(fx, "closed", "get_on_well_share", ward, group)
+        assert share.difference == pytest.approx(expected.loc["get_on_well_share", "difference"], abs=1e-9)
+        count = row(fx, "closed", "contacts_positive", ward, group)
+        assert count.difference_real * SCALE == pytest.approx(expected.loc["contacts_positive", "difference"], rel=1e-9)
+        assert count.ci_low < count.difference < count.ci_high or count.sd == 0

@@ -1,7 +1,6 @@
 """`python3 -m contactsim export`: a run or an ensemble as a long CSV whose values are the
 file's own, with labels; an existing output is never overwritten without --force and never
 half written; bad input is named."""
-import os
 import shutil
 import pathlib
 import subprocess
