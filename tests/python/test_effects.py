@@ -3,6 +3,7 @@ window starts at the first day a counterfactual differs; traps (a policy after t
 a counterfactual that changes nothing, too few venues or residents) warn and are flagged; the
 effect plots draw those numbers."""
 import pathlib
+import shutil
 import warnings
 
 import h5py
@@ -18,7 +19,7 @@ from scipy import stats  # noqa: E402
 
 import contactsim  # noqa: E402
 from contactsim import plotting  # noqa: E402
-from contactsim.effects import FEW_VENUES, EffectWarning, contrast  # noqa: E402
+from contactsim.effects import FEW_VENUES, EffectWarning, _few_venues, contrast  # noqa: E402
 from conftest import run_cli  # noqa: E402
 
 REPLICATES = 3
@@ -299,3 +300,25 @@ def test_effects_agree_with_the_cli_compare_where_they_measure_the_same(master):
         count = row(fx, "closed", "contacts_positive", ward, group)
         assert count.difference_real * SCALE == pytest.approx(expected.loc["contacts_positive", "difference"], rel=1e-9)
         assert count.ci_low < count.difference < count.ci_high or count.sd == 0
+
+
+def test_few_venues_counts_the_venues_each_item_selects():
+    venues = pd.DataFrame({"name": ["a", "b", "c", "d"], "type": ["park", "park", "park", "market"],
+                           "ward": ["W1", "W1", "W1", "W2"]})
+    wards = ["W1", "W2", "all"]
+    every_park = [{"kind": "close", "venue_type": "park"}]
+    assert _few_venues(venues, every_park, wards) == {"W1": False, "W2": True, "all": False}
+    parks_of_w2 = [{"kind": "budget", "venue_type": "park", "ward": "W2", "change": -0.4}]
+    assert _few_venues(venues, parks_of_w2, wards) == {"W1": False, "W2": True, "all": False}
+    one_market = [{"kind": "close", "venue": "d"}]
+    assert _few_venues(venues, one_market, wards) == {"W1": False, "W2": True, "all": False}
+    assert _few_venues(venues, [{"kind": "festival", "ward": "W1"}], wards) == {w: False for w in wards}
+
+
+def test_run_ensemble_warns_when_a_counterfactual_cannot_differ(master, tmp_path):
+    """Said when the ensemble is written, not only when someone compares it."""
+    copy = tmp_path / "out"
+    shutil.copytree(master.parent, copy)  # every run complete: the runner only rewrites the master
+    with pytest.warns(EffectWarning, match="'late' differs from the baseline only from 2021-04-01") as caught:
+        contactsim.run_ensemble(master.parent.parent / "spec.toml", copy)
+    assert not any("'closed'" in str(w.message) for w in caught)

@@ -147,7 +147,7 @@ def _read_facts(master: str) -> EnsembleFacts:
                 start = dt.date.fromisoformat(str(_decode(run.attrs["start_date"])))
                 last = dt.date.fromisoformat(str(_decode(run["series/time"][-1])))
                 table = run["venues"][()]
-                venues = pd.DataFrame({"type": _strings(table["type"]), "ward": _strings(table["ward"])})
+                venues = pd.DataFrame({column: _strings(table[column]) for column in ("name", "type", "ward")})
     if venues is None:
         raise ValueError(f"{master}: no run of the baseline scenario {baseline!r} in /runs")
     return EnsembleFacts(baseline, paired, scale, start, last, texts, venues)
@@ -273,12 +273,19 @@ def _changed_venue_types(items: list) -> dict:
     return changed
 
 
+def _wards_of_named_venues(venues: pd.DataFrame, items: list) -> set:
+    """Wards of the venues items select by name (`venue = "..."`): one venue is always few."""
+    names = {item["venue"] for item in items if "venue" in item}
+    return set(venues.loc[venues["name"].isin(names), "ward"])
+
+
 def _few_venues(venues: pd.DataFrame, items: list, wards: Sequence[str]) -> dict:
     """ward (or "all") -> True when it holds fewer than FEW_VENUES of a venue type the items change."""
     changed = _changed_venue_types(items)
+    named = _wards_of_named_venues(venues, items)
     flags = {}
     for ward in wards:
-        few = False
+        few = ward in named
         for venue_type, where in changed.items():
             if ward != ALL and where is not None and ward not in where:
                 continue
@@ -487,6 +494,16 @@ def _warn_if_it_cannot_differ(what: Contrast, scenario: str, last: dt.date, path
               f"the runs' last record ({last}): every effect is zero because the policy never started "
               f"(extend the ensemble's `until` or the scenario's end)")
     return after_end
+
+
+def warn_if_counterfactuals_cannot_differ(master: PathLike) -> None:
+    """The scenario-level traps of :func:`effects`, checked from the scenarios alone: said as
+    soon as an ensemble is written, before anyone reads a zero as "no effect"."""
+    path = _master_path(master)
+    facts = _read_facts(path)
+    for (scenario, point), text in facts.texts.items():
+        if scenario != facts.baseline:
+            _warn_if_it_cannot_differ(contrast(facts.texts[(facts.baseline, point)], text), scenario, facts.last, path)
 
 
 def flag_comparison(master: PathLike, rows: pd.DataFrame) -> pd.DataFrame:

@@ -37,7 +37,9 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
 
     Runs already complete in `output` are skipped (an interrupted ensemble resumes); a folder
     holding a different ensemble is refused. `processes` runs are simulated at once, each with
-    `threads` worker threads (default: the spec's). Returns the master file's path.
+    `threads` worker threads (default: the spec's). Returns the master file's path. Warns
+    (:class:`contactsim.EffectWarning`) about a counterfactual that cannot differ from the
+    baseline: the same scenario, or items that all fall after the runs' end.
     """
     spec = _path(spec, "spec")
     output = _path(output, "output")
@@ -64,7 +66,11 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
             if previous is None:
                 os.environ.pop("OMP_WAIT_POLICY", None)
     _core.write_ensemble_master(spec, output)
-    return os.path.join(output, "ensemble.h5")
+    master = os.path.join(output, "ensemble.h5")
+    from .effects import warn_if_counterfactuals_cannot_differ  # effects builds on this module
+
+    warn_if_counterfactuals_cannot_differ(master)
+    return master
 
 
 def _master_path(path: PathLike) -> str:
