@@ -326,6 +326,25 @@ def _check_arguments(metrics, window, by, confidence) -> tuple[list, tuple]:
     return list(metrics), by
 
 
+def _real_columns(base_num, cf_num, metric: Metric, facts: EnsembleFacts, confidence: float, like) -> dict:
+    """The effect in real residents (shares) or real encounters (counts): simulated totals ÷ scale.
+    Levels such as warmth do not scale: NaN."""
+    if metric.kind == "mean":
+        nan = xr.full_like(like, np.nan)
+        real = {"difference": nan, "ci_low": nan, "ci_high": nan}
+    else:
+        real = _interval(cf_num / facts.scale, base_num / facts.scale, facts.paired, confidence)
+    return {"difference_real": real["difference"], "real_ci_low": real["ci_low"], "real_ci_high": real["ci_high"]}
+
+
+def _baseline_columns(base_level: xr.DataArray, like: xr.DataArray) -> dict:
+    """The baseline's own level and replicate spread, to read an effect against."""
+    replicates = base_level.sizes["replicate"]
+    spread = base_level.std("replicate", ddof=1) if replicates > 1 else xr.full_like(like, np.nan)
+    return {"n": xr.full_like(like, replicates, dtype=np.int64), "baseline_level": base_level.mean("replicate"),
+            "baseline_sd": spread}
+
+
 def _scenario_effects(values, population, metric_name, metric, window, days, facts, by, confidence,
                       scaled) -> pd.DataFrame:
     """Rows of one metric for one counterfactual at one sweep point."""
@@ -333,26 +352,18 @@ def _scenario_effects(values, population, metric_name, metric, window, days, fac
     base_p, cf_p = population
     base_num, base_res = _per_resident(base_v, base_p, metric, window, by)
     cf_num, cf_res = _per_resident(cf_v, cf_p, metric, window, by)
-    columns = _interval(cf_num / cf_res, base_num / base_res, facts.paired, confidence)
-    base_level = base_num / base_res
-    columns["n"] = xr.full_like(columns["difference"], base_v.sizes["replicate"], dtype=np.int64)
-    columns["baseline_level"] = base_level.mean("replicate")
-    columns["baseline_sd"] = base_level.std("replicate", ddof=1) if base_v.sizes["replicate"] > 1 \
-        else xr.full_like(columns["difference"], np.nan)
+    base_level, cf_level = base_num / base_res, cf_num / cf_res
+    columns = _interval(cf_level, base_level, facts.paired, confidence)
+    like = columns["difference"]
+    columns.update(_baseline_columns(base_level, like))
     columns["baseline_change"] = _baseline_change(base_v, base_p, metric, window, days, by)
     columns["residents"] = _cells(base_p.isel(time=window.rows), by).mean("replicate")
     if scaled:
-        if metric.kind == "mean":
-            nan = xr.full_like(columns["difference"], np.nan)
-            real = {"difference": nan, "ci_low": nan, "ci_high": nan}
-        else:
-            real = _interval(cf_num / facts.scale, base_num / facts.scale, facts.paired, confidence)
-        columns.update({"difference_real": real["difference"], "real_ci_low": real["ci_low"],
-                        "real_ci_high": real["ci_high"]})
+        columns.update(_real_columns(base_num, cf_num, metric, facts, confidence, like))
     # A cell whose every replicate and record is exactly the baseline's: say so rather than
     # report a confident zero.
-    identical = ((cf_num / cf_res) == (base_num / base_res)) | ((cf_res == 0) & (base_res == 0))
-    columns["no_difference"] = identical.all(["replicate", "time"]).broadcast_like(columns["difference"])
+    identical = (cf_level == base_level) | ((cf_res == 0) & (base_res == 0))
+    columns["no_difference"] = identical.all(["replicate", "time"]).broadcast_like(like)
     frame = xr.Dataset(columns).to_dataframe().reset_index()
     frame.insert(0, "metric", metric_name)
     frame["units"] = metric.units
