@@ -322,3 +322,14 @@ def test_run_ensemble_warns_when_a_counterfactual_cannot_differ(master, tmp_path
     with pytest.warns(EffectWarning, match="'late' differs from the baseline only from 2021-04-01") as caught:
         contactsim.run_ensemble(master.parent.parent / "spec.toml", copy)
     assert not any("'closed'" in str(w.message) for w in caught)
+
+
+def test_describe_ensemble_accepts_the_master_file(master, tmp_path):
+    described = contactsim.describe_ensemble(master)
+    assert described["scenarios"] == ["baseline", "closed", "late", "nothing"]
+    assert len(described["runs"]) == 4 * REPLICATES
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["format"] = "something-else"
+    with pytest.raises(ValueError, match=f"{other}: an HDF5 file but not an ensemble master file"):
+        contactsim.describe_ensemble(other)

@@ -166,7 +166,7 @@ def test_the_run_files_series_group_opens_with_h5netcdf(small_run):
 
 
 def test_effects_of_a_sweep_carry_the_parameter_values(swept):
-    """effects() puts each point's swept values in columns, and plot_effects names lines by them."""
+    """effects() and compare() put each point's swept values in columns; plot_effects names lines by them."""
     import warnings
     import contactsim
     from contactsim import plotting
@@ -174,6 +174,9 @@ def test_effects_of_a_sweep_carry_the_parameter_values(swept):
         warnings.simplefilter("ignore", contactsim.EffectWarning)
         fx = contactsim.effects(swept / "out/ensemble.h5", metrics=["contacts_positive"], by=())
     assert dict(fx.groupby("point")["mechanisms.valence.beta0"].first()) == {0: 1.0, 1: 1.2}
+    compared = contactsim.compare(swept / "out/ensemble.h5", metrics=["contacts_positive"])
+    assert list(compared.columns[:3]) == ["scenario", "point", "mechanisms.valence.beta0"]
+    assert dict(compared.groupby("point")["mechanisms.valence.beta0"].first()) == {0: 1.0, 1: 1.2}
     axes = plotting.plot_effects(fx, "contacts_positive")
     assert [line.get_label() for line in axes[0].get_lines()[:2]] == ["closed, beta0 = 1", "closed, beta0 = 1.2"]
     import matplotlib.pyplot as plt
