@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   librandom123-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
   python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-pytest \
   python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy python3-sklearn \
-  python3-nbformat python3-nbclient python3-ipykernel \
+  python3-nbformat python3-nbclient python3-ipykernel python3-h5netcdf netcdf-bin \
   openmpi-bin libopenmpi-dev
 
 # Sanitizer and fuzzing builds (make sanitize, make fuzz) use clang 19, the version they are
@@ -56,7 +56,9 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# Builds only the command it runs (the full build, tests and benchmarks included, is `make build`).
+run: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target contactsim
 	$(BUILD_DIR)/contactsim run $(SCENARIO) -o results/$(notdir $(basename $(SCENARIO))).h5 --force
 
 test: build

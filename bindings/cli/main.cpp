@@ -452,6 +452,7 @@ int compare_command(const CompareArgs& a) {
     refuse_existing_output(a.output, a.force, "pass --force to overwrite");
   }
   const auto rows = compare_ensemble(a.master, options);
+  for (const std::string& warning : comparison_warnings(a.master, rows)) std::cerr << "warning: " << warning << '\n';
   if (!a.output.empty())
     replace_atomically(a.output, [&](const fs::path& partial) {
       const int fd = create_exclusively(partial);

@@ -6,10 +6,15 @@
 
 #include <boost/math/distributions/students_t.hpp>
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
+#include <set>
+#include <sstream>
 
 namespace contactsim {
 namespace fs = std::filesystem;
@@ -154,7 +159,117 @@ std::vector<const MetricDefinition*> chosen_metrics(const CompareOptions& option
   return out;
 }
 
+// ---------------------------------------------------------------------------- warnings
+
+// The scenario without what paired runs may differ in without changing the city.
+toml::table settings_of(toml::table scenario) {
+  for (const char* key : {"timeline", "title", "description"}) scenario.erase(key);
+  if (toml::table* simulation = scenario["simulation"].as_table())
+    for (const char* key : {"seed", "end", "threads"}) simulation->erase(key);
+  return scenario;
+}
+
+std::string iso(const toml::date& date) {
+  std::ostringstream out;
+  out << date;  // toml++ writes dates as YYYY-MM-DD
+  return out.str();
+}
+
+std::optional<std::string> item_date(const toml::table& item) {
+  for (const char* key : {"date", "start"})
+    if (const auto* d = item.get_as<toml::date>(key)) return iso(d->get());
+  return std::nullopt;
+}
+
+bool holds(const toml::array& items, const toml::table& item) {
+  return std::any_of(items.begin(), items.end(), [&](const toml::node& n) { return n.is_table() && *n.as_table() == item; });
+}
+
+const toml::array& timeline_of(const toml::table& scenario) {
+  static const toml::array none;
+  const toml::array* items = scenario.get_as<toml::array>("timeline");
+  return items ? *items : none;
+}
+
+// ISO date of the first day `other` differs from `base`: its start when a setting differs, else
+// the earliest timeline item only one of them has; nullopt when they are the same scenario.
+std::optional<std::string> first_difference(const toml::table& base, const toml::table& other) {
+  if (settings_of(base) != settings_of(other)) {
+    const auto start = base["simulation"]["start"].value<toml::date>();
+    return start ? std::optional<std::string>(iso(*start)) : std::nullopt;
+  }
+  std::optional<std::string> first;
+  const auto earliest_missing = [&](const toml::array& from, const toml::array& in) {
+    for (const toml::node& item : from) {
+      if (!item.is_table() || holds(in, *item.as_table())) continue;
+      const auto date = item_date(*item.as_table());
+      if (date && (!first || *date < *first)) first = date;
+    }
+  };
+  earliest_missing(timeline_of(other), timeline_of(base));
+  earliest_missing(timeline_of(base), timeline_of(other));
+  return first;
+}
+
+toml::table scenario_of(const h5::Group& run, const std::string& name) {
+  try {
+    return toml::parse(run.string_attribute("scenario_text"));
+  } catch (const toml::parse_error& e) {
+    throw RecorderError(run.file_name() + ": run " + name + ": cannot read its scenario_text: " +
+                        std::string(e.description()));
+  }
+}
+
+bool never_differs(const std::vector<const ComparisonRow*>& rows) {
+  return std::all_of(rows.begin(), rows.end(), [](const ComparisonRow* r) {
+    return r->difference == 0 && !(r->high - r->low > 0);
+  });
+}
+
 }  // namespace
+
+std::vector<std::string> comparison_warnings(const fs::path& master_path, const std::vector<ComparisonRow>& rows) {
+  const h5::File master = h5::File::open_read_only(master_path);
+  const std::string baseline = master.string_attribute("baseline");
+  const h5::Group links = master.open_group("run");
+  // One run per (scenario, point) is enough: replicates of a cell share their scenario text
+  // (parameter sets aside, which baseline and counterfactual share replicate by replicate).
+  std::map<std::pair<std::string, int>, toml::table> scenarios;
+  std::string last_record;
+  for (const std::string& name : links.link_names()) {
+    const h5::Group run = links.open_group(name);
+    const std::pair<std::string, int> key{run.string_attribute("ensemble_scenario"),
+                                          static_cast<int>(integer_attribute(run, "ensemble_point"))};
+    if (scenarios.count(key)) continue;
+    scenarios.emplace(key, scenario_of(run, name));
+    const h5::Dataset time = run.open_dataset("series/time");
+    if (time.shape()[0] > 0) last_record = std::max(last_record, time.read_strings(time.shape()[0] - 1, 1).front());
+  }
+  std::set<int> points;
+  std::map<std::pair<std::string, int>, std::vector<const ComparisonRow*>> rows_of;
+  for (const auto& [key, scenario] : scenarios) points.insert(key.second);
+  for (const ComparisonRow& r : rows) rows_of[{r.scenario, r.point}].push_back(&r);
+  std::vector<std::string> out;
+  for (const auto& [key, cell] : rows_of) {
+    const auto base = scenarios.find({baseline, key.second});
+    const auto other = scenarios.find(key);
+    if (base == scenarios.end() || other == scenarios.end()) continue;
+    const std::string who = key.first + (points.size() > 1 ? " (point " + std::to_string(key.second) + ")" : "");
+    const std::optional<std::string> first = first_difference(base->second, other->second);
+    if (!first)
+      out.push_back(who + ": its scenario is the baseline's (no setting or timeline item differs): every difference "
+                          "is zero by construction");
+    else if (*first > last_record)
+      out.push_back(who + ": differs from the baseline only from " + *first + ", after the runs' last record (" +
+                    last_record + "): every difference is zero because the policy never started (extend the "
+                    "ensemble's `until` or the scenario's end)");
+    else if (never_differs(cell))
+      out.push_back(who + ": never differs from the baseline in any metric, ward or group compared: its items "
+                          "changed nothing the runs measure (at a small population.scale a relative cut of a "
+                          "ward's one or two venues may change no session)");
+  }
+  return out;
+}
 
 const std::vector<MetricDefinition>& comparable_metrics() {
   static const std::vector<MetricDefinition> metrics{

@@ -43,4 +43,12 @@ const std::vector<MetricDefinition>& comparable_metrics();
 // confidence outside (0, 1), RecorderError for unreadable files.
 std::vector<ComparisonRow> compare_ensemble(const std::filesystem::path& master, const CompareOptions& options);
 
+// Why some of `rows` cannot mean what they seem, one sentence per counterfactual (and sweep
+// point) affected: its scenario is the baseline's; it differs only from a day after the runs'
+// last record (the policy never started); or no row of it differs at all. A difference of
+// exactly 0 with no interval looks like "no effect"; these say it is "no policy". The same
+// checks as contactsim.effects in Python, which also flags cells.
+std::vector<std::string> comparison_warnings(const std::filesystem::path& master,
+                                             const std::vector<ComparisonRow>& rows);
+
 }  // namespace contactsim

@@ -296,3 +296,65 @@ def test_segregation_bad_arguments(ds):
         plotting.plot_segregation(ds, "exposure")
     ax = plotting.plot_segregation(ds, "exposure", target_group="asian")
     assert len(ax.get_lines()) == 6
+
+
+# ----------------------------------------------------------------------------- no pooling, honest figures
+
+def two_scenarios(ds):
+    """An ensemble-shaped dataset (open_ensemble's run dimensions) holding two scenarios."""
+    import pandas as pd
+    import xarray as xr
+    return xr.concat([ds, ds], dim=pd.Index(["baseline", "cut"], name="scenario"))
+
+
+def test_an_ensemble_is_never_averaged_over_scenarios(ds):
+    both = two_scenarios(ds)
+    for draw in (lambda: plotting.plot_series(both, "mean_warmth"),
+                 lambda: plotting.aggregate(both, "get_on_well_share"),
+                 lambda: plotting.plot_ward_group_heatmap(both, "get_on_well_share"),
+                 lambda: plotting.plot_contact_matrix(both)):
+        with pytest.raises(ValueError, match=r"holds an ensemble with 2 scenarios \(baseline, cut\); pass scenario="):
+            draw()
+    ax = plotting.plot_series(both, "get_on_well_share", scenario="cut")
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(),
+                               plotting.aggregate(ds, "get_on_well_share").isel(group=0).values)
+    with pytest.raises(ValueError, match="unknown scenario 'nope'; valid: baseline, cut"):
+        plotting.aggregate(both, "get_on_well_share", scenario="nope")
+
+
+def test_one_replicate_is_not_called_a_mean(output):
+    ax = plotting.plot_series([output], "get_on_well_share")
+    assert "1 replicate" in ax.get_title() and "replicates" not in ax.get_title()
+
+
+def test_warmth_titles_and_axes_say_what_is_drawn(ds):
+    ax = plotting.plot_series(ds, "mean_warmth")
+    assert "diagonal" not in ax.get_title(), "no diagonal on a line chart"
+    assert ax.get_ylabel() == "warmth toward other groups (thermometer/100)"
+    heat = plotting.plot_ward_group_heatmap(ds, "mean_warmth")
+    assert "diagonal" not in heat.get_title()
+
+
+def test_differences_get_a_diverging_map_centred_on_zero(ds):
+    difference = ds.copy()
+    difference["get_on_well_share"] = ds.get_on_well_share - ds.get_on_well_share.mean()
+    image = plotting.plot_ward_group_heatmap(difference, "get_on_well_share").images[0]
+    assert image.get_cmap().name == "RdBu_r"
+    assert image.norm.vcenter == 0 and image.norm.vmin == pytest.approx(-image.norm.vmax)
+    levels = plotting.plot_ward_group_heatmap(ds, "get_on_well_share").images[0]
+    assert levels.get_cmap().name == "viridis", "levels keep a sequential map"
+
+
+def test_a_partial_last_period_is_marked_not_drawn_as_a_cliff(ds):
+    times = ds["time"].values.copy()
+    times[-1] = times[-2] + np.timedelta64(10, "D")  # a run stopped ten days into its last month
+    short = ds.assign_coords(time=times)
+    ax = plotting.plot_series(short, "contacts_positive", by=None)
+    solid, dotted = ax.get_lines()[0], ax.get_lines()[1]
+    assert len(solid.get_xdata()) == len(times) - 1, "the solid line stops at the last whole period"
+    assert dotted.get_linestyle() == ":" and len(dotted.get_xdata()) == 2
+    assert "partial (10 days)" in ax.get_title()
+    whole = plotting.plot_series(ds, "contacts_positive", by=None)
+    assert len(whole.get_lines()) == 1 and "partial" not in whole.get_title()
+    state = plotting.plot_series(short, "get_on_well_share", by=None)
+    assert "partial" not in state.get_title(), "a level at the period's end is not partial"

@@ -15,6 +15,7 @@ from .simulation import AGE_BANDS, AGENT_ARRAYS, Scenario, Simulation
 from .results import (agent_snapshot_dates, concat_replicates, contact_matrix, open_results, read_agents,
                       read_events, read_table)
 from .ensemble import compare, describe_ensemble, open_ensemble, run_ensemble
+from .effects import EffectWarning, effects
 from .calibration import calibrate, run_statistics
 from . import plotting
 
@@ -24,5 +25,5 @@ git_revision = _core.git_revision
 __all__ = [
     "Scenario", "Simulation", "ScenarioError", "OutputError", "CheckpointError", "InvariantError", "AGENT_ARRAYS",
     "AGE_BANDS", "open_results", "read_table", "read_events", "read_agents", "agent_snapshot_dates", "concat_replicates", "contact_matrix", "plotting",
-    "run_ensemble", "open_ensemble", "compare", "describe_ensemble", "calibrate", "run_statistics",
+    "run_ensemble", "open_ensemble", "compare", "describe_ensemble", "effects", "EffectWarning", "calibrate", "run_statistics",
 ]

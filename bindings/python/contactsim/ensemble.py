@@ -20,11 +20,32 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def describe_ensemble(spec: PathLike) -> dict:
-    """The spec as validated: scenarios, sweep parameters and points, and every planned run."""
+    """The spec as validated: scenarios, sweep parameters and points, and every planned run.
+
+    Given an ensemble's master file (``ensemble.h5``), describes the spec it was run from (the
+    file its ``spec_path`` names), provided that spec still plans the runs the master lists."""
     spec = _path(spec, "spec")
     if not os.path.isfile(spec):
         raise FileNotFoundError(2, "ensemble spec not found", spec)
+    if h5py.is_hdf5(spec):
+        return _describe_master(spec)
     return _core.describe_ensemble(spec)
+
+
+def _describe_master(master: str) -> dict:
+    with h5py.File(master, "r") as f:
+        if not str(_decode(f.attrs.get("format", ""))).startswith("contactsim-ensemble-"):
+            raise ValueError(f"{master}: an HDF5 file but not an ensemble master file (expected an ensemble spec "
+                             "(.toml) or an ensemble.h5 written by `contactsim ensemble`)")
+        path = str(_decode(f.attrs["spec_path"]))
+        ran = _table(f, "runs")["name"]
+    if not os.path.isfile(path):
+        raise FileNotFoundError(2, f"{master} was run from this spec, which is no longer there", path)
+    described = _core.describe_ensemble(path)
+    if [run["name"] for run in described["runs"]] != ran:
+        raise ValueError(f"{master}: its spec {path} no longer plans the runs the master lists (it has changed "
+                         "since the ensemble ran); use open_ensemble() on the master for what was run")
+    return described
 
 
 def _run_share(args) -> int:
@@ -37,7 +58,9 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
 
     Runs already complete in `output` are skipped (an interrupted ensemble resumes); a folder
     holding a different ensemble is refused. `processes` runs are simulated at once, each with
-    `threads` worker threads (default: the spec's). Returns the master file's path.
+    `threads` worker threads (default: the spec's). Returns the master file's path. Warns
+    (:class:`contactsim.EffectWarning`) about a counterfactual that cannot differ from the
+    baseline: the same scenario, or items that all fall after the runs' end.
     """
     spec = _path(spec, "spec")
     output = _path(output, "output")
@@ -64,7 +87,11 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
             if previous is None:
                 os.environ.pop("OMP_WAIT_POLICY", None)
     _core.write_ensemble_master(spec, output)
-    return os.path.join(output, "ensemble.h5")
+    master = os.path.join(output, "ensemble.h5")
+    from .effects import warn_if_counterfactuals_cannot_differ  # effects builds on this module
+
+    warn_if_counterfactuals_cannot_differ(master)
+    return master
 
 
 def _master_path(path: PathLike) -> str:
@@ -128,7 +155,10 @@ def compare(path: PathLike, metrics: Optional[Sequence[str]] = None, confidence:
     One row per scenario, sweep point, metric, ward and group (``"all"`` rows combine wards or
     groups): baseline and scenario means over replicates, their difference and its
     `confidence` interval — paired when the ensemble used common random numbers, Welch's
-    otherwise (column ``method``). The same numbers as ``contactsim compare``.
+    otherwise (column ``method``), with each sweep point's parameter values as columns. The same
+    numbers as ``contactsim compare``, plus the flags
+    ``after_end``, ``same_settings`` and ``no_difference`` of :func:`contactsim.effects`, which
+    warns the same way (:class:`contactsim.EffectWarning`) when a scenario cannot differ.
     """
     import pandas as pd
 
@@ -137,5 +167,21 @@ def compare(path: PathLike, metrics: Optional[Sequence[str]] = None, confidence:
         raise TypeError("metrics: expected a list of metric names")
     if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise ValueError(f"confidence: expected a number in (0, 1), got {confidence!r}")
+    from .effects import flag_comparison  # effects builds on this module
+
     rows = _core.compare_ensemble(master, list(metrics or []), float(confidence))
-    return pd.DataFrame(rows)
+    return _with_design(master, flag_comparison(master, pd.DataFrame(rows)))
+
+
+def _with_design(master: str, rows):
+    """Each sweep point's parameter values as columns after `point`, so no join by hand."""
+    with h5py.File(master, "r") as f:
+        design = _table(f, "design") if "design" in f else {"point": []}
+    parameters = [name for name in design if name != "point"]
+    if rows.empty or not parameters:
+        return rows
+    by_point = {point: k for k, point in enumerate(design["point"])}
+    at = list(rows.columns).index("point") + 1
+    for offset, name in enumerate(parameters):
+        rows.insert(at + offset, name, [float(design[name][by_point[p]]) for p in rows["point"]])
+    return rows
