@@ -211,7 +211,7 @@ def _table(rows: Sequence[Mapping[str, object]]) -> List[str]:
 
 def _youth_lines(youth: Mapping[str, float]) -> List[str]:
     lines = ["", "The youth programme (matched pairs, one replicate; Cohen's d ± its standard error):", ""]
-    lines += _table(summarise([youth], YOUTH_TARGETS))
+    lines += _table(summarise([youth], YOUTH_TARGETS)) + [""]
     for months in YOUTH_FOLLOW_UPS:
         lines.append(f"- {months} months: d = {youth[f'youth_d_{months}_months']:.3f} ± "
                      f"{youth[f'youth_d_se_{months}_months']:.3f} over {youth[f'youth_pairs_{months}_months']:.0f} "
