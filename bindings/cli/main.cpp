@@ -202,13 +202,13 @@ fs::path usable_resume(const fs::path& output, const Scenario& scenario, const R
   return {};
 }
 
-// -o: a file name; "" and a folder ("out/", or an existing directory) are refused before
-// anything is created.
+// -o: a file name; "" and a folder path ("out/") are refused before anything is created (an
+// existing directory is refused by refuse_existing_output, like any output that is not a file).
 fs::path output_of(const RunArgs& a) {
   if (!a.output) return fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5");
   const std::string& text = *a.output;
   if (text.empty()) throw CLI::ValidationError("--output", "expected an output file name, got an empty one");
-  if (text.back() == '/' || fs::is_directory(text))
+  if (text.back() == '/')
     throw CLI::ValidationError("--output", "expected an output file, got the folder " + text +
                                                " (name the file: " + (fs::path(text) / "run.h5").lexically_normal().string() +
                                                ")");

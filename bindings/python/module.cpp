@@ -53,11 +53,22 @@ void raise_scenario_error(const ConfigError& e, const std::string& message) {
 
 // ----------------------------------------------------------------------------- TOML ⇄ Python
 
+// contactsim._core.InlineTable: a dict that was written as an inline table (`x = { a = 1 }`).
+// The scenario's digest is that of its text, which spells inline tables inline, so
+// from_dict(to_dict()) writes them back inline to keep the digest. Plain dicts become sections.
+PyObject* g_inline_table = nullptr;
+
+bool is_inline_table(py::handle value) {
+  return g_inline_table && PyObject_IsInstance(value.ptr(), g_inline_table) == 1;
+}
+
 // Tables become dicts in document order, so group and ward order survive a round trip.
 py::object to_python(const ConfigDocument& doc, const toml::node& node) {
   static const py::module_ datetime = py::module_::import("datetime");
   if (const auto* table = node.as_table()) {
-    py::dict out;
+    py::dict out = table->is_inline()
+                       ? py::reinterpret_steal<py::dict>(PyObject_CallNoArgs(g_inline_table))
+                       : py::dict();
     for (const auto& [key, value] : doc.in_document_order(*table))
       out[py::str(std::string(key->str()))] = to_python(doc, *value);
     return out;
@@ -145,7 +156,11 @@ std::unique_ptr<toml::node> to_node(py::handle value, const std::string& key, in
     return std::make_unique<toml::value<toml::date>>(toml::date{value.attr("year").cast<std::uint16_t>(),
                                                                 value.attr("month").cast<std::uint8_t>(),
                                                                 value.attr("day").cast<std::uint8_t>()});
-  if (py::isinstance(value, abc.attr("Mapping"))) return std::make_unique<toml::table>(to_table(value, key, depth + 1));
+  if (py::isinstance(value, abc.attr("Mapping"))) {
+    auto table = std::make_unique<toml::table>(to_table(value, key, depth + 1));
+    table->is_inline(is_inline_table(value));
+    return table;
+  }
   if (py::hasattr(value, "tolist") || py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
     const py::object items =
         py::hasattr(value, "tolist") ? value.attr("tolist")() : py::reinterpret_borrow<py::object>(value);
@@ -194,9 +209,10 @@ std::string toml_key(const std::string& key) {
   return quoted.str();
 }
 
+// An array of tables written as [[sections]] (toml++ prints one inline when its first table is).
 bool is_array_of_tables(const toml::node& node) {
   const auto* array = node.as_array();
-  return array && !array->empty() && array->is_array_of_tables();
+  return array && !array->empty() && array->is_array_of_tables() && !(*array)[0].as_table()->is_inline();
 }
 
 void write_toml(std::ostream& out, py::handle mapping, const std::string& header, const std::string& key,
@@ -205,7 +221,7 @@ void write_toml(std::ostream& out, py::handle mapping, const std::string& header
   check_nesting(depth, key.empty() ? "(root)" : key);
   std::vector<std::pair<std::string, py::object>> sections;  // written after the plain values
   for (const auto& [name, value] : items_of(mapping, key)) {
-    if (py::isinstance(value, abc.attr("Mapping"))) {
+    if (py::isinstance(value, abc.attr("Mapping")) && !is_inline_table(value)) {
       sections.emplace_back(name, value);
       continue;
     }
@@ -730,6 +746,12 @@ PYBIND11_MODULE(_core, m) {
   m.attr("resident_fields") = py::tuple(resident_fields);
 
   register_errors(m);
+  py::object inline_table = py::module_::import("builtins").attr("type")(
+      "InlineTable", py::make_tuple(py::module_::import("builtins").attr("dict")),
+      py::dict(py::arg("__module__") = "contactsim._core",
+               py::arg("__doc__") = "A dict read from an inline TOML table ({ ... }); written back inline."));
+  m.attr("InlineTable") = inline_table;
+  g_inline_table = inline_table.release().ptr();  // kept for the interpreter's life, as the module
   def_ensemble_functions(m);
   def_scenario_class(m);
   def_simulation_class(m);

@@ -184,7 +184,7 @@ def test_bad_run_arguments(small, tmp_path):
         sim.step(-1)
     existing = tmp_path / "exists.h5"
     existing.write_bytes(b"keep me")
-    with pytest.raises(ValueError, match="output file exists; pass overwrite=True"):
+    with pytest.raises(contactsim.OutputError, match="output file exists; pass overwrite=True"):  # D15
         sim.run(until="2020-01-05", output=existing)
     assert existing.read_bytes() == b"keep me"
     sim.step(3)
@@ -542,3 +542,28 @@ def test_recursive_or_too_deep_scenario_values_raise_a_clear_error(small):
         small.override({"timeline": deep})
     with pytest.raises(ValueError, match="nested more than 64"):
         contactsim.Scenario.from_dict({"wards": {"names": deep}})
+
+
+def test_dict_round_trip_keeps_the_text_and_its_digest(source_dir):
+    """D16: from_dict(s.to_dict()) is the same scenario, so the same SHA-256 (inline tables stay inline)."""
+    scenarios = source_dir / "scenarios"
+    for name in ("baseline.toml", "lockdowns.toml"):
+        loaded = contactsim.Scenario.load(scenarios / name)
+        again = contactsim.Scenario.from_dict(loaded.to_dict(), base_dir=scenarios)
+        assert again.text == loaded.text, name
+        assert again.sha256 == loaded.sha256, name
+
+
+def test_open_results_reads_a_killed_runs_partial_file(cli, small_scenario_path, tmp_path):
+    """D16: a run killed mid-way leaves OUT.partial marked for SWMR writing; open_results reads it
+    (read-only), marked incomplete, as `contactsim info` does."""
+    from conftest import ReportingRun
+    output = tmp_path / "killed.h5"
+    args = [cli, "run", small_scenario_path, "-o", output, "--seed", 3, "--threads", 1, "--quiet",
+            "--resume-every", 0]
+    with ReportingRun(args, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as run:
+        assert run.wait_for_records(2), f"the run ended before its second record: {run.process.poll()}"
+    partial = tmp_path / "killed.h5.partial"
+    ds = contactsim.open_results(partial)
+    assert ds.attrs["complete"] == 0
+    assert ds.sizes["time"] >= 2

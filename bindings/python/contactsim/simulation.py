@@ -94,8 +94,12 @@ class Scenario:
     def load(cls, path: PathLike) -> "Scenario":
         """Read and validate a scenario file (TOML, with ``extends`` resolved)."""
         path = _check_path(path, "Scenario.load")
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise FileNotFoundError(2, "scenario file not found", path)
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "scenario path is a directory, not a file", path)
+        # Anything else that is not a regular file (a FIFO, a device) is refused by the core,
+        # naming what it is, without being read.
         return cls(_core.Scenario.load(path))
 
     @classmethod
