@@ -31,6 +31,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <new>
 
 namespace fs = std::filesystem;
 using namespace contactsim;
@@ -690,7 +691,19 @@ int failure(const std::exception& e, int code) {
 // Runs the chosen command: bad input (scenario, flags) exits 2, any other failure 1.
 int run_chosen(const Commands& commands) try {
   for (const auto& [subcommand, work] : commands)
-    if (*subcommand) return work();
+    if (*subcommand) {
+      try {
+        return work();
+      } catch (const std::bad_alloc&) {
+        // what() is only "std::bad_alloc": say what ran out, and what helps.
+        std::fprintf(stderr,
+                     "error: out of memory while running `contactsim %s` (a memory limit such as ulimit -v, or too "
+                     "little free memory: `contactsim validate` estimates what a scenario needs; a smaller "
+                     "population.scale or fewer recorded agents need less)\n",
+                     subcommand->get_name().c_str());
+        return kRuntimeFailure;
+      }
+    }
   return 0;
 } catch (const ConfigError& e) {
   return failure(e, kBadInput);

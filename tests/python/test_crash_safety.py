@@ -517,3 +517,22 @@ def test_resume_after_the_census_file_changed_starts_afresh(cli, source_dir, tmp
     assert not rerun.stdout.startswith("Resuming")
     with h5py.File(output, "r") as f:
         assert int(f.attrs["complete"]) == 1 and len(f["series/time"]) == 91
+
+
+def test_out_of_memory_is_reported_as_such(cli, base_scenario, tmp_path):
+    """D15: under a memory limit (ulimit -v) the run says it ran out of memory, not "std::bad_alloc"."""
+    scenario = tmp_path / "big.toml"
+    scenario.write_text(f'extends = "{base_scenario.as_posix()}"\n[population]\nscale = 20.0\n'
+                        "[simulation]\nspin_up_days = 0\n", encoding="utf-8")
+    limit = 400 * 2**20  # far below the ~1.5 GB five million residents need
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    output = tmp_path / "big.h5"
+    result = subprocess.run([str(cli), "run", str(scenario), "-o", str(output), "--until", "2020-01-02", "--quiet",
+                             "--threads", "1", "--no-spin-up-cache"], capture_output=True, text=True, env=cli_env(),
+                            preexec_fn=limit_memory, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: out of memory while running `contactsim run`"), result.stderr
+    assert "std::bad_alloc" not in result.stderr
+    assert not output.exists() and not partial_of(output).exists()
