@@ -77,7 +77,7 @@ class CsvParser {
     if (field.find('"') != std::string_view::npos)
       throw ConfigError(file_, line_, "(row)",
                         "expected a field without quotes or a fully quoted field (\"...\" with \"\" for a quote), got " +
-                            std::string(field));
+                            in_quotes(field));
     pos_ = end;
     return std::string(field);
   }
@@ -102,8 +102,8 @@ class CsvParser {
       field += c;
     }
     if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\r' && text_[pos_] != '\n')
-      throw ConfigError(file_, line_, "(row)", "expected a comma or end of line after a closing quote, got '" +
-                                                  std::string(1, text_[pos_]) + "'");
+      throw ConfigError(file_, line_, "(row)", "expected a comma or end of line after a closing quote, got " +
+                                                  in_quotes(text_.substr(pos_, 1), '\''));
     return field;
   }
 
@@ -251,7 +251,7 @@ std::size_t find_ward_row(const CensusTable& table, const std::string& ward, con
 
 CensusTable load_nomis_csv(const fs::path& file) {
   const std::optional<std::string> text = read_text_file(file);
-  if (!text) throw ConfigError(file.string(), 0, "(file)", "file not found");
+  if (!text) throw ConfigError(file.string(), 0, "(file)", why_unreadable(file));
   const std::vector<CsvRecord> records = CsvParser(*text, file.string()).records();
   if (records.empty())
     throw ConfigError(file.string(), 1, "(header)", "expected a header row (Nomis bulk CSV), got an empty file");

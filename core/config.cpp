@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -170,7 +172,7 @@ class ExtendsResolver {
     chain_.push_back({name, file_identity(file)});
     check_no_cycle(base_path, name, line);
     const std::optional<std::string> base_text = read_text_file(base_path);
-    if (!base_text) throw ConfigError(name, line, "extends", "file not found: " + base_path.string());
+    if (!base_text) throw ConfigError(name, line, "extends", why_unreadable(base_path) + ": " + base_path.string());
     tree.erase("extends");
 
     toml::table merged = load(*base_text, base_path);
@@ -227,7 +229,8 @@ std::string sha256_hex(std::string_view data) {
 // ======================================================================= ConfigError
 
 ConfigError::ConfigError(std::string file, int line, std::string key, std::string expected)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + key + ": " + expected),
+    // The key may come from a data file (a census column): escaped, like quoted values.
+    : std::runtime_error(file + ":" + std::to_string(line) + ": " + printable(key) + ": " + expected),
       file_(std::move(file)),
       line_(line),
       key_(std::move(key)),
@@ -237,7 +240,7 @@ ConfigError::ConfigError(std::string file, int line, std::string key, std::strin
 
 ConfigDocument ConfigDocument::load(const fs::path& path) {
   const std::optional<std::string> text = read_text_file(path);
-  if (!text) throw ConfigError(path.string(), 0, "(file)", "file not found");
+  if (!text) throw ConfigError(path.string(), 0, "(file)", why_unreadable(path));
   return parse(*text, path);
 }
 
@@ -585,16 +588,35 @@ std::string ConfigTable::choice(std::string_view key, std::string fallback,
   return value->get();
 }
 
+namespace {
+
+// Scenario dates: a city's recent past to its plausible future. Years far outside (0000, 9999)
+// are typing mistakes, and pandas (open_results) cannot even represent dates outside 1677-2262.
+constexpr int kFirstYear = 1900;
+constexpr int kLastYear = 2200;
+
+}  // namespace
+
 Date ConfigTable::date(std::string_view key, Date fallback) const {
   const toml::node* node = read_node(*table_, dotted(key), *used_, key);
   if (node == nullptr) return fallback;
+  std::optional<Date> parsed;
   if (const auto* value = node->as_date()) {
     const toml::date& d = value->get();
+    if (d.year < kFirstYear || d.year > kLastYear)
+      fail(key, "expected a date in the years " + std::to_string(kFirstYear) + " to " + std::to_string(kLastYear) +
+                    ", got " + std::to_string(d.year) + "-" + (d.month < 10 ? "0" : "") + std::to_string(d.month) +
+                    "-" + (d.day < 10 ? "0" : "") + std::to_string(d.day));
     return Date::from_ymd(d.year, d.month, d.day);
   }
   if (const auto* text = node->as_string()) {
-    if (const std::optional<Date> parsed = Date::parse_iso(text->get())) return *parsed;
-    fail(key, "expected a date YYYY-MM-DD, got " + in_quotes(text->get()));
+    parsed = Date::parse_iso(text->get());
+    if (!parsed) fail(key, "expected a date YYYY-MM-DD, got " + in_quotes(text->get()));
+    const int year = std::stoi(text->get().substr(0, 4));
+    if (year < kFirstYear || year > kLastYear)
+      fail(key, "expected a date in the years " + std::to_string(kFirstYear) + " to " + std::to_string(kLastYear) +
+                    ", got " + in_quotes(text->get()));
+    return *parsed;
   }
   fail(key, "expected a date YYYY-MM-DD, got " + type_with_article(*node));
 }
@@ -652,8 +674,8 @@ fs::path ConfigTable::required_path(std::string_view key) const {
   const fs::path resolved =
       written.is_absolute() ? written : (fs::path(file_of(key)).parent_path() / written).lexically_normal();
   std::error_code ec;
-  if (text.empty() || !fs::exists(resolved, ec)) fail(key, "file not found: " + resolved.string());
-  if (fs::is_directory(resolved, ec)) fail(key, "expected a file, got a directory: " + resolved.string());
+  if (text.empty()) fail(key, "expected a file path, got an empty string");
+  if (!fs::is_regular_file(resolved, ec)) fail(key, why_unreadable(resolved) + ": " + resolved.string());
   return resolved;
 }
 
@@ -746,6 +768,25 @@ void ConfigTable::finish() const {
   const std::vector<std::string> known = keys_read_at(*used_, first->parent_prefix);
   const std::string expected = known.empty() ? "unknown key" : "unknown key; expected one of: " + joined(known, ", ");
   throw ConfigError(first->file, first->line, first->dotted, expected);
+}
+
+std::string why_unreadable(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  switch (status.type()) {
+    case fs::file_type::not_found: return "file not found";
+    case fs::file_type::directory: return "is a directory, not a file";
+    case fs::file_type::regular: {
+      errno = 0;
+      const std::ifstream in(path, std::ios::binary);
+      return "cannot be read (" + std::string(errno ? std::strerror(errno) : "unknown reason") + ")";
+    }
+    case fs::file_type::fifo: return "is not a regular file (a FIFO)";
+    case fs::file_type::character:
+    case fs::file_type::block: return "is not a regular file (a device)";
+    case fs::file_type::socket: return "is not a regular file (a socket)";
+    default: return ec ? "cannot be read (" + ec.message() + ")" : "is not a regular file";
+  }
 }
 
 std::optional<std::string> read_text_file(const fs::path& path) {

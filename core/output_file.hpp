@@ -5,6 +5,11 @@
 // truncated in place. The CLI (`run`, `ensemble`, `compare`), the Python bindings and ensembles
 // all go through here.
 //
+// Every writer first takes the output's lock (OutputLock, "<out>.lock") and holds it until it
+// has published or given up, so two processes never write one output: the second is refused at
+// once, naming the first, and never touches its temporary or what it publishes. The "output
+// exists" check and the final rename both happen under the lock.
+//
 // A run's output (PendingOutput) is recorded into "<out>.partial", flushed after every record
 // (see core/recorder.hpp for why a kill at any moment leaves it readable), and renamed to <out>
 // by publish(). A process killed mid-run leaves "<out>.partial" holding every completed record;
@@ -20,6 +25,43 @@ namespace contactsim {
 
 // "<path>.partial": where an output lives until it is complete.
 std::filesystem::path partial_path(const std::filesystem::path& path);
+
+// "<path>.lock": the file an OutputLock on `path` locks (for a folder "out/", "out.lock").
+std::filesystem::path lock_path(const std::filesystem::path& path);
+
+// An exclusive claim on an output for as long as one process writes it. Taken with flock(2) on
+// "<path>.lock" (opened with O_NOFOLLOW: a planted link is refused, never followed), so the
+// operating system releases it when its holder dies, however it dies; a lock file left by a
+// killed writer is simply taken over. The lock file holds its holder's description (process id,
+// host, start time), which a refused writer quotes. The destructor removes the lock file while
+// still holding it; a writer that had opened the old file checks, once it holds the lock, that
+// the file is still the one at "<path>.lock", and retries otherwise.
+class OutputLock {
+ public:
+  // RecorderError naming `path`, the lock file and the other writer when another process holds
+  // the lock; or naming the lock file and the OS reason when it cannot be created.
+  explicit OutputLock(std::filesystem::path path);
+  ~OutputLock();
+  OutputLock(OutputLock&& other) noexcept;
+  OutputLock& operator=(OutputLock&&) = delete;
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path file_;
+  int fd_ = -1;
+};
+
+// Whether `a` and `b` name the same file (the same inode if both exist, else the same
+// normalised absolute path). For refusing an output that is one of the run's own files.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
+
+// Removes the temporaries ".<name>.tmp<pid>" beside `path` (as checkpoints create them) whose
+// process is gone: a killed writer's. Those of live processes are left alone.
+void remove_stale_temporaries(const std::filesystem::path& path);
 
 // Refuses (RecorderError naming the path) anything existing at `path` that is not a regular file
 // (directory, device node, FIFO, socket: never replaced, even with `overwrite`), and an existing
@@ -50,7 +92,7 @@ void publish_temporary(const std::filesystem::path& temporary, const std::filesy
 // Creates the folders above `path`; RecorderError naming the folder and the OS reason.
 void create_parent_folders(const std::filesystem::path& path);
 
-// Writes `path` whole: `write` creates (exclusively: create_exclusively, or an HDF5 file created
+// Writes `path` whole, under its OutputLock: `write` creates (exclusively: create_exclusively, or an HDF5 file created
 // without overwrite) and fills the temporary file it is given, "<path>.partial" unless
 // `temporary` is given, which is then renamed over `path` (publish_temporary). An existing
 // `path` is refused unless `overwrite`, and so is anything there but a regular file. On any
@@ -67,12 +109,15 @@ void write_text_atomically(const std::filesystem::path& path, const std::string&
 // A run's output while it is being recorded.
 class PendingOutput {
  public:
-  // Refuses an existing `path` unless `overwrite` (refuse_existing_output), then creates the
-  // recorder at "<path>.partial", replacing a leftover of a killed run (clear_temporary: a link
-  // there is removed, never followed).
+  // Takes the output's lock (OutputLock), refuses an existing `path` unless `overwrite`
+  // (refuse_existing_output), then creates the recorder at "<path>.partial", replacing a
+  // leftover of a killed run (clear_temporary: a link there is removed, never followed).
   PendingOutput(std::filesystem::path path, bool overwrite,
                 const std::string& how_to_overwrite = "pass --force to overwrite");
-  // Unpublished: closes the file, leaving "<path>.partial" with every completed record.
+  // The same with the lock already taken (the CLI takes it before building the world).
+  PendingOutput(OutputLock lock, bool overwrite, const std::string& how_to_overwrite = "pass --force to overwrite");
+  // Unpublished: closes the file, leaving "<path>.partial" with every completed record, and
+  // releases the lock.
   ~PendingOutput();
   PendingOutput(const PendingOutput&) = delete;
   PendingOutput& operator=(const PendingOutput&) = delete;
@@ -88,6 +133,7 @@ class PendingOutput {
   void discard() noexcept;
 
  private:
+  OutputLock lock_;  // first member: taken before anything is touched, released last
   std::filesystem::path path_;
   std::filesystem::path partial_;
   bool overwrite_;

@@ -10,12 +10,46 @@
 
 namespace contactsim {
 
+// The length of the valid UTF-8 sequence starting at text[i] (a lead byte and its continuation
+// bytes), or 0 if there is none.
+inline std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto byte = static_cast<unsigned char>(text[i]);
+  const std::size_t length = byte >= 0xF0 && byte <= 0xF4 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 && byte < 0xE0 ? 2 : 0;
+  if (length == 0 || byte > 0xF4 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
+  return length;
+}
+
+// `text` safe to print in a message: control characters and bytes that are not UTF-8 (binary
+// junk in a data file) as \xNN, so a terminal shows what is there instead of obeying it.
+inline std::string printable(std::string_view text) {
+  static const char* const hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const std::size_t length = byte >= 0x80 ? utf8_sequence_length(text, i) : (byte < 0x20 || byte == 0x7F ? 0 : 1);
+    if (length > 0) {
+      out.append(text.substr(i, length));
+      i += length;
+      continue;
+    }
+    out += "\\x";
+    out += hex[byte >> 4];
+    out += hex[byte & 0xF];
+    ++i;
+  }
+  return out;
+}
+
 // `text` between two `mark`s: in_quotes("a") is "a" in double quotes, in_quotes("a", '\'') is 'a'.
+// Non-printable bytes are escaped (printable).
 inline std::string in_quotes(std::string_view text, char mark = '"') {
   std::string out;
   out.reserve(text.size() + 2);
   out += mark;
-  out += text;
+  out += printable(text);
   out += mark;
   return out;
 }
@@ -32,6 +66,7 @@ inline std::string joined(const std::vector<std::string>& parts, std::string_vie
 
 // `names` each in double quotes, separated by ", ", as error messages list the choices.
 inline std::string list_of(const std::vector<std::string>& names) {
+  if (names.empty()) return "(none)";  // never "expected one of " followed by nothing
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + in_quotes(name);
   return out;

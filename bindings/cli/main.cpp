@@ -31,6 +31,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <new>
 
 namespace fs = std::filesystem;
 using namespace contactsim;
@@ -43,11 +44,11 @@ constexpr int kRuntimeFailure = 1;
 
 struct RunArgs {
   std::string scenario;
-  std::string output;
+  std::optional<std::string> output;  // unset: results/<scenario>.h5; set, never empty
   std::optional<int> threads;
   std::optional<std::uint64_t> seed;
   std::optional<std::uint32_t> replicate;
-  std::string until;
+  std::optional<std::string> until;
   std::string checkpoint_at;    // save a checkpoint at the end of this day
   std::string checkpoint;       // where (default: the output with .checkpoint.h5)
   std::string from_checkpoint;  // continue from this checkpoint
@@ -167,14 +168,26 @@ std::string resume_mismatch(const fs::path& resume, const Scenario& scenario, co
   return std::string("unreadable: ") + e.what();
 }
 
+void note_not_resuming(const fs::path& resume, const std::string& why) {
+  std::fprintf(stderr, "note: not resuming from %s (%s); starting from the first day (--no-resume skips this check)\n",
+               resume.c_str(), why.c_str());
+}
+
 // A run starts from the scenario's first day, from the day after a checkpoint, or from where a
-// killed run of the same command left its <output>.resume.
+// killed run of the same command left its <output>.resume. A resume checkpoint the world no
+// longer fits (a census file changed since) is noted and the run starts afresh, as the README
+// promises: the checkpoint is only a shortcut to the same result.
 std::unique_ptr<Simulation> start_run(Scenario scenario, const RunArgs& a, const RunOptions& options,
-                                      const fs::path& resume) {
+                                      fs::path& resume) {
   if (!resume.empty()) {
-    auto sim = std::make_unique<Simulation>(std::move(scenario), resume, options);
-    sim->record_as_uninterrupted();
-    return sim;
+    try {
+      auto sim = std::make_unique<Simulation>(scenario, resume, options);
+      sim->record_as_uninterrupted();
+      return sim;
+    } catch (const CheckpointError& e) {
+      note_not_resuming(resume, e.what());
+      resume.clear();
+    }
   }
   if (a.from_checkpoint.empty()) return std::make_unique<Simulation>(std::move(scenario), options);
   return std::make_unique<Simulation>(std::move(scenario), fs::path(a.from_checkpoint), options);
@@ -186,9 +199,60 @@ fs::path usable_resume(const fs::path& output, const Scenario& scenario, const R
   if (a.no_resume || !fs::exists(resume)) return {};
   const std::string mismatch = resume_mismatch(resume, scenario, options);
   if (mismatch.empty()) return resume;
-  std::fprintf(stderr, "note: not resuming from %s (%s); starting from the first day\n", resume.c_str(),
-               mismatch.c_str());
+  note_not_resuming(resume, mismatch);
   return {};
+}
+
+// -o: a file name; "" and a folder path ("out/") are refused before anything is created (an
+// existing directory is refused by refuse_existing_output, like any output that is not a file).
+fs::path output_of(const RunArgs& a) {
+  if (!a.output) return fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5");
+  const std::string& text = *a.output;
+  if (text.empty()) throw CLI::ValidationError("--output", "expected an output file name, got an empty one");
+  if (text.back() == '/')
+    throw CLI::ValidationError("--output", "expected an output file, got the folder " + text +
+                                               " (name the file: " + (fs::path(text) / "run.h5").lexically_normal().string() +
+                                               ")");
+  return text;
+}
+
+// The files this run reads: the scenario and every file it extends, and a --from-checkpoint.
+std::vector<fs::path> run_inputs(const RunArgs& a) {
+  std::vector<fs::path> inputs = ConfigDocument::load(a.scenario).files();
+  if (!a.from_checkpoint.empty()) inputs.emplace_back(a.from_checkpoint);
+  return inputs;
+}
+
+// Never replace what the run reads, even with --force ("--force -o scenario.toml").
+void refuse_inputs_as(const char* option, const fs::path& file, const RunArgs& a) {
+  for (const fs::path& input : run_inputs(a))
+    if (same_file(file, input))
+      throw CLI::ValidationError(option, "expected a file other than " + input.string() +
+                                             ", which this run reads; choose another file");
+}
+
+// The files the run itself writes beside its output: a --checkpoint there would be replaced by
+// them or replace them (the checkpoint published as the output, or deleted with the resume).
+void refuse_checkpoint_collisions(const fs::path& checkpoint, const fs::path& output, const RunArgs& a) {
+  const std::pair<fs::path, const char*> own[] = {{output, "the output"},
+                                                  {partial_path(output), "the output being written"},
+                                                  {resume_path(output), "the run's resume checkpoint"},
+                                                  {lock_path(output), "the output's lock file"}};
+  for (const auto& [file, what] : own)
+    if (same_file(checkpoint, file))
+      throw CLI::ValidationError("--checkpoint", "expected a file other than " + file.string() + " (" + what +
+                                                     "); choose another checkpoint file");
+  refuse_inputs_as("--checkpoint", checkpoint, a);
+}
+
+// A leftover "<output>.resume" that is not a file would fail the run at its first resume save,
+// possibly years in: refused at the start.
+void refuse_unusable_resume(const fs::path& output, const RunArgs& a) {
+  std::error_code error;
+  const fs::file_status status = fs::symlink_status(resume_path(output), error);
+  if (!fs::exists(status) || fs::is_regular_file(status) || a.resume_every == 0) return;
+  throw RecorderError(resume_path(output).string() + ": is " + file_kind(status) +
+                      ", in the way of the run's resume checkpoint; remove it (or pass --resume-every 0)");
 }
 
 int run_command(const RunArgs& a) try {
@@ -197,14 +261,19 @@ int run_command(const RunArgs& a) try {
   options.seed = a.seed;
   options.replicate = a.replicate;
   options.threads = a.threads;
-  if (!a.until.empty()) options.until = parse_until(a.until, scenario);
+  if (a.until) options.until = parse_until(*a.until, scenario);
   options.check_invariants = a.check_invariants;
   if (!a.no_spin_up_cache) options.spin_up_cache = a.spin_up_cache.empty() ? default_spin_up_cache() : fs::path(a.spin_up_cache);
-  const fs::path output = a.output.empty() ? fs::path("results") / (fs::path(a.scenario).stem().string() + ".h5")
-                                           : fs::path(a.output);
+  const fs::path output = output_of(a);
   // Refuse before the (possibly long) world build, and before anything is written.
+  refuse_inputs_as("--output", output, a);
   refuse_existing_output(output, a.force, "pass --force to overwrite");
-  const fs::path resume = usable_resume(output, scenario, a, options);
+  // Held to the end: a second writer of this output is refused now, not after its world build.
+  OutputLock lock(output);
+  refuse_existing_output(output, a.force, "pass --force to overwrite");  // a writer may have published meanwhile
+  remove_stale_temporaries(resume_path(output));  // a killed run's half-written resume checkpoints
+  refuse_unusable_resume(output, a);
+  fs::path resume = usable_resume(output, scenario, a, options);
   check_output_space(scenario, output, options.until);
   std::optional<Date> checkpoint_day;
   fs::path checkpoint_file;
@@ -213,8 +282,7 @@ int run_command(const RunArgs& a) try {
     if (!checkpoint_day)
       throw CLI::ValidationError("--checkpoint-at", "expected a date YYYY-MM-DD, got \"" + a.checkpoint_at + "\"");
     checkpoint_file = a.checkpoint.empty() ? fs::path(output).replace_extension(".checkpoint.h5") : fs::path(a.checkpoint);
-    if (fs::weakly_canonical(checkpoint_file) == fs::weakly_canonical(output))
-      throw CLI::ValidationError("--checkpoint", "expected a file other than the output " + output.string());
+    refuse_checkpoint_collisions(checkpoint_file, output, a);
     // Never a directory, device or FIFO, even with --force.
     refuse_existing_output(checkpoint_file, true, "");
     // A resumed run's own checkpoint was written before the crash (it is this run's).
@@ -243,7 +311,7 @@ int run_command(const RunArgs& a) try {
                 first - sim.start(), sim.end() - sim.start() + 1, days);
     std::fflush(stdout);  // said now, even if this run is killed too
   }
-  PendingOutput output_file(output, a.force);
+  PendingOutput output_file(std::move(lock), a.force);
   try {
     sim.attach(output_file.recorder());
     ProgressBar progress(days, static_cast<double>(sim.world().residents.size()), "agent-days",
@@ -377,7 +445,12 @@ struct Ranks {
 int ensemble_command(const EnsembleArgs& a, const Ranks& ranks) {
   const EnsembleSpec spec = load_ensemble_spec(a.spec);
   const fs::path out = a.output;
-  if (ranks.rank == 0) prepare_output_folder(spec, out);
+  // Rank 0 holds the folder for the whole ensemble: a second ensemble into it is refused at once.
+  std::optional<OutputLock> folder_lock;
+  if (ranks.rank == 0) {
+    folder_lock.emplace(out);
+    prepare_output_folder(spec, out);
+  }
   if (!ranks.all_succeeded(true)) return kRuntimeFailure;
   const auto runs = plan_runs(spec);
   const auto started = std::chrono::steady_clock::now();
@@ -619,7 +692,19 @@ int failure(const std::exception& e, int code) {
 // Runs the chosen command: bad input (scenario, flags) exits 2, any other failure 1.
 int run_chosen(const Commands& commands) try {
   for (const auto& [subcommand, work] : commands)
-    if (*subcommand) return work();
+    if (*subcommand) {
+      try {
+        return work();
+      } catch (const std::bad_alloc&) {
+        // what() is only "std::bad_alloc": say what ran out, and what helps.
+        std::fprintf(stderr,
+                     "error: out of memory while running `contactsim %s` (a memory limit such as ulimit -v, or too "
+                     "little free memory: `contactsim validate` estimates what a scenario needs; a smaller "
+                     "population.scale or fewer recorded agents need less)\n",
+                     subcommand->get_name().c_str());
+        return kRuntimeFailure;
+      }
+    }
   return 0;
 } catch (const ConfigError& e) {
   return failure(e, kBadInput);

@@ -19,6 +19,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -52,11 +53,22 @@ void raise_scenario_error(const ConfigError& e, const std::string& message) {
 
 // ----------------------------------------------------------------------------- TOML ⇄ Python
 
+// contactsim._core.InlineTable: a dict that was written as an inline table (`x = { a = 1 }`).
+// The scenario's digest is that of its text, which spells inline tables inline, so
+// from_dict(to_dict()) writes them back inline to keep the digest. Plain dicts become sections.
+PyObject* g_inline_table = nullptr;
+
+bool is_inline_table(py::handle value) {
+  return g_inline_table && PyObject_IsInstance(value.ptr(), g_inline_table) == 1;
+}
+
 // Tables become dicts in document order, so group and ward order survive a round trip.
 py::object to_python(const ConfigDocument& doc, const toml::node& node) {
   static const py::module_ datetime = py::module_::import("datetime");
   if (const auto* table = node.as_table()) {
-    py::dict out;
+    py::dict out = table->is_inline()
+                       ? py::reinterpret_steal<py::dict>(PyObject_CallNoArgs(g_inline_table))
+                       : py::dict();
     for (const auto& [key, value] : doc.in_document_order(*table))
       out[py::str(std::string(key->str()))] = to_python(doc, *value);
     return out;
@@ -91,11 +103,22 @@ py::object to_python(const ConfigDocument& doc, const toml::node& node) {
 }
 
 std::string item_key(const std::string& key, std::size_t index) { return key + "[" + std::to_string(index) + "]"; }
+
+// Scenario values nest a few levels deep; a list or dict that contains itself would recurse
+// until the stack overflows (a segfault), and so would absurdly deep nesting.
+constexpr int kMaxNesting = 64;
+
+void check_nesting(int depth, const std::string& key) {
+  if (depth > kMaxNesting)
+    throw py::value_error("scenario value " + key.substr(0, 200) + (key.size() > 200 ? "..." : "") +
+                          ": nested more than " + std::to_string(kMaxNesting) +
+                          " lists or dicts deep (a list or dict that contains itself?)");
+}
 std::string member_key(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
 }
 
-toml::table to_table(py::handle mapping, const std::string& key);
+toml::table to_table(py::handle mapping, const std::string& key, int depth);
 
 // Moves a converted node into a table or array (which take concrete TOML types).
 void put(toml::table& table, const std::string& name, toml::node&& node) {
@@ -105,8 +128,9 @@ void put(toml::array& array, toml::node&& node) {
   std::move(node).visit([&](auto&& concrete) { array.push_back(std::move(concrete)); });
 }
 
-// `value` as a TOML node; `key` names it in errors.
-std::unique_ptr<toml::node> to_node(py::handle value, const std::string& key) {
+// `value` as a TOML node; `key` names it in errors; `depth`: lists and dicts it is inside.
+std::unique_ptr<toml::node> to_node(py::handle value, const std::string& key, int depth = 0) {
+  check_nesting(depth, key);
   static const py::module_ datetime = py::module_::import("datetime");
   static const py::module_ numbers = py::module_::import("numbers");
   static const py::module_ abc = py::module_::import("collections.abc");
@@ -132,15 +156,19 @@ std::unique_ptr<toml::node> to_node(py::handle value, const std::string& key) {
     return std::make_unique<toml::value<toml::date>>(toml::date{value.attr("year").cast<std::uint16_t>(),
                                                                 value.attr("month").cast<std::uint8_t>(),
                                                                 value.attr("day").cast<std::uint8_t>()});
-  if (py::isinstance(value, abc.attr("Mapping"))) return std::make_unique<toml::table>(to_table(value, key));
+  if (py::isinstance(value, abc.attr("Mapping"))) {
+    auto table = std::make_unique<toml::table>(to_table(value, key, depth + 1));
+    table->is_inline(is_inline_table(value));
+    return table;
+  }
   if (py::hasattr(value, "tolist") || py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
     const py::object items =
         py::hasattr(value, "tolist") ? value.attr("tolist")() : py::reinterpret_borrow<py::object>(value);
     if (!py::isinstance<py::list>(items) && !py::isinstance<py::tuple>(items))
-      return to_node(items, key);  // a 0-d numpy array is a scalar
+      return to_node(items, key, depth);  // a 0-d numpy array is a scalar
     auto array = std::make_unique<toml::array>();
     std::size_t index = 0;
-    for (const py::handle item : items) put(*array, std::move(*to_node(item, item_key(key, index++))));
+    for (const py::handle item : items) put(*array, std::move(*to_node(item, item_key(key, index++), depth + 1)));
     return array;
   }
   type_error(key, "a TOML value (str, int, float, bool, datetime.date, list or dict)", value);
@@ -160,9 +188,11 @@ std::vector<std::pair<std::string, py::object>> items_of(py::handle mapping, con
   return items;
 }
 
-toml::table to_table(py::handle mapping, const std::string& key) {
+toml::table to_table(py::handle mapping, const std::string& key, int depth) {
+  check_nesting(depth, key);
   toml::table table;
-  for (const auto& [name, value] : items_of(mapping, key)) put(table, name, std::move(*to_node(value, member_key(key, name))));
+  for (const auto& [name, value] : items_of(mapping, key))
+    put(table, name, std::move(*to_node(value, member_key(key, name), depth)));
   return table;
 }
 
@@ -179,20 +209,23 @@ std::string toml_key(const std::string& key) {
   return quoted.str();
 }
 
+// An array of tables written as [[sections]] (toml++ prints one inline when its first table is).
 bool is_array_of_tables(const toml::node& node) {
   const auto* array = node.as_array();
-  return array && !array->empty() && array->is_array_of_tables();
+  return array && !array->empty() && array->is_array_of_tables() && !(*array)[0].as_table()->is_inline();
 }
 
-void write_toml(std::ostream& out, py::handle mapping, const std::string& header, const std::string& key) {
+void write_toml(std::ostream& out, py::handle mapping, const std::string& header, const std::string& key,
+                int depth = 0) {
   static const py::module_ abc = py::module_::import("collections.abc");
+  check_nesting(depth, key.empty() ? "(root)" : key);
   std::vector<std::pair<std::string, py::object>> sections;  // written after the plain values
   for (const auto& [name, value] : items_of(mapping, key)) {
-    if (py::isinstance(value, abc.attr("Mapping"))) {
+    if (py::isinstance(value, abc.attr("Mapping")) && !is_inline_table(value)) {
       sections.emplace_back(name, value);
       continue;
     }
-    const auto node = to_node(value, member_key(key, name));
+    const auto node = to_node(value, member_key(key, name), depth + 1);
     if (is_array_of_tables(*node)) {
       sections.emplace_back(name, value);
       continue;
@@ -203,13 +236,13 @@ void write_toml(std::ostream& out, py::handle mapping, const std::string& header
     const std::string path = header.empty() ? toml_key(name) : header + "." + toml_key(name);
     if (py::isinstance(value, abc.attr("Mapping"))) {
       out << "\n[" << path << "]\n";
-      write_toml(out, value, path, member_key(key, name));
+      write_toml(out, value, path, member_key(key, name), depth + 1);
     } else {
       const py::object items = py::hasattr(value, "tolist") ? value.attr("tolist")() : value;
       std::size_t index = 0;
       for (const py::handle element : items) {
         out << "\n[[" << path << "]]\n";
-        write_toml(out, element, path, item_key(member_key(key, name), index++));
+        write_toml(out, element, path, item_key(member_key(key, name), index++), depth + 2);
       }
     }
   }
@@ -308,18 +341,51 @@ py::object to_pydate(Date d) {
 }
 
 // Owns the run and, when recording, its output file: written as "<output>.partial" and renamed
-// to <output> by close() (core/output_file.hpp); a process killed before leaves the .partial.
+// to <output> by close() once the run has finished (core/output_file.hpp); an unfinished run
+// (interrupted, failed, closed early or collected) leaves the .partial and never replaces
+// <output>, so a complete output stays until a complete run replaces it.
+//
+// One Simulation may be shared by Python threads: every call holds `busy` while it touches the
+// simulation (stepping releases the GIL, so without it two threads would step, checkpoint and
+// read one world at once). A thread waiting for `busy` releases the GIL first, so the holder can
+// take the GIL back between days without the two deadlocking.
 struct PySimulation {
   std::shared_ptr<PyScenario> scenario;  // kept alive: the Simulation holds references into it
   std::unique_ptr<Simulation> simulation;
   std::unique_ptr<PendingOutput> output;
+  std::mutex busy;
   ~PySimulation() {
     try {
-      if (output) output->publish();  // as close(): a simulation collected while recording
+      if (output && simulation->finished()) output->publish();  // as close(): collected while recording
     } catch (const std::exception&) {  // a failed write already raised; its .partial stays
     }
   }
 };
+
+// Holds `s.busy` for the calling method; waits for another thread's call to end.
+std::unique_lock<std::mutex> exclusive(PySimulation& s) {
+  std::unique_lock<std::mutex> lock(s.busy, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    py::gil_scoped_release release;  // the holder may need the GIL to finish
+    lock.lock();
+  }
+  return lock;
+}
+
+// `method` of PySimulation run while holding the simulation (exclusive), for the bindings.
+template <class Result, class... Args>
+auto serialised(Result (*method)(PySimulation&, Args...)) {
+  return [method](PySimulation& s, Args... args) -> Result {
+    const auto lock = exclusive(s);
+    return method(s, std::forward<Args>(args)...);
+  };
+}
+// A value of the simulation read while holding it (exclusive).
+template <class Result>
+Result simulation_value(PySimulation& s, Result (Simulation::*getter)() const) {
+  const auto lock = exclusive(s);
+  return ((*s.simulation).*getter)();
+}
 
 std::unique_ptr<PySimulation> make_simulation(std::shared_ptr<PyScenario> scenario, std::optional<std::int64_t> seed,
                                               std::optional<int> threads, std::optional<std::int64_t> replicate,
@@ -368,10 +434,11 @@ void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
   if (!at_beginning)
     throw py::value_error("record_to: a simulation records from its first day; " + s.simulation->date().iso() +
                           " is past the start " + s.simulation->start().iso() + " (create a new Simulation)");
-  if (fs::exists(path) && !overwrite)
-    throw py::value_error(path.string() + ": output file exists; pass overwrite=True to replace it");
+  const std::string how_to_overwrite = "pass overwrite=True to replace it";
+  refuse_existing_output(path, overwrite, how_to_overwrite);  // OutputError, as the docs say
+  OutputLock lock(path);  // another writer of this output (a CLI run, another Simulation) is refused
   check_output_space(s.simulation->scenario(), path, s.simulation->end());  // before creating the file
-  s.output = std::make_unique<PendingOutput>(path, overwrite, "pass overwrite=True to replace it");
+  s.output = std::make_unique<PendingOutput>(std::move(lock), overwrite, how_to_overwrite);
   s.simulation->attach(s.output->recorder());
 }
 
@@ -390,13 +457,17 @@ int step(PySimulation& s, int days) {
   return done;
 }
 
-// Publishes what was recorded, complete or not (the root attribute `complete` tells which):
-// closing is the user's decision to stop. A failed write leaves the .partial and raises.
-void close_output(PySimulation& s) {
-  if (!s.output) return;
+// Publishes a finished run's output. An unfinished one stays "<output>.partial" (every record
+// made so far, `complete` = 0) and <output> is left as it was: only a complete run replaces an
+// output. Returns that .partial when the run was unfinished. A failed write leaves the .partial
+// and raises.
+std::optional<fs::path> close_output(PySimulation& s) {
+  if (!s.output) return std::nullopt;
   s.simulation->detach();
   const std::unique_ptr<PendingOutput> output = std::move(s.output);
+  if (!s.simulation->finished()) return output->partial();  // closed (and unlocked) on return
   output->publish();
+  return std::nullopt;
 }
 
 // A read-only numpy view of one of the simulation's arrays: no copy; the array keeps the
@@ -512,7 +583,8 @@ py::list compare_rows(const fs::path& master, const std::vector<std::string>& me
 // Simulation.view(name): a resident field of the field list (models/city/state.hpp), or the day
 // each resident started a programme (-1: never), as a read-only array over the simulation's memory.
 py::array agent_view(py::object self, const std::string& name) {
-  const PySimulation& s = self.cast<const PySimulation&>();
+  PySimulation& s = self.cast<PySimulation&>();
+  const auto lock = exclusive(s);  // the view itself follows the simulation unguarded (documented)
   const Residents& r = s.simulation->world().residents;
   const auto n = static_cast<py::ssize_t>(r.size());
   std::optional<py::array> field_view;
@@ -556,8 +628,23 @@ void register_errors(py::module_& m) {
   });
 }
 
+// An OutputLock Python holds with `with` (run_ensemble holds its folder, as the CLI does).
+struct PyOutputLock {
+  std::optional<OutputLock> lock;
+};
+
 // The ensemble functions the Python package builds run_ensemble and compare on.
 void def_ensemble_functions(py::module_& m) {
+  py::class_<PyOutputLock>(m, "OutputLock")
+      .def(py::init([](const fs::path& path) {
+             auto out = std::make_unique<PyOutputLock>();
+             out->lock.emplace(path);
+             return out;
+           }),
+           py::arg("path"))
+      .def("release", [](PyOutputLock& l) { l.lock.reset(); })
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PyOutputLock& l, const py::args&) { l.lock.reset(); });
   m.def("describe_ensemble", [](const fs::path& spec) { return describe_ensemble(load_ensemble_spec(spec)); },
         py::arg("spec"));
   m.def("prepare_ensemble_folder", [](const fs::path& spec, const fs::path& out) {
@@ -600,31 +687,44 @@ void def_simulation_class(py::module_& m) {
       .def_static("from_checkpoint", &restore_simulation, py::arg("scenario"), py::arg("checkpoint"),
                   py::arg("seed") = py::none(), py::arg("replicate") = py::none(), py::arg("threads") = py::none())
       .def("save_checkpoint", [](PySimulation& s, const fs::path& path, bool overwrite) {
+        const auto lock = exclusive(s);  // never while another thread steps: a consistent state
         py::gil_scoped_release release;
         s.simulation->save_checkpoint(path, overwrite);
       }, py::arg("path"), py::arg("overwrite") = false)
-      .def("record_to", &record_to, py::arg("path"), py::arg("overwrite") = false)
-      .def("end_at", [](PySimulation& s, py::handle date) { s.simulation->end_at(to_date(date, "until")); },
-           py::arg("date"))
-      .def("step", &step, py::arg("days") = 1)
-      .def("close", &close_output)
-      .def_property_readonly("output", [](const PySimulation& s) -> py::object {
+      .def("record_to", serialised(&record_to), py::arg("path"), py::arg("overwrite") = false)
+      .def("end_at", [](PySimulation& s, py::handle date) {
+        const Date day = to_date(date, "until");
+        const auto lock = exclusive(s);
+        s.simulation->end_at(day);
+      }, py::arg("date"))
+      .def("step", serialised(&step), py::arg("days") = 1)
+      .def("close", serialised(&close_output))
+      .def_property_readonly("output", [](PySimulation& s) -> py::object {
+        const auto lock = exclusive(s);
         return s.output ? py::cast(s.output->path()) : py::none();
       })
-      .def_property_readonly("date", [](const PySimulation& s) { return to_pydate(s.simulation->date()); })
-      .def_property_readonly("start", [](const PySimulation& s) { return to_pydate(s.simulation->start()); })
-      .def_property_readonly("end", [](const PySimulation& s) { return to_pydate(s.simulation->end()); })
-      .def_property_readonly("finished", [](const PySimulation& s) { return s.simulation->finished(); })
-      .def_property_readonly("days_done", [](const PySimulation& s) { return s.simulation->date() - s.simulation->start(); })
-      .def_property_readonly("seed", [](const PySimulation& s) { return s.simulation->seed(); })
-      .def_property_readonly("replicate", [](const PySimulation& s) { return s.simulation->replicate(); })
-      .def_property_readonly("threads", [](const PySimulation& s) { return s.simulation->threads(); })
-      .def_property_readonly("checks_invariants", [](const PySimulation& s) { return s.simulation->checks_invariants(); })
+      .def_property_readonly("date", [](PySimulation& s) { return to_pydate(simulation_value(s, &Simulation::date)); })
+      .def_property_readonly("start", [](PySimulation& s) { return to_pydate(simulation_value(s, &Simulation::start)); })
+      .def_property_readonly("end", [](PySimulation& s) { return to_pydate(simulation_value(s, &Simulation::end)); })
+      .def_property_readonly("finished", [](PySimulation& s) { return simulation_value(s, &Simulation::finished); })
+      .def_property_readonly("days_done", [](PySimulation& s) {
+        const auto lock = exclusive(s);
+        return s.simulation->date() - s.simulation->start();
+      })
+      .def_property_readonly("seed", [](PySimulation& s) { return simulation_value(s, &Simulation::seed); })
+      .def_property_readonly("replicate", [](PySimulation& s) { return simulation_value(s, &Simulation::replicate); })
+      .def_property_readonly("threads", [](PySimulation& s) { return simulation_value(s, &Simulation::threads); })
+      .def_property_readonly("checks_invariants",
+                             [](PySimulation& s) { return simulation_value(s, &Simulation::checks_invariants); })
       .def_property_readonly("intergroup_encounters",
-                             [](const PySimulation& s) { return s.simulation->intergroup_encounters(); })
-      .def("summary_rows", [](const PySimulation& s) { return summary_rows(*s.simulation); })
+                             [](PySimulation& s) { return simulation_value(s, &Simulation::intergroup_encounters); })
+      .def("summary_rows", [](PySimulation& s) {
+        const auto lock = exclusive(s);
+        return summary_rows(*s.simulation);
+      })
       .def("view", &agent_view, py::arg("name"))
-      .def("matched_non_participants", [](const PySimulation& s) {
+      .def("matched_non_participants", [](PySimulation& s) {
+        const auto lock = exclusive(s);
         const ProgrammesPhase* p = s.simulation->link<ProgrammesPhase>("programmes");
         if (!p) throw py::value_error("this scenario runs no youth programme or school linking");
         const std::vector<std::int32_t> controls = matched_non_participants(
@@ -646,6 +746,12 @@ PYBIND11_MODULE(_core, m) {
   m.attr("resident_fields") = py::tuple(resident_fields);
 
   register_errors(m);
+  py::object inline_table = py::module_::import("builtins").attr("type")(
+      "InlineTable", py::make_tuple(py::module_::import("builtins").attr("dict")),
+      py::dict(py::arg("__module__") = "contactsim._core",
+               py::arg("__doc__") = "A dict read from an inline TOML table ({ ... }); written back inline."));
+  m.attr("InlineTable") = inline_table;
+  g_inline_table = inline_table.release().ptr();  // kept for the interpreter's life, as the module
   def_ensemble_functions(m);
   def_scenario_class(m);
   def_simulation_class(m);

@@ -301,7 +301,7 @@ std::vector<ComparisonRow> compare_ensemble(const fs::path& master_path, const C
   std::vector<RunFile> runs;
   std::vector<const MetricDefinition*> metrics;
   const h5::Group links = master.open_group("run");
-  for (const std::string& name : links.link_names()) {
+  for (const std::string& name : links.link_names()) try {
     const h5::Group run = links.open_group(name);
     RunFile file;
     file.name = name;
@@ -323,6 +323,12 @@ std::vector<ComparisonRow> compare_ensemble(const fs::path& master_path, const C
     const int w = static_cast<int>(ward_names.size()), g = static_cast<int>(group_names.size());
     for (const MetricDefinition* m : metrics) file.metrics.emplace(m->name, summarise(run, *m, population, w, g, records));
     runs.push_back(std::move(file));
+  } catch (const RecorderError& e) {
+    // HDF5 names the master file (the run is reached through its link): name the run's own file,
+    // which is the one to rerun (`contactsim ensemble` reruns a damaged run).
+    const fs::path run_file = master_path.parent_path() / "runs" / (name + ".h5");
+    throw RecorderError(run_file.string() + " (run " + name + " of " + master_path.string() + "): " + e.what() +
+                        "; rerun the ensemble command to redo a damaged run");
   }
 
   // Group runs by (scenario, point) with replicates in order.

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <regex>
 #include <stdexcept>
 
 namespace contactsim {
@@ -46,6 +47,9 @@ std::array<double, kNumAgeBands> read_age_shares(const ConfigTable& t) {
   return shares;
 }
 
+// Whether a name is empty or spaces only: it could not be told apart in outputs and messages.
+bool is_blank(const std::string& name) { return name.find_first_not_of(" \t") == std::string::npos; }
+
 std::vector<WardSpec> read_wards(const ConfigTable& root) {
   const ConfigTable t = root.required_table("wards");
   std::vector<std::string> names;
@@ -54,7 +58,7 @@ std::vector<WardSpec> read_wards(const ConfigTable& root) {
   if (t.has("names")) {
     names = t.string_list("names", {});
   } else {
-    const auto path = t.required_path("file");
+    const auto path = t.required_path("file");  // a regular file (a directory or FIFO is refused)
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -68,6 +72,8 @@ std::vector<WardSpec> read_wards(const ConfigTable& root) {
     t.fail("codes", "expected one code per ward (" + std::to_string(names.size()) + "), got " + std::to_string(codes.size()));
   std::vector<WardSpec> wards;
   for (std::size_t w = 0; w < names.size(); ++w) {
+    if (is_blank(names[w]))
+      t.fail(t.has("names") ? "names" : "file", "expected a name for ward " + std::to_string(w + 1) + ", got an empty one");
     if (index_of(wards, names[w]) >= 0) t.fail(t.has("names") ? "names" : "file", "duplicate ward " + in_quotes(names[w]));
     wards.push_back({names[w], codes.empty() ? "" : codes[w]});
   }
@@ -148,6 +154,30 @@ GroupSpec read_group(const std::string& name, const ConfigTable& t, const std::v
   return g;
 }
 
+// An allocation error as the user wrote the scenario: without the library function's name, and
+// with ward and group names instead of indices ("ward 0" -> ward "Abbey Hulton").
+std::string in_user_terms(const std::string& message, const std::vector<WardSpec>& wards,
+                          const std::vector<GroupSpec>& groups) {
+  std::string text = message;
+  if (const auto colon = text.find(": "); colon != std::string::npos && text.compare(0, colon, "allocate_to_wards") == 0)
+    text.erase(0, colon + 2);
+  const auto name_indices = [&](const std::regex& pattern, const auto& items, const char* what) {
+    std::string out;
+    auto from = text.cbegin();
+    for (std::sregex_iterator it(text.begin(), text.end(), pattern), end; it != end; ++it) {
+      out.append(from, (*it)[0].first);
+      const std::size_t k = std::stoul((*it)[1].str());
+      out += k < items.size() ? std::string(what) + " " + in_quotes(items[k].name) : (*it)[0].str();
+      from = (*it)[0].second;
+    }
+    out.append(from, text.cend());
+    text = out;
+  };
+  name_indices(std::regex(R"(ward (\d+))"), wards, "ward");
+  name_indices(std::regex(R"(group (\d+))"), groups, "group");
+  return text;
+}
+
 std::vector<std::vector<std::int64_t>> read_synthetic(const ConfigTable& pop, const std::vector<GroupSpec>& groups,
                                                       const std::vector<WardSpec>& wards) {
   const ConfigTable t = pop.required_table("synthetic");
@@ -183,7 +213,8 @@ std::vector<std::vector<std::int64_t>> read_synthetic(const ConfigTable& pop, co
   try {
     return allocate_to_wards(city, weights, targets);
   } catch (const std::invalid_argument& e) {
-    (items.empty() ? t : items.front()).fail(items.empty() ? "totals" : "shares", std::string("expected feasible targets: ") + e.what());
+    (items.empty() ? t : items.front()).fail(items.empty() ? "totals" : "shares",
+                                             "expected feasible targets: " + in_user_terms(e.what(), wards, groups));
   }
 }
 
@@ -484,7 +515,10 @@ Scenario read_scenario(const ConfigDocument& doc) {
     root.fail("groups", "expected between 2 and " + std::to_string(kMaxGroups) + " groups, got " +
                             std::to_string(group_tables.size()));
   std::vector<std::string> group_names;
-  for (const auto& [name, t] : group_tables) group_names.push_back(name);
+  for (const auto& [name, t] : group_tables) {
+    if (is_blank(name)) root.fail("groups", "expected a name for every group, got an empty one ([groups.\"\"])");
+    group_names.push_back(name);
+  }
   for (const auto& [name, t] : group_tables) s.groups.push_back(read_group(name, t, group_names, s.faiths, city_ages));
   s.population = read_population(root, s.groups, s.wards);
   std::vector<double> group_totals(s.groups.size(), 0.0);

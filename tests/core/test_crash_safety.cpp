@@ -220,6 +220,71 @@ TEST_F(CrashSafetyTest, DiscardRemovesThePartialFile) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// D1 (issue 16): a second writer of one output is refused at once, naming the first, and
+// touches neither the first writer's partial file nor what it publishes.
+TEST_F(CrashSafetyTest, SecondWriterOfAnOutputIsRefusedAndTouchesNothing) {
+  const fs::path out = dir_ / "same.h5";
+  PendingOutput first(out, false);
+  write_one_record(first.recorder());
+  const std::string pid = std::to_string(::getpid());
+  for (const bool overwrite : {false, true}) {
+    try {
+      PendingOutput second(out, overwrite);
+      FAIL() << "a second writer of " << out << " was let in";
+    } catch (const RecorderError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(out.string() + ": another contactsim is writing this output (process " + pid),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find(lock_path(out).string()), std::string::npos) << message;
+    }
+  }
+  EXPECT_THROW(write_text_atomically(out, "a checkpoint, a CSV..."), RecorderError);
+  EXPECT_TRUE(fs::exists(first.partial()));
+  EXPECT_FALSE(fs::exists(out));
+  first.publish();
+  EXPECT_EQ(h5::File::open_read_only(out).integer_attribute("records"), 1);
+}
+
+TEST_F(CrashSafetyTest, OutputLockIsReleasedAndItsFileRemoved) {
+  const fs::path out = dir_ / "out.h5";
+  {
+    const OutputLock lock(out);
+    EXPECT_TRUE(fs::is_regular_file(lock_path(out)));
+    EXPECT_NE(read_file(lock_path(out)).find("process " + std::to_string(::getpid())), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(lock_path(out)));
+  std::ofstream(lock_path(out)) << "left by a killed writer";  // its flock died with it
+  { const OutputLock taken_over(out); }
+  EXPECT_EQ(lock_path(dir_ / "folder" / ""), dir_ / "folder.lock");
+}
+
+TEST_F(CrashSafetyTest, OutputLockNeverFollowsALink) {
+  const fs::path out = dir_ / "out.h5";
+  const fs::path precious = dir_ / "precious.txt";
+  std::ofstream(precious) << "precious";
+  fs::create_symlink(precious, lock_path(out));
+  EXPECT_THROW(OutputLock{out}, RecorderError);
+  EXPECT_EQ(read_file(precious), "precious");
+}
+
+// D14 (issue 16): temporaries ".NAME.tmp<pid>" of dead processes are removed; live ones kept.
+TEST_F(CrashSafetyTest, StaleTemporariesOfDeadProcessesAreRemoved) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // reaped: no process has this id now
+  const fs::path target = dir_ / "out.h5.resume";
+  const fs::path dead = dir_ / (".out.h5.resume.tmp" + std::to_string(child));
+  const fs::path live = dir_ / (".out.h5.resume.tmp" + std::to_string(::getpid()));
+  const fs::path other = dir_ / (".other.h5.resume.tmp" + std::to_string(child));
+  for (const fs::path& file : {dead, live, other}) std::ofstream(file) << "half a checkpoint";
+  remove_stale_temporaries(target);
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(other));
+}
+
 TEST_F(CrashSafetyTest, FailedAtomicWriteLeavesTheTargetAndNoTemporary) {
   const fs::path target = dir_ / "master.h5";
   std::ofstream(target) << "old";

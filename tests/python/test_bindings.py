@@ -2,6 +2,7 @@
 live, read-only and agree with the CLI's output, Python and CLI write byte-identical files, bad
 arguments raise precise errors, Ctrl-C stops cleanly."""
 import datetime
+import gc
 import os
 import pathlib
 import stat
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import tomllib
 
 import h5py
@@ -182,7 +184,7 @@ def test_bad_run_arguments(small, tmp_path):
         sim.step(-1)
     existing = tmp_path / "exists.h5"
     existing.write_bytes(b"keep me")
-    with pytest.raises(ValueError, match="output file exists; pass overwrite=True"):
+    with pytest.raises(contactsim.OutputError, match="output file exists; pass overwrite=True"):  # D15
         sim.run(until="2020-01-05", output=existing)
     assert existing.read_bytes() == b"keep me"
     sim.step(3)
@@ -309,12 +311,16 @@ def test_progress_bar_reports_days(small, capsys):
     assert "day" in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_every_record(small_scenario_path, tmp_path):
+def test_ctrl_c_stops_cleanly_and_keeps_every_record(small_scenario_path, small, tmp_path):
+    """Ctrl-C stops between days; the interrupted run's records stay in OUT.partial and the
+    complete OUT written before is not replaced (D5)."""
     output = tmp_path / "interrupted.h5"
+    contactsim.Simulation(small, seed=2, threads=THREADS).run(until="2020-01-03", output=output, progress=False)
+    complete = output.read_bytes()
     script = textwrap.dedent(f"""
         import sys, contactsim
         sim = contactsim.Simulation({str(small_scenario_path)!r}, seed=1, threads=1)
-        sim.record_to({str(output)!r})
+        sim.record_to({str(output)!r}, overwrite=True)
         sim.step(40)                       # past the first monthly record
         try:                               # (announce inside: the signal may come at once)
             print("running", flush=True)
@@ -332,9 +338,12 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_record(small_scenario_path, tmp_pa
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, f"exit {child.returncode}\n{out}\n{err}"
     assert out.startswith("interrupted at 2020-")
+    assert "was not written (only a finished run is published)" in err
     stopped = datetime.date.fromisoformat(out.split()[-1])
     assert stopped < datetime.date(2023, 12, 31)
-    with h5py.File(output, "r") as f:
+    assert output.read_bytes() == complete, "an interrupted run replaced the complete output"
+    with h5py.File(output.with_name(output.name + ".partial"), "r") as f:
+        assert int(f.attrs["complete"]) == 0
         times = [t.decode() for t in f["series/time"][:]]
         assert len(times) >= 1 and times[0] == "2020-01-31"
         assert f.attrs["records"] == len(times)
@@ -423,3 +432,138 @@ def test_symlinked_partial_output_is_not_followed(small, tmp_path):
     contactsim.Simulation(small, seed=9, threads=THREADS).run(until="2020-01-03", output=output, progress=False)
     assert precious.read_text(encoding="utf-8") == "precious"
     assert stat.S_ISREG(os.lstat(output).st_mode)
+
+
+# ----------------------------------------------------------------------------- issue 16
+
+def test_unfinished_runs_never_replace_a_complete_output(small, tmp_path):
+    """D5: closed early, or collected unfinished after an exception, a run leaves OUT as it was
+    and its records in OUT.partial."""
+    output = tmp_path / "py.h5"
+    partial = tmp_path / "py.h5.partial"
+    contactsim.Simulation(small, seed=9, threads=THREADS).run(until="2020-01-03", output=output, progress=False)
+    complete = output.read_bytes()
+
+    early = contactsim.Simulation(small, seed=10, threads=THREADS).record_to(output, overwrite=True)
+    early.step(40)
+    with pytest.warns(UserWarning, match=f"records stay in {partial}; {output} was not written"):
+        early.close()
+    assert output.read_bytes() == complete
+    with h5py.File(partial, "r") as f:
+        assert int(f.attrs["complete"]) == 0 and int(f.attrs["records"]) == 1
+
+    def fails_mid_run():
+        sim = contactsim.Simulation(small, seed=11, threads=THREADS).record_to(output, overwrite=True)
+        sim.step(3)
+        raise RuntimeError("the analysis failed")
+    try:
+        fails_mid_run()
+    except RuntimeError:
+        pass
+    gc.collect()  # the unfinished Simulation is gone
+    assert output.read_bytes() == complete
+    assert partial.exists()
+
+
+def test_output_another_writer_holds_or_that_exists_raises_output_error(small, tmp_path):
+    """D1, D15: a second writer of one output is refused (OutputError naming the first), and an
+    existing output without overwrite=True raises the documented OutputError."""
+    output = tmp_path / "busy.h5"
+    first = contactsim.Simulation(small, seed=9, threads=THREADS).record_to(output)
+    second = contactsim.Simulation(small, seed=10, threads=THREADS)
+    with pytest.raises(contactsim.OutputError,
+                       match=f"{output}: another contactsim is writing this output \\(process {os.getpid()}"):
+        second.run(until="2020-01-03", output=output, overwrite=True, progress=False)
+    with pytest.warns(UserWarning):
+        first.close()  # unfinished: nothing published, the lock released
+    second.run(until="2020-01-03", output=output, overwrite=True, progress=False)
+    third = contactsim.Simulation(small, seed=11, threads=THREADS)
+    with pytest.raises(contactsim.OutputError, match="output file exists; pass overwrite=True"):
+        third.record_to(output)
+
+
+def test_one_simulation_shared_by_threads_steps_and_checkpoints_consistently(small, tmp_path):
+    """D6: calls from several threads are serialised: every day is simulated once, in order, and
+    every checkpoint saved meanwhile holds a real state of the run."""
+    shared = contactsim.Simulation(small, seed=9, threads=1)
+    shared.step(1)  # something to checkpoint
+    failures = []
+
+    def guarded(work):
+        def run():
+            try:
+                work()
+            except BaseException as error:  # reported by the test, not lost in the thread
+                failures.append(error)
+        return threading.Thread(target=run)
+
+    def stepper():
+        for _ in range(12):
+            shared.step(1)
+
+    checkpoints = [tmp_path / f"while_stepping_{i}.h5" for i in range(3)]
+
+    def saver():
+        for path in checkpoints:
+            shared.save_checkpoint(path)
+            assert len(shared.summary()) == len(small.groups)  # reads between the saves, too
+
+    threads = [guarded(stepper), guarded(stepper), guarded(saver)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    reference = contactsim.Simulation(small, seed=9, threads=1)
+    reference.step(25)
+    assert shared.date == reference.date
+    assert np.array_equal(shared.warmth, reference.warmth)
+    for path in checkpoints:
+        continued = contactsim.Simulation.from_checkpoint(small, path, threads=1)
+        continued.step((reference.date - continued.date).days)
+        assert np.array_equal(continued.warmth, reference.warmth), path
+
+
+def test_recursive_or_too_deep_scenario_values_raise_a_clear_error(small):
+    """D7: a list or dict that contains itself, or nesting 100,000 deep, is a ValueError naming
+    the key, never a crash."""
+    looped = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match=r"scenario value wards.names\[0\]\[0\].*nested more than 64"):
+        small.override({"wards.names": looped})
+    mapping = {}
+    mapping["population"] = mapping
+    with pytest.raises(ValueError, match=r"scenario value population.population.*nested more than 64"):
+        contactsim.Scenario.from_dict(mapping)
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested more than 64"):
+        small.override({"timeline": deep})
+    with pytest.raises(ValueError, match="nested more than 64"):
+        contactsim.Scenario.from_dict({"wards": {"names": deep}})
+
+
+def test_dict_round_trip_keeps_the_text_and_its_digest(source_dir):
+    """D16: from_dict(s.to_dict()) is the same scenario, so the same SHA-256 (inline tables stay inline)."""
+    scenarios = source_dir / "scenarios"
+    for name in ("baseline.toml", "lockdowns.toml"):
+        loaded = contactsim.Scenario.load(scenarios / name)
+        again = contactsim.Scenario.from_dict(loaded.to_dict(), base_dir=scenarios)
+        assert again.text == loaded.text, name
+        assert again.sha256 == loaded.sha256, name
+
+
+def test_open_results_reads_a_killed_runs_partial_file(cli, small_scenario_path, tmp_path):
+    """D16: a run killed mid-way leaves OUT.partial marked for SWMR writing; open_results reads it
+    (read-only), marked incomplete, as `contactsim info` does."""
+    from conftest import ReportingRun
+    output = tmp_path / "killed.h5"
+    args = [cli, "run", small_scenario_path, "-o", output, "--seed", 3, "--threads", 1, "--quiet",
+            "--resume-every", 0]
+    with ReportingRun(args, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as run:
+        assert run.wait_for_records(2), f"the run ended before its second record: {run.process.poll()}"
+    partial = tmp_path / "killed.h5.partial"
+    ds = contactsim.open_results(partial)
+    assert ds.attrs["complete"] == 0
+    assert ds.sizes["time"] >= 2

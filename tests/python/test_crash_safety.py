@@ -7,6 +7,7 @@ bytes; an existing output is never touched before the final rename; a full
 disk (RLIMIT_FSIZE, a tiny tmpfs) or an unwritable path gives one clear error naming the file and
 the operating system's reason, a non-zero exit, the old output intact and no `.partial` left.
 """
+import os
 import resource
 import signal
 import subprocess
@@ -371,3 +372,167 @@ def test_a_continued_run_writes_the_venue_table_of_the_city_as_built(cli, daily,
         members_now = ckpt["state/venues/members"][()]
         assert (members_now != ref["venues"]["members"]).any(), "no member moved: the test proves nothing"
         np.testing.assert_array_equal(got["venues"][()], ref["venues"][()])
+
+
+# ------------------------------------------------------------------ issue 16: concurrent writers, own files
+
+def test_second_writer_of_an_output_is_refused_at_once(cli, daily, tmp_path):
+    """D1: while one run writes OUT, a second (even with --force, another seed) is refused at once,
+    naming the first; the first's partial and its published file are untouched; once OUT is
+    published a later run without --force is refused."""
+    scenario, reference_path = daily
+    output = tmp_path / "same.h5"
+    with ReportingRun(run_args(cli, scenario, output, "--resume-every", 0), env=env_with_epoch(),
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as first:
+        assert first.wait_for_records(1), f"the first run ended early: {first.process.poll()}"
+        args = run_args(cli, scenario, output, "--force")
+        args[args.index("--seed") + 1] = "5"
+        second = subprocess.run(args, capture_output=True, text=True, env=env_with_epoch(), timeout=120)
+        assert second.returncode == 1, second.stderr
+        assert second.stderr.startswith(
+            f"error: {output}: another contactsim is writing this output (process {first.process.pid}"), second.stderr
+        assert f"lock file {output}.lock" in second.stderr
+        assert partial_of(output).exists() and not output.exists()
+        assert first.wait_for_records(DAYS)
+        assert first.process.wait(timeout=600) == 0
+    assert output.read_bytes() == reference_path.read_bytes(), "the first run's output was disturbed"
+    assert not partial_of(output).exists() and not (tmp_path / "same.h5.lock").exists()
+    later = subprocess.run(run_args(cli, scenario, output), capture_output=True, text=True, env=cli_env())
+    assert later.returncode == 1 and "output file exists" in later.stderr
+    assert output.read_bytes() == reference_path.read_bytes()
+
+
+def test_checkpoint_colliding_with_the_runs_own_files_is_refused(cli, daily, tmp_path):
+    """D4: --checkpoint at OUT, OUT.partial, OUT.resume or the scenario is refused before anything runs."""
+    scenario, _ = daily
+    output = tmp_path / "out.h5"
+    for checkpoint, what in ((output, "the output"), (partial_of(output), "the output being written"),
+                             (resume_of(output), "the run's resume checkpoint"), (scenario, "which this run reads")):
+        result = subprocess.run(run_args(cli, scenario, output, "--checkpoint-at", "2020-01-05", "--checkpoint",
+                                         checkpoint, "--force"), capture_output=True, text=True, env=cli_env())
+        assert result.returncode == 2, result.stderr
+        assert "--checkpoint" in result.stderr and str(checkpoint) in result.stderr and what in result.stderr, \
+            result.stderr
+        assert not output.exists() and not partial_of(output).exists()
+    assert "[record]" in scenario.read_text()
+
+
+def test_output_that_is_an_input_or_not_a_file_name_is_refused(cli, daily, tmp_path):
+    """D16: -o "", -o DIR/, --until "", and --force -o SCENARIO are refused, nothing created."""
+    scenario, _ = daily
+    text = scenario.read_text()
+    cases = [(("-o", ""), "expected an output file name"),
+             (("-o", f"{tmp_path}/newdir/"), "expected an output file, got the folder"),
+             (("-o", scenario, "--force"), "which this run reads"),
+             (("-o", tmp_path / "x.h5", "--until", ""), "expected a date YYYY-MM-DD")]
+    for args, message in cases:
+        result = subprocess.run([str(cli), "run", str(scenario), *map(str, args), "--quiet"], capture_output=True,
+                                text=True, env=cli_env())
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+    assert scenario.read_text() == text
+    assert not (tmp_path / "newdir").exists() and not (tmp_path / "x.h5").exists()
+
+
+def test_resume_path_that_is_a_directory_is_refused_at_the_start(cli, daily, tmp_path):
+    """D16: a directory at OUT.resume would fail the run at its first resume save: refused first."""
+    scenario, _ = daily
+    output = tmp_path / "out.h5"
+    resume_of(output).mkdir()
+    result = subprocess.run(run_args(cli, scenario, output), capture_output=True, text=True, env=cli_env())
+    assert result.returncode == 1
+    assert f"{resume_of(output)}: is a directory" in result.stderr
+    assert not partial_of(output).exists()
+
+
+def test_stale_resume_temporaries_of_dead_runs_are_removed(cli, daily, tmp_path):
+    """D14: `.OUT.resume.tmp<PID>` of processes that are gone are removed when the next run starts."""
+    scenario, reference_path = daily
+    output = tmp_path / "out.h5"
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # reaped: its id belongs to no process now
+    stale = tmp_path / f".out.h5.resume.tmp{dead.pid}"
+    stale.write_bytes(b"half a checkpoint")
+    live = tmp_path / f".out.h5.resume.tmp{os.getpid()}"
+    live.write_bytes(b"someone else's")
+    run_cli(*run_args(cli, scenario, output, "--resume-every", 0), env=env_with_epoch())
+    assert not stale.exists()
+    assert live.read_bytes() == b"someone else's"
+    assert output.read_bytes() == reference_path.read_bytes()
+
+
+CENSUS_SCENARIO = """\
+[simulation]
+start = 2020-01-01
+end = 2020-03-31
+spin_up_days = 0
+
+[wards]
+names = ["North", "South"]
+
+[population]
+source = "census"
+scale = 0.5
+
+[population.census]
+file = "two_wards.csv"
+total_column = "Ethnic group: Total: All usual residents"
+columns = {{ white = ["Ethnic group: White"], minority = ["Ethnic group: Asian", "Ethnic group: Other"] }}
+
+[population.age_shares]
+child = 0.2
+youth = 0.1
+adult = 0.5
+older = 0.2
+
+[groups.white]
+warmth = {{ outgroup = 0.6 }}
+
+[groups.minority]
+warmth = {{ outgroup = 0.6 }}
+
+[venue_types.school]
+[venue_types.workplace]
+
+[record]
+interval = "day"
+"""
+
+
+def test_resume_after_the_census_file_changed_starts_afresh(cli, source_dir, tmp_path):
+    """D13: the world no longer fits OUT.resume (its census file changed): a note, then a fresh run."""
+    census = tmp_path / "two_wards.csv"
+    census.write_text((source_dir / "tests/fuzz/corpus/census/two_wards.csv").read_text())
+    scenario = tmp_path / "census.toml"
+    scenario.write_text(CENSUS_SCENARIO.format())
+    output = tmp_path / "out.h5"
+    args = [str(cli), "run", str(scenario), "-o", str(output), "--threads", "1", "--quiet", "--resume-every", "10"]
+    with ReportingRun(args, env=env_with_epoch(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as run:
+        assert run.wait_for_records(15), f"the run ended before record 15: {run.process.poll()}"
+    assert resume_of(output).exists()
+    census.write_text(census.read_text().replace('"1000","700"', '"1100","800"'))
+    rerun = run_cli(*args, env=env_with_epoch())
+    assert f"note: not resuming from {resume_of(output)}" in rerun.stderr, rerun.stderr
+    assert "--no-resume" in rerun.stderr
+    assert not rerun.stdout.startswith("Resuming")
+    with h5py.File(output, "r") as f:
+        assert int(f.attrs["complete"]) == 1 and len(f["series/time"]) == 91
+
+
+def test_out_of_memory_is_reported_as_such(cli, base_scenario, tmp_path):
+    """D15: under a memory limit (ulimit -v) the run says it ran out of memory, not "std::bad_alloc"."""
+    scenario = tmp_path / "big.toml"
+    scenario.write_text(f'extends = "{base_scenario.as_posix()}"\n[population]\nscale = 20.0\n'
+                        "[simulation]\nspin_up_days = 0\n", encoding="utf-8")
+    limit = 400 * 2**20  # far below the ~1.5 GB five million residents need
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    output = tmp_path / "big.h5"
+    result = subprocess.run([str(cli), "run", str(scenario), "-o", str(output), "--until", "2020-01-02", "--quiet",
+                             "--threads", "1", "--no-spin-up-cache"], capture_output=True, text=True, env=cli_env(),
+                            preexec_fn=limit_memory, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: out of memory while running `contactsim run`"), result.stderr
+    assert "std::bad_alloc" not in result.stderr
+    assert not output.exists() and not partial_of(output).exists()

@@ -435,3 +435,50 @@ def test_a_missing_parameter_set_file_is_refused_at_the_spec_line(cli, source_di
     line = spec.read_text(encoding="utf-8").splitlines().index('parameter_sets = "plausible.toml"') + 1
     assert result.stderr.startswith(f"error: {spec}:{line}: parameter_sets: file not found: {sets}"), result.stderr
     assert not (tmp_path / "never").exists()
+
+
+# ----------------------------------------------------------------------------- issue 16
+
+def flip_a_byte_inside_a_compressed_chunk(path: pathlib.Path, dataset: str):
+    with h5py.File(path, "r") as f:
+        d = f[dataset]
+        assert d.compression == "gzip", "the test needs a compressed chunk"
+        chunk = d.id.get_chunk_info(0)
+    with open(path, "r+b") as f:
+        f.seek(chunk.byte_offset + chunk.size // 2)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_damaged_finished_run_is_named_by_compare_and_redone_by_a_rerun(cli, ensemble, tmp_path):
+    """D10: a byte flipped inside a compressed chunk of a finished run file: compare names the run
+    file; rerunning the ensemble redoes that run."""
+    spec, finished = ensemble
+    out = tmp_path / "damaged"
+    shutil.copytree(finished, out)
+    damaged = out / "runs/closed_r001.h5"
+    flip_a_byte_inside_a_compressed_chunk(damaged, "series/population")
+    assert damaged.read_bytes() != (finished / "runs/closed_r001.h5").read_bytes()
+    result = run_cli(cli, "compare", out / "ensemble.h5", check=False)
+    assert result.returncode == 1, result.stderr
+    assert f"error: {damaged} (run closed_r001 of {out / 'ensemble.h5'}): " in result.stderr, result.stderr
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", env=env)
+    assert damaged.read_bytes() == (finished / "runs/closed_r001.h5").read_bytes()
+    run_cli(cli, "compare", out / "ensemble.h5")
+
+
+def test_second_ensemble_into_a_busy_folder_is_refused(cli, ensemble, tmp_path):
+    """D1: while an ensemble writes a folder (its lock held, here by this process), another
+    `contactsim ensemble` or run_ensemble into it is refused at once, naming the holder."""
+    spec, _ = ensemble
+    out = tmp_path / "busy"
+    with contactsim._core.OutputLock(out):
+        result = run_cli(cli, "ensemble", spec, "-o", out, "-q", check=False)
+        assert result.returncode == 1
+        assert f"error: {out}: another contactsim is writing this output (process {os.getpid()}" in result.stderr
+        with pytest.raises(contactsim.OutputError, match="another contactsim is writing this output"):
+            contactsim.run_ensemble(spec, out)
+    assert not out.exists(), "the refused ensembles wrote nothing"

@@ -1,4 +1,5 @@
 """Every scenario in scenarios/ states its question, validates and runs (shortened with --until)."""
+import os
 import pathlib
 
 import h5py
@@ -32,3 +33,90 @@ def test_scenario_states_its_question_validates_and_runs(scenario, cli, tmp_path
         assert len(f["series/time"]) >= 1
         assert f["series/contacts_positive"][:].sum() > 0
         assert f.attrs["end_date"] == "2020-02-10"
+
+
+# ----------------------------------------------------------------------------- issue 16: input messages
+
+CENSUS_CITY = """\
+[simulation]
+start = {start}
+end = 2020-03-31
+
+[wards]
+names = {wards}
+
+[population]
+source = "census"
+scale = 0.5
+
+[population.census]
+file = "{census}"
+total_column = "Ethnic group: Total: All usual residents"
+columns = {{ white = ["Ethnic group: White"], minority = ["Ethnic group: Asian", "Ethnic group: Other"] }}
+
+[population.age_shares]
+child = 0.2
+youth = 0.1
+adult = 0.5
+older = 0.2
+
+[groups.white]
+warmth = {{ outgroup = 0.6 }}
+
+[groups.minority]
+warmth = {{ outgroup = 0.6 }}
+"""
+
+CENSUS_HEADER = ('"date","geography","geography code","Ethnic group: Total: All usual residents",'
+                 '"Ethnic group: White","Ethnic group: Asian","Ethnic group: Other"\n')
+
+
+def write_census_city(directory, census="two_wards.csv", start="2020-01-01", wards='["North", "South"]'):
+    scenario = directory / "city.toml"
+    scenario.write_text(CENSUS_CITY.format(census=census, start=start, wards=wards), encoding="utf-8")
+    return scenario
+
+
+def refusal(cli, *args):
+    result = run_cli(cli, *args, check=False)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_directories_and_fifos_are_named_as_such_not_as_missing_files(cli, tmp_path):
+    """D15: a directory or FIFO as the scenario, `extends` or census file says what it is."""
+    (tmp_path / "folder.toml").mkdir()
+    os.mkfifo(tmp_path / "fifo.csv")
+    (tmp_path / "two_wards.csv").mkdir()
+    message = refusal(cli, "validate", write_census_city(tmp_path))
+    assert "is a directory, not a file" in message and "not found" not in message, message
+    message = refusal(cli, "validate", write_census_city(tmp_path, census="fifo.csv"))
+    assert "is not a regular file (a FIFO)" in message, message
+    extending = tmp_path / "extending.toml"
+    extending.write_text('extends = "folder.toml"\n', encoding="utf-8")
+    message = refusal(cli, "validate", extending)
+    assert f"{extending}:1: extends: is a directory, not a file: {tmp_path / 'folder.toml'}" in message, message
+    message = refusal(cli, "validate", tmp_path / "fifo.csv")
+    assert "is not a regular file (a FIFO)" in message, message
+
+
+def test_binary_junk_in_a_census_file_is_escaped_and_lists_are_never_empty(cli, tmp_path):
+    """D15: control bytes and invalid UTF-8 from a CSV appear as \\xNN; no empty list in a message."""
+    census = tmp_path / "two_wards.csv"
+    census.write_bytes(CENSUS_HEADER.encode() + b'"2021","Nor\x1b[2Jth\xff","E05000001","10","7","2","1"\n')
+    message = refusal(cli, "validate", write_census_city(tmp_path))
+    assert "\x1b" not in message and "\\x1B[2J" in message and "\\xFF" in message, message
+    census.write_bytes(CENSUS_HEADER.encode())
+    message = refusal(cli, "validate", write_census_city(tmp_path))
+    assert "its geographies are (none)" in message or "expected" in message, message
+    assert "are \n" not in message and "one of  " not in message and "one of \n" not in message, message
+
+
+def test_years_outside_1900_to_2200_and_empty_names_are_refused(cli, tmp_path):
+    """D12, D16: a start in year 9999 and an empty ward name are refused at their key."""
+    (tmp_path / "two_wards.csv").write_text(CENSUS_HEADER, encoding="utf-8")
+    message = refusal(cli, "validate", write_census_city(tmp_path, start="9999-12-31"))
+    assert ":2: simulation.start: expected a date in the years 1900 to 2200, got 9999-12-31" in message, message
+    message = refusal(cli, "validate", write_census_city(tmp_path, wards='["North", ""]'))
+    assert "wards.names: expected a name for ward 2, got an empty one" in message, message

@@ -69,24 +69,26 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 0):
         raise ValueError(f"threads: expected an integer >= 0, got {threads!r}")
     describe_ensemble(spec)  # validate before anything is written
-    _core.prepare_ensemble_folder(spec, output)
-    shares = [(spec, output, rank, processes, threads) for rank in range(processes)]
-    if processes == 1:
-        _run_share(shares[0])
-    else:
-        # Several processes' OpenMP threads share the cores: waiting threads should sleep, not
-        # spin (measured: 3× faster for small cities when oversubscribed, no loss for the full
-        # city). Set before the workers start; a value the user chose is kept.
-        previous = os.environ.get("OMP_WAIT_POLICY")
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        try:
-            # Fresh interpreters: the compiled core holds OpenMP and HDF5 state that must not be forked.
-            with multiprocessing.get_context("spawn").Pool(processes) as pool:
-                pool.map(_run_share, shares)
-        finally:
-            if previous is None:
-                os.environ.pop("OMP_WAIT_POLICY", None)
-    _core.write_ensemble_master(spec, output)
+    # Held to the end: a second ensemble into this folder is refused at once (OutputError).
+    with _core.OutputLock(output):
+        _core.prepare_ensemble_folder(spec, output)
+        shares = [(spec, output, rank, processes, threads) for rank in range(processes)]
+        if processes == 1:
+            _run_share(shares[0])
+        else:
+            # Several processes' OpenMP threads share the cores: waiting threads should sleep, not
+            # spin (measured: 3× faster for small cities when oversubscribed, no loss for the full
+            # city). Set before the workers start; a value the user chose is kept.
+            previous = os.environ.get("OMP_WAIT_POLICY")
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            try:
+                # Fresh interpreters: the compiled core holds OpenMP and HDF5 state that must not be forked.
+                with multiprocessing.get_context("spawn").Pool(processes) as pool:
+                    pool.map(_run_share, shares)
+            finally:
+                if previous is None:
+                    os.environ.pop("OMP_WAIT_POLICY", None)
+        _core.write_ensemble_master(spec, output)
     master = os.path.join(output, "ensemble.h5")
     from .effects import warn_if_counterfactuals_cannot_differ  # effects builds on this module
 

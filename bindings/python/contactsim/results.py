@@ -75,7 +75,12 @@ def _check_format(f: h5py.File, path: pathlib.Path) -> None:
 
 def _open(path: PathLike) -> tuple[h5py.File, pathlib.Path]:
     path = _source(path)
-    f = h5py.File(path, "r")
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        # A killed run's OUT.partial keeps HDF5's "open for SWMR writing" mark, which only an
+        # SWMR reader opens (as `contactsim info` does); its `complete` attribute is 0.
+        f = h5py.File(path, "r", swmr=True)
     try:
         _check_format(f, path)
     except Exception:
@@ -114,6 +119,22 @@ def _scale_labels(dset: h5py.Dataset, axis: int, name: str, series: h5py.Group):
     return None
 
 
+# pandas and xarray hold times as datetime64[ns], which covers only these dates: converting one
+# outside would silently wrap it (9999-12-31 became 1816-03-29).
+_FIRST_DATE = np.datetime64(pd.Timestamp.min.ceil("D").date(), "D")
+_LAST_DATE = np.datetime64(pd.Timestamp.max.floor("D").date(), "D")
+
+
+def _datetimes(texts: np.ndarray, path: pathlib.Path, where: str) -> np.ndarray:
+    """ISO dates as datetime64[ns]; a ValueError naming the file for a date pandas cannot hold."""
+    days = np.asarray(texts).astype("datetime64[D]")
+    outside = (days < _FIRST_DATE) | (days > _LAST_DATE)
+    if outside.any():
+        raise ValueError(f"{path}: {where} holds the date {days[outside][0]}, outside the dates pandas can represent "
+                         f"({_FIRST_DATE} to {_LAST_DATE}); read it with h5py to see it as text")
+    return days.astype("datetime64[ns]")
+
+
 def _read_series(f: h5py.File, path: pathlib.Path) -> xr.Dataset:
     if "series" not in f or "time" not in f["series"]:
         raise ValueError(f"{path}: no /series/time (not a contactsim output, or written before its first record)")
@@ -121,7 +142,7 @@ def _read_series(f: h5py.File, path: pathlib.Path) -> xr.Dataset:
     # /series/time is written last in each record, so its length is the number of complete
     # records; a run killed mid-flush may leave longer series, which we cut back to it.
     records = series["time"].shape[0]
-    dates = _strings(series["time"][()]).astype("datetime64[D]").astype("datetime64[ns]")
+    dates = _datetimes(_strings(series["time"][()]), path, "/series/time")
     coords: dict[str, np.ndarray] = {"time": dates}
     variables = {}
     for name, dset in series.items():
@@ -275,7 +296,7 @@ def read_events(path: PathLike) -> pd.DataFrame:
     frame = read_table(path, "events")
     if frame.empty:
         return _empty_events()
-    frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+    frame["date"] = _datetimes(frame["date"].to_numpy(dtype=str), pathlib.Path(path), "/events/date")
     return frame
 
 

@@ -3,13 +3,16 @@
 A :class:`Scenario` is a validated scenario file (or dict); it is immutable, and
 :meth:`Scenario.override` returns a new one. A :class:`Simulation` builds the world once and
 then steps through the days; the GIL is released while it simulates, and Ctrl-C stops it between
-days with everything finished (including every completed record of its output) kept.
+days with everything finished (including every completed record of its output) kept. One
+Simulation may be used from several threads: its calls are serialised (a call waits for another
+thread's to end), so steps, checkpoints and reads each see a whole day.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import numbers
 import os
+import warnings
 from typing import Any, Mapping, Optional, Union
 
 import numpy as np
@@ -91,8 +94,12 @@ class Scenario:
     def load(cls, path: PathLike) -> "Scenario":
         """Read and validate a scenario file (TOML, with ``extends`` resolved)."""
         path = _check_path(path, "Scenario.load")
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise FileNotFoundError(2, "scenario file not found", path)
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "scenario path is a directory, not a file", path)
+        # Anything else that is not a regular file (a FIFO, a device) is refused by the core,
+        # naming what it is, without being read.
         return cls(_core.Scenario.load(path))
 
     @classmethod
@@ -228,10 +235,13 @@ class Simulation:
         """Record every period to the HDF5 file `output` (before the first step).
 
         The file is written as ``<output>.partial`` and renamed to `output` by :meth:`close`
-        (called by :meth:`run` at the end, by ``with``, or when the simulation is collected), so
-        an existing `output` (with ``overwrite=True``) stays untouched until then. A process
-        killed meanwhile leaves ``<output>.partial`` with every completed record (open it with
-        ``h5py.File(path, "r", swmr=True)``).
+        once the run has finished (called by :meth:`run` at the end, by ``with``, or when the
+        simulation is collected), so an existing `output` (with ``overwrite=True``) stays
+        untouched until a complete run replaces it. An unfinished run, or a process killed
+        meanwhile, leaves ``<output>.partial`` with every completed record (open it with
+        :func:`open_results` or ``h5py.File(path, "r", swmr=True)``). An existing `output`
+        without ``overwrite=True`` raises :class:`OutputError`, and so does an output another
+        process (or Simulation) is writing.
         """
         self._core.record_to(_check_path(output, "output"), bool(overwrite))
         return self
@@ -283,10 +293,17 @@ class Simulation:
         return self
 
     def close(self) -> None:
-        """Close the output file (if recording) and rename it from ``<output>.partial`` to its
-        name, finished or not (its ``complete`` attribute says which). The simulation itself
-        stays usable."""
-        self._core.close()
+        """Close the output file (if recording). A finished run's file is renamed from
+        ``<output>.partial`` to its name, replacing an existing `output` (with ``overwrite=True``).
+        An unfinished run (closed early, interrupted by Ctrl-C or an exception) never replaces
+        `output`: its records stay in ``<output>.partial`` (``complete`` = 0; readable with
+        :func:`open_results`), and a :class:`UserWarning` says so. The simulation itself stays
+        usable."""
+        output = self.output
+        kept = self._core.close()
+        if kept is not None:
+            warnings.warn(f"the run stopped at {self.date}, before its end {self.end}: its records stay in {kept}; "
+                          f"{output} was not written (only a finished run is published)", UserWarning, stacklevel=2)
 
     def __enter__(self) -> "Simulation":
         return self
