@@ -20,7 +20,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def describe_ensemble(spec: PathLike) -> dict:
-    """The spec as validated: scenarios, sweep parameters and points, and every planned run."""
+    """The spec as validated: scenarios, sweep parameters and points, and every planned run.
+
+    A run that branches names the run whose state it continues (``branches_from``) and the last
+    day their histories agree (``branch_day``, ISO); both are None for a run from its first day.
+    """
     spec = _path(spec, "spec")
     if not os.path.isfile(spec):
         raise FileNotFoundError(2, "ensemble spec not found", spec)
@@ -37,7 +41,9 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
 
     Runs already complete in `output` are skipped (an interrupted ensemble resumes); a folder
     holding a different ensemble is refused. `processes` runs are simulated at once, each with
-    `threads` worker threads (default: the spec's). Returns the master file's path.
+    `threads` worker threads (default: the spec's); a counterfactual continues its baseline's
+    state from the day before they differ (branching), in the same process. Returns the master
+    file's path.
     """
     spec = _path(spec, "spec")
     output = _path(output, "output")
