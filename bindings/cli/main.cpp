@@ -500,11 +500,21 @@ class ProcessPool {
     for (const auto& family : families_)
       for (const int index : family)
         if (ready(runs_[index])) {
-          workers_.emplace(spawn(runs_[index]), index);
-          state_[index] = State::running;
+          start(index);
           return true;
         }
     return false;
+  }
+
+  // A run whose process cannot start fails like one whose process fails: named, the rest go on.
+  void start(int index) {
+    try {
+      workers_.emplace(spawn(runs_[index]), index);
+      state_[index] = State::running;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: run %s: %s\n", runs_[index].name.c_str(), e.what());
+      finish(index, State::failed, RunOutcome::skipped);
+    }
   }
 
   pid_t spawn(const EnsembleRun& run) const {
@@ -531,8 +541,11 @@ class ProcessPool {
     const EnsembleRun& run = runs_[worker->second];
     workers_.erase(worker);
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && run_is_complete(spec_, run, out_);
+    // A worker that fails says why itself; these are the failures it cannot report.
     if (!ok && WIFSIGNALED(status))
       std::fprintf(stderr, "\nerror: run %s: its process was killed by signal %d\n", run.name.c_str(), WTERMSIG(status));
+    else if (!ok && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      std::fprintf(stderr, "\nerror: run %s: its process ended without publishing its output\n", run.name.c_str());
     finish(run.index, ok ? State::done : State::failed, ok ? RunOutcome::from_first_day : RunOutcome::skipped);
   }
 
