@@ -54,8 +54,12 @@ class Simulation {
 
   // Writes provenance, tables and series definitions; from now on every period is recorded.
   void attach(Recorder& recorder);
-  // Stops recording (before the recorder is closed); later periods are not written.
-  void detach() { recorder_ = nullptr; }
+  // Stops recording (before the recorder is closed); later periods are not written. A restored
+  // run's records not yet written (attached, never stepped) are written first.
+  void detach() {
+    write_history();
+    recorder_ = nullptr;
+  }
 
   // Makes `date` the last day (at most the scenario's end): the period closing on it is the
   // final record, as with the CLI's --until. Throws std::invalid_argument for a day already
