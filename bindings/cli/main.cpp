@@ -18,7 +18,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <map>
 
 #include <cerrno>
 #include <charconv>
@@ -132,6 +137,15 @@ std::string check_seed(const std::string& text) {
   if (error != std::errc() || end != text.data() + text.size() ||
       value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     return expected;
+  return "";
+}
+
+// -j: how many runs at once, from 1 to 1024; "" when `text` is one, else why not.
+std::string check_jobs(const std::string& text) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 1 || value > 1024)
+    return "expected how many runs to simulate at once, a whole number from 1 to 1024; got \"" + text + "\"";
   return "";
 }
 
@@ -405,7 +419,10 @@ struct EnsembleArgs {
   std::string spec;
   std::string output;
   std::optional<int> threads;
+  int jobs = 1;            // runs at once, as separate processes (-j)
+  bool no_branch = false;  // every run from its first day
   bool quiet = false;
+  std::string run;  // hidden: the worker of a -j ensemble runs just this run
 };
 
 // Whole runs, not agents, are what gets distributed: a run fits one node, and runs are
@@ -442,7 +459,193 @@ struct Ranks {
   }
 };
 
+EnsembleOptions ensemble_options(const EnsembleArgs& a) {
+  EnsembleOptions options;
+  options.threads = a.threads;
+  options.branching = !a.no_branch;
+  return options;
+}
+
+// The worker of a -j ensemble: one run, named by the coordinator, which has checked that it is
+// not complete and that the run it branches from is done.
+int ensemble_worker(const EnsembleArgs& a) {
+  const EnsembleSpec spec = load_ensemble_spec(a.spec);
+  const auto runs = plan_runs(spec);
+  const auto run = std::find_if(runs.begin(), runs.end(), [&](const EnsembleRun& r) { return r.name == a.run; });
+  if (run == runs.end()) throw CLI::ValidationError("--run", "no run named \"" + a.run + "\" in " + a.spec);
+  try {
+    run_ensemble_run(spec, runs, *run, a.output, ensemble_options(a));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: run %s: %s\n", run->name.c_str(), e.what());
+    return kRuntimeFailure;
+  }
+  return 0;
+}
+
+// "runs 3/32 done  cut40_r001  ETA 120s" on a terminal, as runs finish.
+class EnsembleProgress {
+ public:
+  EnsembleProgress(std::size_t runs, int ranks, bool show) : runs_(runs), ranks_(ranks), show_(show) {}
+  void run_done(const EnsembleRun& run, RunOutcome outcome, int mine) {
+    ++done_;
+    ran_ += outcome == RunOutcome::skipped ? 0 : 1;
+    if (!show_) return;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double eta = ran_ > 0 ? elapsed / ran_ * (mine - done_) : 0.0;
+    std::fprintf(stderr, "\rruns %d/%zu done%s  %-28s ETA %4.0fs ", done_ * ranks_, runs_,
+                 ranks_ > 1 ? " (est.)" : "", run.name.c_str(), eta);
+    std::fflush(stderr);
+  }
+  ~EnsembleProgress() {
+    if (show_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  std::size_t runs_;
+  int ranks_;
+  bool show_;
+  int done_ = 0, ran_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// This rank's share, one run after another. Returns "" or what failed.
+std::string run_share_serially(const EnsembleSpec& spec, const fs::path& out, const EnsembleArgs& a,
+                               const Ranks& ranks, EnsembleProgress& progress) {
+  const int runs = static_cast<int>(plan_runs(spec).size());
+  EnsembleOptions options = ensemble_options(a);
+  options.rank = ranks.rank;
+  options.size = ranks.size;
+  const int mine = (runs + ranks.size - 1 - ranks.rank) / ranks.size;
+  options.on_run_done = [&](const EnsembleRun& run, RunOutcome outcome) { progress.run_done(run, outcome, mine); };
+  try {
+    run_ensemble_share(spec, out, options);
+  } catch (const std::exception& e) {
+    return "rank " + std::to_string(ranks.rank) + ": " + e.what();
+  }
+  return "";
+}
+
+// -j N: a queue of runs, up to N at once, each in a worker process (this program's `ensemble
+// --run NAME`); a run starts once the run it branches from is done. A failed run is reported by
+// its name and the others go on (a run whose parent failed starts from its first day). Returns
+// "" or what failed.
+class ProcessPool {
+ public:
+  ProcessPool(const EnsembleSpec& spec, const fs::path& out, const EnsembleArgs& a, EnsembleProgress& progress)
+      : spec_(spec), out_(out), args_(a), progress_(progress), runs_(plan_runs(spec)),
+        families_(run_families(runs_)), state_(runs_.size(), State::waiting) {}
+
+  std::string run() {
+    // Several processes' OpenMP threads share the cores: waiting threads should sleep, not spin
+    // (as Python's run_ensemble). A value the user chose is kept.
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    for (const EnsembleRun& run : runs_)
+      if (run_is_complete(spec_, run, out_)) finish(run.index, State::done, RunOutcome::skipped);
+    while (true) {
+      while (static_cast<int>(workers_.size()) < args_.jobs && start_next()) {
+      }
+      if (workers_.empty()) break;
+      wait_for_one();
+    }
+    if (failed_.empty()) return "";
+    std::string names;
+    for (const std::string& name : failed_) names += (names.empty() ? "" : ", ") + name;
+    return std::to_string(failed_.size()) + " of " + std::to_string(runs_.size()) + " runs failed (" + names +
+           "); every other run is complete: run the same command again to redo the failed ones";
+  }
+
+ private:
+  enum class State { waiting, running, done, failed };
+
+  bool ready(const EnsembleRun& run) const {
+    return state_[run.index] == State::waiting &&
+           (run.parent < 0 || state_[run.parent] == State::done || state_[run.parent] == State::failed);
+  }
+
+  // Starts the first ready run, family by family (a counterfactual soon after its baseline, so
+  // few branch states wait on disk). Returns false when no run is ready.
+  bool start_next() {
+    for (const auto& family : families_)
+      for (const int index : family)
+        if (ready(runs_[index])) {
+          start(index);
+          return true;
+        }
+    return false;
+  }
+
+  // A run whose process cannot start fails like one whose process fails: named, the rest go on.
+  void start(int index) {
+    try {
+      workers_.emplace(spawn(runs_[index]), index);
+      state_[index] = State::running;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: run %s: %s\n", runs_[index].name.c_str(), e.what());
+      finish(index, State::failed, RunOutcome::skipped);
+    }
+  }
+
+  pid_t spawn(const EnsembleRun& run) const {
+    std::vector<std::string> words{"/proc/self/exe", "ensemble", args_.spec, "-o", out_.string(), "--run", run.name, "-q"};
+    if (args_.threads) words.insert(words.end(), {"--threads", std::to_string(*args_.threads)});
+    if (args_.no_branch) words.emplace_back("--no-branch");
+    std::vector<char*> argv;
+    for (const std::string& w : words) argv.push_back(const_cast<char*>(w.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    if (const int error = ::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ))
+      throw RecorderError("cannot start a process for run " + run.name + ": " + std::strerror(error));
+    return pid;
+  }
+
+  void wait_for_one() {
+    int status = 0;
+    pid_t pid = 0;
+    do pid = ::waitpid(-1, &status, 0);
+    while (pid < 0 && errno == EINTR);
+    if (pid < 0) throw RecorderError(std::string("waiting for a run's process: ") + std::strerror(errno));
+    const auto worker = workers_.find(pid);
+    if (worker == workers_.end()) return;  // not one of ours
+    const EnsembleRun& run = runs_[worker->second];
+    workers_.erase(worker);
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && run_is_complete(spec_, run, out_);
+    // A worker that fails says why itself; these are the failures it cannot report.
+    if (!ok && WIFSIGNALED(status))
+      std::fprintf(stderr, "\nerror: run %s: its process was killed by signal %d\n", run.name.c_str(), WTERMSIG(status));
+    else if (!ok && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      std::fprintf(stderr, "\nerror: run %s: its process ended without publishing its output\n", run.name.c_str());
+    finish(run.index, ok ? State::done : State::failed, ok ? RunOutcome::from_first_day : RunOutcome::skipped);
+  }
+
+  void finish(int index, State state, RunOutcome outcome) {
+    state_[index] = state;
+    if (state == State::failed) failed_.push_back(runs_[index].name);
+    else progress_.run_done(runs_[index], outcome, static_cast<int>(runs_.size()));
+    for (const auto& family : families_)
+      if (std::find(family.begin(), family.end(), index) != family.end() && all_done(family))
+        remove_branch_states(runs_, family, out_);
+  }
+
+  bool all_done(const std::vector<int>& family) const {
+    return std::all_of(family.begin(), family.end(), [&](int i) { return state_[i] == State::done; });
+  }
+
+  const EnsembleSpec& spec_;
+  const fs::path& out_;
+  const EnsembleArgs& args_;
+  EnsembleProgress& progress_;
+  const std::vector<EnsembleRun> runs_;
+  const std::vector<std::vector<int>> families_;
+  std::vector<State> state_;
+  std::map<pid_t, int> workers_;  // process → run index
+  std::vector<std::string> failed_;
+};
+
 int ensemble_command(const EnsembleArgs& a, const Ranks& ranks) {
+  if (!a.run.empty()) return ensemble_worker(a);
+  if (a.jobs > 1 && ranks.size > 1)
+    throw CLI::ValidationError("-j", "runs several runs at once on one machine; under MPI the ranks share the runs "
+                                     "out already: leave -j at 1 (or run without mpirun)");
   const EnsembleSpec spec = load_ensemble_spec(a.spec);
   const fs::path out = a.output;
   // Rank 0 holds the folder for the whole ensemble: a second ensemble into it is refused at once.
@@ -453,35 +656,13 @@ int ensemble_command(const EnsembleArgs& a, const Ranks& ranks) {
   }
   if (!ranks.all_succeeded(true)) return kRuntimeFailure;
   const auto runs = plan_runs(spec);
-  const auto started = std::chrono::steady_clock::now();
-  int done = 0, ran = 0;
-  const bool show = !a.quiet && ranks.rank == 0 && ProgressBar::stderr_is_terminal();
-  EnsembleOptions options;
-  options.rank = ranks.rank;
-  options.size = ranks.size;
-  options.threads = a.threads;
-  options.on_run_done = [&](const EnsembleRun& run, bool skipped) {
-    ++done;
-    ran += skipped ? 0 : 1;
-    if (!show) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const int mine = (static_cast<int>(runs.size()) + ranks.size - 1 - ranks.rank) / ranks.size;
-    const double eta = ran > 0 ? elapsed / ran * (mine - done) : 0.0;
-    std::fprintf(stderr, "\rruns %d/%zu done%s  %-28s ETA %4.0fs ", done * ranks.size, runs.size(),
-                 ranks.size > 1 ? " (est.)" : "", run.name.c_str(), eta);
-    std::fflush(stderr);
-  };
-  bool ok = true;
   std::string failure;
-  try {
-    run_ensemble_share(spec, out, options);
-  } catch (const std::exception& e) {
-    ok = false;
-    failure = e.what();
+  {
+    EnsembleProgress progress(runs.size(), ranks.size, !a.quiet && ranks.rank == 0 && ProgressBar::stderr_is_terminal());
+    failure = a.jobs > 1 ? ProcessPool(spec, out, a, progress).run() : run_share_serially(spec, out, a, ranks, progress);
   }
-  if (show) std::fprintf(stderr, "\n");
-  if (!ok) std::fprintf(stderr, "error: rank %d: %s\n", ranks.rank, failure.c_str());
-  if (!ranks.all_succeeded(ok)) return kRuntimeFailure;
+  if (!failure.empty()) std::fprintf(stderr, "error: %s\n", failure.c_str());
+  if (!ranks.all_succeeded(failure.empty())) return kRuntimeFailure;
   if (ranks.rank == 0) {
     write_master_file(spec, out);
     const std::string sets = spec.parameter_sets.empty()
@@ -665,7 +846,15 @@ void add_ensemble_command(CLI::App& app, Commands& commands) {
       ->required();
   ensemble_cmd->add_option("--threads", ensemble->threads, "Worker threads per run (overrides the spec's)")
       ->check(CLI::Range(0, 1024));
+  ensemble_cmd
+      ->add_option("-j,--jobs", ensemble->jobs,
+                   "Runs at once, each in its own process (default 1); the output is the same whatever N")
+      ->check(CLI::Validator([](std::string& text) { return check_jobs(text); }, "N", "jobs"));
+  ensemble_cmd->add_flag("--no-branch", ensemble->no_branch,
+                         "Simulate every counterfactual from its first day instead of continuing its baseline's "
+                         "state from the day before they differ (the same output, more time)");
   ensemble_cmd->add_flag("-q,--quiet", ensemble->quiet, "No progress display");
+  ensemble_cmd->add_option("--run", ensemble->run, "Run only this run (the worker of -j)")->group("");
   commands.emplace_back(ensemble_cmd, [ensemble] {
     const Ranks ranks;
     return ensemble_command(*ensemble, ranks);

@@ -519,7 +519,8 @@ py::dict describe_ensemble(const EnsembleSpec& spec) {
   out["parameter_sets_path"] = spec.parameter_sets.empty() ? py::object(py::none()) : py::cast(spec.parameter_sets_path);
   out["parameter_sets"] = spec.parameter_sets.size();
   py::list runs;
-  for (const EnsembleRun& r : plan_runs(spec)) {
+  const std::vector<EnsembleRun> planned = plan_runs(spec);
+  for (const EnsembleRun& r : planned) {
     py::dict run;
     run["index"] = r.index;
     run["name"] = r.name;
@@ -529,6 +530,9 @@ py::dict describe_ensemble(const EnsembleSpec& spec) {
     run["parameter_set"] = r.parameter_set;
     run["seed"] = r.seed;
     run["file"] = r.file.generic_string();
+    // Branching (models/analysis/ensemble.hpp): the run it continues, from the end of which day.
+    run["branches_from"] = r.parent >= 0 ? py::cast(planned[r.parent].name) : py::object(py::none());
+    run["branch_day"] = r.parent >= 0 ? py::cast(r.branch_day.iso()) : py::object(py::none());
     runs.append(run);
   }
   out["runs"] = runs;

@@ -1,10 +1,12 @@
 #include "models/analysis/ensemble.hpp"
 
+#include "contactsim/source_digest.hpp"
 #include "contactsim/version.hpp"
 #include "core/h5.hpp"
 #include "core/output_file.hpp"
 #include "core/recorder.hpp"
 #include "core/sweeps.hpp"
+#include "models/run/checkpoint.hpp"
 #include "models/run/simulation.hpp"
 
 #include <algorithm>
@@ -22,6 +24,8 @@ constexpr const char* kMasterFormat = "contactsim-ensemble-1";
 constexpr const char* kSpecCopy = "ensemble_spec.toml";
 constexpr const char* kMasterFile = "ensemble.h5";
 constexpr const char* kRunsFolder = "runs";
+// The states runs leave for the runs that branch from them, until those are done.
+constexpr const char* kBranchesFolder = "branches";
 // Independent streams per scenario when common random numbers are off: far apart seeds.
 constexpr std::uint64_t kScenarioSeedStride = 1'000'003;
 // Bounds that keep a spec's plan in memory and its run indexes in an int.
@@ -246,15 +250,37 @@ const std::string& expected_scenario_sha256(const EnsembleSpec& spec, const Ense
   return spec.scenario_sha256[run.scenario][run.point][std::max(run.parameter_set, 0)];
 }
 
+Date end_of(const EnsembleSpec& spec, const Scenario& scenario) {
+  return spec.until ? std::min(*spec.until, scenario.simulation.end) : scenario.simulation.end;
+}
+
+// The day a run of `branch` can continue a run of `trunk` from (see "Branching" in the header):
+// their last shared day, when both runs reach it and the branch goes on after it.
+std::optional<Date> branch_day_of(const EnsembleSpec& spec, const Scenario& trunk, const Scenario& branch,
+                                  bool same_seed) {
+  if (!same_seed || branch.record.agents.enabled) return std::nullopt;
+  const std::optional<Date> day = last_shared_day(trunk, branch);
+  if (!day || end_of(spec, trunk) < *day || end_of(spec, branch) <= *day) return std::nullopt;
+  return day;
+}
+
 // Every scenario at every point with every parameter set must be valid, and end after `until`.
+// Point by point, the baseline first: each cell is compared with the one it branches from.
 void validate_scenarios(const ConfigTable& root, EnsembleSpec& spec) {
   const int sets = static_cast<int>(spec.parameter_sets.size());
-  spec.scenario_sha256.assign(spec.scenarios.size(),
-                              std::vector<std::vector<std::string>>(spec.points.size(),
-                                                                    std::vector<std::string>(std::max(sets, 1))));
-  for (int s = 0; s < static_cast<int>(spec.scenarios.size()); ++s)
-    for (int p = 0; p < static_cast<int>(spec.points.size()); ++p)
-      for (int k = sets > 0 ? 0 : -1; k < sets; ++k) {
+  const auto cells = [&](auto value) {
+    using T = decltype(value);
+    return std::vector<std::vector<std::vector<T>>>(
+        spec.scenarios.size(), std::vector<std::vector<T>>(spec.points.size(), std::vector<T>(std::max(sets, 1))));
+  };
+  spec.scenario_sha256 = cells(std::string());
+  spec.branch_day = cells(std::optional<Date>());
+  std::vector<Scenario> baseline_at_first_point(std::max(sets, 1));
+  for (int p = 0; p < static_cast<int>(spec.points.size()); ++p)
+    for (int k = sets > 0 ? 0 : -1; k < sets; ++k) {
+      const std::size_t set = static_cast<std::size_t>(std::max(k, 0));
+      Scenario baseline;
+      for (int s = 0; s < static_cast<int>(spec.scenarios.size()); ++s) {
         Scenario scenario;
         try {
           scenario = read_scenario(document_of(spec, s, p, k));
@@ -262,12 +288,43 @@ void validate_scenarios(const ConfigTable& root, EnsembleSpec& spec) {
           if (e.file() != spec.scenarios[s].file.string() && e.line() != 0) throw;
           rethrow_at_spec(e, spec, s, k);
         }
-        spec.scenario_sha256[s][p][std::max(k, 0)] = scenario.sha256;
+        spec.scenario_sha256[s][p][set] = scenario.sha256;
         if (spec.until && (*spec.until < scenario.simulation.start || *spec.until > scenario.simulation.end))
           root.fail("until", "expected a date within scenario '" + spec.scenarios[s].name + "' (" +
                                  scenario.simulation.start.iso() + " to " + scenario.simulation.end.iso() + "), got " +
                                  spec.until->iso());
+        if (s > 0)
+          spec.branch_day[s][p][set] = branch_day_of(spec, baseline, scenario, spec.common_random_numbers);
+        else if (p > 0)
+          spec.branch_day[s][p][set] = branch_day_of(spec, baseline_at_first_point[set], scenario, true);
+        if (s == 0 && p == 0) baseline_at_first_point[set] = scenario;
+        if (s == 0) baseline = std::move(scenario);
       }
+    }
+}
+
+// Where run `parent` leaves its state at the end of `day` for the runs that branch from it. The
+// digest of what made the state (the parent's scenario, seed, library sources) keeps a state of
+// an edited scenario or another contactsim from being taken for this one.
+fs::path branch_state_path(const EnsembleSpec& spec, const EnsembleRun& parent, Date day) {
+  const std::string made_of = expected_scenario_sha256(spec, parent) + "\nseed " + std::to_string(parent.seed) +
+                              "\nversion " + kVersion + ' ' + kSourceDigest + '\n';
+  return fs::path(kBranchesFolder) / (parent.name + "_" + day.iso() + "_" + sha256_hex(made_of).substr(0, 16) + ".h5");
+}
+
+int run_index(const EnsembleSpec& spec, int scenario, int point, int replicate) {
+  return (scenario * static_cast<int>(spec.points.size()) + point) * spec.replicates + replicate;
+}
+
+// Fills in which run each run branches from (see EnsembleRun::parent).
+void plan_branches(const EnsembleSpec& spec, std::vector<EnsembleRun>& runs) {
+  for (EnsembleRun& run : runs) {
+    const std::optional<Date> day = spec.branch_day[run.scenario][run.point][std::max(run.parameter_set, 0)];
+    if (!day) continue;
+    run.parent = run.scenario > 0 ? run_index(spec, 0, run.point, run.replicate) : run_index(spec, 0, 0, run.replicate);
+    run.branch_day = *day;
+    run.branch_state = branch_state_path(spec, runs[run.parent], *day);
+  }
 }
 
 }  // namespace
@@ -342,6 +399,7 @@ std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec) {
         run.file = fs::path(kRunsFolder) / (run.name + ".h5");
         runs.push_back(run);
       }
+  plan_branches(spec, runs);
   return runs;
 }
 
@@ -388,6 +446,21 @@ bool run_is_complete(const EnsembleSpec& spec, const EnsembleRun& run, const fs:
   }
 }
 
+std::vector<std::vector<int>> run_families(const std::vector<EnsembleRun>& runs) {
+  std::vector<std::size_t> family_of(runs.size());
+  std::vector<std::vector<int>> families;
+  for (const EnsembleRun& run : runs) {  // a parent's index is below its children's
+    if (run.parent < 0) {
+      family_of[run.index] = families.size();
+      families.push_back({run.index});
+    } else {
+      family_of[run.index] = family_of[run.parent];
+      families[family_of[run.index]].push_back(run.index);
+    }
+  }
+  return families;
+}
+
 namespace {
 
 // Reads every number below `group`, so damage inside a compressed chunk (a flipped byte makes
@@ -419,40 +492,91 @@ bool run_is_intact(const EnsembleSpec& spec, const EnsembleRun& run, const fs::p
   }
 }
 
+RunOptions run_options_of(const EnsembleSpec& spec, const EnsembleRun& run, const fs::path& out,
+                          const EnsembleOptions& options) {
+  RunOptions run_options;
+  run_options.seed = run.seed;
+  run_options.replicate = static_cast<std::uint32_t>(run.replicate);
+  run_options.threads = options.threads ? options.threads : spec.threads;
+  run_options.until = spec.until;
+  // Replicate r of every scenario agrees with the baseline's before the start: one spin-up each.
+  run_options.spin_up_cache = out / "spin-up";
+  return run_options;
+}
+
+// The run's simulation: continued from its parent's branch state when asked to and the state is
+// there, else from its first day.
+std::unique_ptr<Simulation> start_simulation(Scenario scenario, const EnsembleRun& run, const fs::path& out,
+                                             const RunOptions& run_options, bool branching) {
+  const fs::path state = out / run.branch_state;
+  if (branching && run.parent >= 0 && fs::is_regular_file(state)) {
+    try {
+      auto sim = std::make_unique<Simulation>(scenario, state, run_options);
+      sim->record_as_uninterrupted();  // the output is the one of a run from the first day
+      return sim;
+    } catch (const CheckpointError&) {
+      // A damaged state costs time, not results: the run starts from its first day.
+    }
+  }
+  return std::make_unique<Simulation>(std::move(scenario), run_options);
+}
+
+// Asks `sim` to leave the states of the runs branching from `run` (those it has not passed).
+void save_branch_states(Simulation& sim, const std::vector<EnsembleRun>& runs, const EnsembleRun& run,
+                        const fs::path& out) {
+  for (const EnsembleRun& child : runs) {
+    if (child.parent != run.index || child.branch_day < sim.date()) continue;
+    create_parent_folders(out / child.branch_state);
+    sim.checkpoint_at(child.branch_day, out / child.branch_state);
+  }
+}
+
 }  // namespace
 
+RunOutcome run_ensemble_run(const EnsembleSpec& spec, const std::vector<EnsembleRun>& runs, const EnsembleRun& run,
+                            const fs::path& out, const EnsembleOptions& options) {
+  const RunOptions run_options = run_options_of(spec, run, out, options);
+  const std::unique_ptr<Simulation> sim =
+      start_simulation(scenario_of(spec, run), run, out, run_options, options.branching);
+  const RunOutcome outcome = sim->restored_after() ? RunOutcome::branched : RunOutcome::from_first_day;
+  if (options.branching) save_branch_states(*sim, runs, run, out);
+  // Written as runs/<name>.h5.partial, renamed when complete (core/output_file.hpp).
+  PendingOutput output(out / run.file, true);
+  Recorder& recorder = output.recorder();
+  sim->attach(recorder);
+  // Each run file says where it belongs, so it can be read without the master file.
+  recorder.set_attribute("ensemble", spec.name);
+  recorder.set_attribute("ensemble_scenario", spec.scenarios[run.scenario].name);
+  recorder.set_attribute("ensemble_point", static_cast<std::int64_t>(run.point));
+  recorder.set_attribute("ensemble_parameter_set", static_cast<std::int64_t>(run.parameter_set));
+  recorder.set_attribute("ensemble_run", run.name);
+  sim->run();
+  output.publish();  // only complete files carry the final name
+  return outcome;
+}
+
+void remove_branch_states(const std::vector<EnsembleRun>& runs, const std::vector<int>& family, const fs::path& out) {
+  for (const int index : family) {
+    if (runs[index].parent < 0) continue;
+    std::error_code ignored;  // already gone (a sibling's removal, or never saved)
+    fs::remove(out / runs[index].branch_state, ignored);
+  }
+}
+
 int run_ensemble_share(const EnsembleSpec& spec, const fs::path& out, const EnsembleOptions& options) {
+  const std::vector<EnsembleRun> runs = plan_runs(spec);
+  const std::vector<std::vector<int>> families = run_families(runs);
   int ran = 0;
-  for (const EnsembleRun& run : plan_runs(spec)) {
-    if (run.index % options.size != options.rank) continue;
-    if (run_is_intact(spec, run, out)) {
-      if (options.on_run_done) options.on_run_done(run, true);
-      continue;
+  for (std::size_t f = 0; f < families.size(); ++f) {
+    if (static_cast<int>(f % static_cast<std::size_t>(options.size)) != options.rank) continue;
+    for (const int index : families[f]) {
+      const EnsembleRun& run = runs[index];
+      const RunOutcome outcome =
+          run_is_intact(spec, run, out) ? RunOutcome::skipped : run_ensemble_run(spec, runs, run, out, options);
+      if (outcome != RunOutcome::skipped) ++ran;
+      if (options.on_run_done) options.on_run_done(run, outcome);
     }
-    RunOptions run_options;
-    run_options.seed = run.seed;
-    run_options.replicate = static_cast<std::uint32_t>(run.replicate);
-    run_options.threads = options.threads ? options.threads : spec.threads;
-    run_options.until = spec.until;
-    // Replicate r of every scenario agrees with the baseline's before the start: one spin-up each.
-    run_options.spin_up_cache = out / "spin-up";
-    // Written as runs/<name>.h5.partial, renamed when complete (core/output_file.hpp).
-    PendingOutput output(out / run.file, true);
-    {
-      Simulation sim(scenario_of(spec, run), run_options);
-      Recorder& recorder = output.recorder();
-      sim.attach(recorder);
-      // Each run file says where it belongs, so it can be read without the master file.
-      recorder.set_attribute("ensemble", spec.name);
-      recorder.set_attribute("ensemble_scenario", spec.scenarios[run.scenario].name);
-      recorder.set_attribute("ensemble_point", static_cast<std::int64_t>(run.point));
-      recorder.set_attribute("ensemble_parameter_set", static_cast<std::int64_t>(run.parameter_set));
-      recorder.set_attribute("ensemble_run", run.name);
-      sim.run();
-    }
-    output.publish();  // only complete files carry the final name
-    ++ran;
-    if (options.on_run_done) options.on_run_done(run, false);
+    remove_branch_states(runs, families[f], out);
   }
   return ran;
 }
@@ -528,6 +652,8 @@ void write_master_file(const EnsembleSpec& spec, const fs::path& out) {
     for (const EnsembleRun& run : runs) links.link_external(run.name, run.file.generic_string(), "/");
     f.flush();
   });
+  std::error_code ignored;  // holds only states of runs not finished when it is not empty
+  fs::remove(out / kBranchesFolder, ignored);
 }
 
 }  // namespace contactsim

@@ -33,6 +33,16 @@
 //
 // Runs are every scenario × sweep point × replicate, named <scenario>[_p<point>]_r<replicate>
 // (parameter sets add no runs: they are spread over the replicates).
+//
+// Branching: a counterfactual's replicate r (and a sweep point's, against point 0) shares its
+// history with the baseline's replicate r up to the day before the first timeline item that
+// differs between them (last_shared_day, models/run/checkpoint.hpp). The baseline run saves its
+// state on that day in OUT/branches/, and the counterfactual continues from it instead of
+// simulating those days again; its output is byte for byte the one it writes from its first
+// day (the state carries the records so far). No branching when the two differ in settings or
+// seed, from the start, or not at all, when either run ends before the day, or when the
+// counterfactual records agent snapshots (states do not carry them). A run whose parent's state
+// is missing (a resumed ensemble) starts from its first day: the same bytes, more time.
 // Each is written to OUT/runs/<name>.h5.partial and renamed to OUT/runs/<name>.h5 when complete,
 // so a finished file is never partial; a rerun skips runs whose files validate (complete, same
 // scenario text, seed, replicate and parameter set) and redoes the rest. OUT/ensemble.h5 is
@@ -108,6 +118,10 @@ struct EnsembleSpec {
   // [scenario][point][set] (one entry per point without sets): what a finished run file must
   // carry (computed once, while validating).
   std::vector<std::vector<std::vector<std::string>>> scenario_sha256;
+  // The last day each [scenario][point][set] shares with the run it branches from (the
+  // baseline at the same point, or the baseline's point 0 for the baseline's other points);
+  // nothing when it does not branch (see "Branching" above).
+  std::vector<std::vector<std::vector<std::optional<Date>>>> branch_day;
 };
 
 struct EnsembleRun {
@@ -119,6 +133,11 @@ struct EnsembleRun {
   std::string name;
   std::uint64_t seed = 0;
   std::filesystem::path file;  // relative to the output folder: runs/<name>.h5
+  // The run whose state at the end of branch_day it continues from (saved as branch_state,
+  // relative to the output folder: branches/...), or -1 when it starts from its first day.
+  int parent = -1;
+  Date branch_day;
+  std::filesystem::path branch_state;
 };
 
 // Reads and checks a spec; every scenario × sweep point × parameter set is loaded and validated,
@@ -132,20 +151,42 @@ std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec);
 // applied, in that order.
 Scenario scenario_of(const EnsembleSpec& spec, const EnsembleRun& run);
 
+// Runs grouped for scheduling: each family is a run starting from its first day followed by
+// every run that branches from it (directly or not), in run order, so a run's parent always comes
+// before it; families are in the order of their first runs.
+std::vector<std::vector<int>> run_families(const std::vector<EnsembleRun>& runs);
+
+// How a run was done.
+enum class RunOutcome { skipped, from_first_day, branched };
+
 struct EnsembleOptions {
-  int rank = 0;  // this process runs the runs with index % size == rank
+  int rank = 0;  // this process runs the families (run_families) with ordinal % size == rank
   int size = 1;
   std::optional<int> threads;  // overrides the spec's
-  // After each run this process finishes or skips: (run, skipped).
-  std::function<void(const EnsembleRun&, bool skipped)> on_run_done;
+  bool branching = true;       // false: every run from its first day (the same bytes, slower)
+  // After each run this process finishes or skips.
+  std::function<void(const EnsembleRun&, RunOutcome)> on_run_done;
 };
+
+// Runs one run into OUT/runs/<name>.h5 (published when complete): from its parent's branch state
+// when `branching` and the state is in OUT, else from its first day; when `branching`, it also
+// saves the states its children branch from. Does not check whether the run is complete already.
+RunOutcome run_ensemble_run(const EnsembleSpec& spec, const std::vector<EnsembleRun>& runs, const EnsembleRun& run,
+                            const std::filesystem::path& out, const EnsembleOptions& options);
+
+// Removes the branch states the runs of `family` saved (once they are all complete: nobody needs
+// them), and OUT/branches when it is left empty.
+void remove_branch_states(const std::vector<EnsembleRun>& runs, const std::vector<int>& family,
+                          const std::filesystem::path& out);
 
 // Checks OUT is empty or holds this ensemble (else ConfigError naming the folder, nothing
 // written); records the spec in OUT/ensemble_spec.toml.
 void prepare_output_folder(const EnsembleSpec& spec, const std::filesystem::path& out);
 
-// Runs this rank's share of the runs into OUT/runs/, skipping finished ones. Returns how many
-// this rank ran (not skipped).
+// Runs this rank's share of the runs into OUT/runs/, family by family (so a counterfactual
+// follows the baseline run it branches from in the same process), skipping finished ones, and
+// removes each family's branch states when it is done. Returns how many this rank ran (not
+// skipped).
 int run_ensemble_share(const EnsembleSpec& spec, const std::filesystem::path& out, const EnsembleOptions& options);
 
 // Whether OUT/runs/<run>.h5 is a complete output of exactly this run.

@@ -215,31 +215,51 @@ std::string describe_item(const DatedItem& d) {
   return text;
 }
 
-void check_dated_items(const fs::path& file, const toml::table& ours, const toml::table& theirs, Date day) {
+// Why a run of `theirs` does not share the dated items of a run of `ours` through `day`, or
+// nothing when it does: the items acting on or before `day`, list by list, at the same positions
+// with the same content. `rule` ends every message but the one about positions (which says
+// what to do instead).
+std::optional<std::string> dated_items_difference(const toml::table& ours, const toml::table& theirs, Date day,
+                                                  const std::string& rule = "") {
   const auto a = items_through(ours, day), b = items_through(theirs, day);
   std::vector<std::string> lists;
   for (const auto& [list, items] : a) lists.push_back(list);
   for (const auto& [list, items] : b)
     if (!a.contains(list)) lists.push_back(list);
   const std::vector<DatedItem> none;
-  const std::string rule = " (a branch may differ only in items dated after the checkpoint's " + day.iso() + ")";
   for (const std::string& list : lists) {
     const auto& x = a.contains(list) ? a.at(list) : none;
     const auto& y = b.contains(list) ? b.at(list) : none;
     for (std::size_t k = 0; k < std::max(x.size(), y.size()); ++k) {
-      if (k >= y.size())
-        throw CheckpointError(file, "timeline: this scenario lacks the checkpoint's " + describe_item(x[k]) + rule);
-      if (k >= x.size())
-        throw CheckpointError(file, "timeline: this scenario adds a " + describe_item(y[k]) + rule);
+      if (k >= y.size()) return "timeline: this scenario lacks the checkpoint's " + describe_item(x[k]) + rule;
+      if (k >= x.size()) return "timeline: this scenario adds a " + describe_item(y[k]) + rule;
       if (x[k].position != y[k].position)
-        throw CheckpointError(file, "timeline: the " + describe_item(y[k]) + " comes after " +
-                                        std::to_string(y[k].position) + " items of its kind here, after " +
-                                        std::to_string(x[k].position) +
-                                        " in the checkpoint's scenario (list later items after earlier ones)");
+        return "timeline: the " + describe_item(y[k]) + " comes after " + std::to_string(y[k].position) +
+               " items of its kind here, after " + std::to_string(x[k].position) +
+               " in the checkpoint's scenario (list later items after earlier ones)";
       if (auto d = first_difference(x[k].item, y[k].item, "timeline[" + std::to_string(y[k].index) + "]"))
-        throw CheckpointError(file, *d + rule);
+        return *d + rule;
     }
   }
+  return std::nullopt;
+}
+
+void check_dated_items(const fs::path& file, const toml::table& ours, const toml::table& theirs, Date day) {
+  const std::string rule = " (a branch may differ only in items dated after the checkpoint's " + day.iso() + ")";
+  if (const auto d = dated_items_difference(ours, theirs, day, rule)) throw CheckpointError(file, *d);
+}
+
+// The days on which some item of either timeline first acts, in order.
+std::vector<Date> item_dates(const toml::table& a, const toml::table& b) {
+  std::vector<Date> dates;
+  for (const toml::table* root : {&a, &b})
+    if (const toml::array* timeline = root->get_as<toml::array>("timeline"))
+      for (const toml::node& node : *timeline)
+        if (const toml::table* item = node.as_table())
+          if (const std::optional<Date> first = first_date(*item)) dates.push_back(*first);
+  std::sort(dates.begin(), dates.end());
+  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+  return dates;
 }
 
 // Everything but the items (compared above), the end, the thread count, the seed and replicate
@@ -366,6 +386,44 @@ fs::path temporary_beside(const fs::path& path) {
 
 }  // namespace
 
+namespace {
+
+RecordHistory no_records(const std::vector<Metrics::DefinedSeries>& series) {
+  RecordHistory h;
+  for (const Metrics::DefinedSeries& s : series)
+    if (s.type == SeriesType::float32)
+      h.series.push_back({s.name, std::vector<float>()});
+    else
+      h.series.push_back({s.name, std::vector<std::int64_t>()});
+  return h;
+}
+
+// The records an output being written holds, read from a copy of it: opening the output itself a
+// second time in this process changes where HDF5 puts what the recorder writes next, and a run's
+// output must be the same bytes whether or not it saved checkpoints (an ensemble's baseline
+// saves its counterfactuals' branch states). The recorder flushes after every record, so the
+// file on disk is whole.
+RecordHistory records_so_far(const fs::path& output, std::int64_t records,
+                             const std::vector<Metrics::DefinedSeries>& series, const fs::path& beside) {
+  // Before the first record the output is not flushed yet; there is nothing to read either.
+  if (records == 0) return no_records(series);
+  const fs::path copy = beside.string() + ".records";
+  std::error_code error;
+  fs::remove(copy, error);
+  if (!fs::copy_file(output, copy, error))
+    throw RecorderError(copy.string() + ": cannot copy the output's records (" + error.message() + ")");
+  try {
+    RecordHistory history = read_record_history(copy, records, series);
+    fs::remove(copy, error);
+    return history;
+  } catch (...) {
+    fs::remove(copy, error);
+    throw;
+  }
+}
+
+}  // namespace
+
 std::string spin_up_file_name(const Scenario& scenario, const StreamKey& key, std::uint64_t world_hash) {
   std::ostringstream text;
   text << settings_of(parse_scenario_text(scenario.path, scenario.resolved_text, "this")) << "\nworld " << world_hash
@@ -429,6 +487,26 @@ Date check_checkpoint_scenario(const fs::path& path, const Scenario& scenario, c
     check_dated_items(path, ours, theirs, day);
     return day;
   });
+}
+
+std::optional<Date> last_shared_day(const Scenario& trunk, const Scenario& branch) {
+  const fs::path file = branch.path;
+  const toml::table ours = parse_scenario_text(file, trunk.resolved_text, "the trunk's");
+  const toml::table theirs = parse_scenario_text(file, branch.resolved_text, "this");
+  const toml::table a = settings_of(ours), b = settings_of(theirs);
+  if (first_difference(&a, &b, "")) return std::nullopt;
+  const Date before_start = trunk.simulation.start + -1;
+  if (trunk.simulation.start != branch.simulation.start || dated_items_difference(ours, theirs, before_start))
+    return std::nullopt;
+  // Agreement through a day holds through every earlier one, and changes only on item dates:
+  // the first item date through which they disagree is the first day that differs.
+  for (const Date day : item_dates(ours, theirs)) {
+    if (day <= before_start || !dated_items_difference(ours, theirs, day)) continue;
+    // Differing from the first day on: the spin-up state (its own cache) is all they share.
+    if (day == trunk.simulation.start) return std::nullopt;
+    return day + -1;
+  }
+  return std::nullopt;  // the same history throughout: nothing to branch
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,8 +682,9 @@ void Simulation::write_checkpoint(const fs::path& path, Date day, bool overwrite
         phase->save(one);
       }
       if (recorder_) {
+        // Attached but not stepped since a restore: the records are still the restored ones.
         const RecordHistory history =
-            read_record_history(recorder_->path(), recorder_->records(), defined_series_);
+            history_ ? *history_ : records_so_far(recorder_->path(), recorder_->records(), defined_series_, temporary);
         save_history(StateWriter(file.create_group("records"), "/records"), history);
       }
       file.flush();

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -72,6 +73,16 @@ struct RecordHistory {
 // checkpoint's date. Throws CheckpointError.
 Date check_checkpoint_scenario(const std::filesystem::path& checkpoint, const Scenario& scenario,
                                const RunOptions& options);
+
+// The last day on which a run of `branch` shares its whole history with a run of `trunk` with the
+// same seed and replicate: the day before the first timeline item that differs between them
+// takes effect, so a checkpoint of `trunk` at the end of that day continues as `branch`
+// (check_checkpoint_scenario accepts it). Nothing when their settings (anything but the
+// timeline, the end, the title, threads, seed and replicate) differ, when they differ from the
+// start (an undated item, or one acting on or before the start's eve), or when their timelines
+// are the same (one history: nothing to branch). The end is not considered: the caller checks
+// that both runs reach the day.
+std::optional<Date> last_shared_day(const Scenario& trunk, const Scenario& branch);
 
 // The file name of the spin-up state `scenario` run with `key` shares with every run that agrees
 // with it before its start: the same city as built (`world_hash`, world_structure_hash) with the

@@ -145,8 +145,17 @@ void Simulation::attach(Recorder& recorder) {
       recorder.set_attribute("restored_from", restored_from_.string());
       recorder.set_attribute("restored_after", restored_after_->iso());
     }
-    replay_record_history(recorder, *history_, defined_series_, restored_from_);
+    // Written when the run goes on (write_history), not now: attributes the caller adds after
+    // attach() then come before the records, as in a run from the first day, whose file must be
+    // the same bytes.
+    return;
   }
+  history_.reset();
+}
+
+void Simulation::write_history() {
+  if (!history_) return;
+  if (recorder_) replay_record_history(*recorder_, *history_, defined_series_, restored_from_);
   history_.reset();
 }
 
@@ -168,7 +177,7 @@ void Simulation::checkpoint_at(Date date, std::filesystem::path path) {
   if (date < today_ || date > end_)
     throw std::invalid_argument("cannot checkpoint at the end of " + date.iso() + ": expected a day from " +
                                 today_.iso() + " to " + end_.iso());
-  checkpoint_at_.emplace(date, std::move(path));
+  checkpoints_due_[date] = std::move(path);
 }
 
 void Simulation::end_at(Date date) {
@@ -180,6 +189,7 @@ void Simulation::end_at(Date date) {
 }
 
 int Simulation::step(int days) {
+  write_history();
   omp_set_num_threads(threads_);
   int done = 0;
   while (done < days && !finished()) {
@@ -190,6 +200,7 @@ int Simulation::step(int days) {
 }
 
 void Simulation::run(const std::function<void(Date)>& progress) {
+  write_history();
   omp_set_num_threads(threads_);
   while (!finished()) {
     simulate_day();
@@ -216,10 +227,10 @@ void Simulation::simulate_day() {
   if (closes) close_period(last);
   // After the day's regular record and before a final one forced by the run's end: a run
   // restored from the checkpoint then continues the open period as an uninterrupted run would.
-  if (checkpoint_at_ && checkpoint_at_->first == today_) {
+  if (const auto due = checkpoints_due_.find(today_); due != checkpoints_due_.end()) {
     // Replaces an existing file (the command line refuses one up front without --force).
-    write_checkpoint(checkpoint_at_->second, today_, true);
-    checkpoint_at_.reset();
+    write_checkpoint(due->second, today_, true);
+    checkpoints_due_.erase(due);
   }
   forced_record_ = last && !closes;
   if (forced_record_) close_period(last);

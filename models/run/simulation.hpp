@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -41,7 +42,8 @@ class Simulation {
   // settings and dated items up to the checkpoint's date — it may differ in items dated after
   // it and in simulation.end — then takes every mutable state from the file; the next day to
   // simulate is the one after the checkpoint. A recorder attached before the first step gets
-  // the checkpoint's records first, so the output holds the whole history. Throws
+  // the checkpoint's records first (written by that step, after anything the caller adds between
+  // attach() and it), so the output holds the whole history. Throws
   // CheckpointError naming the file and what differs or is damaged.
   Simulation(Scenario scenario, const std::filesystem::path& checkpoint, const RunOptions& options = {});
   // How the run's spin-up was obtained: "none" (spin_up_days = 0), "simulated" or "cache"
@@ -52,8 +54,12 @@ class Simulation {
 
   // Writes provenance, tables and series definitions; from now on every period is recorded.
   void attach(Recorder& recorder);
-  // Stops recording (before the recorder is closed); later periods are not written.
-  void detach() { recorder_ = nullptr; }
+  // Stops recording (before the recorder is closed); later periods are not written. A restored
+  // run's records not yet written (attached, never stepped) are written first.
+  void detach() {
+    write_history();
+    recorder_ = nullptr;
+  }
 
   // Makes `date` the last day (at most the scenario's end): the period closing on it is the
   // final record, as with the CLI's --until. Throws std::invalid_argument for a day already
@@ -72,7 +78,9 @@ class Simulation {
   // false, or when `path` is anything but a regular file (a directory, a device, a FIFO).
   void save_checkpoint(const std::filesystem::path& path, bool overwrite = false) const;
   // Writes a checkpoint at the end of `date` (not yet simulated, at most end()) while running,
-  // after that day's regular record and before a final record forced by the run's end.
+  // after that day's regular record and before a final record forced by the run's end. May be
+  // asked for several days (an ensemble's baseline leaves one per day its counterfactuals
+  // branch at); asking again for the same day replaces its path.
   void checkpoint_at(Date date, std::filesystem::path path);
   // The checkpoint's date, for a run restored from one.
   std::optional<Date> restored_after() const { return restored_after_; }
@@ -123,6 +131,9 @@ class Simulation {
   // Records the period ending today (or, without a recorder, starts a new one).
   void close_period(bool last);
   void define_series(Recorder& recorder);
+  // Writes the restored checkpoint's records into the attached recorder (once, before the first
+  // day this run simulates).
+  void write_history();
   void write_events();
   void write_snapshot();
   void forget_replaced_residents();
@@ -155,7 +166,7 @@ class Simulation {
   double recording_seconds_ = 0;
   std::uint64_t structure_hash_ = 0;       // of the world as built (world_structure_hash)
   bool forced_record_ = false;             // the last day was recorded only because the run ended
-  std::optional<std::pair<Date, std::filesystem::path>> checkpoint_at_;
+  std::map<Date, std::filesystem::path> checkpoints_due_;  // checkpoint_at's, by day
   std::optional<Date> restored_after_;
   bool announce_restore_ = true;  // attach() writes restored_from / restored_after
   std::filesystem::path restored_from_;

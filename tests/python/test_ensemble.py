@@ -187,6 +187,72 @@ def test_mpi_ranks_write_the_same_bytes_as_the_serial_ensemble(cli, ensemble, tm
         assert (out / run.relative_to(finished)).read_bytes() == run.read_bytes(), run.name
 
 
+def epoch_env() -> dict:
+    env = cli_env()
+    env["SOURCE_DATE_EPOCH"] = "1700000000"
+    return env
+
+
+def results_of(folder: pathlib.Path) -> list:
+    """Every output of an ensemble folder: run files and master file (the spin-up cache holds states)."""
+    return [f.relative_to(folder) for f in sorted(folder.rglob("*.h5")) if f.parent.name != "spin-up"]
+
+
+def test_the_fixture_branches_and_leaves_no_branch_states(ensemble):
+    spec, finished = ensemble
+    runs = contactsim.describe_ensemble(spec)["runs"]
+    closed = [run for run in runs if run["scenario"] == "closed"]
+    # The closure takes effect on 2020-01-20: each closed run continues its baseline's state of the 19th.
+    assert [run["branch_day"] for run in closed] == ["2020-01-19"] * 3
+    assert [run["branches_from"] for run in closed] == ["baseline_r000", "baseline_r001", "baseline_r002"]
+    assert not (finished / "branches").exists()
+
+
+@pytest.mark.parametrize("flags", [["-j", "3"], ["--no-branch"], ["-j", "2", "--no-branch"]])
+def test_processes_and_unbranched_runs_write_the_bytes_of_the_serial_branched_ensemble(cli, ensemble, tmp_path, flags):
+    spec, finished = ensemble
+    out = tmp_path / "other"
+    result = run_cli(cli, "ensemble", spec, "-o", out, "-q", *flags, env=epoch_env())
+    assert result.stdout.count("master file") == 1
+    assert results_of(out) == results_of(finished) and len(results_of(finished)) == 7
+    for path in results_of(finished):
+        assert (out / path).read_bytes() == (finished / path).read_bytes(), path
+    assert not (out / "branches").exists() and not list(out.rglob("*.partial"))
+
+
+def test_a_failed_run_is_named_and_the_others_finish(cli, ensemble, tmp_path):
+    spec, finished = ensemble
+    out = tmp_path / "failing"
+    (out / "runs").mkdir(parents=True)
+    shutil.copy(finished / "ensemble_spec.toml", out / "ensemble_spec.toml")
+    # A folder where closed_r001's output must be written: that run fails, no other.
+    blocker = out / "runs/closed_r001.h5.partial"
+    blocker.mkdir()
+    result = run_cli(cli, "ensemble", spec, "-o", out, "-q", "-j", "2", env=epoch_env(), check=False)
+    assert result.returncode == 1
+    assert "run closed_r001:" in result.stderr and "1 of 6 runs failed (closed_r001)" in result.stderr, result.stderr
+    assert not (out / "ensemble.h5").exists(), "no master file over a failed ensemble"
+    done = sorted(path.name for path in (out / "runs").glob("*.h5"))
+    assert done == ["baseline_r000.h5", "baseline_r001.h5", "baseline_r002.h5", "closed_r000.h5", "closed_r002.h5"]
+    for name in done:
+        assert (out / "runs" / name).read_bytes() == (finished / "runs" / name).read_bytes(), name
+    # Rerun once the obstacle is gone: only the failed run is done, and the result is the serial one.
+    blocker.rmdir()
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", "-j", "2", env=epoch_env())
+    for path in results_of(finished):
+        assert (out / path).read_bytes() == (finished / path).read_bytes(), path
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two", "1025"])
+def test_bad_job_counts_are_refused_before_anything_is_written(cli, ensemble, tmp_path, jobs):
+    spec, _ = ensemble
+    out = tmp_path / "never"
+    result = run_cli(cli, "ensemble", spec, "-o", out, "-j", jobs, check=False)
+    assert result.returncode == 2
+    assert "how many runs to simulate at once, a whole number from 1 to 1024" in result.stderr, result.stderr
+    assert not out.exists()
+
+
 def test_python_run_ensemble_with_processes_matches_the_cli(ensemble, tmp_path, monkeypatch):
     spec, finished = ensemble
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

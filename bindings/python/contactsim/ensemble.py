@@ -23,7 +23,10 @@ def describe_ensemble(spec: PathLike) -> dict:
     """The spec as validated: scenarios, sweep parameters and points, and every planned run.
 
     Given an ensemble's master file (``ensemble.h5``), describes the spec it was run from (the
-    file its ``spec_path`` names), provided that spec still plans the runs the master lists."""
+    file its ``spec_path`` names), provided that spec still plans the runs the master lists.
+    A run that branches names the run whose state it continues (``branches_from``) and the last
+    day their histories agree (``branch_day``, ISO); both are None for a run from its first day.
+    """
     spec = _path(spec, "spec")
     if not os.path.isfile(spec):
         raise FileNotFoundError(2, "ensemble spec not found", spec)
@@ -58,9 +61,10 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
 
     Runs already complete in `output` are skipped (an interrupted ensemble resumes); a folder
     holding a different ensemble is refused. `processes` runs are simulated at once, each with
-    `threads` worker threads (default: the spec's). Returns the master file's path. Warns
-    (:class:`contactsim.EffectWarning`) about a counterfactual that cannot differ from the
-    baseline: the same scenario, or items that all fall after the runs' end.
+    `threads` worker threads (default: the spec's); a counterfactual continues its baseline's
+    state from the day before they differ (branching), in the same process. Returns the master
+    file's path. Warns (:class:`contactsim.EffectWarning`) about a counterfactual that cannot
+    differ from the baseline: the same scenario, or items that all fall after the runs' end.
     """
     spec = _path(spec, "spec")
     output = _path(output, "output")

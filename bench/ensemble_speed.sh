@@ -1,0 +1,39 @@
+#!/bin/sh
+# Time of the 16-replicate community-centre cut ensemble (bench/ensembles/centre_cut_16.toml,
+# 32 runs at 25% scale): with branching and two runs at once (-j 2), and as before this release
+# (--no-branch, one run at a time); with ALL=1 also branching alone (-j 1). Each into a fresh
+# folder, so each simulates its own spin-ups. Reports wall-clock and CPU time (the ensemble's
+# processes together) and the load average before and after: on a shared machine wall-clock
+# depends on the other work, CPU time much less. The run files of every way must be
+# byte-identical (checked here).
+#
+#   bench/ensemble_speed.sh [build/contactsim] [work folder]
+set -eu
+cli=${1:-build/contactsim}
+work=${2:-$(mktemp -d)}
+mkdir -p "$work"
+spec=$(dirname "$0")/ensembles/centre_cut_16.toml
+export SOURCE_DATE_EPOCH=1700000000 HDF5_USE_FILE_LOCKING=FALSE
+measure() {  # name, flags...
+  name=$1; shift
+  rm -rf "$work/$name"
+  before=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" "$cli" ensemble "$spec" -o "$work/$name" -q "$@" > /dev/null
+  after=$(cut -d' ' -f1 /proc/loadavg)
+  read -r wall user system < "$work/$name.time"
+  printf '%-34s %8.1f s wall %8.1f s CPU   load average %s -> %s\n' "$name ($*)" "$wall" \
+    "$(echo "$user + $system" | bc)" "$before" "$after"
+}
+ways="j2_branched serial_unbranched"
+measure j2_branched -j 2
+measure serial_unbranched --no-branch
+if [ "${ALL:-0}" = 1 ]; then
+  measure serial_branched
+  ways="$ways serial_branched"
+fi
+for f in "$work"/serial_unbranched/runs/*.h5; do
+  for other in $ways; do
+    cmp -s "$f" "$work/$other/runs/$(basename "$f")" || { echo "DIFFERENT: $other/$(basename "$f")"; exit 1; }
+  done
+done
+echo "all $(ls "$work"/serial_unbranched/runs/*.h5 | wc -l) run files byte-identical across: $ways"
