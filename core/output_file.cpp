@@ -117,6 +117,12 @@ bool same_file(const fs::path& a, const fs::path& b) {
   return fs::weakly_canonical(fs::absolute(a, ignored), ignored) == fs::weakly_canonical(fs::absolute(b, ignored), ignored);
 }
 
+const fs::path* same_file_among(const fs::path& path, const std::vector<fs::path>& files) {
+  for (const fs::path& file : files)
+    if (same_file(path, file)) return &file;
+  return nullptr;
+}
+
 void remove_stale_temporaries(const fs::path& path) {
   const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   const std::string prefix = "." + path.filename().string() + ".tmp";

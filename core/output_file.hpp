@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/recorder.hpp"
 
@@ -58,6 +59,11 @@ class OutputLock {
 // Whether `a` and `b` name the same file (the same inode if both exist, else the same
 // normalised absolute path). For refusing an output that is one of the run's own files.
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
+
+// The first of `files` that is the same file as `path` (same_file), or nullptr: for refusing an
+// output that would replace one of a run's inputs.
+const std::filesystem::path* same_file_among(const std::filesystem::path& path,
+                                             const std::vector<std::filesystem::path>& files);
 
 // Removes the temporaries ".<name>.tmp<pid>" beside `path` (as checkpoints create them) whose
 // process is gone: a killed writer's. Those of live processes are left alone.

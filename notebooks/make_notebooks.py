@@ -877,15 +877,8 @@ YOUTH = [
     print(programme)
 
 
-    def add_months(day, months):
-        return (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
-
-
-    def cohort_starts(item):
-        """Cohort start dates: each "MM-DD" of `cohorts` in every year from start to end."""
-        days = (dt.date(year, int(md[:2]), int(md[3:])) for year in range(item["start"].year, item["end"].year + 1)
-                for md in item["cohorts"])
-        return sorted(d for d in days if item["start"] <= d <= item["end"])
+    # The cohorts' start dates and the days to stop on, as `make validate` evaluates the programme.
+    from contactsim.validation import add_months, cohort_starts, follow_up_plan
 
 
     FOLLOW_UP = {"4 months": 4, "12 months": 12}
@@ -931,12 +924,7 @@ YOUTH = [
         return cells[block[ids], group[ids]] / cells[block[ids]].sum(axis=1)
 
 
-    checkpoints = {}                                        # date -> list of (what, cohort)
-    for c in cohorts:
-        checkpoints.setdefault(c - dt.timedelta(days=1), []).append(("pre", c))
-        checkpoints.setdefault(c, []).append(("start", c))
-        for k in MONTHS:
-            checkpoints.setdefault(add_months(c, k), []).append((k, c))
+    checkpoints = follow_up_plan(cohorts, MONTHS)           # date -> list of (what, cohort)
     last_day = max(checkpoints)
 
     RESULTS = OUT / "04_youth_programme.h5"

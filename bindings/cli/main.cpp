@@ -230,24 +230,25 @@ fs::path output_of(const RunArgs& a) {
   return text;
 }
 
-// The files this run reads: the scenario and every file it extends, and a --from-checkpoint.
-std::vector<fs::path> run_inputs(const RunArgs& a) {
-  std::vector<fs::path> inputs = ConfigDocument::load(a.scenario).files();
+// The files this run reads: the scenario, every file it extends, its census CSV, and a
+// --from-checkpoint.
+std::vector<fs::path> run_inputs(const Scenario& scenario, const RunArgs& a) {
+  std::vector<fs::path> inputs = scenario.input_files;
   if (!a.from_checkpoint.empty()) inputs.emplace_back(a.from_checkpoint);
   return inputs;
 }
 
 // Never replace what the run reads, even with --force ("--force -o scenario.toml").
-void refuse_inputs_as(const char* option, const fs::path& file, const RunArgs& a) {
-  for (const fs::path& input : run_inputs(a))
-    if (same_file(file, input))
-      throw CLI::ValidationError(option, "expected a file other than " + input.string() +
-                                             ", which this run reads; choose another file");
+void refuse_inputs_as(const char* option, const fs::path& file, const std::vector<fs::path>& inputs) {
+  if (const fs::path* input = same_file_among(file, inputs))
+    throw CLI::ValidationError(option, "expected a file other than " + input->string() +
+                                           ", which this run reads; choose another file");
 }
 
 // The files the run itself writes beside its output: a --checkpoint there would be replaced by
 // them or replace them (the checkpoint published as the output, or deleted with the resume).
-void refuse_checkpoint_collisions(const fs::path& checkpoint, const fs::path& output, const RunArgs& a) {
+void refuse_checkpoint_collisions(const fs::path& checkpoint, const fs::path& output,
+                                  const std::vector<fs::path>& inputs) {
   const std::pair<fs::path, const char*> own[] = {{output, "the output"},
                                                   {partial_path(output), "the output being written"},
                                                   {resume_path(output), "the run's resume checkpoint"},
@@ -256,7 +257,7 @@ void refuse_checkpoint_collisions(const fs::path& checkpoint, const fs::path& ou
     if (same_file(checkpoint, file))
       throw CLI::ValidationError("--checkpoint", "expected a file other than " + file.string() + " (" + what +
                                                      "); choose another checkpoint file");
-  refuse_inputs_as("--checkpoint", checkpoint, a);
+  refuse_inputs_as("--checkpoint", checkpoint, inputs);
 }
 
 // A leftover "<output>.resume" that is not a file would fail the run at its first resume save,
@@ -280,7 +281,8 @@ int run_command(const RunArgs& a) try {
   if (!a.no_spin_up_cache) options.spin_up_cache = a.spin_up_cache.empty() ? default_spin_up_cache() : fs::path(a.spin_up_cache);
   const fs::path output = output_of(a);
   // Refuse before the (possibly long) world build, and before anything is written.
-  refuse_inputs_as("--output", output, a);
+  const std::vector<fs::path> inputs = run_inputs(scenario, a);
+  refuse_inputs_as("--output", output, inputs);
   refuse_existing_output(output, a.force, "pass --force to overwrite");
   // Held to the end: a second writer of this output is refused now, not after its world build.
   OutputLock lock(output);
@@ -296,7 +298,7 @@ int run_command(const RunArgs& a) try {
     if (!checkpoint_day)
       throw CLI::ValidationError("--checkpoint-at", "expected a date YYYY-MM-DD, got \"" + a.checkpoint_at + "\"");
     checkpoint_file = a.checkpoint.empty() ? fs::path(output).replace_extension(".checkpoint.h5") : fs::path(a.checkpoint);
-    refuse_checkpoint_collisions(checkpoint_file, output, a);
+    refuse_checkpoint_collisions(checkpoint_file, output, inputs);
     // Never a directory, device or FIFO, even with --force.
     refuse_existing_output(checkpoint_file, true, "");
     // A resumed run's own checkpoint was written before the crash (it is this run's).

@@ -289,7 +289,14 @@ PopulationSettings read_population(const ConfigTable& root, std::vector<GroupSpe
   p.counts = scale_counts(p.unscaled_counts, p.scale);
   std::int64_t total = 0;
   for (const auto& row : p.counts) total = std::accumulate(row.begin(), row.end(), total);
-  if (total < 1) t.fail("scale", "expected a population of at least one resident after scaling");
+  if (unscaled_total < 1) {  // nothing to scale: blame the counts, not population.scale
+    if (p.source == "census")
+      t.required_table("census").fail("file", "expected residents in the wards' census rows; every count is 0");
+    t.required_table("synthetic").fail("totals", "expected at least one resident; every group's total is 0");
+  }
+  if (total < 1)
+    t.fail("scale", "expected a population of at least one resident after scaling (the unscaled city has " +
+                        std::to_string(static_cast<long long>(unscaled_total)) + "; raise population.scale)");
   if (total > 2'000'000'000)  // rounding in scale_counts
     t.fail("scale", "expected at most 2e9 residents (agent ids are 32-bit): " + estimate(static_cast<double>(total)));
   if (memory > 0 && static_cast<double>(total) * kBytesPerResident > memory)
@@ -501,6 +508,7 @@ Scenario read_scenario(const ConfigDocument& doc) {
   s.path = doc.path();
   s.resolved_text = doc.resolved_text();
   s.sha256 = doc.resolved_sha256();
+  s.input_files = doc.files();
   root.string("title", "");
   root.string("description", "");
 
@@ -521,6 +529,8 @@ Scenario read_scenario(const ConfigDocument& doc) {
   }
   for (const auto& [name, t] : group_tables) s.groups.push_back(read_group(name, t, group_names, s.faiths, city_ages));
   s.population = read_population(root, s.groups, s.wards);
+  if (s.population.source == "census")
+    s.input_files.push_back(population.required_table("census").required_path("file"));
   std::vector<double> group_totals(s.groups.size(), 0.0);
   for (const auto& row : s.population.counts)
     for (std::size_t g = 0; g < row.size(); ++g) group_totals[g] += static_cast<double>(row[g]);

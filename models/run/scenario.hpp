@@ -88,6 +88,9 @@ struct Scenario {
   std::filesystem::path path;
   std::string resolved_text;
   std::string sha256;
+  // Every file the scenario was read from: it and the files it extends, then any census CSV.
+  // No output, even with --force or overwrite=True, may replace one of them.
+  std::vector<std::filesystem::path> input_files;
 
   SimulationSettings simulation;
   PopulationSettings population;

@@ -154,3 +154,54 @@ def small_run(cli, base_scenario, tmp_path_factory):
                      "--quiet")
     assert output.is_file()
     return output, scenario, result.stdout
+
+
+CENSUS_CITY = """\
+[simulation]
+start = {start}
+end = 2020-03-31
+spin_up_days = 0
+
+[wards]
+names = {wards}
+
+[population]
+source = "census"
+scale = 0.5
+
+[population.census]
+file = "{census}"
+total_column = "Ethnic group: Total: All usual residents"
+columns = {{ white = ["Ethnic group: White"], minority = ["Ethnic group: Asian", "Ethnic group: Other"] }}
+
+[population.age_shares]
+child = 0.2
+youth = 0.1
+adult = 0.5
+older = 0.2
+
+[groups.white]
+warmth = {{ outgroup = 0.6 }}
+
+[groups.minority]
+warmth = {{ outgroup = 0.6 }}
+{extra}"""
+
+CENSUS_HEADER = ('"date","geography","geography code","Ethnic group: Total: All usual residents",'
+                 '"Ethnic group: White","Ethnic group: Asian","Ethnic group: Other"\n')
+
+
+def write_census_city(directory, census="two_wards.csv", start="2020-01-01", wards='["North", "South"]', extra=""):
+    """A two-ward city read from a census CSV in `directory`, for the census reader's checks."""
+    scenario = directory / "city.toml"
+    scenario.write_text(CENSUS_CITY.format(census=census, start=start, wards=wards, extra=extra), encoding="utf-8")
+    return scenario
+
+
+def small_ensemble_spec(name: str, base: pathlib.Path, *, seed: int, replicates: int, until: str, scale: float,
+                        body: str) -> str:
+    """An ensemble spec over `base`, scaled down, monthly records, no spin-up, one thread per run;
+    `body` holds its counterfactuals (and any sweep)."""
+    return (f'name = "{name}"\nseed = {seed}\nreplicates = {replicates}\nthreads = 1\nuntil = {until}\n\n'
+            f'[overrides]\n"population.scale" = {scale}\n"record.interval" = "month"\n'
+            f'"simulation.spin_up_days" = 0\n\n[baseline]\nscenario = "{base.as_posix()}"\n\n{body}')

@@ -5,6 +5,7 @@ import datetime
 import gc
 import os
 import pathlib
+import re
 import stat
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 import contactsim
-from conftest import SEED, THREADS, UNTIL, cli_env, run_cli, write_small_scenario
+from conftest import SEED, THREADS, UNTIL, cli_env, run_cli, write_census_city, write_small_scenario
 
 
 @pytest.fixture(scope="module")
@@ -403,6 +404,25 @@ def test_save_checkpoint_refuses_an_existing_file(small, tmp_path):
     with h5py.File(victim, "r") as f:
         day = f.attrs["checkpoint_date"]
         assert (day.decode() if isinstance(day, bytes) else day) == "2020-01-02"
+
+
+def test_no_output_replaces_an_input_file(source_dir, tmp_path):
+    """D16: with overwrite=True, neither the recording nor a checkpoint replaces the scenario, a
+    file it extends, or its census CSV."""
+    census = tmp_path / "two_wards.csv"
+    census.write_bytes((source_dir / "tests/fuzz/corpus/census/two_wards.csv").read_bytes())
+    scenario = write_census_city(tmp_path)
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{scenario.as_posix()}"\n', encoding="utf-8")
+    inputs = {path: path.read_bytes() for path in (census, scenario, child)}
+    for path in inputs:
+        sim = contactsim.Simulation(contactsim.Scenario.load(child), seed=9, threads=THREADS)
+        with pytest.raises(contactsim.OutputError, match=re.escape(f"{path}: is {path}, which this simulation reads")):
+            sim.record_to(path, overwrite=True)
+        sim.step(2)
+        with pytest.raises(contactsim.OutputError, match=re.escape(f"{path}: is {path}, which this run reads")):
+            sim.save_checkpoint(path, overwrite=True)
+    assert all(path.read_bytes() == before for path, before in inputs.items())
 
 
 def test_overwrite_never_replaces_a_fifo_or_a_directory(small, tmp_path):

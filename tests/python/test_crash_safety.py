@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import SEED, ReportingRun, cli_env, run_cli, run_scenario
+from conftest import SEED, ReportingRun, cli_env, run_cli, run_scenario, write_census_city
 
 UNTIL = "2020-03-31"  # 91 daily records
 DAYS = 91
@@ -434,6 +434,22 @@ def test_output_that_is_an_input_or_not_a_file_name_is_refused(cli, daily, tmp_p
     assert not (tmp_path / "newdir").exists() and not (tmp_path / "x.h5").exists()
 
 
+def test_census_file_is_never_an_output(cli, source_dir, tmp_path):
+    """D16: the census CSV a scenario reads is one of its inputs: never the output or a checkpoint."""
+    census = tmp_path / "two_wards.csv"
+    census.write_bytes((source_dir / "tests/fuzz/corpus/census/two_wards.csv").read_bytes())
+    scenario = write_census_city(tmp_path)
+    before = census.read_bytes()
+    for option, extra in (("-o", ()), ("--checkpoint", ("-o", tmp_path / "out.h5", "--checkpoint-at", "2020-01-05"))):
+        result = subprocess.run([str(cli), "run", str(scenario), option, str(census), *map(str, extra), "--force",
+                                 "--quiet"], capture_output=True, text=True, env=cli_env())
+        assert result.returncode == 2, result.stderr
+        assert f"expected a file other than {census}, which this run reads" in result.stderr, result.stderr
+        assert option in result.stderr, result.stderr
+    assert census.read_bytes() == before
+    assert not (tmp_path / "out.h5").exists()
+
+
 def test_resume_path_that_is_a_directory_is_refused_at_the_start(cli, daily, tmp_path):
     """D16: a directory at OUT.resume would fail the run at its first resume save: refused first."""
     scenario, _ = daily
@@ -461,36 +477,7 @@ def test_stale_resume_temporaries_of_dead_runs_are_removed(cli, daily, tmp_path)
     assert output.read_bytes() == reference_path.read_bytes()
 
 
-CENSUS_SCENARIO = """\
-[simulation]
-start = 2020-01-01
-end = 2020-03-31
-spin_up_days = 0
-
-[wards]
-names = ["North", "South"]
-
-[population]
-source = "census"
-scale = 0.5
-
-[population.census]
-file = "two_wards.csv"
-total_column = "Ethnic group: Total: All usual residents"
-columns = {{ white = ["Ethnic group: White"], minority = ["Ethnic group: Asian", "Ethnic group: Other"] }}
-
-[population.age_shares]
-child = 0.2
-youth = 0.1
-adult = 0.5
-older = 0.2
-
-[groups.white]
-warmth = {{ outgroup = 0.6 }}
-
-[groups.minority]
-warmth = {{ outgroup = 0.6 }}
-
+DAILY_RECORDS_AT_SCHOOL_AND_WORK = """
 [venue_types.school]
 [venue_types.workplace]
 
@@ -503,8 +490,7 @@ def test_resume_after_the_census_file_changed_starts_afresh(cli, source_dir, tmp
     """D13: the world no longer fits OUT.resume (its census file changed): a note, then a fresh run."""
     census = tmp_path / "two_wards.csv"
     census.write_text((source_dir / "tests/fuzz/corpus/census/two_wards.csv").read_text())
-    scenario = tmp_path / "census.toml"
-    scenario.write_text(CENSUS_SCENARIO.format())
+    scenario = write_census_city(tmp_path, extra=DAILY_RECORDS_AT_SCHOOL_AND_WORK)
     output = tmp_path / "out.h5"
     args = [str(cli), "run", str(scenario), "-o", str(output), "--threads", "1", "--quiet", "--resume-every", "10"]
     with ReportingRun(args, env=env_with_epoch(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as run:

@@ -20,7 +20,7 @@ from scipy import stats  # noqa: E402
 import contactsim  # noqa: E402
 from contactsim import plotting  # noqa: E402
 from contactsim.effects import FEW_VENUES, EffectWarning, _few_venues, contrast  # noqa: E402
-from conftest import run_cli  # noqa: E402
+from conftest import run_cli, small_ensemble_spec  # noqa: E402
 
 REPLICATES = 3
 SCALE = 0.02
@@ -32,21 +32,7 @@ def close_centres(date: str) -> str:
     return f'{{ "timeline" = [ {{ kind = "close", date = {date}, venue_type = "community_centre" }} ] }}'
 
 
-SPEC = """name = "effects test"
-seed = 11
-replicates = {replicates}
-threads = 1
-until = 2020-04-30
-
-[overrides]
-"population.scale" = {scale}
-"record.interval" = "month"
-"simulation.spin_up_days" = 0
-
-[baseline]
-scenario = "{base}"
-
-[[counterfactuals]]
+COUNTERFACTUALS = """[[counterfactuals]]
 name = "closed"
 overrides = {closed}
 
@@ -65,9 +51,9 @@ def master(cli, source_dir, tmp_path_factory) -> pathlib.Path:
     """Baseline; centres closed on CLOSED_ON; closed after the runs end; a 0% budget change."""
     directory = tmp_path_factory.mktemp("effects")
     spec = directory / "spec.toml"
-    spec.write_text(SPEC.format(replicates=REPLICATES, scale=SCALE,
-                                base=(source_dir / "scenarios/stoke_on_trent.toml").as_posix(),
-                                closed=close_centres(CLOSED_ON), late=close_centres("2021-04-01")),
+    body = COUNTERFACTUALS.format(closed=close_centres(CLOSED_ON), late=close_centres("2021-04-01"))
+    spec.write_text(small_ensemble_spec("effects test", source_dir / "scenarios/stoke_on_trent.toml", seed=11,
+                                        replicates=REPLICATES, until="2020-04-30", scale=SCALE, body=body),
                     encoding="utf-8")
     run_cli(cli, "ensemble", spec, "-o", directory / "out", "-q")
     return directory / "out" / "ensemble.h5"

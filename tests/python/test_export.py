@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import cli_env, run_cli
+from conftest import cli_env, run_cli, small_ensemble_spec
 
 HEADER = ["metric", "time", "ward", "group", "target_group", "venue_type", "spatial_unit", "value", "units"]
 
@@ -77,20 +77,9 @@ def test_bad_input_is_named(tmp_path, small_run):
     assert not (tmp_path / "out.csv").exists()
 
 
-ENSEMBLE = """name = "export test"
-seed = 3
-replicates = 2
-threads = 1
-until = 2020-02-29
-[overrides]
-"population.scale" = 0.02
-"record.interval" = "month"
-"simulation.spin_up_days" = 0
-[baseline]
-scenario = "{base}"
-[[counterfactuals]]
+COUNTERFACTUAL_AND_SWEEP = """[[counterfactuals]]
 name = "closed"
-overrides = {{ "timeline" = [ {{ kind = "close", date = 2020-01-20, venue_type = "community_centre" }} ] }}
+overrides = { "timeline" = [ { kind = "close", date = 2020-01-20, venue_type = "community_centre" } ] }
 [sweep]
 design = "grid"
 [sweep.parameters."mechanisms.valence.beta0"]
@@ -103,7 +92,9 @@ def swept(cli, source_dir, tmp_path_factory) -> pathlib.Path:
     """A two-point sweep of a baseline and one counterfactual, two replicates: its folder."""
     directory = tmp_path_factory.mktemp("swept")
     spec = directory / "spec.toml"
-    spec.write_text(ENSEMBLE.format(base=(source_dir / "scenarios/stoke_on_trent.toml").as_posix()), encoding="utf-8")
+    spec.write_text(small_ensemble_spec("export test", source_dir / "scenarios/stoke_on_trent.toml", seed=3,
+                                        replicates=2, until="2020-02-29", scale=0.02, body=COUNTERFACTUAL_AND_SWEEP),
+                    encoding="utf-8")
     run_cli(cli, "ensemble", spec, "-o", directory / "out", "-q")
     return directory
 

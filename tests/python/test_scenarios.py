@@ -5,7 +5,7 @@ import pathlib
 import h5py
 import pytest
 
-from conftest import run_cli
+from conftest import CENSUS_HEADER, run_cli, write_census_city
 
 SCENARIOS = sorted((pathlib.Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
 
@@ -36,46 +36,6 @@ def test_scenario_states_its_question_validates_and_runs(scenario, cli, tmp_path
 
 
 # ----------------------------------------------------------------------------- issue 16: input messages
-
-CENSUS_CITY = """\
-[simulation]
-start = {start}
-end = 2020-03-31
-
-[wards]
-names = {wards}
-
-[population]
-source = "census"
-scale = 0.5
-
-[population.census]
-file = "{census}"
-total_column = "Ethnic group: Total: All usual residents"
-columns = {{ white = ["Ethnic group: White"], minority = ["Ethnic group: Asian", "Ethnic group: Other"] }}
-
-[population.age_shares]
-child = 0.2
-youth = 0.1
-adult = 0.5
-older = 0.2
-
-[groups.white]
-warmth = {{ outgroup = 0.6 }}
-
-[groups.minority]
-warmth = {{ outgroup = 0.6 }}
-"""
-
-CENSUS_HEADER = ('"date","geography","geography code","Ethnic group: Total: All usual residents",'
-                 '"Ethnic group: White","Ethnic group: Asian","Ethnic group: Other"\n')
-
-
-def write_census_city(directory, census="two_wards.csv", start="2020-01-01", wards='["North", "South"]'):
-    scenario = directory / "city.toml"
-    scenario.write_text(CENSUS_CITY.format(census=census, start=start, wards=wards), encoding="utf-8")
-    return scenario
-
 
 def refusal(cli, *args):
     result = run_cli(cli, *args, check=False)

@@ -313,6 +313,24 @@ TEST_F(BadInputs, ScaleZero) {
   expect_run_refused(f);
 }
 
+// D15: a scale that leaves nobody is blamed on population.scale, with the city it scaled; counts
+// that are all zero are blamed on the counts, never on a scale the file does not set.
+TEST_F(BadInputs, ScaleLeavingNobodySaysWhatTheCityHad) {
+  const fs::path f = expect_addition_rejected("[population]\nscale = 1e-6\n", 3, "population.scale",
+                                              "expected a population of at least one resident after scaling",
+                                              {"the unscaled city has ", "raise population.scale"});
+  expect_run_refused(f);
+}
+
+TEST_F(BadInputs, ZeroCountsAreBlamedOnTheCountsNotTheScale) {
+  const fs::path f = write("bad.toml", extending("[population.synthetic.totals]\nwhite_british = 0\nother_white = 0\n"
+                                                 "asian = 0\nblack = 0\nmixed = 0\nother = 0\n"));
+  expect_validate_error_matching(f, "population\\.synthetic\\.totals: expected at least one resident; every "
+                                    "group's total is 0");
+  const CliResult r = cli({"validate", f.string()});
+  EXPECT_EQ(r.err.find("population.scale"), std::string::npos) << r.err;
+}
+
 // A city larger than this machine's memory is refused before anything is built, with the
 // estimate (~300 bytes per resident: 1000 × 258,369 residents need about 77.5 GB).
 TEST_F(BadInputs, CityLargerThanThisMachineIsRefusedWithAnEstimate) {

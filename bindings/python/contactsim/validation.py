@@ -261,17 +261,32 @@ def write_report(replicates: Sequence[Mapping[str, object]], markdown: os.PathLi
 YOUTH_FOLLOW_UPS = (4, 12)
 
 
-def _add_months(day: _dt.date, months: int) -> _dt.date:
+def add_months(day: _dt.date, months: int) -> _dt.date:
+    """`day` plus `months` calendar months (days past the 28th become the 28th)."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return _dt.date(year, month, min(day.day, 28))
 
 
-def _cohort_starts(item: Mapping[str, object]) -> List[_dt.date]:
+def cohort_starts(item: Mapping[str, object]) -> List[_dt.date]:
+    """A youth_programme timeline item's cohort start dates: each "MM-DD" of its `cohorts` in
+    every year from its start to its end."""
     start, end = item["start"], item["end"]
     days = (_dt.date(year, int(md[:2]), int(md[3:])) for year in range(start.year, end.year + 1)
             for md in item["cohorts"])
     return sorted(d for d in days if start <= d <= end)
+
+
+def follow_up_plan(starts: Sequence[_dt.date], months: Sequence[int]) -> Dict[_dt.date, List[tuple]]:
+    """The days a matched-pairs evaluation stops on, each with what it takes there: ("pre", c)
+    the day before cohort c starts, ("start", c) its first day, (k, c) k months on."""
+    plan: Dict[_dt.date, List[tuple]] = {}
+    for c in starts:
+        plan.setdefault(c - _dt.timedelta(days=1), []).append(("pre", c))
+        plan.setdefault(c, []).append(("start", c))
+        for k in months:
+            plan.setdefault(add_months(c, k), []).append((k, c))
+    return plan
 
 
 def _outgroup_warmth(sim, groups: int) -> np.ndarray:
@@ -303,13 +318,7 @@ def youth_programme_statistics(scenario: os.PathLike | str, scale: Optional[floa
         base = base.override({"population.scale": scale})
     item = next(i for i in base.to_dict()["timeline"] if i["kind"] == "youth_programme")
     spin_up_days = int(base.to_dict()["simulation"].get("spin_up_days", 1095))
-    starts = _cohort_starts(item)[:cohorts]
-    plan: Dict[_dt.date, List[tuple]] = {}
-    for c in starts:
-        plan.setdefault(c - _dt.timedelta(days=1), []).append(("pre", c))
-        plan.setdefault(c, []).append(("start", c))
-        for months in YOUTH_FOLLOW_UPS:
-            plan.setdefault(_add_months(c, months), []).append((months, c))
+    plan = follow_up_plan(cohort_starts(item)[:cohorts], YOUTH_FOLLOW_UPS)
     groups = len(base.groups)
     pre, cohort, changes = {}, {}, {m: [] for m in YOUTH_FOLLOW_UPS}
     with Simulation(base, replicate=replicate, threads=threads, spin_up_cache=spin_up_cache) as sim:
