@@ -565,6 +565,17 @@ File File::open_read_only(const std::filesystem::path& path) {
   return File(Handle(id, H5Fclose), file);
 }
 
+File File::open_for_update(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  const QuietErrors quiet;
+  const hid_t id = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  if (id < 0) {
+    const std::string reason = innermost_error_message();
+    throw RecorderError(file + ": cannot open for update as an HDF5 file" + (reason.empty() ? "" : " (" + reason + ")"));
+  }
+  return File(Handle(id, H5Fclose), file);
+}
+
 void File::flush() {
   checked(file_name(), "flush file", [&] { return H5Fflush(id(), H5F_SCOPE_GLOBAL); });
 }

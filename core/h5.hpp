@@ -246,6 +246,8 @@ class File : public Group {
                      FileFormat format = FileFormat::portable, std::size_t user_block_bytes = 0);
   // Opens for reading; a file left marked by a killed SWMR writer is opened as an SWMR reader.
   static File open_read_only(const std::filesystem::path& path);
+  // Opens a complete (closed) file for changes to it, such as rewriting attributes.
+  static File open_for_update(const std::filesystem::path& path);
   // Writes every cached change to disk, making the file readable as it stands now.
   void flush();
   // Switches an appendable file to SWMR writing, once its structure is complete: from then on

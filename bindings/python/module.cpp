@@ -533,8 +533,10 @@ py::dict describe_ensemble(const EnsembleSpec& spec) {
     run["seed"] = r.seed;
     run["file"] = r.file.generic_string();
     // Branching (models/analysis/ensemble.hpp): the run it continues, from the end of which day.
-    run["branches_from"] = r.parent >= 0 ? py::cast(planned[r.parent].name) : py::object(py::none());
-    run["branch_day"] = r.parent >= 0 ? py::cast(r.branch_day.iso()) : py::object(py::none());
+    run["branches_from"] = r.parent >= 0 && r.same_as < 0 ? py::cast(planned[r.parent].name) : py::object(py::none());
+    run["branch_day"] = r.parent >= 0 && r.same_as < 0 ? py::cast(r.branch_day.iso()) : py::object(py::none());
+    // A run no sweep parameter changes at this point: point 0's run, not simulated again.
+    run["same_as"] = r.same_as >= 0 ? py::cast(planned[r.same_as].name) : py::object(py::none());
     runs.append(run);
   }
   out["runs"] = runs;

@@ -6,6 +6,7 @@
 #include "core/output_file.hpp"
 #include "core/recorder.hpp"
 #include "core/sweeps.hpp"
+#include "core/text.hpp"
 #include "models/run/checkpoint.hpp"
 #include "models/run/simulation.hpp"
 
@@ -131,10 +132,30 @@ EnsembleScenario read_scenario_entry(const ConfigTable& table, std::string name,
   return s;
 }
 
-SweepParameter read_parameter(const std::string& key, const ConfigTable& table, SweepDesign design) {
+// `scenarios = [...]`: names of the spec's scenarios, each once.
+std::vector<int> read_parameter_scenarios(const ConfigTable& table, const std::vector<EnsembleScenario>& scenarios) {
+  std::vector<int> indexes;
+  if (!table.has("scenarios")) return indexes;
+  std::vector<std::string> names;
+  for (const auto& s : scenarios) names.push_back(s.name);
+  for (const std::string& name : table.string_list("scenarios", {})) {
+    const int k = index_of(names, name);
+    if (k < 0) table.fail("scenarios", "unknown scenario " + in_quotes(name) + "; expected one of " + list_of(names));
+    if (std::find(indexes.begin(), indexes.end(), k) != indexes.end())
+      table.fail("scenarios", "expected each scenario once, got " + in_quotes(name) + " twice");
+    indexes.push_back(k);
+  }
+  if (indexes.empty()) table.fail("scenarios", "expected at least one scenario name (leave the key out for all)");
+  std::sort(indexes.begin(), indexes.end());
+  return indexes;
+}
+
+SweepParameter read_parameter(const std::string& key, const ConfigTable& table, const EnsembleSpec& spec) {
+  const SweepDesign design = spec.design;
   SweepParameter p;
   p.key = key;
   p.origin = origin_of(table, "");
+  p.scenarios = read_parameter_scenarios(table, spec.scenarios);
   if (design == SweepDesign::grid) {
     if (table.has("min") || table.has("max")) table.fail(table.has("min") ? "min" : "max", "a grid sweep takes values = [...], not min/max");
     if (!table.has("values")) table.fail("values", "expected values = [a list of numbers] for a grid sweep");
@@ -171,7 +192,7 @@ void read_sweep(const ConfigTable& root, EnsembleSpec& spec) {
   }
   const auto parameters = sweep->named_tables("parameters");
   if (parameters.empty()) sweep->fail("parameters", "expected at least one [sweep.parameters.\"dotted.key\"] table");
-  for (const auto& [key, table] : parameters) spec.parameters.push_back(read_parameter(key, table, spec.design));
+  for (const auto& [key, table] : parameters) spec.parameters.push_back(read_parameter(key, table, spec));
   const int d = static_cast<int>(spec.parameters.size());
   if (spec.design == SweepDesign::grid) {
     // The grid is every combination: bound it (as samples is) before building it.
@@ -207,6 +228,7 @@ ConfigDocument document_of(const EnsembleSpec& spec, int scenario, int point, in
   if (parameter_set >= 0)
     for (const auto& v : spec.parameter_sets[parameter_set].values) doc = doc.with_value(v.key, *v.value);
   for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
+    if (!spec.parameters[k].applies_to(scenario)) continue;
     const double v = spec.points[point][k];
     if (spec.parameters[k].integer)
       doc = doc.with_value(spec.parameters[k].key, toml::value<std::int64_t>(static_cast<std::int64_t>(std::llround(v))));
@@ -226,7 +248,7 @@ bool is_about(const ConfigError& e, const std::string& key) {
   const EnsembleScenario& s = spec.scenarios[scenario];
   const std::string which = "scenario '" + s.name + "' (" + s.file.string() + ")";
   for (const auto& p : spec.parameters)
-    if (is_about(e, p.key))
+    if (p.applies_to(scenario) && is_about(e, p.key))
       throw ConfigError(p.origin.file, p.origin.line, "sweep.parameters." + p.key,
                         "not a valid parameter value for " + which + ": " + e.key() + ": " + e.expected());
   if (parameter_set >= 0)
@@ -316,18 +338,37 @@ int run_index(const EnsembleSpec& spec, int scenario, int point, int replicate) 
   return (scenario * static_cast<int>(spec.points.size()) + point) * spec.replicates + replicate;
 }
 
-// Fills in which run each run branches from (see EnsembleRun::parent).
+// A run at a point > 0 whose scenario is the one at point 0 (no sweep parameter changes it) is
+// that run (EnsembleRun::same_as): it waits for it, then copies its file.
+void plan_same_runs(const EnsembleSpec& spec, std::vector<EnsembleRun>& runs) {
+  for (EnsembleRun& run : runs) {
+    if (run.point == 0) continue;
+    const EnsembleRun& first = runs[run_index(spec, run.scenario, 0, run.replicate)];
+    if (expected_scenario_sha256(spec, run) != expected_scenario_sha256(spec, first)) continue;
+    run.same_as = first.index;
+    run.parent = first.index;
+  }
+}
+
+// Fills in which run each run branches from (see EnsembleRun::parent): a counterfactual from the
+// baseline at its point (the run that baseline is, when it is point 0's), a baseline's later
+// point from its point 0.
 void plan_branches(const EnsembleSpec& spec, std::vector<EnsembleRun>& runs) {
   for (EnsembleRun& run : runs) {
     const std::optional<Date> day = spec.branch_day[run.scenario][run.point][std::max(run.parameter_set, 0)];
-    if (!day) continue;
+    if (!day || run.same_as >= 0) continue;
     run.parent = run.scenario > 0 ? run_index(spec, 0, run.point, run.replicate) : run_index(spec, 0, 0, run.replicate);
+    if (runs[run.parent].same_as >= 0) run.parent = runs[run.parent].same_as;
     run.branch_day = *day;
     run.branch_state = branch_state_path(spec, runs[run.parent], *day);
   }
 }
 
 }  // namespace
+
+bool SweepParameter::applies_to(int scenario) const {
+  return scenarios.empty() || std::find(scenarios.begin(), scenarios.end(), scenario) != scenarios.end();
+}
 
 EnsembleSpec load_ensemble_spec(const fs::path& path) {
   const ConfigDocument doc = ConfigDocument::load(path);
@@ -399,6 +440,7 @@ std::vector<EnsembleRun> plan_runs(const EnsembleSpec& spec) {
         run.file = fs::path(kRunsFolder) / (run.name + ".h5");
         runs.push_back(run);
       }
+  plan_same_runs(spec, runs);
   plan_branches(spec, runs);
   return runs;
 }
@@ -525,16 +567,34 @@ std::unique_ptr<Simulation> start_simulation(Scenario scenario, const EnsembleRu
 void save_branch_states(Simulation& sim, const std::vector<EnsembleRun>& runs, const EnsembleRun& run,
                         const fs::path& out) {
   for (const EnsembleRun& child : runs) {
-    if (child.parent != run.index || child.branch_day < sim.date()) continue;
+    if (child.parent != run.index || child.same_as >= 0 || child.branch_day < sim.date()) continue;
     create_parent_folders(out / child.branch_state);
     sim.checkpoint_at(child.branch_day, out / child.branch_state);
   }
+}
+
+// `run` is `first` (plan_same_runs): its file is first's, labelled with run's point and name. The
+// copy is published like any output (written beside it, renamed when whole).
+RunOutcome copy_same_run(const EnsembleSpec& spec, const EnsembleRun& first, const EnsembleRun& run,
+                         const fs::path& out) {
+  if (!run_is_complete(spec, first, out))
+    throw RecorderError((out / run.file).string() + ": run " + run.name + " is run " + first.name +
+                        " (no swept parameter changes it), which is missing or incomplete");
+  replace_atomically(out / run.file, [&](const fs::path& partial) {
+    fs::copy_file(out / first.file, partial);
+    h5::File copy = h5::File::open_for_update(partial);
+    copy.set_attribute("ensemble_point", static_cast<std::int64_t>(run.point));
+    copy.set_attribute("ensemble_run", run.name);
+    copy.flush();
+  }, true, "");
+  return RunOutcome::copied;
 }
 
 }  // namespace
 
 RunOutcome run_ensemble_run(const EnsembleSpec& spec, const std::vector<EnsembleRun>& runs, const EnsembleRun& run,
                             const fs::path& out, const EnsembleOptions& options) {
+  if (run.same_as >= 0) return copy_same_run(spec, runs[run.same_as], run, out);
   const RunOptions run_options = run_options_of(spec, run, out, options);
   const std::unique_ptr<Simulation> sim =
       start_simulation(scenario_of(spec, run), run, out, run_options, options.branching);
@@ -557,7 +617,7 @@ RunOutcome run_ensemble_run(const EnsembleSpec& spec, const std::vector<Ensemble
 
 void remove_branch_states(const std::vector<EnsembleRun>& runs, const std::vector<int>& family, const fs::path& out) {
   for (const int index : family) {
-    if (runs[index].parent < 0) continue;
+    if (runs[index].parent < 0 || runs[index].same_as >= 0) continue;
     std::error_code ignored;  // already gone (a sibling's removal, or never saved)
     fs::remove(out / runs[index].branch_state, ignored);
   }

@@ -30,9 +30,15 @@
 //   min = 0.005                  # latin_hypercube, sobol: uniform on [min, max] (integer
 //                                # bounds: rounded to whole numbers)
 //   max = 0.05
+//   [sweep.parameters."timeline[0].change"]   # a policy's size: the counterfactuals' own item
+//   values = [-0.2, -0.4, -0.8]
+//   scenarios = ["cut40"]        # optional: only these scenarios take this parameter (default:
+//                                # all); a counterfactual's timeline item is not the baseline's
 //
 // Runs are every scenario × sweep point × replicate, named <scenario>[_p<point>]_r<replicate>
-// (parameter sets add no runs: they are spread over the replicates).
+// (parameter sets add no runs: they are spread over the replicates). A scenario that no sweep
+// parameter changes at point p (scenarios = [...] leaves it out) is the same run as at point 0:
+// its file at p is a copy of point 0's (same_as) with its own name and point, not simulated again.
 //
 // Branching: a counterfactual's replicate r (and a sweep point's, against point 0) shares its
 // history with the baseline's replicate r up to the day before the first timeline item that
@@ -91,7 +97,10 @@ struct SweepParameter {
   std::vector<double> values;  // grid
   double min = 0, max = 0;     // latin_hypercube, sobol
   bool integer = false;        // written as TOML integers (values given as integers)
+  std::vector<int> scenarios;  // the scenarios it applies to (indexes), all when empty
   SpecLocation origin;
+
+  bool applies_to(int scenario) const;
 };
 
 struct EnsembleSpec {
@@ -138,6 +147,10 @@ struct EnsembleRun {
   int parent = -1;
   Date branch_day;
   std::filesystem::path branch_state;
+  // The run at point 0 this one is identical to (no sweep parameter changes its scenario here),
+  // or -1. Such a run is never simulated: its file is a copy of that run's, relabelled with its
+  // own point and name, made once that run (its `parent`, so it waits for it) is complete.
+  int same_as = -1;
 };
 
 // Reads and checks a spec; every scenario × sweep point × parameter set is loaded and validated,
@@ -157,7 +170,7 @@ Scenario scenario_of(const EnsembleSpec& spec, const EnsembleRun& run);
 std::vector<std::vector<int>> run_families(const std::vector<EnsembleRun>& runs);
 
 // How a run was done.
-enum class RunOutcome { skipped, from_first_day, branched };
+enum class RunOutcome { skipped, from_first_day, branched, copied };
 
 struct EnsembleOptions {
   int rank = 0;  // this process runs the families (run_families) with ordinal % size == rank

@@ -185,6 +185,9 @@ warmth = {{ outgroup = 0.6 }}
 
 [groups.minority]
 warmth = {{ outgroup = 0.6 }}
+
+[venue_types.school]
+[venue_types.workplace]
 {extra}"""
 
 CENSUS_HEADER = ('"date","geography","geography code","Ethnic group: Total: All usual residents",'

@@ -477,10 +477,7 @@ def test_stale_resume_temporaries_of_dead_runs_are_removed(cli, daily, tmp_path)
     assert output.read_bytes() == reference_path.read_bytes()
 
 
-DAILY_RECORDS_AT_SCHOOL_AND_WORK = """
-[venue_types.school]
-[venue_types.workplace]
-
+DAILY_RECORDS = """
 [record]
 interval = "day"
 """
@@ -490,7 +487,7 @@ def test_resume_after_the_census_file_changed_starts_afresh(cli, source_dir, tmp
     """D13: the world no longer fits OUT.resume (its census file changed): a note, then a fresh run."""
     census = tmp_path / "two_wards.csv"
     census.write_text((source_dir / "tests/fuzz/corpus/census/two_wards.csv").read_text())
-    scenario = write_census_city(tmp_path, extra=DAILY_RECORDS_AT_SCHOOL_AND_WORK)
+    scenario = write_census_city(tmp_path, extra=DAILY_RECORDS)
     output = tmp_path / "out.h5"
     args = [str(cli), "run", str(scenario), "-o", str(output), "--threads", "1", "--quiet", "--resume-every", "10"]
     with ReportingRun(args, env=env_with_epoch(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as run:

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import time
+import warnings
 
 import h5py
 import numpy as np
@@ -351,6 +352,49 @@ def test_the_example_spec_validates(source_dir):
     described = contactsim.describe_ensemble(source_dir / "scenarios/ensembles/community_centre_cuts.toml")
     assert described["scenarios"] == ["baseline", "cut40"]
     assert len(described["runs"]) == 2 * 3 * described["replicates"]
+
+
+def test_the_cut_sizes_spec_shares_one_baseline_among_the_sizes(source_dir):
+    """Issue 15: a sweep of the cut's own item (scenarios = ["cut"]) leaves the baseline alone: its
+    runs at later points are point 0's (same_as), and every size branches from that one run."""
+    described = contactsim.describe_ensemble(source_dir / "scenarios/ensembles/centre_cut_sizes.toml")
+    assert described["parameters"] == ["timeline[0].change"]
+    runs = {run["name"]: run for run in described["runs"]}
+    for replicate in range(described["replicates"]):
+        first = f"baseline_p000_r{replicate:03d}"
+        assert runs[first]["same_as"] is None
+        for point in (1, 2):
+            assert runs[f"baseline_p{point:03d}_r{replicate:03d}"]["same_as"] == first
+        for point in (0, 1, 2):
+            cut = runs[f"cut_p{point:03d}_r{replicate:03d}"]
+            assert cut["same_as"] is None and cut["branches_from"] == first and cut["branch_day"] == "2021-03-31"
+
+
+def test_policy_sweep_effects_carry_the_swept_size(cli, source_dir, tmp_path):
+    """Issue 15: sweeping a counterfactual's own timeline item runs (with -j 2), and the effects
+    table has the swept value as a column, one row set per size, each against its baseline."""
+    spec = write_spec(tmp_path, source_dir, replicates=2, counterfactual=False, extra=f"""
+[[counterfactuals]]
+name = "closed"
+overrides = {{ "timeline" = [ {{ kind = "budget", date = 2020-01-20, venue_type = "community_centre", change = -0.5 }} ] }}
+
+[sweep]
+design = "grid"
+[sweep.parameters."timeline[0].change"]
+values = [-0.5, -1.0]
+scenarios = ["closed"]
+""")
+    out = tmp_path / "out"
+    run_cli(cli, "ensemble", spec, "-o", out, "-q", "-j", "2")
+    with h5py.File(out / "runs/baseline_p001_r001.h5", "r") as copy, \
+            h5py.File(out / "runs/baseline_p000_r001.h5", "r") as first:
+        assert int(copy.attrs["ensemble_point"]) == 1
+        np.testing.assert_array_equal(copy["series/mean_warmth"][:], first["series/mean_warmth"][:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", contactsim.EffectWarning)
+        table = contactsim.effects(out / "ensemble.h5", metrics=["contacts_positive"])
+    assert sorted(table["timeline[0].change"].unique()) == [-1.0, -0.5]
+    assert set(table["point"]) == {0, 1}
 
 
 def test_compare_output_refuses_an_existing_file_and_its_own_master(cli, ensemble, tmp_path):

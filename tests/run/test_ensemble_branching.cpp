@@ -2,15 +2,19 @@
 // histories agree (the day before the first differing timeline item), and writes the same bytes
 // as when it is simulated from its first day.
 #include "models/analysis/ensemble.hpp"
+#include "models/analysis/compare.hpp"
+#include "core/h5.hpp"
 #include "models/run/checkpoint.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -183,4 +187,80 @@ TEST_F(BranchingEnsemble, ACutWhoseStateIsGoneRunsFromTheFirstDayToTheSameBytes)
   EXPECT_EQ(outcomes.at("baseline_r001"), RunOutcome::skipped);
   EXPECT_EQ(outcomes.at("cut40_r001"), RunOutcome::from_first_day);
   EXPECT_TRUE(bytes_of(redone) == expected);
+}
+
+// A sweep over a policy's size (issue 15): `scenarios = ["cut40"]` puts the swept value in the
+// counterfactual's own timeline item (the baseline has none), so the baseline is the same run at
+// every point: simulated once, its file copied to the other point with that point's labels.
+TEST(PolicySweep, SizesOfTheCutShareOneBaseline) {
+  TempDir dir("contactsim_policy_sweep");
+  const fs::path spec_path = dir / "spec.toml";
+  std::ofstream(spec_path) << "name = \"policy sweep\"\nseed = 5\nreplicates = 1\nthreads = 1\nuntil = 2021-06-30\n"
+                           << "[overrides]\n\"population.scale\" = 0.03\n\"record.interval\" = \"month\"\n"
+                           << "\"simulation.start\" = 2020-10-01\n"
+                           << "[baseline]\nscenario = \"" << (scenarios_dir() / "baseline.toml").generic_string()
+                           << "\"\n[[counterfactuals]]\nname = \"cut40\"\nscenario = \""
+                           << (scenarios_dir() / "cut_community_centres.toml").generic_string() << "\"\n"
+                           << "[sweep]\ndesign = \"grid\"\n[sweep.parameters.\"timeline[0].change\"]\n"
+                           << "values = [-0.4, -0.8]\nscenarios = [\"cut40\"]\n";
+  const EnsembleSpec spec = load_ensemble_spec(spec_path);
+  const std::vector<EnsembleRun> runs = plan_runs(spec);
+  ASSERT_EQ(runs.size(), 4u);  // baseline p0, p1; cut40 p0, p1
+  EXPECT_EQ(runs[0].same_as, -1);
+  EXPECT_EQ(runs[1].same_as, 0) << "the baseline at point 1 is point 0's run";
+  for (const int cut : {2, 3}) {
+    EXPECT_EQ(runs[cut].same_as, -1);
+    EXPECT_EQ(runs[cut].parent, 0) << runs[cut].name << " branches from the one baseline run";
+    EXPECT_EQ(runs[cut].branch_day, day("2021-03-31"));
+  }
+
+  const fs::path out = dir / "out";
+  prepare_output_folder(spec, out);
+  std::map<std::string, RunOutcome> outcomes;
+  EnsembleOptions options;
+  options.on_run_done = [&](const EnsembleRun& run, RunOutcome outcome) { outcomes[run.name] = outcome; };
+  EXPECT_EQ(run_ensemble_share(spec, out, options), 4);
+  write_master_file(spec, out);
+  EXPECT_EQ(outcomes.at("baseline_p001_r000"), RunOutcome::copied);
+  EXPECT_EQ(outcomes.at("cut40_p001_r000"), RunOutcome::branched);
+
+  expect_same_records(out / runs[0].file, out / runs[1].file);
+  const h5::File copy = h5::File::open_read_only(out / runs[1].file);
+  EXPECT_EQ(copy.integer_attribute("ensemble_point"), 1);
+  EXPECT_EQ(copy.string_attribute("ensemble_run"), "baseline_p001_r000");
+  // The swept value reached the cut: its event says so, and the two cuts differ.
+  const auto events_of = [&](int run) { return event_rows(h5::File::open_read_only(out / runs[run].file)); };
+  const auto mentions = [](const std::vector<std::string>& rows, const std::string& text) {
+    return std::any_of(rows.begin(), rows.end(), [&](const std::string& row) { return row.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(mentions(events_of(2), "budget changed by -40%"));
+  EXPECT_TRUE(mentions(events_of(3), "budget changed by -80%"));
+  EXPECT_NE(bytes_of(out / runs[2].file), bytes_of(out / runs[3].file));
+
+  // compare pairs each cut with the baseline at its own point.
+  CompareOptions compare_options;
+  const std::vector<ComparisonRow> rows = compare_ensemble(out / "ensemble.h5", compare_options);
+  std::set<int> compared_points;
+  for (const ComparisonRow& row : rows)
+    if (row.scenario == "cut40") compared_points.insert(row.point);
+  EXPECT_EQ(compared_points, (std::set<int>{0, 1}));
+}
+
+TEST(PolicySweep, ScenariosOfASweepParameterMustBeTheSpecsOwn) {
+  TempDir dir("contactsim_policy_sweep_bad");
+  const fs::path spec_path = dir / "spec.toml";
+  std::ofstream(spec_path) << "name = \"bad\"\nreplicates = 1\n[baseline]\nscenario = \""
+                           << (scenarios_dir() / "baseline.toml").generic_string()
+                           << "\"\n[[counterfactuals]]\nname = \"cut40\"\nscenario = \""
+                           << (scenarios_dir() / "cut_community_centres.toml").generic_string() << "\"\n"
+                           << "[sweep]\n[sweep.parameters.\"timeline[0].change\"]\nvalues = [-0.4]\n"
+                           << "scenarios = [\"cut80\"]\n";
+  try {
+    load_ensemble_spec(spec_path);
+    FAIL() << "an unknown scenario name was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 11);  // scenarios = [...]
+    EXPECT_NE(std::string(e.what()).find("unknown scenario \"cut80\"; expected one of"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("scenarios"), std::string::npos) << e.what();
+  }
 }
