@@ -99,11 +99,13 @@ jupyter-deps: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(JUPYTER_PACKAGES)"
 
 # Debian's Jupyter Notebook on /usr/bin/python3 in notebooks/, importing the build's package;
-# JUPYTER_ARGS passes options (e.g. JUPYTER_ARGS="--no-browser --port 8889").
+# JUPYTER_ARGS passes options (e.g. JUPYTER_ARGS="--no-browser --port 8889"). The Quick start
+# may run as root, which Jupyter refuses without --allow-root.
 JUPYTER_ARGS ?=
+JUPYTER_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 jupyter: jupyter-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target contactsim_python
-	cd notebooks && PYTHONPATH=$(PACKAGE_PATH) HDF5_USE_FILE_LOCKING=FALSE $(SYSTEM_PYTHON) -m notebook $(JUPYTER_ARGS)
+	cd notebooks && PYTHONPATH=$(PACKAGE_PATH) HDF5_USE_FILE_LOCKING=FALSE $(SYSTEM_PYTHON) -m notebook $(JUPYTER_AS_ROOT) $(JUPYTER_ARGS)
 
 sanitizer-deps: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(SANITIZER_PACKAGES)"

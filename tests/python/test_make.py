@@ -41,8 +41,8 @@ def test_make_jupyter_installs_and_starts_debians_notebook(source_dir, tmp_path)
     lines = dry_run(source_dir, "jupyter", f"BUILD_DIR={tmp_path}", "JOBS=1")
     installs = [line for line in lines if "for p in" in line]
     assert any("for p in jupyter-notebook;" in line for line in installs), installs
-    assert lines[-1] == (f"cd notebooks && PYTHONPATH={tmp_path}/python HDF5_USE_FILE_LOCKING=FALSE "
-                         "/usr/bin/python3 -m notebook"), lines
+    assert lines[-1].startswith(f"cd notebooks && PYTHONPATH={tmp_path}/python HDF5_USE_FILE_LOCKING=FALSE "
+                                "/usr/bin/python3 -m notebook"), lines
     assert not any("jupyter-notebook" in line for line in dry_run(source_dir, "deps"))
 
 
