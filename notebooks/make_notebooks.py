@@ -4,8 +4,9 @@
 The notebooks are generated so they stay reviewable: every cell is a string in this file and
 cell ids are fixed, so a change to a notebook is a readable diff here. They are stored with the
 outputs of a fast-mode execution (`make notebooks`), so they render with figures on a code
-host; those outputs are deterministic (fixed seeds, no timings, no absolute paths, no timing or
-interpreter metadata), so re-executing unchanged notebooks gives unchanged files.
+host. Those outputs are deterministic (fixed seeds; no wall times, absolute paths or git
+revisions printed; no execution timestamps or interpreter metadata), so re-executing unchanged
+notebooks gives unchanged files.
 
     /usr/bin/python3 notebooks/make_notebooks.py           # rewrite notebooks whose cells changed (without outputs)
     /usr/bin/python3 notebooks/make_notebooks.py --check   # exit 1 if a stored notebook's cells differ
@@ -1267,8 +1268,7 @@ def main() -> int:
     stale = [name for name in names if stored_source(name) != render(name)]
     if args.check:
         if stale:
-            print("out of date (run notebooks/make_notebooks.py, then make notebooks):", ", ".join(stale),
-                  file=sys.stderr)
+            print("out of date (run `make notebooks`):", ", ".join(stale), file=sys.stderr)
         return 1 if stale else 0
     # Only changed notebooks are rewritten (losing their outputs): the others keep theirs.
     for name in stale:
