@@ -18,6 +18,13 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
 # tested with, its libFuzzer and LLVM's OpenMP with Archer (TSan); installed by those targets
 # only, so `make run` stays lean.
 SANITIZER_PACKAGES := clang-19 libclang-rt-19-dev libomp-19-dev
+# A Jupyter front end for the notebooks (make jupyter), installed only by that target: the tests
+# and `make notebooks` execute the notebooks without one (nbclient and ipykernel are in deps).
+JUPYTER_PACKAGES := jupyter-notebook
+# Notebooks `make notebooks` executes (names without .ipynb; empty: all).
+NOTEBOOKS ?=
+# The build's package, for the notebooks' kernels (absolute: they run in notebooks/).
+PACKAGE_PATH = $(abspath $(BUILD_DIR))/python
 FUZZ_SECONDS ?= 60
 SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(SYSTEM_PYTHON) \
   -DCONTACTSIM_PYTHON_USER_SITE=OFF -DCONTACTSIM_BUILD_BENCH=OFF
@@ -35,7 +42,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DCONTACTSIM_WERROR=ON
 endif
 
-.PHONY: all deps configure build run test bench validate calibrate clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak
+.PHONY: all deps configure build run test bench validate calibrate clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak notebooks jupyter-deps jupyter
 
 all: build
 
@@ -81,6 +88,24 @@ validate: build
 calibrate: build
 	$(SYSTEM_PYTHON) -m contactsim.baseline_calibration --cli $(BUILD_DIR)/contactsim \
 	  --workdir results/calibration --out scenarios/calibration
+
+# Regenerates the notebooks from notebooks/make_notebooks.py, executes them in fast mode with the
+# build's package (as tests/python/test_notebooks.py does) and stores them with their outputs.
+notebooks: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target contactsim_python
+	PYTHONPATH=$(PACKAGE_PATH) $(SYSTEM_PYTHON) notebooks/make_notebooks.py --execute $(NOTEBOOKS)
+
+jupyter-deps: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(JUPYTER_PACKAGES)"
+
+# Debian's Jupyter Notebook on /usr/bin/python3 in notebooks/, importing the build's package;
+# JUPYTER_ARGS passes options (e.g. JUPYTER_ARGS="--no-browser --port 8889"). The Quick start
+# may run as root, which Jupyter refuses without --allow-root.
+JUPYTER_ARGS ?=
+JUPYTER_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+jupyter: jupyter-deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target contactsim_python
+	cd notebooks && PYTHONPATH=$(PACKAGE_PATH) HDF5_USE_FILE_LOCKING=FALSE $(SYSTEM_PYTHON) -m notebook $(JUPYTER_AS_ROOT) $(JUPYTER_ARGS)
 
 sanitizer-deps: deps
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(SANITIZER_PACKAGES)"

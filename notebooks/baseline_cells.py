@@ -54,6 +54,7 @@ CELLS = [
     import numpy as np
     import pandas as pd
     import matplotlib.pyplot as plt
+    {FIGURE_SETUP}
     import contactsim
     from contactsim.validation import TARGETS, baseline_statistics
     from contactsim.history_matching import fit_emulators, implausibility
@@ -127,9 +128,15 @@ CELLS = [
     the valence intercept. White is plausible.
     """),
     code('''\
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+
     lower = np.array([BOX[n][0] for n in names]); upper = np.array([BOX[n][1] for n in names])
     unit = (history[names].to_numpy() - lower) / (upper - lower)
-    emulators = fit_emulators(unit, history[stats].to_numpy())
+    with warnings.catch_warnings():
+        # A length scale at its upper bound only says that a statistic hardly depends on that parameter.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        emulators = fit_emulators(unit, history[stats].to_numpy())
     best = unit[history["implausibility"].to_numpy().argmin()]
     a, b = names.index("mechanisms.norms.societal_weight"), names.index("mechanisms.valence.beta0")
     grid = np.linspace(0, 1, 60)

@@ -69,7 +69,6 @@ CELLS = [
     import datetime as dt
     import os
     import pathlib
-    import time
 
     import matplotlib.pyplot as plt
     import numpy as np
@@ -85,8 +84,8 @@ CELLS = [
     # 2-core machine, two worker threads that must meet every day can be many times slower.
     THREADS = int(os.environ.get("CONTACTSIM_NOTEBOOK_THREADS", "2" if FULL else "1"))
     pd.set_option("display.width", 160)
-    print(f"contactsim {contactsim.__version__} ({contactsim.git_revision}); "
-          f"{'FULL' if FULL else 'fast'} mode; {THREADS} thread(s); outputs in {OUT.resolve()}")'''),
+    {FIGURE_SETUP}
+    print(f"contactsim {contactsim.__version__}; {'FULL' if FULL else 'fast'} mode; {THREADS} thread(s); outputs in {OUT}")'''),
     md("""
     ## The set-up
 
@@ -121,12 +120,10 @@ CELLS = [
     distinct candidates or when the simplex has shrunk below its tolerances.
     """),
     code('''\
-    started = time.perf_counter()
     result = calibrate(small, PARAMETERS, targets=TARGETS, replicates=REPLICATES, seed=SEED, until=UNTIL,
                        threads=THREADS, method="Nelder-Mead", max_evaluations=MAX_EVALUATIONS, x0=DEFAULTS,
                        progress=True)
-    elapsed = time.perf_counter() - started
-    print(f"\\n{result.evaluations} evaluations × {REPLICATES} replicates in {elapsed:.1f} s; "
+    print(f"\\n{result.evaluations} evaluations × {REPLICATES} replicates; "
           f"converged: {result.converged} ({result.message})")
     result'''),
     md("""

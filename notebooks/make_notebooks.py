@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Write the contactsim notebooks from the Python source below.
+"""Write the contactsim notebooks from the Python source below, and store them executed.
 
-The notebooks are generated so they stay reviewable: every cell is a string in this file, and
-the stored .ipynb files carry no outputs, no execution counts and fixed cell ids, so a change
-to a notebook is a readable diff here and a deterministic one there.
+The notebooks are generated so they stay reviewable: every cell is a string in this file and
+cell ids are fixed, so a change to a notebook is a readable diff here. They are stored with the
+outputs of a fast-mode execution (`make notebooks`), so they render with figures on a code
+host. Those outputs are deterministic (fixed seeds; no wall times, absolute paths or git
+revisions printed; no execution timestamps or interpreter metadata), so re-executing unchanged
+notebooks gives unchanged files.
 
-    /usr/bin/python3 notebooks/make_notebooks.py           # (re)write notebooks/*.ipynb
-    /usr/bin/python3 notebooks/make_notebooks.py --check   # exit 1 if a stored notebook differs
+    /usr/bin/python3 notebooks/make_notebooks.py           # rewrite notebooks whose cells changed (without outputs)
+    /usr/bin/python3 notebooks/make_notebooks.py --check   # exit 1 if a stored notebook's cells differ
+    make notebooks                                         # build the package, execute and store them all
+    make notebooks NOTEBOOKS="01_quickstart"               # ... or some
 
 Each notebook runs in a few tens of seconds by default (small population, short horizon, few
 replicates); CONTACTSIM_NOTEBOOK_FULL=1 runs the real scale and horizon. Outputs go to
@@ -15,6 +20,8 @@ CONTACTSIM_NOTEBOOK_OUTPUT (default ../results/notebooks, relative to this direc
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import pathlib
 import sys
 import textwrap
@@ -23,6 +30,8 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from cells import code_cell  # noqa: E402
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -34,8 +43,7 @@ def md(text: str) -> tuple[str, str]:
     return ("markdown", text.replace("{CAVEATS}", CAVEATS).replace("{FLAG_TEXT}", FLAG_TEXT))
 
 
-def code(text: str) -> tuple[str, str]:
-    return ("code", textwrap.dedent(text).strip("\n"))
+code = code_cell
 
 
 # Shared text -------------------------------------------------------------------------------
@@ -62,11 +70,11 @@ SETUP = '''\
 import datetime as dt
 import os
 import pathlib
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy import stats
 
 import contactsim
@@ -80,8 +88,10 @@ OUT.mkdir(parents=True, exist_ok=True)
 THREADS = int(os.environ.get("CONTACTSIM_NOTEBOOK_THREADS", "2" if FULL else "1"))
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 20)
-print(f"contactsim {contactsim.__version__} ({contactsim.git_revision}); "
-      f"{'FULL' if FULL else 'fast'} mode; {THREADS} thread(s); outputs in {OUT.resolve()}")'''
+# xarray's HTML view gives its elements random ids, which would change the stored outputs on every run.
+xr.set_options(display_style="text")
+{FIGURE_SETUP}
+print(f"contactsim {contactsim.__version__}; {'FULL' if FULL else 'fast'} mode; {THREADS} thread(s); outputs in {OUT}")'''
 
 HELPERS_INTERVALS = '''\
 def t_interval(x):
@@ -153,9 +163,8 @@ QUICKSTART = [
     code('''\
     RESULTS = OUT / "01_quickstart.h5"
     sim = contactsim.Simulation(small, threads=THREADS)        # seed: the scenario's [simulation] seed
-    started = time.perf_counter()
     sim.run(until=UNTIL, output=RESULTS, overwrite=True, progress=False)
-    print(f"{sim!r}\\nsimulated {small.start} to {sim.date} in {time.perf_counter() - started:.1f} s; "
+    print(f"{sim!r}\\nsimulated {small.start} to {sim.date}; "
           f"{sim.intergroup_encounters:,} intergroup encounters at venues")'''),
     md("""
     ## End-of-run summary
@@ -176,14 +185,17 @@ QUICKSTART = [
 
     `open_results` reads every series into memory with named dimensions (`time`, `ward`,
     `group`, `target_group`, `venue_type`, `spatial_unit`) and keeps the provenance (version,
-    git revision, seed, the merged scenario text and its hash) in `ds.attrs`.
+    git revision, seed, creation time, the merged scenario text and its hash) in `ds.attrs`.
     """),
     code('''\
     ds = contactsim.open_results(RESULTS)
-    provenance = ["contactsim_version", "git_revision", "seed", "replicate", "population_scale",
+    provenance = ["contactsim_version", "seed", "replicate", "population_scale",
                   "start_date", "end_date", "record_interval", "records", "scenario_sha256"]
     print({key: ds.attrs.get(key) for key in provenance})
-    ds'''),
+    print("also in ds.attrs:", ", ".join(sorted(set(ds.attrs) - set(provenance))))
+    # Shown without its attributes, whose git_revision and created_utc differ with every build and run
+    # (this notebook is stored with its outputs).
+    xr.Dataset(ds.data_vars, ds.coords)'''),
     md("""
     ### Outgroup warmth by group
 
@@ -376,17 +388,16 @@ FUNDING = [
     """),
     code('''\
     paths = {name: [] for name in scenarios}
-    started = time.perf_counter()
     for r in range(R):
         for name, sc in scenarios.items():
             path = OUT / f"02_{name}_r{r}.h5"
             contactsim.Simulation(sc, seed=SEED, replicate=r, threads=THREADS).run(
                 until=UNTIL, output=path, overwrite=True, progress=False)
             paths[name].append(path)
-    print(f"{2 * R} runs to {UNTIL} in {time.perf_counter() - started:.1f} s")
+    print(f"{2 * R} runs to {UNTIL}")
     base = contactsim.concat_replicates(paths["baseline"])
     cut = contactsim.concat_replicates(paths["cut"])
-    base'''),
+    xr.Dataset(base.data_vars, base.coords)   # without the attributes: git_revision differs with every build'''),
     md("""
     ## Did the cut bite?
 
@@ -665,7 +676,6 @@ SEGREGATION = [
 
     paths = {name: [] for name in scenarios}
     within_ward = {}          # variant -> (start, end) within-ward dissimilarity, replicate 0
-    started = time.perf_counter()
     for name, sc in scenarios.items():
         for r in range(R):
             sim = contactsim.Simulation(sc, seed=SEED, replicate=r, threads=THREADS)
@@ -676,7 +686,7 @@ SEGREGATION = [
             if r == 0:
                 within_ward[name] = (at_start, ward_block_dissimilarity(sim))
             paths[name].append(path)
-    print(f"{len(scenarios) * R} runs of {base.start} to {base.end} in {time.perf_counter() - started:.1f} s")
+    print(f"{len(scenarios) * R} runs of {base.start} to {base.end}")
     results = {name: contactsim.concat_replicates(p) for name, p in paths.items()}'''),
     md("""
     ## Segregation over time
@@ -931,7 +941,6 @@ YOUTH = [
     sim = contactsim.Simulation(scenario, threads=THREADS)
     sim.record_to(RESULTS, overwrite=True)
     pre, cohort_info, rows = {}, {}, []
-    started = time.perf_counter()
     for day in sorted(checkpoints):
         if day == last_day:
             sim.run(until=day, progress=False)      # while recording: ends the run, records the last period
@@ -969,7 +978,7 @@ YOUTH = [
                     group=info["group"], valid=valid,
                     change_participant=warmth_now[ids] - info["w0_p"],
                     change_match=warmth_now[matches] - info["w0_m"])))
-    print(f"simulated {scenario.start} to {sim.date} in {time.perf_counter() - started:.1f} s")
+    print(f"simulated {scenario.start} to {sim.date}")
     pairs = pd.concat(rows, ignore_index=True)
     pairs["effect"] = pairs["change_participant"] - pairs["change_match"]
     pd.DataFrame({str(c): dict(participants_matched=info["ids"].size, without_match=info["eligible_unmatched"],
@@ -1136,7 +1145,6 @@ YOUTH = [
 ]
 
 
-sys.path.insert(0, str(HERE))
 from calibration_cells import CELLS as CALIBRATION  # noqa: E402  (05 keeps its own caveats)
 from baseline_cells import CELLS as BASELINE  # noqa: E402  (06 too)
 
@@ -1162,26 +1170,110 @@ def build(name: str) -> nbformat.NotebookNode:
 
 
 def render(name: str) -> str:
+    """The notebook's text as stored before execution."""
     return nbformat.writes(build(name)) + "\n"
+
+
+def path(name: str) -> pathlib.Path:
+    return HERE / f"{name}.ipynb"
+
+
+def without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def stored_source(name: str) -> str | None:
+    """The stored notebook with its outputs removed, as render() writes it (None if missing)."""
+    if not path(name).is_file():
+        return None
+    return nbformat.writes(without_outputs(nbformat.read(path(name), as_version=4))) + "\n"
+
+
+# Execution in fast mode: `make notebooks` stores what this gives, and the tests run it too.
+
+# The stored outputs are those of fast mode with the default threads and output folder,
+# whatever the caller's environment says; the kernel's inline backend draws the figures.
+NOT_INHERITED = ("CONTACTSIM_NOTEBOOK_FULL", "CONTACTSIM_NOTEBOOK_THREADS", "CONTACTSIM_NOTEBOOK_OUTPUT",
+                 "MPLBACKEND")
+
+
+def kernel_env(output: pathlib.Path | None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
+    env["HDF5_USE_FILE_LOCKING"] = "FALSE"
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"     # one debugpy frozen-modules warning on the terminal, not two
+    if output is not None:
+        env["CONTACTSIM_NOTEBOOK_OUTPUT"] = str(output)
+    return env
+
+
+def execute(name: str, output: pathlib.Path | None = None, timeout: int = 600) -> nbformat.NotebookNode:
+    """Notebook `name` as generated, executed in fast mode with this folder as working directory
+    and `contactsim` from the caller's PYTHONPATH; files go to `output` (default: the notebooks'
+    own default, ../results/notebooks). Raises nbclient's CellExecutionError if a cell fails."""
+    import nbclient     # only execution needs it
+
+    nb = build(name)
+    metadata = copy.deepcopy(nb.metadata)
+    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                                     resources={"metadata": {"path": str(HERE)}})
+    client.execute(env=kernel_env(output))
+    nb.metadata = metadata      # the kernel's language_info names this machine's Python version
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
+    return nb
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Consecutive prints to one stream as one output: how the kernel batches them depends on timing."""
+    merged = []
+    for out in outputs:
+        previous = merged[-1] if merged else None
+        if (out.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == out.name):
+            previous.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
+def store_executed(name: str) -> None:
+    nb = execute(name)
+    path(name).write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    print(f"executed {path(name).name}: {path(name).stat().st_size / 1e6:.2f} MB")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
+    parser.add_argument("names", nargs="*", help=f"notebooks to handle (default: all of {', '.join(NOTEBOOKS)})")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="compare the stored cells with this file instead of writing; exit 1 on a difference")
+    mode.add_argument("--execute", action="store_true",
+                      help="execute in fast mode and store the notebooks with their outputs "
+                           "(contactsim must be importable: `make notebooks` sets PYTHONPATH)")
     args = parser.parse_args()
-    stale = []
-    for name in NOTEBOOKS:
-        path = HERE / f"{name}.ipynb"
-        text = render(name)
-        if args.check:
-            if not path.is_file() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    if stale:
-        print("out of date (run notebooks/make_notebooks.py):", ", ".join(stale), file=sys.stderr)
-        return 1
+    unknown = sorted(set(args.names) - set(NOTEBOOKS))
+    if unknown:
+        parser.error(f"unknown notebooks: {', '.join(unknown)}")
+    names = args.names or list(NOTEBOOKS)
+    if args.execute:
+        for name in names:
+            store_executed(name)
+        return 0
+    stale = [name for name in names if stored_source(name) != render(name)]
+    if args.check:
+        if stale:
+            print("out of date (run `make notebooks`):", ", ".join(stale), file=sys.stderr)
+        return 1 if stale else 0
+    # Only changed notebooks are rewritten (losing their outputs): the others keep theirs.
+    for name in stale:
+        path(name).write_text(render(name), encoding="utf-8")
+        print(f"wrote {path(name)} (without outputs: `make notebooks` executes it)")
     return 0
 
 

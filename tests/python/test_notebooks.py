@@ -1,14 +1,13 @@
-"""The notebooks in notebooks/: stored without outputs and in step with make_notebooks.py, and
-each one runs end to end in fast mode — its own last code cell asserts that the numbers make
-sense (contacts counted, intervals finite, pairing narrows intervals, ...) — writing the files
-it promises.
+"""The notebooks in notebooks/: stored with the outputs of a fast-mode execution (`make
+notebooks`) and cells in step with make_notebooks.py, and each one runs end to end in fast
+mode — its own last code cell asserts that the numbers make sense (contacts counted, intervals
+finite, pairing narrows intervals, ...) — writing the files it promises.
 
 Run through ctest (PYTHONPATH points at the built package), or by hand:
     PYTHONPATH=build/python HDF5_USE_FILE_LOCKING=FALSE /usr/bin/python3 -m pytest -q tests/python/test_notebooks.py
 """
 import importlib.util
 import pathlib
-import time
 
 import pytest
 
@@ -31,6 +30,8 @@ EXPECTED_OUTPUTS = {
 }
 NOTEBOOKS = sorted(EXPECTED_OUTPUTS)
 CHECKS_PASSED = "all checks passed"
+# What a code host renders comfortably; the stored notebooks are a few hundred kB.
+MAX_STORED_BYTES = 1_500_000
 
 
 def load_generator():
@@ -40,36 +41,53 @@ def load_generator():
     return module
 
 
+GENERATOR = load_generator()
+
+
 def read(name):
     return nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
 
 
+def outputs(nb):
+    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+
+
+def has_png(outputs_):
+    return any("image/png" in out.get("data", {}) for out in outputs_)
+
+
 def test_generator_writes_these_notebooks():
     """make_notebooks.py owns exactly the notebooks tested here (others in the folder have their own)."""
-    assert sorted(load_generator().NOTEBOOKS) == NOTEBOOKS
+    assert sorted(GENERATOR.NOTEBOOKS) == NOTEBOOKS
     for name in NOTEBOOKS:
         assert (NOTEBOOKS_DIR / f"{name}.ipynb").is_file(), f"notebooks/{name}.ipynb is missing"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_stored_without_outputs(name):
+def test_stored_executed(name):
+    """Stored as one fast-mode execution left it (`make notebooks`): every code cell run once, in
+    order, without errors, with a figure; small, and naming no path on this machine."""
     nb = read(name)
     nbformat.validate(nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code, f"{name}: no code cells"
-    for cell in code:
-        assert cell.get("outputs") == [], f"{name}: cell {cell.get('id')} is stored with outputs"
-        assert cell.get("execution_count") is None, f"{name}: cell {cell.get('id')} has an execution count"
+    counts = [cell.get("execution_count") for cell in code]
+    assert counts == list(range(1, len(code) + 1)), f"{name}: not executed in one run (`make notebooks`): {counts}"
+    stored = outputs(nb)
+    assert not [out for out in stored if out.output_type == "error"], f"{name}: stored with an error"
+    assert has_png(stored), f"{name}: no PNG figure stored"
+    text = (NOTEBOOKS_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
+    assert len(text.encode()) < MAX_STORED_BYTES, f"{name}: {len(text.encode()):,} bytes"
+    for machine_path in (str(NOTEBOOKS_DIR.parent), "site-packages", "dist-packages"):
+        assert machine_path not in text, f"{name}: an output names a path on this machine ({machine_path})"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_in_step_with_generator(name):
-    """The .ipynb is exactly what make_notebooks.py writes (edit the generator, then rerun it)."""
-    generator = load_generator()
-    stored = (NOTEBOOKS_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
-    assert stored == generator.render(name), (
-        f"notebooks/{name}.ipynb differs from notebooks/make_notebooks.py: run "
-        "`/usr/bin/python3 notebooks/make_notebooks.py`")
+    """Without its outputs the .ipynb is exactly what make_notebooks.py writes (edit the
+    generator, then `make notebooks`)."""
+    assert GENERATOR.stored_source(name) == GENERATOR.render(name), (
+        f"notebooks/{name}.ipynb differs from notebooks/make_notebooks.py: run `make notebooks`")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -87,33 +105,36 @@ def test_structure(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_executes(name, tmp_path, monkeypatch):
-    """Run the notebook in fast mode with its directory as the working directory."""
+def test_executes(name, tmp_path):
+    """Run the notebook in fast mode with its directory as the working directory, as `make
+    notebooks` does; the stored notebook holds outputs wherever this run gives some."""
     output = tmp_path / "results"
-    monkeypatch.setenv("CONTACTSIM_NOTEBOOK_OUTPUT", str(output))
-    monkeypatch.delenv("CONTACTSIM_NOTEBOOK_FULL", raising=False)
-    monkeypatch.setenv("HDF5_USE_FILE_LOCKING", "FALSE")
-    monkeypatch.delenv("MPLBACKEND", raising=False)        # the kernel's inline backend draws the figures
-    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    nb = read(name)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
-    started = time.perf_counter()
     try:
-        client.execute()
+        nb = GENERATOR.execute(name, output=output)
     except nbclient.exceptions.CellExecutionError as error:
         pytest.fail(f"{name} failed:\n{error}")
-    elapsed = time.perf_counter() - started
-    print(f"{name}: executed in {elapsed:.1f} s")
 
-    outputs = [(cell, out) for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
-    errors = [out for _, out in outputs if out.output_type == "error"]
+    fresh = outputs(nb)
+    errors = [out for out in fresh if out.output_type == "error"]
     assert not errors, f"{name}: error outputs: {[(e.ename, e.evalue) for e in errors]}"
-    images = [out for _, out in outputs if out.output_type == "display_data" and "image/png" in out.get("data", {})]
-    assert images, f"{name}: drew no figure"
+    assert has_png([out for out in fresh if out.output_type == "display_data"]), f"{name}: drew no figure"
     last_code = [cell for cell in nb.cells if cell.cell_type == "code"][-1]
     printed = "".join(out.get("text", "") for out in last_code.outputs if out.output_type == "stream")
     assert CHECKS_PASSED in printed, f"{name}: the sanity-check cell did not finish: {printed!r}"
     for file_name in EXPECTED_OUTPUTS[name]:
         path = output / file_name
         assert path.is_file() and path.stat().st_size > 0, f"{name}: {file_name} was not written"
+    assert_stored_like(name, nb)
+
+
+def assert_stored_like(name, executed):
+    """Every cell with outputs here has outputs stored, a figure wherever this run drew one."""
+    stored = {cell.id: cell for cell in read(name).cells}
+    for cell in executed.cells:
+        if cell.cell_type != "code" or not cell.outputs:
+            continue
+        kept = stored.get(cell.id)
+        assert kept is not None and kept.outputs, (
+            f"{name}: cell {cell.id} gives outputs but is stored without: run `make notebooks`")
+        assert has_png(kept.outputs) or not has_png(cell.outputs), (
+            f"{name}: cell {cell.id} draws a figure the stored notebook lacks: run `make notebooks`")
