@@ -28,7 +28,8 @@ scale = 0.02
 interval = "month"
 """
 
-# A budget change of 0% is a timeline item that changes nothing the runs measure.
+# A budget change of 0% is a timeline item that changes nothing the runs measure; the sweep
+# gives every comparison two points, which the page must tell apart.
 NOTHING = """[[counterfactuals]]
 name = "closed"
 overrides = { "timeline" = [ { kind = "close", date = 2020-02-10, venue_type = "community_centre" } ] }
@@ -36,6 +37,11 @@ overrides = { "timeline" = [ { kind = "close", date = 2020-02-10, venue_type = "
 [[counterfactuals]]
 name = "nothing"
 overrides = { "timeline" = [ { kind = "budget", date = 2020-02-10, venue_type = "community_centre", change = 0.0 } ] }
+
+[sweep]
+design = "grid"
+[sweep.parameters."mechanisms.valence.beta0"]
+values = [1.0, 1.2]
 """
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -128,6 +134,8 @@ def test_an_ensemble_report_warns_about_a_counterfactual_that_changes_nothing(ma
         assert f"<td>{name}</td><td>{provenance[name]}</td>" in page, name
     assert "<td>replicates per scenario and point</td><td>2</td>" in page
     assert all(f"<td>{s}</td>" in page for s in ("baseline", "closed", "nothing"))
+    assert "<h3>Sweep points</h3>" in page and "<th>point</th><th>mechanisms.valence.beta0</th><th>metric</th>" in page
+    assert "Effect of closed at sweep point 1 on warmth toward other groups" in page
 
 
 def test_bad_input_exits_2_naming_the_file(cli, tmp_path):

@@ -110,8 +110,12 @@ def _table(frame: pd.DataFrame, numbers: Sequence[str] = ()) -> str:
 
 
 def _number(value) -> str:
+    """Counts in full with thousands separators, shares and levels to 4 significant digits:
+    analysts copy these into documents, where 1.167e+05 helps nobody."""
     if isinstance(value, (float, np.floating)):
-        return "–" if np.isnan(value) else f"{value:,.4g}"
+        if np.isnan(value):
+            return "–"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     if isinstance(value, (int, np.integer)):
         return f"{value:,}"
     return str(value)
@@ -149,16 +153,19 @@ RUN_TRAJECTORIES = (
     ("get_on_well_share", "group", "Share of residents who say they get on well with other groups, by group."),
     ("mean_warmth", "ward", "Warmth toward other groups in each ward (all groups together), one line per ward."),
 )
+# Inches per legend entry: a line per ward needs a figure tall enough for its legend.
+LEGEND_ROW = 0.19
 
 
 def _run_figures(ds) -> list[str]:
     out = []
     for variable, by, caption in RUN_TRAJECTORIES:
         if variable in ds.data_vars:
-            out.append(_figure(lambda v=variable, b=by: plotting.plot_series(ds, v, by=b), caption))
+            out.append(_figure(lambda v=variable, b=by: plotting.plot_series(ds, v, by=b, ax=_axes_for(ds, b)),
+                               caption))
     if {"contacts_positive", "contacts_negative"} <= set(ds.data_vars):
         out.append(_figure(lambda: _contacts(ds), "Intergroup encounters in each record period, by group: positive "
-                                                  "(left) and negative (right), as simulated (not scaled up)."))
+                                                  "(top) and negative (bottom), as simulated (not scaled up)."))
     if "population" in ds.data_vars and "mean_warmth" in ds.data_vars:
         out.append(_figure(lambda: plotting.plot_ward_group_heatmap(ds, "mean_warmth"),
                            "Warmth toward other groups at the last record, each ward and group."))
@@ -169,10 +176,17 @@ def _run_figures(ds) -> list[str]:
     return out
 
 
+def _axes_for(ds, by: str):
+    import matplotlib.pyplot as plt
+
+    height = max(4.5, LEGEND_ROW * ds.sizes.get(by, 0))
+    return plt.subplots(figsize=(9, height), layout="constrained")[1]
+
+
 def _contacts(ds):
     import matplotlib.pyplot as plt
 
-    _, axes = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
+    _, axes = plt.subplots(2, 1, figsize=(9, 8.5), layout="constrained", sharex=True)
     plotting.plot_series(ds, "contacts_positive", by="group", ax=axes[0])
     plotting.plot_series(ds, "contacts_negative", by="group", ax=axes[1])
     return axes
@@ -191,11 +205,17 @@ def _last_values(ds) -> pd.DataFrame:
             continue
         pick = (lambda s: s.sum("time")) if total else (lambda s: s.isel(time=-1))
         by_group = pick(plotting.aggregate(ds, variable, by="group"))
-        groups = [str(g) for g in by_group["group"].values]
+        groups = _group_labels(ds, by_group["group"].values)
         units = ds[variable].attrs.get("units", "")
         table[f"{name} ({units})" if units else name] = [*by_group.values.tolist(),
                                                          float(pick(plotting.aggregate(ds, variable, by=None)))]
     return pd.DataFrame({"group": groups + ["all (city)"], **table})
+
+
+def _group_labels(ds, groups) -> list[str]:
+    """The names the figures' legends use ("White British"), else the file's labels."""
+    labels = dict(zip(ds["group"].values, ds["group_label"].values)) if "group_label" in ds.coords else {}
+    return [str(labels.get(g, "")) or str(g) for g in groups]
 
 
 def _run_page(source: pathlib.Path) -> str:
@@ -287,7 +307,7 @@ def _design_section(master: pathlib.Path, ds, attrs: dict) -> str:
                           ("swept parameters", ", ".join(parameters) or "none"),
                           ("common random numbers (paired)", "yes" if attrs.get("common_random_numbers") else "no"),
                           ("records", f"{str(ds['time'].values[0])[:10]} to {str(ds['time'].values[-1])[:10]}")],
-                         columns=["", "value"])
+                         columns=["what", "value"])
     parts = ["<h2>Design</h2>", _table(facts), "<h3>Scenarios</h3>", _table(scenarios)]
     if parameters:
         parts += ["<h3>Sweep points</h3>", _table(design, numbers=parameters)]
@@ -297,7 +317,7 @@ def _design_section(master: pathlib.Path, ds, attrs: dict) -> str:
 def _city_effects(frame: pd.DataFrame) -> pd.DataFrame:
     """The city-wide effect of each comparison on each metric at the last record."""
     last = frame[(frame["ward"] == "all") & (frame["group"] == "all") & (frame["time"] == frame["time"].max())]
-    table = last[["scenario", "point", "metric", "difference", "ci_low", "ci_high", "units", "baseline_level",
+    table = last[["scenario", "point", *plotting._design_columns(frame), "metric", "difference", "ci_low", "ci_high", "units", "baseline_level",
                   "n", "flagged"]].copy()
     table["metric"] = [plotting.METRIC_NAMES.get(m, m) for m in table["metric"]]
     table["flagged"] = ["yes" if f else "" for f in table["flagged"]]
@@ -318,8 +338,10 @@ def _forest_figures(frame: pd.DataFrame) -> list[str]:
     comparisons = frame[["scenario", "point"]].drop_duplicates().values.tolist()
     metric = FOREST_METRIC if FOREST_METRIC in set(frame["metric"]) else str(frame["metric"].iloc[0])
     name = plotting.METRIC_NAMES.get(metric, metric)
+    swept = frame["point"].nunique() > 1
     out = [_figure(lambda s=s, p=p: plotting.forest_plot(frame, metric, scenario=s, point=int(p)),
-                   f"Effect of {s} (sweep point {p}) on {name} in every ward at the last record, with its interval.")
+                   f"Effect of {s}{f' at sweep point {p}' if swept else ''} on {name} in every ward at the last "
+                   "record, with its interval.")
            for s, p in comparisons[:MAX_FORESTS]]
     if len(comparisons) > MAX_FORESTS:
         out.append(f'<p class="note">{len(comparisons) - MAX_FORESTS} more comparisons are not drawn here: '
@@ -343,7 +365,8 @@ def _ensemble_page(master: pathlib.Path) -> str:
         sections += ["<h2>Effects at the last record, whole city</h2>",
                      "<p>Effect: mean over replicates of counterfactual − baseline of the same replicate, per "
                      "resident; the interval is a 95% confidence interval.</p>",
-                     _table(city, numbers=["effect", "interval low", "interval high", "baseline", "replicates"]),
+                     _table(city, numbers=["effect", "interval low", "interval high", "baseline", "replicates",
+                                           *plotting._design_columns(frame)]),
                      "<h2>Effects over time</h2>", *_effect_figures(frame),
                      "<h2>Effects by ward</h2>", *_forest_figures(frame)]
     if "mean_warmth" in ds.data_vars:
