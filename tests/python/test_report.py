@@ -9,7 +9,6 @@ import shutil
 import subprocess
 
 import h5py
-import numpy as np
 import pytest
 
 from conftest import cli_env, run_cli, run_scenario, small_ensemble_spec
@@ -169,8 +168,11 @@ def test_the_command_forwards_export_to_its_own_build(cli, tiny_run, tmp_path):
     env = cli_env()
     env["PYTHONPATH"] = ""
     result = run_cli(cli, "export", tiny_run, "-o", tmp_path / "run.csv", "--series", "tension", env=env)
+    assert result.stdout.strip() == f"wrote {tmp_path / 'run.csv'}", "python3 -m contactsim export's own message"
     assert (tmp_path / "run.csv").read_text(encoding="utf-8").startswith("metric,time"), \
         "the binary finds its own build's package without PYTHONPATH"
+    result = run_cli(cli, "export", tmp_path / "missing.h5", "-o", tmp_path / "x.csv", env=env, check=False)
+    assert result.returncode == 2 and str(tmp_path / "missing.h5") in result.stderr, "its exit code passes through"
 
 
 # ----------------------------------------------------------------------------- a real browser
