@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 #include <cerrno>
@@ -875,6 +876,52 @@ void add_compare_command(CLI::App& app, Commands& commands) {
   commands.emplace_back(compare_cmd, [compare] { return compare_command(*compare); });
 }
 
+// `export` and `report` are the Python package's (they read through its labelled readers and
+// draw with matplotlib): the command hands them over whole, so analysts need one name. Listed
+// here for --help only; dispatch() forwards them before parsing.
+constexpr std::array<const char*, 2> kPythonCommands{"export", "report"};
+
+void add_python_commands(CLI::App& app) {
+  app.add_subcommand("export", "A run or an ensemble as a long CSV for R and Stata, or netCDF (Python package)");
+  app.add_subcommand("report", "A run or an ensemble as one self-contained HTML page with figures (Python package)");
+}
+
+bool is_python_command(int argc, char** argv) {
+  return argc > 1 && std::any_of(kPythonCommands.begin(), kPythonCommands.end(),
+                                 [&](const char* name) { return std::strcmp(argv[1], name) == 0; });
+}
+
+// Replaces this process with `python3 -m contactsim ARGS...`: its exit code is the command's.
+// Returns only when that cannot start.
+int forward_to_python([[maybe_unused]] int argc, char** argv) {
+#if defined(CONTACTSIM_PYTHON_EXECUTABLE) && defined(CONTACTSIM_PYTHON_DIR)
+  const std::string python = CONTACTSIM_PYTHON_EXECUTABLE;
+  const fs::path package = CONTACTSIM_PYTHON_DIR;
+  if (::access(python.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "error: contactsim %s runs in Python, but the interpreter %s this build was made for is "
+                 "missing (%s); install it (make deps) or rebuild\n", argv[1], python.c_str(), std::strerror(errno));
+    return kRuntimeFailure;
+  }
+  if (!fs::is_regular_file(package / "contactsim" / "__main__.py")) {
+    std::fprintf(stderr, "error: contactsim %s runs in Python, but the contactsim package is not in %s; build it "
+                 "(make build, or cmake --build BUILD --target contactsim_python)\n", argv[1], package.c_str());
+    return kRuntimeFailure;
+  }
+  const char* inherited = std::getenv("PYTHONPATH");
+  const std::string path = package.string() + (inherited && *inherited ? ":" + std::string(inherited) : "");
+  ::setenv("PYTHONPATH", path.c_str(), 1);
+  std::vector<char*> args{const_cast<char*>(python.c_str()), const_cast<char*>("-m"), const_cast<char*>("contactsim")};
+  args.insert(args.end(), argv + 1, argv + argc);
+  args.push_back(nullptr);
+  ::execv(python.c_str(), args.data());
+  std::fprintf(stderr, "error: contactsim %s: cannot start %s (%s)\n", argv[1], python.c_str(), std::strerror(errno));
+#else
+  std::fprintf(stderr, "error: contactsim %s runs in Python, and this build leaves the Python package out "
+               "(CONTACTSIM_BUILD_PYTHON=OFF); reconfigure with it ON\n", argv[1]);
+#endif
+  return kRuntimeFailure;
+}
+
 int failure(const std::exception& e, int code) {
   std::fprintf(stderr, "error: %s\n", e.what());
   return code;
@@ -908,6 +955,7 @@ int run_chosen(const Commands& commands) try {
 }  // namespace
 
 int dispatch(int argc, char** argv) {
+  if (is_python_command(argc, argv)) return forward_to_python(argc, argv);
   CLI::App app{"contactsim — agent-based simulation of intergroup contact in a city's wards"};
   app.set_version_flag("--version", std::string("contactsim ") + kVersion + " (" + kGitRevision + ")");
   app.require_subcommand(1);
@@ -920,6 +968,7 @@ int dispatch(int argc, char** argv) {
   add_outputs_command(app, commands);
   add_ensemble_command(app, commands);
   add_compare_command(app, commands);
+  add_python_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

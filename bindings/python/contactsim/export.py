@@ -25,24 +25,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .results import _decode, _strings, open_results, read_events
+from ._publish import check_output, existing_source, is_ensemble, publishing
+from .results import _strings, open_results, read_events
 
 __all__ = ["export", "export_csv", "export_netcdf", "ExportError", "DIMENSION_COLUMNS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 DIMENSION_COLUMNS = ("ward", "group", "target_group", "venue_type", "spatial_unit")
-ENSEMBLE_FORMAT = "contactsim-ensemble-"
 
 
 class ExportError(ValueError):
     """Bad input or an output that must not be written; the message names the file."""
-
-
-def _is_ensemble(path: pathlib.Path) -> bool:
-    if not h5py.is_hdf5(path):
-        raise ExportError(f"{path}: not an HDF5 file (expected a run's output or an ensemble's ensemble.h5)")
-    with h5py.File(path, "r") as f:
-        return str(_decode(f.attrs.get("format", ""))).startswith(ENSEMBLE_FORMAT)
 
 
 def _long(da: xr.DataArray, name: str) -> pd.DataFrame:
@@ -105,15 +98,6 @@ def _ensemble_frames(master: pathlib.Path, series) -> Iterator[pd.DataFrame]:
             yield frame
 
 
-def _check_output(source: pathlib.Path, output: pathlib.Path, force: bool) -> None:
-    if output.exists() and os.path.samefile(output, source):
-        raise ExportError(f"{output}: is the file being exported; choose another output")
-    if output.exists() and not force:
-        raise FileExistsError(f"{output}: output file exists; pass --force to overwrite")
-    if not output.parent.is_dir():
-        raise ExportError(f"{output}: folder {output.parent} does not exist")
-
-
 def export_csv(source: PathLike, output: PathLike, force: bool = False,
                series: Optional[Sequence[str]] = None) -> pathlib.Path:
     """Write `source` (a run's output or an ensemble's master file) as a long CSV at `output`.
@@ -122,22 +106,14 @@ def export_csv(source: PathLike, output: PathLike, force: bool = False,
     half written. An existing `output` is refused unless `force`. `series` limits the metrics.
     Returns the output path.
     """
-    source, output = pathlib.Path(source), pathlib.Path(output)
-    if not source.is_file():
-        raise FileNotFoundError(2, "contactsim file not found", str(source))
-    frames = _ensemble_frames(source, series) if _is_ensemble(source) else _run_frames(source, series)
-    _check_output(source, output, force)
-    partial = output.with_name(output.name + ".partial")
-    try:
-        with open(partial, "w", encoding="utf-8", newline="") as out:
-            header = True
-            for frame in frames:
-                frame.to_csv(out, index=False, header=header)
-                header = False
-        os.replace(partial, output)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    source, output = existing_source(source), pathlib.Path(output)
+    frames = _ensemble_frames(source, series) if is_ensemble(source, ExportError) else _run_frames(source, series)
+    check_output(source, output, force, ExportError)
+    with publishing(output) as partial, open(partial, "w", encoding="utf-8", newline="") as out:
+        header = True
+        for frame in frames:
+            frame.to_csv(out, index=False, header=header)
+            header = False
     return output
 
 
@@ -164,24 +140,17 @@ def export_netcdf(source: PathLike, output: PathLike, force: bool = False) -> pa
     """
     from .ensemble import open_ensemble
 
-    source, output = pathlib.Path(source), pathlib.Path(output)
-    if not source.is_file():
-        raise FileNotFoundError(2, "contactsim file not found", str(source))
-    ensemble = _is_ensemble(source)
+    source, output = existing_source(source), pathlib.Path(output)
+    ensemble = is_ensemble(source, ExportError)
     ds = open_ensemble(source) if ensemble else open_results(source)
-    _check_output(source, output, force)
+    check_output(source, output, force, ExportError)
     ds.attrs = {**ds.attrs, "format": NETCDF_FORMAT, "source_file": str(source)}
-    partial = output.with_name(output.name + ".partial")
-    try:
+    with publishing(output) as partial:
         ds.to_netcdf(partial, engine="h5netcdf", encoding={"time": CF_TIME})
         if not ensemble:
             events = _events_dataset(source)
             encoding = {"date": CF_TIME} if events.sizes.get("event", 0) else {}
             events.to_netcdf(partial, mode="a", group="events", engine="h5netcdf", encoding=encoding)
-        os.replace(partial, output)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return output
 
 
