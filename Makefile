@@ -11,13 +11,16 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   librandom123-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
   python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-pytest \
   python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy python3-sklearn \
-  python3-nbformat python3-nbclient python3-ipykernel python3-h5netcdf netcdf-bin chromium \
+  python3-nbformat python3-nbclient python3-ipykernel python3-h5netcdf netcdf-bin \
   openmpi-bin libopenmpi-dev
 
 # Sanitizer and fuzzing builds (make sanitize, make fuzz) use clang 19, the version they are
 # tested with, its libFuzzer and LLVM's OpenMP with Archer (TSan); installed by those targets
 # only, so `make run` stays lean.
 SANITIZER_PACKAGES := clang-19 libclang-rt-19-dev libomp-19-dev
+# A real browser for the HTML report's check (tests/python/test_report.py), installed by
+# `make test` only, so `make run` stays lean.
+TEST_PACKAGES := chromium
 # A Jupyter front end for the notebooks (make jupyter), installed only by that target: the tests
 # and `make notebooks` execute the notebooks without one (nbclient and ipykernel are in deps).
 JUPYTER_PACKAGES := jupyter-notebook
@@ -42,7 +45,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DCONTACTSIM_WERROR=ON
 endif
 
-.PHONY: all deps configure build run test bench validate calibrate clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak notebooks jupyter-deps jupyter
+.PHONY: all deps configure build run test test-deps bench validate calibrate clean sanitizer-deps sanitize sanitize-asan sanitize-tsan fuzz soak notebooks jupyter-deps jupyter
 
 all: build
 
@@ -68,7 +71,10 @@ run: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target contactsim
 	$(BUILD_DIR)/contactsim run $(SCENARIO) -o results/$(notdir $(basename $(SCENARIO))).h5 --force
 
-test: build
+test-deps: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(TEST_PACKAGES)"
+
+test: build test-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) --no-print-directory sanitize

@@ -50,3 +50,11 @@ def test_make_deps_installs_the_netcdf_readers(source_dir):
     text = (source_dir / "Makefile").read_text(encoding="utf-8")
     packages = text.split("DEBIAN_PACKAGES :=")[1].split("\n\n")[0].split()
     assert {"python3-h5netcdf", "netcdf-bin"} <= set(packages)
+
+
+@needs_make
+def test_only_make_test_installs_the_browser_of_the_report_check(source_dir, tmp_path):
+    """Chromium (test_report.py's real browser) comes with `make test`, not with `make run`'s deps."""
+    installs = [line for line in dry_run(source_dir, "test", f"BUILD_DIR={tmp_path}", "JOBS=1") if "for p in" in line]
+    assert any("for p in chromium;" in line for line in installs), installs
+    assert not any("chromium" in line for line in dry_run(source_dir, "run", f"BUILD_DIR={tmp_path}", "JOBS=1"))
