@@ -1,5 +1,6 @@
 """The Makefile's Quick-start targets: `make run` builds only the command it runs (issue 15:
 it used to build the test suite and benchmarks too, most of a fresh clone's five minutes)."""
+import os
 import shutil
 import subprocess
 
@@ -10,8 +11,12 @@ needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 
 def dry_run(source_dir, *arguments):
-    """The commands `make -n ARGUMENTS` would run, one per line (recursive makes only print too)."""
-    dry = subprocess.run(["make", "-n", *arguments], cwd=source_dir, capture_output=True, text=True, timeout=60)
+    """The commands `make -n ARGUMENTS` would run, one per line (recursive makes only print too).
+    As a top-level make even when the suite runs under one (`make test`): an inherited MAKELEVEL
+    would add "make[1]: Entering directory" lines."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    dry = subprocess.run(["make", "-n", *arguments], cwd=source_dir, capture_output=True, text=True, timeout=60,
+                         env=env)
     assert dry.returncode == 0, dry.stderr
     return [line.rstrip() for line in dry.stdout.splitlines()]   # empty optional arguments leave spaces
 
