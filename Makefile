@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := build-essential cmake git pkg-config \
   librandom123-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
   python3 python3-dev pybind11-dev python3-numpy python3-h5py python3-pytest \
   python3-pandas python3-xarray python3-matplotlib python3-tqdm python3-scipy python3-sklearn \
-  python3-nbformat python3-nbclient python3-ipykernel python3-h5netcdf netcdf-bin \
+  python3-nbformat python3-nbclient python3-ipykernel python3-h5netcdf netcdf-bin r-cran-ncdf4 \
   openmpi-bin libopenmpi-dev
 
 # Sanitizer and fuzzing builds (make sanitize, make fuzz) use clang 19, the version they are

@@ -328,6 +328,20 @@ void Dataset::read_all(const Datatype& memory_type, void* data) const {
   checked(file_name(), "read dataset", [&] { return H5Dread(id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data); });
 }
 
+void Dataset::read_slab(const Datatype& memory_type, hsize_t first, hsize_t count, void* data) const {
+  const std::string& file = file_name();
+  if (count == 0) return;
+  const Handle file_space(checked(file, "query dataset dataspace", [&] { return H5Dget_space(id()); }),
+                          H5Sclose);
+  checked(file, "select elements", [&] {
+    return H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &first, nullptr, &count, nullptr);
+  });
+  const Handle memory_space = simple_space(file, {count}, {});
+  checked(file, "read elements", [&] {
+    return H5Dread(id(), memory_type.id(), memory_space.id(), file_space.id(), H5P_DEFAULT, data);
+  });
+}
+
 std::vector<std::string> Dataset::read_strings(hsize_t first, hsize_t count) const {
   const std::string& file = file_name();
   if (count == 0) return {};

@@ -174,6 +174,8 @@ class Dataset : public Object {
     if (n > 0) read_all(memory_type, values.data());
     return values;
   }
+  // Elements [first, first + count) of a 1-D dataset into `data`, converted to `memory_type`.
+  void read_slab(const Datatype& memory_type, hsize_t first, hsize_t count, void* data) const;
   // Elements [first, first + count) of a 1-D string dataset (fixed-length or variable-length).
   std::vector<std::string> read_strings(hsize_t first, hsize_t count) const;
   std::vector<std::string> compound_field_names() const;  // empty unless compound

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <type_traits>
 
+#include "core/calendar.hpp"
 #include "core/h5.hpp"
 #include "core/output_file.hpp"
 #include "core/text.hpp"
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* format_attribute = "format";
-constexpr const char* format_name = "contactsim-output-1";
+constexpr const char* format_name = "contactsim-output-2";
 constexpr const char* records_attribute = "records";
 constexpr const char* complete_attribute = "complete";
 constexpr const char* series_group_name = "series";
@@ -119,7 +120,7 @@ struct Recorder::Impl {
   h5::Datatype date_type = h5::Datatype::fixed_ascii_string(iso_date_length);
   h5::File file;
   h5::Group series_group;
-  h5::Dataset time;  // declared after series_group and date_type: built from them
+  h5::Dataset time;  // declared after series_group: built from it
   std::map<std::string, Dimension> dimensions;
   std::vector<Series> series;
   std::vector<ArrayGroup> array_groups;  // define_arrays()
@@ -133,11 +134,17 @@ struct Recorder::Impl {
 
 namespace {
 
-h5::Dataset create_time_scale(h5::Group& series_group, const h5::Datatype& date_type) {
+// CF conventions (days since the epoch, with units and calendar), so netCDF readers —
+// xarray with h5netcdf, ncdump, R's ncdf4 — decode /series/time as dates without help.
+h5::Dataset create_time_scale(h5::Group& series_group) {
   h5::Dataset time = series_group.create_dataset(
-      time_name, date_type,
+      time_name, h5::Datatype::native_int64(),
       {.dims = {0}, .max_dims = {H5S_UNLIMITED}, .chunk = {time_chunk}, .compress = false});
   time.make_scale(time_name);
+  time.set_attribute("units", std::string(cf_time_units));
+  time.set_attribute("calendar", std::string("proleptic_gregorian"));
+  time.set_attribute("standard_name", std::string("time"));
+  time.set_attribute("long_name", std::string("last day of the recording period"));
   return time;
 }
 
@@ -147,7 +154,7 @@ Recorder::Impl::Impl(fs::path file_path, h5::File created)
     : path(std::move(file_path)),
       file(std::move(created)),
       series_group(file.create_group(series_group_name)),
-      time(create_time_scale(series_group, date_type)) {
+      time(create_time_scale(series_group)) {
   file.set_attribute(format_attribute, std::string(format_name));
   file.set_attribute(records_attribute, std::int64_t{0});
   file.set_attribute(complete_attribute, std::int64_t{0});
@@ -213,7 +220,8 @@ void Recorder::Impl::append_record(const std::string& iso_date) {
                s.pending);
   append_events();
   file.flush();
-  time.append(date_type, iso_date.data());
+  const std::int64_t day = Date::parse_iso(iso_date).value().days_since_epoch();
+  time.append(h5::Datatype::native_int64(), &day);
   file.set_attribute(records_attribute, records + 1);
   file.flush();
 }
@@ -478,8 +486,8 @@ void Recorder::write(int id, std::span<const std::int64_t> values) { live(impl_)
 void Recorder::end_record(const std::string& iso_date) {
   Impl& impl = live(impl_);
   impl.require_usable();
-  if (!is_iso_date(iso_date))
-    throw RecorderError(impl.path.string() + ": record date " + in_quotes(iso_date, '\'') + " is not YYYY-MM-DD");
+  if (!is_iso_date(iso_date) || !Date::parse_iso(iso_date))
+    throw RecorderError(impl.path.string() + ": record date " + in_quotes(iso_date, '\'') + " is not a YYYY-MM-DD date");
   impl.require_all_written(iso_date);
   try {
     impl.append_record(iso_date);
@@ -757,6 +765,20 @@ std::string label_preview(const h5::Dataset& scale, hsize_t length) {
   return length > 16 ? preview + ", …" : preview;
 }
 
+}  // namespace
+
+std::vector<std::string> read_record_dates(const h5::Dataset& time, std::uint64_t first, std::uint64_t count) {
+  if (time.stored_type().type_class() == H5T_STRING) return time.read_strings(first, count);  // contactsim-output-1
+  std::vector<std::int64_t> days(static_cast<std::size_t>(count));
+  time.read_slab(h5::Datatype::native_int64(), first, count, days.data());
+  std::vector<std::string> dates;
+  dates.reserve(days.size());
+  for (const std::int64_t day : days) dates.push_back(Date::from_days(static_cast<std::int32_t>(day)).iso());
+  return dates;
+}
+
+namespace {
+
 struct TimeAxis {
   hsize_t length = 0;
   std::string first, last;
@@ -769,8 +791,8 @@ TimeAxis read_time_axis(const h5::Group& series) {
   const std::vector<hsize_t> shape = time.shape();
   if (shape.size() != 1 || shape[0] == 0) return axis;
   axis.length = shape[0];
-  axis.first = time.read_strings(0, 1).front();
-  axis.last = time.read_strings(shape[0] - 1, 1).front();
+  axis.first = read_record_dates(time, 0, 1).front();
+  axis.last = read_record_dates(time, shape[0] - 1, 1).front();
   return axis;
 }
 

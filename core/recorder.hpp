@@ -5,7 +5,8 @@
 //   /                 attributes: provenance (set_attribute)
 //   /<table>          compound datasets, one field per column (write_table)
 //   /series/<dim>     1-D dimension scales holding labels (define_dimension); /series/time is
-//                     created by the recorder, extendible, holding ISO dates
+//                     created by the recorder, extendible, holding int64 days since 1970-01-01
+//                     with CF `units` and `calendar` attributes (netCDF readers decode dates)
 //   /series/<name>    float32 / int64 arrays shaped (time, dims...), chunked one record per chunk
 //                     along time, shuffle+deflate compressed, every axis attached to its scale
 //
@@ -32,6 +33,10 @@
 #include <vector>
 
 namespace contactsim {
+
+namespace h5 {
+class Dataset;
+}
 
 class RecorderError : public std::runtime_error {
  public:
@@ -71,6 +76,13 @@ using AttributeScalar = std::variant<std::string, std::int64_t, double>;
 // Now as an ISO UTC timestamp, or SOURCE_DATE_EPOCH when set (the reproducible-builds
 // convention), so two runs of the same scenario and seed can be compared byte for byte.
 std::string creation_time_utc();
+
+// /series/time follows the CF conventions: int64 days since 1970-01-01.
+inline constexpr const char* cf_time_units = "days since 1970-01-01";
+
+// Records first .. first+count-1 of a /series/time dataset as YYYY-MM-DD; also reads the ISO
+// strings that files before format contactsim-output-2 hold.
+std::vector<std::string> read_record_dates(const h5::Dataset& time, std::uint64_t first, std::uint64_t count);
 
 class Recorder {
  public:

@@ -243,7 +243,8 @@ std::vector<std::string> comparison_warnings(const fs::path& master_path, const 
     if (scenarios.count(key)) continue;
     scenarios.emplace(key, scenario_of(run, name));
     const h5::Dataset time = run.open_dataset("series/time");
-    if (time.shape()[0] > 0) last_record = std::max(last_record, time.read_strings(time.shape()[0] - 1, 1).front());
+    if (const hsize_t records = time.shape()[0]; records > 0)
+      last_record = std::max(last_record, read_record_dates(time, records - 1, 1).front());
   }
   std::set<int> points;
   std::map<std::pair<std::string, int>, std::vector<const ComparisonRow*>> rows_of;

@@ -520,7 +520,7 @@ RecordHistory read_record_history(const fs::path& output, std::int64_t records,
   const h5::File file = h5::File::open_read_only(output);
   const h5::Group group = file.open_group("series");
   const auto count = static_cast<hsize_t>(records);
-  h.time = group.open_dataset("time").read_strings(0, count);
+  h.time = read_record_dates(group.open_dataset("time"), 0, count);
   for (const Metrics::DefinedSeries& s : series) {
     const h5::Dataset dataset = group.open_dataset(s.name);
     const std::vector<hsize_t> shape = dataset.shape();

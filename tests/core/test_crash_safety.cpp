@@ -87,7 +87,7 @@ std::string check_completed_records(const fs::path& path, hsize_t& records) {
     const h5::Dataset time = series.open_dataset("time");
     records = time.shape().at(0);
     if (file.integer_attribute("complete") != 0) return "complete is not 0";
-    const std::vector<std::string> dates = time.read_strings(0, records);
+    const std::vector<std::string> dates = read_record_dates(time, 0, records);
     for (hsize_t k = 0; k < records; ++k)
       if (dates[k] != (kFirstDay + static_cast<std::int32_t>(k)).iso()) return "date " + std::to_string(k);
     for (int s = 0; s <= kSmallSeries; ++s) {

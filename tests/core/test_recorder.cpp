@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/calendar.hpp"
 #include "core/recorder.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -77,18 +78,17 @@ T numeric_attribute(hid_t object, const char* name, hid_t memory_type) {
   return value;
 }
 
-std::vector<std::string> fixed_strings(hid_t dataset) {
-  const Id type(H5Dget_type(dataset), H5Tclose);
-  const std::size_t width = H5Tget_size(type);
-  const hsize_t count = shape_of(dataset).at(0);
-  std::vector<char> buffer(width * count);
-  EXPECT_GE(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()), 0);
-  std::vector<std::string> strings;
-  for (hsize_t i = 0; i < count; ++i) {
-    const char* start = buffer.data() + i * width;
-    strings.emplace_back(start, std::find(start, start + width, '\0'));
-  }
-  return strings;
+// /series/time as a netCDF reader sees it: CF day numbers decoded with their units.
+std::vector<std::string> cf_dates(hid_t time) {
+  EXPECT_EQ(string_attribute(time, "units"), "days since 1970-01-01");
+  EXPECT_EQ(string_attribute(time, "calendar"), "proleptic_gregorian");
+  const Id type(H5Dget_type(time), H5Tclose);
+  EXPECT_GT(H5Tequal(type, H5T_STD_I64LE), 0);
+  std::vector<std::int64_t> days(shape_of(time).at(0));
+  EXPECT_GE(H5Dread(time, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, days.data()), 0);
+  std::vector<std::string> dates;
+  for (const std::int64_t day : days) dates.push_back(contactsim::Date::from_days(static_cast<std::int32_t>(day)).iso());
+  return dates;
 }
 
 std::string scale_name(hid_t dataset) {
@@ -160,14 +160,14 @@ TEST_F(RecorderTest, RoundTripThroughRawHdf5) {
   const Id file = open_read_only(path);
   ASSERT_GE(file, 0);
 
-  EXPECT_EQ(string_attribute(file, "format"), "contactsim-output-1");
+  EXPECT_EQ(string_attribute(file, "format"), "contactsim-output-2");
   EXPECT_EQ(string_attribute(file, "scenario"), "[population]\nsize = 1000\n[run]\nyears = 2\n");
   EXPECT_EQ(numeric_attribute<std::int64_t>(file, "records", H5T_NATIVE_INT64), 3);
   EXPECT_EQ(numeric_attribute<std::int64_t>(file, "seed", H5T_NATIVE_INT64), 42);
   EXPECT_EQ(numeric_attribute<double>(file, "threshold", H5T_NATIVE_DOUBLE), 0.25);
 
   const Id time = open_dataset(file, "series/time");
-  EXPECT_EQ(fixed_strings(time), (std::vector<std::string>{"2020-01-01", "2020-01-02", "2020-01-03"}));
+  EXPECT_EQ(cf_dates(time), (std::vector<std::string>{"2020-01-01", "2020-01-02", "2020-01-03"}));
   EXPECT_GT(H5DSis_scale(time), 0);
   EXPECT_EQ(scale_name(time), "time");
 
@@ -454,7 +454,7 @@ TEST_F(RecorderTest, KilledWriterLeavesCompletedRecords) {
   ASSERT_GE(file, 0);
   EXPECT_EQ(numeric_attribute<std::int64_t>(file, "records", H5T_NATIVE_INT64), 2);
   const Id time = open_dataset(file, "series/time");
-  EXPECT_EQ(fixed_strings(time), (std::vector<std::string>{"2020-01-01", "2020-01-02"}));
+  EXPECT_EQ(cf_dates(time), (std::vector<std::string>{"2020-01-01", "2020-01-02"}));
   const Id warmth = open_dataset(file, "series/warmth");
   ASSERT_EQ(shape_of(warmth), (std::vector<hsize_t>{2, 3, 2}));
   std::vector<float> stored(12);
@@ -469,7 +469,7 @@ TEST_F(RecorderTest, DescribeOutputSummarisesTheFile) {
   const std::string text = contactsim::describe_output(path);
   for (const char* expected :
        {"warmth", "contacts", "(3 × 3 × 2)", "time, ward, group", "0-100", "2020-01-01", "2020-01-03",
-        "contactsim-output-1", "<4 lines, ", "wards", "name, population, density", "Ardwick", "42", "0.25"})
+        "contactsim-output-2", "<4 lines, ", "wards", "name, population, density", "Ardwick", "42", "0.25"})
     EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in:\n" << text;
   EXPECT_EQ(text.find("size = 1000"), std::string::npos) << "scenario text should be abbreviated:\n" << text;
   EXPECT_NE(text.find(path.string()), std::string::npos);

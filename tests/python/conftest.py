@@ -128,6 +128,12 @@ class ReportingRun:
                 stream.close()
 
 
+def iso_dates(time) -> list[str]:
+    """A run's /series/time (h5py dataset) as YYYY-MM-DD strings."""
+    from contactsim.results import record_dates
+    return [str(day) for day in record_dates(time)]
+
+
 def run_scenario(cli, directory: pathlib.Path, name: str, text: str, *args, env=None):
     """`text` written as <name>.toml in `directory` and run to <name>.h5 with `args`, which must
     succeed: (scenario, output)."""

@@ -20,7 +20,7 @@ from scipy import stats  # noqa: E402
 import contactsim  # noqa: E402
 from contactsim import plotting  # noqa: E402
 from contactsim.effects import FEW_VENUES, EffectWarning, _few_venues, contrast  # noqa: E402
-from conftest import run_cli, small_ensemble_spec  # noqa: E402
+from conftest import iso_dates, run_cli, small_ensemble_spec  # noqa: E402
 
 REPLICATES = 3
 SCALE = 0.02
@@ -80,7 +80,7 @@ def run_arrays(master: pathlib.Path, scenario: str, name: str) -> list[np.ndarra
 
 def record_dates(master: pathlib.Path) -> list[str]:
     with h5py.File(master.parent / "runs/baseline_r000.h5", "r") as f:
-        return [d.decode() for d in f["series/time"][()]]
+        return iso_dates(f["series/time"])
 
 
 def row(frame, scenario, metric, ward="all", group="all", time=None) -> pd.Series:

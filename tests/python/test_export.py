@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import cli_env, run_cli, small_ensemble_spec
+from conftest import cli_env, iso_dates, run_cli, small_ensemble_spec
 
 HEADER = ["metric", "time", "ward", "group", "target_group", "venue_type", "spatial_unit", "value", "units"]
 
@@ -38,7 +38,7 @@ def test_a_run_exports_every_value_with_its_labels(small_run, run_csv):
         series = f["series"]
         wards = series["ward"].asstr()[:]
         groups = series["group"].asstr()[:]
-        dates = series["time"].asstr()[:]
+        dates = iso_dates(series["time"])
         warmth = series["mean_warmth"][:]
         contacts = series["contacts_positive"][:]
         venue_types = series["venue_type"].asstr()[:]
@@ -147,13 +147,48 @@ def test_ncdump_reads_the_run_and_its_netcdf_export(small_run, tmp_path):
     assert 'time:units = "days since 1970-01-01"' in header.stdout
     run = subprocess.run(["ncdump", "-h", str(small_run[0])], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "group: series" in run.stdout, run.stderr
+    assert 'time:units = "days since 1970-01-01"' in run.stdout, "the run file itself carries CF time"
 
 
-def test_the_run_files_series_group_opens_with_h5netcdf(small_run):
+def test_the_run_files_series_group_opens_with_h5netcdf_and_cf_dates(small_run):
     import xarray as xr
     from contactsim import open_results
+    original = open_results(small_run[0])
     with xr.open_dataset(small_run[0], group="series", engine="h5netcdf") as series:
-        np.testing.assert_array_equal(series["tension"].values, open_results(small_run[0])["tension"].values)
+        assert series["time"].dtype.kind == "M", "CF time decodes to datetime64 without help"
+        np.testing.assert_array_equal(series["time"].values, original["time"].values)
+        np.testing.assert_array_equal(series["tension"].values, original["tension"].values)
+        assert series["tension"].dims == ("time", "ward")
+
+
+R_READS_A_RUN = """
+library(ncdf4)
+nc <- nc_open(commandArgs(TRUE)[1])
+dates <- as.Date(ncvar_get(nc, "series/time"), origin = "1970-01-01")
+tension <- ncvar_get(nc, "series/tension")
+cat(format(dates[length(dates)]), dim(tension), which.max(tension), max(tension), "\n")
+cat(ncatt_get(nc, "series/time", "units")$value, "\n")
+nc_close(nc)
+"""
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R (Debian r-cran-ncdf4) is not installed")
+def test_r_reads_a_run_with_ncdf4(small_run, tmp_path):
+    """The README's R example: dates from CF time, a series with R's reversed axes."""
+    from contactsim import open_results
+    script = tmp_path / "read_run.R"
+    script.write_text(R_READS_A_RUN)
+    result = subprocess.run(["Rscript", str(script), str(small_run[0])], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    last_date, wards, records, where, largest = first.split()
+    tension = open_results(small_run[0])["tension"]
+    assert last_date == str(tension["time"].values[-1])[:10]
+    assert (int(wards), int(records)) == (tension.sizes["ward"], tension.sizes["time"])
+    assert float(largest) == pytest.approx(float(tension.max()), rel=1e-6) and float(largest) > 0
+    record, ward = divmod(int(where) - 1, int(wards))  # R is column-major over (ward, time)
+    assert float(tension.values[record, ward]) == pytest.approx(float(largest), rel=1e-6)
+    assert second.strip() == "days since 1970-01-01"
 
 
 def test_effects_of_a_sweep_carry_the_parameter_values(swept):

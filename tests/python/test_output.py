@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import SEED, THREADS, UNTIL, ReportingRun, cli_env, run_cli
+from conftest import SEED, THREADS, UNTIL, ReportingRun, cli_env, iso_dates, run_cli
 
 SCALE = 0.05
 SERIES_DIMS = {
@@ -122,8 +122,11 @@ def test_tables(h5, groups, venue_types, ward_names, expected_residents):
 
 # ----------------------------------------------------------------------------- series layout
 
-def test_time_holds_iso_month_ends(h5):
-    dates = texts(h5["series/time"][:])
+def test_time_holds_cf_month_ends(h5):
+    time = h5["series/time"]
+    assert time.dtype == np.int64 and text(time.attrs["units"]) == "days since 1970-01-01"
+    assert text(time.attrs["calendar"]) == "proleptic_gregorian"
+    dates = [str(np.datetime64("1970-01-01", "D") + np.timedelta64(int(d), "D")) for d in time[:]]
     assert dates == MONTH_ENDS
     for d in dates:
         datetime.date.fromisoformat(d)
@@ -154,7 +157,8 @@ def test_every_axis_has_its_dimension_scale(h5, groups, venue_types, ward_names)
             assert h5py.h5ds.is_scale(scale.id), f"{name} axis {k}: {scale.name} is not a dimension scale"
             assert scale.name == f"/series/{dim}"
             assert list(axis.keys()) == [dim], f"{name} axis {k}: scale named {list(axis.keys())}"
-            assert texts(scale[:]) == labels[dim], f"{name} axis {k} ({dim}): labels differ"
+            values = iso_dates(scale) if dim == "time" else texts(scale[:])
+            assert values == labels[dim], f"{name} axis {k} ({dim}): labels differ"
 
 
 def test_series_are_chunked_and_compressed(h5):
@@ -238,7 +242,7 @@ def test_killed_run_leaves_a_readable_file(cli, base_scenario, tmp_path):
 
     assert not output.exists()
     with h5py.File(partial, "r", swmr=True) as f:
-        dates = texts(f["series/time"][:])
+        dates = iso_dates(f["series/time"])
         assert len(dates) >= run.records >= 4
         assert int(f.attrs["records"]) == len(dates)
         for name in SERIES_DIMS:

@@ -152,7 +152,7 @@ def test_series_and_dimensions_follow_the_file(ds, h5):
 
 
 def test_coordinates_are_the_files_labels(ds, h5):
-    dates = np.array(texts(h5["series/time"][:]), dtype="datetime64[D]").astype("datetime64[ns]")
+    dates = (np.datetime64("1970-01-01", "D") + h5["series/time"][:].astype("timedelta64[D]")).astype("datetime64[ns]")
     assert ds["time"].dtype == np.dtype("datetime64[ns]")
     np.testing.assert_array_equal(ds["time"].values, dates)
     for dim in LABEL_DIMS:
@@ -162,6 +162,29 @@ def test_coordinates_are_the_files_labels(ds, h5):
     assert list(ds["ward_code"].dims) == ["ward"]
     assert list(ds["group_label"].values) == texts(h5["groups"]["label"])
     assert ds["group_label"].values[0] == "White British"
+
+
+def test_files_of_format_1_with_iso_string_time_still_open(output, ds, tmp_path):
+    """Format 1 held /series/time as ISO strings; open_results reads it to the same dates."""
+    legacy = tmp_path / "format1.h5"
+    shutil.copyfile(output, legacy)
+    with h5py.File(legacy, "r+") as f:
+        series = f["series"]
+        days = series["time"][:]
+        attached = [d for name, d in series.items() if name in series_names(f)]
+        for d in attached:
+            d.dims[0].detach_scale(series["time"])
+        del series["time"]
+        iso = [str(np.datetime64("1970-01-01", "D") + np.timedelta64(int(day), "D")).encode() for day in days]
+        time = series.create_dataset("time", data=np.array(iso, dtype="S10"), maxshape=(None,))
+        time.make_scale("time")
+        for d in attached:
+            d.dims[0].attach_scale(time)
+        f.attrs["format"] = np.bytes_("contactsim-output-1")
+    old = open_results(legacy)
+    assert old["time"].dtype == np.dtype("datetime64[ns]")
+    np.testing.assert_array_equal(old["time"].values, ds["time"].values)
+    np.testing.assert_array_equal(old["tension"].values, ds["tension"].values)
 
 
 def test_values_equal_the_files_arrays_exactly(ds, h5):

@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from .ensemble import _master_path, open_ensemble
-from .results import _decode, _strings
+from .results import _decode, _strings, record_dates
 
 __all__ = ["effects", "EffectWarning", "EFFECT_METRICS", "WINDOWS", "FEW_VENUES", "FEW_RESIDENTS"]
 
@@ -145,7 +145,7 @@ def _read_facts(master: str) -> EnsembleFacts:
             if scenario == baseline and venues is None:
                 scale = float(_decode(run.attrs["population_scale"]))
                 start = dt.date.fromisoformat(str(_decode(run.attrs["start_date"])))
-                last = dt.date.fromisoformat(str(_decode(run["series/time"][-1])))
+                last = dt.date.fromisoformat(str(record_dates(run["series/time"])[-1]))
                 table = run["venues"][()]
                 venues = pd.DataFrame({column: _strings(table[column]) for column in ("name", "type", "ward")})
     if venues is None:

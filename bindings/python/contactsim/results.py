@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import pathlib
+import re
 from collections.abc import Iterable, Sequence
 from typing import Union
 
@@ -22,7 +23,7 @@ import pandas as pd
 import xarray as xr
 
 __all__ = ["open_results", "read_table", "read_events", "concat_replicates", "contact_matrix", "as_dataset",
-           "agent_snapshot_dates", "read_agents"]
+           "agent_snapshot_dates", "read_agents", "record_dates"]
 
 PathLike = Union[str, os.PathLike]
 DataLike = Union[xr.Dataset, PathLike, Sequence]
@@ -125,8 +126,26 @@ _FIRST_DATE = np.datetime64(pd.Timestamp.min.ceil("D").date(), "D")
 _LAST_DATE = np.datetime64(pd.Timestamp.max.floor("D").date(), "D")
 
 
+_CF_DAYS = re.compile(r"days since (\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?")
+
+
+def record_dates(time: h5py.Dataset) -> np.ndarray:
+    """A run's /series/time as datetime64[D].
+
+    Format 2 stores CF time (integer days since 1970-01-01, with `units` and `calendar`
+    attributes), which netCDF readers decode by themselves; format 1 stored ISO strings.
+    """
+    if time.dtype.kind in "iu":
+        units = str(_decode(time.attrs.get("units", b"")))
+        match = _CF_DAYS.fullmatch(units)
+        if match is None:
+            raise ValueError(f"{time.file.filename}: {time.name} has units {units!r}, expected 'days since YYYY-MM-DD'")
+        return np.datetime64(match[1], "D") + time[()].astype("timedelta64[D]")
+    return _strings(time[()]).astype("datetime64[D]")
+
+
 def _datetimes(texts: np.ndarray, path: pathlib.Path, where: str) -> np.ndarray:
-    """ISO dates as datetime64[ns]; a ValueError naming the file for a date pandas cannot hold."""
+    """ISO dates (or datetime64[D]) as datetime64[ns]; a ValueError naming the file for a date pandas cannot hold."""
     days = np.asarray(texts).astype("datetime64[D]")
     outside = (days < _FIRST_DATE) | (days > _LAST_DATE)
     if outside.any():
@@ -142,7 +161,7 @@ def _read_series(f: h5py.File, path: pathlib.Path) -> xr.Dataset:
     # /series/time is written last in each record, so its length is the number of complete
     # records; a run killed mid-flush may leave longer series, which we cut back to it.
     records = series["time"].shape[0]
-    dates = _datetimes(_strings(series["time"][()]), path, "/series/time")
+    dates = _datetimes(record_dates(series["time"]), path, "/series/time")
     coords: dict[str, np.ndarray] = {"time": dates}
     variables = {}
     for name, dset in series.items():

@@ -19,6 +19,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import h5py
 import numpy as np
 
+from .results import record_dates
+
 __all__ = ["ValidationTarget", "TARGETS", "YOUTH_TARGETS", "baseline_statistics", "youth_programme_statistics",
            "check", "summarise", "write_report"]
 
@@ -104,7 +106,7 @@ def baseline_statistics(path: os.PathLike | str) -> Dict[str, object]:
     """The validation statistics of one run's output (every record is a period of the run)."""
     with h5py.File(path, "r") as f:
         s = f["series"]
-        time = [t.decode() if isinstance(t, bytes) else str(t) for t in s["time"][:]]
+        time = [str(day) for day in record_dates(s["time"])]
         population = s["population"][:].astype(float)                        # time, ward, group
         get_on_well = s["get_on_well_share"][:].astype(float)
         warmth = s["mean_warmth"][:].astype(float)                            # time, ward, group, target
