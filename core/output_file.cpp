@@ -123,6 +123,11 @@ const fs::path* same_file_among(const fs::path& path, const std::vector<fs::path
   return nullptr;
 }
 
+void refuse_input_as_output(const fs::path& path, const std::vector<fs::path>& inputs) {
+  if (const fs::path* input = same_file_among(path, inputs))
+    throw RecorderError(path.string() + ": is " + input->string() + ", which this run reads; choose another file");
+}
+
 void remove_stale_temporaries(const fs::path& path) {
   const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   const std::string prefix = "." + path.filename().string() + ".tmp";

@@ -65,6 +65,10 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
 const std::filesystem::path* same_file_among(const std::filesystem::path& path,
                                              const std::vector<std::filesystem::path>& files);
 
+// Throws RecorderError when `path` is one of `inputs` (same_file_among): what the library's
+// writers (Python's record_to, every checkpoint) say before they create anything.
+void refuse_input_as_output(const std::filesystem::path& path, const std::vector<std::filesystem::path>& inputs);
+
 // Removes the temporaries ".<name>.tmp<pid>" beside `path` (as checkpoints create them) whose
 // process is gone: a killed writer's. Those of live processes are left alone.
 void remove_stale_temporaries(const std::filesystem::path& path);

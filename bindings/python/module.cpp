@@ -435,8 +435,7 @@ void record_to(PySimulation& s, const fs::path& path, bool overwrite) {
     throw py::value_error("record_to: a simulation records from its first day; " + s.simulation->date().iso() +
                           " is past the start " + s.simulation->start().iso() + " (create a new Simulation)");
   const std::string how_to_overwrite = "pass overwrite=True to replace it";
-  if (const fs::path* input = same_file_among(path, s.simulation->scenario().input_files))
-    throw RecorderError(path.string() + ": is " + input->string() + ", which this simulation reads; choose another file");
+  refuse_input_as_output(path, s.simulation->scenario().input_files);
   refuse_existing_output(path, overwrite, how_to_overwrite);  // OutputError, as the docs say
   OutputLock lock(path);  // another writer of this output (a CLI run, another Simulation) is refused
   check_output_space(s.simulation->scenario(), path, s.simulation->end());  // before creating the file

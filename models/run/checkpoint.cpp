@@ -640,8 +640,7 @@ void Simulation::save_checkpoint(const fs::path& path, bool overwrite) const {
 }
 
 void Simulation::write_checkpoint(const fs::path& path, Date day, bool overwrite) const {
-  if (const fs::path* input = same_file_among(path, scenario_.input_files))
-    throw RecorderError(path.string() + ": is " + input->string() + ", which this run reads; choose another file");
+  refuse_input_as_output(path, scenario_.input_files);
   // The one publishing path (core/output_file.hpp): a temporary beside `path`, created
   // exclusively (a link there is removed, never followed), renamed into place when sealed;
   // anything at `path` but a regular file is refused, and an existing file unless `overwrite`.

@@ -417,7 +417,7 @@ def test_no_output_replaces_an_input_file(source_dir, tmp_path):
     inputs = {path: path.read_bytes() for path in (census, scenario, child)}
     for path in inputs:
         sim = contactsim.Simulation(contactsim.Scenario.load(child), seed=9, threads=THREADS)
-        with pytest.raises(contactsim.OutputError, match=re.escape(f"{path}: is {path}, which this simulation reads")):
+        with pytest.raises(contactsim.OutputError, match=re.escape(f"{path}: is {path}, which this run reads")):
             sim.record_to(path, overwrite=True)
         sim.step(2)
         with pytest.raises(contactsim.OutputError, match=re.escape(f"{path}: is {path}, which this run reads")):
