@@ -425,6 +425,8 @@ struct EnsembleArgs {
   int jobs = 1;            // runs at once, as separate processes (-j)
   bool no_branch = false;  // every run from its first day
   bool quiet = false;
+  std::string spin_up_cache;       // --spin-up-cache (empty: the default folder, as for run)
+  bool no_spin_up_cache = false;   // keep spin-ups in OUTPUT/spin-up, this ensemble's own
   std::string run;  // hidden: the worker of a -j ensemble runs just this run
 };
 
@@ -466,6 +468,7 @@ EnsembleOptions ensemble_options(const EnsembleArgs& a) {
   EnsembleOptions options;
   options.threads = a.threads;
   options.branching = !a.no_branch;
+  if (!a.no_spin_up_cache) options.spin_up_cache = a.spin_up_cache.empty() ? default_spin_up_cache() : fs::path(a.spin_up_cache);
   return options;
 }
 
@@ -592,6 +595,12 @@ class ProcessPool {
     std::vector<std::string> words{"/proc/self/exe", "ensemble", args_.spec, "-o", out_.string(), "--run", run.name, "-q"};
     if (args_.threads) words.insert(words.end(), {"--threads", std::to_string(*args_.threads)});
     if (args_.no_branch) words.emplace_back("--no-branch");
+    // The coordinator's folder, resolved once: every worker shares it whatever its environment.
+    const fs::path cache = ensemble_options(args_).spin_up_cache;
+    if (cache.empty())
+      words.emplace_back("--no-spin-up-cache");
+    else
+      words.insert(words.end(), {"--spin-up-cache", cache.string()});
     std::vector<char*> argv;
     for (const std::string& w : words) argv.push_back(const_cast<char*>(w.c_str()));
     argv.push_back(nullptr);
@@ -856,6 +865,12 @@ void add_ensemble_command(CLI::App& app, Commands& commands) {
   ensemble_cmd->add_flag("--no-branch", ensemble->no_branch,
                          "Simulate every counterfactual from its first day instead of continuing its baseline's "
                          "state from the day before they differ (the same output, more time)");
+  ensemble_cmd->add_option("--spin-up-cache", ensemble->spin_up_cache,
+                           "Folder of spin-up states shared with other runs and ensembles of the same city (default: "
+                           "$CONTACTSIM_CACHE, else $XDG_CACHE_HOME/contactsim, else ~/.cache/contactsim, as for run)");
+  ensemble_cmd->add_flag("--no-spin-up-cache", ensemble->no_spin_up_cache,
+                         "Keep the spin-ups in OUTPUT/spin-up, this ensemble's own (each replicate's still simulated once)")
+      ->excludes("--spin-up-cache");
   ensemble_cmd->add_flag("-q,--quiet", ensemble->quiet, "No progress display");
   ensemble_cmd->add_option("--run", ensemble->run, "Run only this run (the worker of -j)")->group("");
   commands.emplace_back(ensemble_cmd, [ensemble] {

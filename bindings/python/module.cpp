@@ -544,7 +544,8 @@ py::dict describe_ensemble(const EnsembleSpec& spec) {
 
 // One process's share of an ensemble (Python's run_ensemble spreads shares over processes, as
 // mpirun spreads them over ranks). The GIL is released for the whole share.
-int run_share(const fs::path& spec_path, const fs::path& out, int rank, int size, std::optional<int> threads) {
+int run_share(const fs::path& spec_path, const fs::path& out, int rank, int size, std::optional<int> threads,
+              std::optional<fs::path> spin_up_cache) {
   if (size < 1 || rank < 0 || rank >= size)
     throw py::value_error("rank/size: expected 0 <= rank < size, got " + std::to_string(rank) + "/" + std::to_string(size));
   const EnsembleSpec spec = load_ensemble_spec(spec_path);
@@ -552,6 +553,7 @@ int run_share(const fs::path& spec_path, const fs::path& out, int rank, int size
   options.rank = rank;
   options.size = size;
   options.threads = threads;
+  if (spin_up_cache) options.spin_up_cache = *spin_up_cache;
   py::gil_scoped_release release;
   return run_ensemble_share(spec, out, options);
 }
@@ -658,7 +660,7 @@ void def_ensemble_functions(py::module_& m) {
     prepare_output_folder(load_ensemble_spec(spec), out);
   }, py::arg("spec"), py::arg("out"));
   m.def("run_ensemble_share", &run_share, py::arg("spec"), py::arg("out"), py::arg("rank") = 0, py::arg("size") = 1,
-        py::arg("threads") = py::none());
+        py::arg("threads") = py::none(), py::arg("spin_up_cache") = py::none());
   m.def("write_ensemble_master", [](const fs::path& spec, const fs::path& out) {
     write_master_file(load_ensemble_spec(spec), out);
   }, py::arg("spec"), py::arg("out"));

@@ -542,7 +542,7 @@ RunOptions run_options_of(const EnsembleSpec& spec, const EnsembleRun& run, cons
   run_options.threads = options.threads ? options.threads : spec.threads;
   run_options.until = spec.until;
   // Replicate r of every scenario agrees with the baseline's before the start: one spin-up each.
-  run_options.spin_up_cache = out / "spin-up";
+  run_options.spin_up_cache = options.spin_up_cache.empty() ? out / "spin-up" : options.spin_up_cache;
   return run_options;
 }
 

@@ -177,6 +177,10 @@ struct EnsembleOptions {
   int size = 1;
   std::optional<int> threads;  // overrides the spec's
   bool branching = true;       // false: every run from its first day (the same bytes, slower)
+  // Where spin-up states are kept: a folder shared with other runs and ensembles of the same
+  // city (each is keyed by everything before the start), or empty for OUT/spin-up, this
+  // ensemble's own. Either way replicate r's spin-up is simulated at most once.
+  std::filesystem::path spin_up_cache;
   // After each run this process finishes or skips.
   std::function<void(const EnsembleRun&, RunOutcome)> on_run_done;
 };

@@ -221,6 +221,36 @@ def test_processes_and_unbranched_runs_write_the_bytes_of_the_serial_branched_en
     assert not (out / "branches").exists() and not list(out.rglob("*.partial"))
 
 
+def test_spin_ups_are_kept_in_the_shared_cache_for_later_runs_and_ensembles(cli, ensemble, source_dir, tmp_path):
+    """--spin-up-cache: each replicate's spin-up lands in the shared folder (not OUT/spin-up); a run of
+    the same city, seed and replicate restores it; a second ensemble (-j 2) reuses it; the bytes never change."""
+    spec, finished = ensemble
+    cache = tmp_path / "cache"
+    run_cli(cli, "ensemble", spec, "-o", tmp_path / "first", "-q", "--spin-up-cache", cache, env=epoch_env())
+    states = sorted(cache.glob("spin-up-*.h5"))
+    assert len(states) == 3, "one spin-up per replicate, shared by its baseline and counterfactual"
+    written = {state.name: state.read_bytes() for state in states}
+    run_cli(cli, "ensemble", spec, "-o", tmp_path / "second", "-j", "2", "-q", "--spin-up-cache", cache,
+            env=epoch_env())
+    assert {state.name: state.read_bytes() for state in sorted(cache.glob("spin-up-*.h5"))} == written
+    run_cli(cli, "ensemble", spec, "-o", tmp_path / "own", "-q", "--no-spin-up-cache", env=epoch_env())
+    assert len(list((tmp_path / "own/spin-up").glob("spin-up-*.h5"))) == 3
+    for folder in ("first", "second", "own"):
+        assert results_of(tmp_path / folder) == results_of(finished), folder
+        for path in results_of(finished):
+            assert (tmp_path / folder / path).read_bytes() == (finished / path).read_bytes(), (folder, path)
+    assert not (tmp_path / "first/spin-up").exists() and not (tmp_path / "second/spin-up").exists()
+    # A plain run of the same city (the spec's overrides as a scenario), seed and replicate finds
+    # the ensemble's state: no spin-up day simulated, nothing added to the cache.
+    scenario = tmp_path / "same_city.toml"
+    scenario.write_text(f'extends = "{(source_dir / "scenarios/stoke_on_trent.toml").as_posix()}"\n'
+                        '[population]\nscale = 0.02\n[record]\ninterval = "month"\n', encoding="utf-8")
+    result = run_cli(cli, "run", scenario, "-o", tmp_path / "plain.h5", "--seed", "11", "--replicate", "1",
+                     "--until", "2020-01-31", "--spin-up-cache", cache, "-q")
+    assert len(list(cache.glob("spin-up-*.h5"))) == 3
+    assert "(0 of them spin-up days)" in result.stdout, result.stdout
+
+
 def test_a_failed_run_is_named_and_the_others_finish(cli, ensemble, tmp_path):
     spec, finished = ensemble
     out = tmp_path / "failing"
@@ -257,9 +287,10 @@ def test_bad_job_counts_are_refused_before_anything_is_written(cli, ensemble, tm
 def test_python_run_ensemble_with_processes_matches_the_cli(ensemble, tmp_path, monkeypatch):
     spec, finished = ensemble
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    master = contactsim.run_ensemble(spec, tmp_path / "py", processes=2)
+    master = contactsim.run_ensemble(spec, tmp_path / "py", processes=2, spin_up_cache=tmp_path / "cache")
     for run in sorted((finished / "runs").glob("*.h5")):
         assert (tmp_path / "py/runs" / run.name).read_bytes() == run.read_bytes(), run.name
+    assert len(list((tmp_path / "cache").glob("spin-up-*.h5"))) == 3 and not (tmp_path / "py/spin-up").exists()
     ds = contactsim.open_ensemble(master)
     assert ds.contacts_positive.dims[:3] == ("scenario", "point", "replicate")
     assert list(ds.scenario.values) == ["baseline", "closed"] and list(ds.replicate.values) == [0, 1, 2]

@@ -52,11 +52,12 @@ def _describe_master(master: str) -> dict:
 
 
 def _run_share(args) -> int:
-    spec, out, rank, size, threads = args
-    return _core.run_ensemble_share(spec, out, rank, size, threads)
+    spec, out, rank, size, threads, spin_up_cache = args
+    return _core.run_ensemble_share(spec, out, rank, size, threads, spin_up_cache)
 
 
-def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: Optional[int] = None) -> str:
+def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: Optional[int] = None,
+                 spin_up_cache: Optional[PathLike] = None) -> str:
     """Run every run of `spec` into the folder `output` and write its master file.
 
     Runs already complete in `output` are skipped (an interrupted ensemble resumes); a folder
@@ -65,6 +66,10 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
     state from the day before they differ (branching), in the same process. Returns the master
     file's path. Warns (:class:`contactsim.EffectWarning`) about a counterfactual that cannot
     differ from the baseline: the same scenario, or items that all fall after the runs' end.
+
+    Each replicate's spin-up is simulated once and kept in `spin_up_cache`, a folder other runs
+    and ensembles of the same city reuse (as the CLI's default cache does), or, when None, in
+    ``output/spin-up``, this ensemble's own. The results are the same bytes either way.
     """
     spec = _path(spec, "spec")
     output = _path(output, "output")
@@ -76,7 +81,9 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
     # Held to the end: a second ensemble into this folder is refused at once (OutputError).
     with _core.OutputLock(output):
         _core.prepare_ensemble_folder(spec, output)
-        shares = [(spec, output, rank, processes, threads) for rank in range(processes)]
+        if spin_up_cache is not None:
+            spin_up_cache = _path(spin_up_cache, "spin_up_cache")
+        shares = [(spec, output, rank, processes, threads, spin_up_cache) for rank in range(processes)]
         if processes == 1:
             _run_share(shares[0])
         else:
