@@ -345,30 +345,21 @@ void Dataset::read_slab(const Datatype& memory_type, hsize_t first, hsize_t coun
 std::vector<std::string> Dataset::read_strings(hsize_t first, hsize_t count) const {
   const std::string& file = file_name();
   if (count == 0) return {};
-  const Handle file_space(checked(file, "query dataset dataspace", [&] { return H5Dget_space(id()); }),
-                          H5Sclose);
-  checked(file, "select strings", [&] {
-    return H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &first, nullptr, &count, nullptr);
-  });
-  const Handle memory_space = simple_space(file, {count}, {});
   const Datatype stored = stored_type();
   std::vector<std::string> strings;
   strings.reserve(count);
   if (stored.is_variable_string()) {
     std::vector<char*> texts(count, nullptr);
-    checked(file, "read strings", [&] {
-      return H5Dread(id(), stored.id(), memory_space.id(), file_space.id(), H5P_DEFAULT, texts.data());
-    });
+    read_slab(stored, first, count, texts.data());
     for (const char* text : texts) strings.emplace_back(text != nullptr ? text : "");
+    const Handle memory_space = simple_space(file, {count}, {});  // the shape read_slab read into
     H5Dvlen_reclaim(stored.id(), memory_space.id(), H5P_DEFAULT, texts.data());
     return strings;
   }
   if (stored.type_class() != H5T_STRING) throw RecorderError(file + ": dataset does not hold strings");
   const std::size_t width = stored.size();
   std::vector<char> buffer(count * width);
-  checked(file, "read strings", [&] {
-    return H5Dread(id(), stored.id(), memory_space.id(), file_space.id(), H5P_DEFAULT, buffer.data());
-  });
+  read_slab(stored, first, count, buffer.data());
   for (hsize_t i = 0; i < count; ++i) strings.push_back(from_fixed(buffer.data() + i * width, width));
   return strings;
 }

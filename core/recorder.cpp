@@ -110,7 +110,7 @@ struct Recorder::Impl {
   template <class T>
   void buffer(int id, std::span<const T> values);
   void require_all_written(const std::string& iso_date) const;
-  void append_record(const std::string& iso_date);
+  void append_record(Date day);
   void require_usable() const {
     if (failed)
       throw RecorderError(path.string() + ": an earlier write failed; the file holds the records before it");
@@ -210,7 +210,7 @@ void Recorder::Impl::start_appending() {
   appending = true;
 }
 
-void Recorder::Impl::append_record(const std::string& iso_date) {
+void Recorder::Impl::append_record(Date day) {
   if (!appending) start_appending();
   // Order matters for crash safety: series first, the date last, so /series/time never
   // announces a record that is not fully written. HDF5 writes dirty metadata in no particular
@@ -220,8 +220,8 @@ void Recorder::Impl::append_record(const std::string& iso_date) {
                s.pending);
   append_events();
   file.flush();
-  const std::int64_t day = Date::parse_iso(iso_date).value().days_since_epoch();
-  time.append(h5::Datatype::native_int64(), &day);
+  const std::int64_t days = day.days_since_epoch();
+  time.append(h5::Datatype::native_int64(), &days);
   file.set_attribute(records_attribute, records + 1);
   file.flush();
 }
@@ -486,11 +486,12 @@ void Recorder::write(int id, std::span<const std::int64_t> values) { live(impl_)
 void Recorder::end_record(const std::string& iso_date) {
   Impl& impl = live(impl_);
   impl.require_usable();
-  if (!is_iso_date(iso_date) || !Date::parse_iso(iso_date))
+  const std::optional<Date> day = Date::parse_iso(iso_date);  // strict YYYY-MM-DD, a real date
+  if (!day)
     throw RecorderError(impl.path.string() + ": record date " + in_quotes(iso_date, '\'') + " is not a YYYY-MM-DD date");
   impl.require_all_written(iso_date);
   try {
-    impl.append_record(iso_date);
+    impl.append_record(*day);
   } catch (...) {
     impl.failed = true;
     throw;

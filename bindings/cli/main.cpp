@@ -539,7 +539,8 @@ class ProcessPool {
  public:
   ProcessPool(const EnsembleSpec& spec, const fs::path& out, const EnsembleArgs& a, EnsembleProgress& progress)
       : spec_(spec), out_(out), args_(a), progress_(progress), runs_(plan_runs(spec)),
-        families_(run_families(runs_)), state_(runs_.size(), State::waiting) {}
+        families_(run_families(runs_)), state_(runs_.size(), State::waiting),
+        spin_up_cache_(ensemble_options(a).spin_up_cache) {}
 
   std::string run() {
     // Several processes' OpenMP threads share the cores: waiting threads should sleep, not spin
@@ -595,12 +596,10 @@ class ProcessPool {
     std::vector<std::string> words{"/proc/self/exe", "ensemble", args_.spec, "-o", out_.string(), "--run", run.name, "-q"};
     if (args_.threads) words.insert(words.end(), {"--threads", std::to_string(*args_.threads)});
     if (args_.no_branch) words.emplace_back("--no-branch");
-    // The coordinator's folder, resolved once: every worker shares it whatever its environment.
-    const fs::path cache = ensemble_options(args_).spin_up_cache;
-    if (cache.empty())
+    if (spin_up_cache_.empty())
       words.emplace_back("--no-spin-up-cache");
     else
-      words.insert(words.end(), {"--spin-up-cache", cache.string()});
+      words.insert(words.end(), {"--spin-up-cache", spin_up_cache_.string()});
     std::vector<char*> argv;
     for (const std::string& w : words) argv.push_back(const_cast<char*>(w.c_str()));
     argv.push_back(nullptr);
@@ -650,6 +649,8 @@ class ProcessPool {
   const std::vector<std::vector<int>> families_;
   std::vector<State> state_;
   std::map<pid_t, int> workers_;  // process → run index
+  // The coordinator's folder, resolved once: every worker shares it whatever its environment.
+  fs::path spin_up_cache_;
   std::vector<std::string> failed_;
 };
 

@@ -77,12 +77,12 @@ def run_ensemble(spec: PathLike, output: PathLike, processes: int = 1, threads: 
         raise ValueError(f"processes: expected an integer >= 1, got {processes!r}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 0):
         raise ValueError(f"threads: expected an integer >= 0, got {threads!r}")
+    if spin_up_cache is not None:
+        spin_up_cache = _path(spin_up_cache, "spin_up_cache")
     describe_ensemble(spec)  # validate before anything is written
     # Held to the end: a second ensemble into this folder is refused at once (OutputError).
     with _core.OutputLock(output):
         _core.prepare_ensemble_folder(spec, output)
-        if spin_up_cache is not None:
-            spin_up_cache = _path(spin_up_cache, "spin_up_cache")
         shares = [(spec, output, rank, processes, threads, spin_up_cache) for rank in range(processes)]
         if processes == 1:
             _run_share(shares[0])
