@@ -1,5 +1,6 @@
 // Schelling segregation to the common cross-framework declaration (DESIGN §8), built from the
-// library's own pieces: agents as a plain struct of arrays, core/grid.hpp's OccupancyGrid and
+// library's own pieces: agents as a plain struct of arrays, core/grid.hpp's OccupancyGrid (whose
+// label layer counts same-group neighbours eight cells per word) and
 // keyed Philox streams (core/rng.hpp). X×X bounded grid, K agents half in each of two groups at
 // random cells, a random activation order each step, Chebyshev radius r; an agent with fewer
 // than m same-group neighbours moves to a random empty cell; one run = 20 steps.
@@ -28,6 +29,9 @@ struct SchellingAgents {
   std::vector<std::uint32_t> cell;
 };
 
+// The grid's label for a group: labels start at 1 (0 marks an empty cell).
+std::uint8_t group_label(std::uint8_t group) { return static_cast<std::uint8_t>(group + 1); }
+
 struct SchellingRun {
   SchellingAgents agents;
   OccupancyGrid grid;
@@ -48,7 +52,7 @@ SchellingRun place_agents(int side, int agents, StreamKey key) {
   for (int a = 0; a < agents; ++a) {
     run.agents.group[a] = static_cast<std::uint8_t>(a < agents / 2 ? 0 : 1);
     run.agents.cell[a] = cells[a];
-    run.grid.place(a, cells[a]);
+    run.grid.place(a, cells[a], group_label(run.agents.group[a]));
   }
   return run;
 }
@@ -61,13 +65,12 @@ void schelling_step(SchellingRun& run, int step, int radius, int min_same, Strea
   for (std::uint32_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffle.below(i + 1)]);
   RandomStream destination(key, 1, static_cast<std::uint32_t>(step), kDestination);
   for (const std::uint32_t a : order) {
-    int same = 0;
-    const std::uint8_t mine = run.agents.group[a];
-    run.grid.for_each_neighbour(run.agents.cell[a], radius, [&](std::int32_t b) { same += run.agents.group[b] == mine; });
+    const std::uint8_t mine = group_label(run.agents.group[a]);
+    const int same = run.grid.count_neighbours_labelled(run.agents.cell[a], radius, mine);
     if (same >= min_same || run.grid.vacancies() == 0) continue;
     const std::uint32_t to = run.grid.vacancy(destination.below(static_cast<std::uint32_t>(run.grid.vacancies())));
     run.grid.vacate(run.agents.cell[a]);
-    run.grid.place(static_cast<std::int32_t>(a), to);
+    run.grid.place(static_cast<std::int32_t>(a), to, mine);
     run.agents.cell[a] = to;
     ++run.moves;
   }

@@ -44,5 +44,46 @@ TEST(OccupancyGrid, ChebyshevNeighboursAreClippedAtTheEdges) {
   EXPECT_EQ(neighbours(g, 0, 1), (std::vector<std::int32_t>{1, 5}));
 }
 
+// The word-at-a-time count (rows up to 8 wide) and the byte loop (wider rows) against a plain
+// visit of the same neighbourhood, on random grids with several labels, at every cell
+// (edges and corners included) and for radii on both sides of the 8-wide boundary.
+TEST(OccupancyGrid, LabelCountsMatchTheNeighboursVisited) {
+  for (const int side : {1, 2, 3, 9, 17, 64, 100}) {
+    OccupancyGrid g(side);
+    std::vector<std::uint8_t> label_of(g.cells());
+    std::uint32_t state = 12345u + static_cast<std::uint32_t>(side);
+    for (std::uint32_t c = 0; c < g.cells(); ++c) {
+      state = state * 1664525u + 1013904223u;
+      if ((state >> 28) < 3) continue;  // about one cell in five left empty
+      const auto label = static_cast<std::uint8_t>(1 + (state >> 8) % 3);
+      g.place(static_cast<std::int32_t>(c), c, label);
+      label_of[c] = label;
+    }
+    for (const int radius : {1, 2, 3, 4, 6}) {
+      for (std::uint32_t c = 0; c < g.cells(); ++c) {
+        for (std::uint8_t wanted = 1; wanted <= 3; ++wanted) {
+          int visited = 0;
+          g.for_each_neighbour(c, radius, [&](std::int32_t a) { visited += label_of[static_cast<std::uint32_t>(a)] == wanted; });
+          ASSERT_EQ(g.count_neighbours_labelled(c, radius, wanted), visited)
+              << "side " << side << ", radius " << radius << ", cell " << c << ", label " << int{wanted};
+        }
+      }
+    }
+  }
+}
+
+TEST(OccupancyGrid, LabelsFollowTheirOccupants) {
+  OccupancyGrid g(3);
+  g.place(0, 4, 2);
+  g.place(1, 0, 1);
+  EXPECT_EQ(g.label(4), 2);
+  EXPECT_EQ(g.count_neighbours_labelled(0, 1, 2), 1);
+  EXPECT_EQ(g.count_neighbours_labelled(4, 1, 2), 0);  // itself excluded
+  g.vacate(4);
+  EXPECT_EQ(g.label(4), OccupancyGrid::kNoLabel);
+  EXPECT_EQ(g.count_neighbours_labelled(0, 1, 2), 0);
+  EXPECT_EQ(g.count_neighbours_labelled(8, 2, 1), 1);
+}
+
 }  // namespace
 }  // namespace contactsim
