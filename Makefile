@@ -32,9 +32,6 @@ FUZZ_SECONDS ?= 60
 SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(SYSTEM_PYTHON) \
   -DCONTACTSIM_PYTHON_USER_SITE=OFF -DCONTACTSIM_BUILD_BENCH=OFF
 CLANG_FLAGS := -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19
-# The GoogleTests that run the parallel kernel with more than one thread (thread-count
-# determinism and 2-thread runs): what TSan checks.
-TSAN_TESTS := *ThreadCount*:*OneAndTwoThreads*:Friendships.SeededInGroupTies*:MeanField.*
 # LLVM's OpenMP announces its barriers and tasks to TSan through the Archer tool; tsan.supp
 # says why races inside libomp itself are ignored.
 TSAN_ENV := OMP_TOOL_LIBRARIES=/usr/lib/llvm-19/lib/libarcher.so \
@@ -132,11 +129,13 @@ sanitize-asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE asan_skip -E '$(ASAN_SKIP_TESTS)'
 
-# The parallel kernel's multi-threaded tests under ThreadSanitizer (clang + LLVM's libomp).
+# The parallel kernel's multi-threaded tests under ThreadSanitizer (clang + LLVM's libomp): the
+# GoogleTests that run more than one thread, and only the files holding them (their filter and
+# files: CONTACTSIM_THREAD_TEST_* in tests/CMakeLists.txt).
 sanitize-tsan: sanitizer-deps
 	cmake -S . -B build-tsan $(SANITIZE_FLAGS) $(CLANG_FLAGS) -DCONTACTSIM_SANITIZE=thread -DCONTACTSIM_BUILD_PYTHON=OFF
-	cmake --build build-tsan -j $(JOBS) --target contactsim_tests
-	$(TSAN_ENV) build-tsan/tests/contactsim_tests --gtest_filter='$(TSAN_TESTS)'
+	cmake --build build-tsan -j $(JOBS) --target contactsim_thread_tests
+	$(TSAN_ENV) build-tsan/tests/contactsim_thread_tests --gtest_filter="$$(cat build-tsan/tests/thread_test_filter.txt)"
 
 # Every libFuzzer target for FUZZ_SECONDS each; fails on any crash (tests/fuzz/run_fuzzers.sh).
 # FUZZ_SEED fixes libFuzzer's random seed (CI: a failure there replays with the same seed);

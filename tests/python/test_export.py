@@ -134,6 +134,12 @@ def test_netcdf_export_reads_back_with_cf_dates(small_run, tmp_path):
         assert list(nc["ward"].values) == list(original["ward"].values)
         assert nc.attrs["format"] == "contactsim-netcdf-1" and nc.attrs["source_file"] == str(small_run[0])
         assert nc["time"].encoding["units"] == "days since 1970-01-01"
+    with h5py.File(output, "r") as exported, h5py.File(small_run[0], "r") as run:
+        ours, theirs = exported["time"], run["series/time"]
+        assert ours.dtype == theirs.dtype == np.int64, "the export encodes time as the run file does"
+        for attribute in ("units", "calendar"):
+            assert ours.attrs[attribute] == theirs.attrs[attribute], attribute
+        np.testing.assert_array_equal(ours[()], theirs[()])
     with xr.open_dataset(output, group="events", engine="h5netcdf") as events:
         assert set(events.data_vars) >= {"kind", "subject", "detail", "venues_affected"}
 

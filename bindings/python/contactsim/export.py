@@ -119,7 +119,8 @@ def export_csv(source: PathLike, output: PathLike, force: bool = False,
 
 NETCDF_FORMAT = "contactsim-netcdf-1"
 NETCDF_SUFFIXES = (".nc", ".nc4")
-CF_TIME = {"units": "days since 1970-01-01", "calendar": "standard", "dtype": "int32"}
+# The run file's own CF time (/series/time, core/recorder.cpp): one encoding in both files.
+CF_TIME = {"units": "days since 1970-01-01", "calendar": "proleptic_gregorian", "dtype": "int64"}
 
 
 def _events_dataset(path: pathlib.Path) -> xr.Dataset:
