@@ -121,9 +121,11 @@ sanitize: sanitize-asan sanitize-tsan
 # which nothing else runs under ASan). ASan makes runs 5-20x slower, so two kinds are left to
 # the plain build: the pytest suites labelled asan_skip (the CLI at larger scales: outputs,
 # ensembles, calibration, notebooks) and ASAN_SKIP_TESTS: statistical checks of the model over
-# whole cities, and four of the five whole runs with agent snapshots (one stays), minutes each
-# under ASan, whose code paths the smaller GoogleTests cover.
-ASAN_SKIP_TESTS := ^(Funding\.CuttingCommunityCentresLowersPositiveContactThereAndWarmth|Funding\.LockdownClosesWhatItNamesAndNothingElse|Reproducibility\..*|Patterns\..*|Arts\.SameResultsWithOneAndTwoThreads|SnapshotOutput\.(TheLastSnapshotHoldsThePanelsFinalState|RecordingSnapshotsChangesNoResult|SameBytesWhateverTheThreadCount|TheEstimateBoundsTheRealFileSize))$$
+# whole cities; four of the five whole runs with agent snapshots, four of the five arts-programme
+# runs and two of the three branching-ensemble tests (each pays for the whole ensemble again):
+# one of each family stays, minutes each under ASan, whose code paths it and the smaller
+# GoogleTests cover.
+ASAN_SKIP_TESTS := ^(Funding\.CuttingCommunityCentresLowersPositiveContactThereAndWarmth|Funding\.LockdownClosesWhatItNamesAndNothingElse|Reproducibility\..*|Patterns\..*|Arts\.(SameResultsWithOneAndTwoThreads|RecruitsMixedGroupsOfResidentsAged11AndOverInItsWardsOnly|ParticipantsWarmMoreThanTheirNeighboursAndContactIsCountedInItsColumn|ArtsContactShowsInItsSeriesAndParticipantsAreCounted)|BranchingEnsemble\.(EachCutBranchesFromItsOwnReplicateOnTheDayBeforeTheCut|ACutWhoseStateIsGoneRunsFromTheFirstDayToTheSameBytes)|SnapshotOutput\.(TheLastSnapshotHoldsThePanelsFinalState|RecordingSnapshotsChangesNoResult|SameBytesWhateverTheThreadCount|TheEstimateBoundsTheRealFileSize))$$
 sanitize-asan: deps
 	cmake -S . -B build-asan $(SANITIZE_FLAGS) -DCONTACTSIM_SANITIZE=address,undefined -DCONTACTSIM_CHECKED=ON
 	cmake --build build-asan -j $(JOBS)
