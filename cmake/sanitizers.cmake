@@ -55,16 +55,6 @@ if(CONTACTSIM_SANITIZE)
   message(STATUS "contactsim: sanitizers ${CONTACTSIM_SANITIZE}")
 endif()
 
-# The ASan build instruments what it checks — the library, the CLI and the Python module — and
-# compiles the tests' own code (the GoogleTest sources, their support library, the soak driver)
-# without instrumentation: they only drive the library, and under gcc's ASan + UBSan they took
-# most of the build's time (about 3× a plain compile per file). The runtimes are still linked in.
-# TSan keeps every file instrumented: a race is only seen when both sides are.
-set(CONTACTSIM_TEST_CODE_FLAGS "")
-if(CONTACTSIM_SANITIZE MATCHES "address" AND NOT CONTACTSIM_FUZZ)
-  set(CONTACTSIM_TEST_CODE_FLAGS -fno-sanitize=all)
-endif()
-
 # The warning list is written for gcc (-Wno-restrict); clang need not mention every flag it lacks.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND (CONTACTSIM_SANITIZE OR CONTACTSIM_FUZZ))
   add_compile_options(-Wno-unknown-warning-option)
