@@ -75,7 +75,7 @@ test: build test-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) --no-print-directory sanitize
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_SEED=1
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30 FUZZ_SEED=1
 endif
 
 # The default city at full scale against every target of docs/validation.md (three replicates,
