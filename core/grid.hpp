@@ -18,9 +18,9 @@ class OccupancyGrid {
 
   explicit OccupancyGrid(int side)
       : side_(side),
+        row_magic_(side > 1 ? ~0ULL / static_cast<std::uint64_t>(side) + 1 : 0),
         occupant_(static_cast<std::size_t>(side) * side, kEmpty),
         label_(occupant_.size() + kWordSlack, kNoLabel) {
-    row_magic_ = side > 1 ? ~0ULL / static_cast<std::uint64_t>(side) + 1 : 0;
     vacancies_.reserve(occupant_.size());
     position_in_vacancies_.resize(occupant_.size());
     for (std::uint32_t c = 0; c < occupant_.size(); ++c) {
@@ -53,15 +53,11 @@ class OccupancyGrid {
   // (the cell itself excluded), clipped at the grid's edges.
   template <class F>
   void for_each_neighbour(std::uint32_t cell, int radius, F&& f) const {
-    const int x = static_cast<int>(cell % static_cast<std::uint32_t>(side_));
-    const int y = static_cast<int>(cell / static_cast<std::uint32_t>(side_));
-    const int x0 = x - radius < 0 ? 0 : x - radius, x1 = x + radius >= side_ ? side_ - 1 : x + radius;
-    const int y0 = y - radius < 0 ? 0 : y - radius, y1 = y + radius >= side_ ? side_ - 1 : y + radius;
-    for (int v = y0; v <= y1; ++v)
-      for (int u = x0; u <= x1; ++u) {
-        if (u == x && v == y) continue;
-        const std::int32_t a = occupant_[static_cast<std::size_t>(v) * side_ + u];
-        if (a != kEmpty) f(a);
+    const Window w = window(cell, radius);
+    for (int v = w.y0; v <= w.y1; ++v)
+      for (int u = w.x0; u <= w.x1; ++u) {
+        const auto c = static_cast<std::uint32_t>(v * side_ + u);
+        if (c != cell && occupant_[c] != kEmpty) f(occupant_[c]);
       }
   }
 
@@ -70,10 +66,8 @@ class OccupancyGrid {
   // counted without a branch per cell. Rows up to 8 cells wide (radius ≤ 3) are compared 8
   // labels at a time in one 64-bit word.
   int count_neighbours_labelled(std::uint32_t cell, int radius, std::uint8_t wanted) const {
-    const int y = static_cast<int>(row_of(cell));
-    const int x = static_cast<int>(cell - static_cast<std::uint32_t>(y) * static_cast<std::uint32_t>(side_));
-    const int x0 = x - radius < 0 ? 0 : x - radius, x1 = x + radius >= side_ ? side_ - 1 : x + radius;
-    const int y0 = y - radius < 0 ? 0 : y - radius, y1 = y + radius >= side_ ? side_ - 1 : y + radius;
+    const Window w = window(cell, radius);
+    const int x0 = w.x0, x1 = w.x1, y0 = w.y0, y1 = w.y1;
     const int width = x1 - x0 + 1;
     int count = 0;
     if (width <= 8) {
@@ -99,6 +93,18 @@ class OccupancyGrid {
   }
 
  private:
+  // The cells within Chebyshev distance `radius` of a cell, clipped at the grid's edges: columns
+  // x0..x1 of rows y0..y1 (the cell itself included).
+  struct Window {
+    int x0, x1, y0, y1;
+  };
+  Window window(std::uint32_t cell, int radius) const {
+    const int y = static_cast<int>(row_of(cell));
+    const int x = static_cast<int>(cell) - y * side_;
+    return {x - radius < 0 ? 0 : x - radius, x + radius >= side_ ? side_ - 1 : x + radius,
+            y - radius < 0 ? 0 : y - radius, y + radius >= side_ ? side_ - 1 : y + radius};
+  }
+
   // The label layer has this many bytes past the last cell, so an 8-label word may start at
   // any cell.
   static constexpr std::size_t kWordSlack = 7;
