@@ -120,7 +120,8 @@ sanitize: sanitize-asan sanitize-tsan
 # soak, and the crash and bindings pytest suites (the CLI's publishing paths; the pybind layer,
 # which nothing else runs under ASan). ASan makes runs 5-20x slower, so two kinds are left to
 # the plain build: the pytest suites labelled asan_skip (the CLI at larger scales: outputs,
-# ensembles, calibration, notebooks; and analysis, Python reading the CLI's files) and ASAN_SKIP_TESTS: statistical checks of the model over
+# ensembles, calibration, notebooks; and analysis, Python reading the CLI's files) and
+# ASAN_SKIP_TESTS: statistical checks of the model over
 # whole cities; four of the five whole runs with agent snapshots, four of the five arts-programme
 # runs and two of the three branching-ensemble tests (each pays for the whole ensemble again):
 # one of each family stays, minutes each under ASan, whose code paths it and the smaller
