@@ -33,6 +33,9 @@ if(CONTACTSIM_SANITIZE)
   endif()
   add_compile_options(${sanitizer_flags})
   add_link_options(${sanitizer_flags})
+  # -O1, the level the sanitizers' authors recommend, after the build type's -O3 (the last -O
+  # wins): the ASan build of everything took 8 minutes instead of 20, its tests 1.2x longer.
+  add_compile_options(-O1)
 
   # Python loads the instrumented _core module into an uninstrumented interpreter: the ASan
   # runtime must be preloaded, and the interpreter's own (deliberate, at-exit) allocations are
