@@ -11,6 +11,7 @@
 #
 #   bench/ensemble_speed.sh [build/contactsim] [work folder]
 set -eu
+[ -x /usr/bin/time ] || { echo "$0: needs GNU time as /usr/bin/time (Debian package time)" >&2; exit 2; }
 cli=${1:-build/contactsim}
 work=${2:-$(mktemp -d)}
 mkdir -p "$work"
@@ -24,7 +25,7 @@ measure() {  # name, cache, flags...
   after=$(cut -d' ' -f1 /proc/loadavg)
   read -r wall user system < "$work/$name.time"
   printf '%-34s %8.1f s wall %8.1f s CPU   load average %s -> %s\n' "$name ($*)" "$wall" \
-    "$(echo "$user + $system" | bc)" "$before" "$after"
+    "$(awk "BEGIN {print $user + $system}")" "$before" "$after"
 }
 rm -rf "$work"/cache-*
 measure j2_branched cache-j2 -j 2

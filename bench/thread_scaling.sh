@@ -11,6 +11,7 @@
 #
 #   bench/thread_scaling.sh [build/contactsim] [work folder]
 set -eu
+[ -x /usr/bin/time ] || { echo "$0: needs GNU time as /usr/bin/time (Debian package time)" >&2; exit 2; }
 cli=${1:-build/contactsim}
 work=${2:-$(mktemp -d)}
 reps=${REPS:-5}
@@ -24,7 +25,7 @@ run() {  # output name, threads, cache, until (empty: the scenario's end) -> pri
   /usr/bin/time -f "%e %U %S" -o "$work/$1.time" "$cli" run "$scenario" -o "$work/$1.h5" --force -q --threads "$2" \
     --resume-every 0 --spin-up-cache "$work/$3" $until_flag > /dev/null
   read -r wall user system < "$work/$1.time"
-  echo "$wall $(echo "$user + $system" | bc)"
+  echo "$wall $(awk "BEGIN {print $user + $system}")"
 }
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
@@ -43,7 +44,7 @@ while [ "$i" -le "$reps" ]; do
 done
 m1=$(median < "$work/t1.times")
 m2=$(median < "$work/t2.times")
-echo "first year, whole process, median of $reps: 1 thread $m1 s, 2 threads $m2 s, speed-up $(echo "scale=2; $m1 / $m2" | bc)"
+echo "first year, whole process, median of $reps: 1 thread $m1 s, 2 threads $m2 s, speed-up $(awk "BEGIN {printf \"%.2f\", $m1 / $m2}")"
 h5diff -q "$work/year_t1.h5" "$work/year_t2.h5" /series /series
 h5diff -q "$work/year_t1.h5" "$work/year_t2.h5" /events /events
 echo "1 and 2 threads wrote the same /series and /events"
