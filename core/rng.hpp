@@ -9,6 +9,7 @@
 // (common random numbers).
 #include <Random123/philox.h>
 
+#include <array>
 #include <cstdint>
 #include <limits>
 
@@ -48,6 +49,15 @@ class RandomStream {
   RandomStream(const PreparedKey& key, std::uint32_t entity, std::uint32_t day, Purpose purpose) noexcept
       : key_(key.key_), counter_{{entity, day, purpose, 0}} {}
 
+  // The stream's first four numbers (what its first four operator() calls give), computed
+  // directly: a loop that needs only those for many entities can compute a run of blocks with
+  // no branches between them, so the processor overlaps their independent rounds.
+  static std::array<result_type, 4> first_four(const PreparedKey& key, std::uint32_t entity, std::uint32_t day,
+                                               Purpose purpose) noexcept {
+    const Philox::ctr_type block = Philox{}(Philox::ctr_type{{entity, day, purpose, 0}}, key.key_);
+    return {block.v[0], block.v[1], block.v[2], block.v[3]};
+  }
+
   static constexpr result_type min() noexcept { return 0; }
   static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
@@ -60,6 +70,20 @@ class RandomStream {
   double uniform() noexcept { return static_cast<double>((*this)()) * 0x1p-32; }
 
   bool bernoulli(double p) noexcept { return uniform() < p; }
+
+  // Moves on by `words` draws of operator() without making them: the stream then gives exactly
+  // what it would have after them (counter-based, so any position is reached directly). Lets a
+  // loop draw ahead for later work, in another copy, and still use every number for what it
+  // would have been used for.
+  void skip(std::uint64_t words) noexcept {
+    const std::uint64_t position = (static_cast<std::uint64_t>(counter_.v[3]) - 1) * 4 + next_ + words;
+    counter_.v[3] = static_cast<std::uint32_t>(position / 4);
+    next_ = 4;
+    if (const unsigned offset = static_cast<unsigned>(position % 4); offset != 0) {
+      refill();
+      next_ = offset;
+    }
+  }
 
   // Uniform integer in [0, n) by Lemire's multiply-shift (bias < n / 2^32, negligible here).
   std::uint32_t below(std::uint32_t n) noexcept {

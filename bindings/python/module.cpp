@@ -479,6 +479,15 @@ py::array view(const std::vector<T>& data, std::vector<py::ssize_t> shape, py::h
   py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
   return out;
 }
+// The same over a packed column: strided (one record per resident), still no copy.
+template <class T>
+py::array view(const PackedColumn<T>& data, std::vector<py::ssize_t> shape, py::handle owner) {
+  std::vector<py::ssize_t> strides{static_cast<py::ssize_t>(data.stride())};
+  if (shape.size() == 2) strides.push_back(static_cast<py::ssize_t>(sizeof(T)));
+  py::array_t<T> out(shape, strides, data.row(0), owner);
+  py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return out;
+}
 
 py::list summary_rows(const Simulation& sim) {
   py::list rows;

@@ -16,15 +16,12 @@ namespace contactsim {
 
 namespace {
 
+// A party's contact state is one record (ContactState), whole cache lines from its first field.
 void prefetch_party(const Residents& r, std::uint32_t i) {
-  __builtin_prefetch(r.warmth_of(i), 1);
-  __builtin_prefetch(&r.anxiety[i], 1);
-  __builtin_prefetch(&r.positive_memory[i], 1);
-  __builtin_prefetch(&r.negative_memory[i], 1);
-  __builtin_prefetch(&r.english[i]);
+  const auto* record = reinterpret_cast<const char*>(&r.english[i]);
+  for (std::size_t line = 0; line < r.contact_state_stride(); line += kCacheLine) __builtin_prefetch(record + line, 1);
   __builtin_prefetch(&r.ward[i]);
   __builtin_prefetch(&r.age_band[i]);
-  __builtin_prefetch(&r.last_intergroup_contact[i], 1);
 }
 
 // Resident `self` (of `own_group`)'s experience of an encounter with a member of
@@ -104,36 +101,54 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
     RandomStream rng(key, entity, day, purpose + static_cast<Purpose>(g));
     boost::random::poisson_distribution<std::int64_t, double> total_of(setting.encounters * p_out * n_own);
     const std::int64_t count = total_of(rng);
-    // Encounters go in batches: pick every pair of the batch first and prefetch both parties'
-    // state, so the scattered loads (city-wide venues draw members from everywhere) overlap
-    // instead of stalling one after another.
+    // Encounters go in batches of kBatch pairs, and a batch's numbers lie at fixed places in the
+    // stream: two per pair to choose both parties, then one per party for its experience. So the
+    // next batch's pairs are chosen (by a copy of the stream moved on to them) and both parties'
+    // state prefetched while this batch is experienced: the scattered loads (city-wide venues
+    // draw members from everywhere) get a whole batch's work to arrive, and every number is
+    // still used for exactly what it would be used for in order.
     constexpr int kBatch = 16;
-    std::array<std::uint32_t, kBatch> from{}, to{};
-    std::array<std::uint8_t, kBatch> to_group{};
-    for (std::int64_t done = 0; done < count; done += kBatch) {
-      const int batch = static_cast<int>(std::min<std::int64_t>(kBatch, count - done));
-      for (int b = 0; b < batch; ++b) {
-        from[b] = members[own_first + rng.below(n_own)];
+    struct Batch {
+      std::array<std::uint32_t, kBatch> from{}, to{};
+      std::array<std::uint8_t, kBatch> to_group{};
+      int size = 0;
+    };
+    const auto choose = [&](std::int64_t first, Batch& batch) {
+      batch.size = static_cast<int>(std::min<std::int64_t>(kBatch, count - first));
+      RandomStream picks = rng;
+      picks.skip(4 * static_cast<std::uint64_t>(first));
+      for (int b = 0; b < batch.size; ++b) {
+        batch.from[b] = members[own_first + picks.below(n_own)];
         // Uniform over the outgroup attendees: skip over the own group's contiguous slice.
-        std::uint32_t r = rng.below(n_out);
+        std::uint32_t r = picks.below(n_out);
         if (r >= own_first) r += n_own;
-        to[b] = members[r];
+        batch.to[b] = members[r];
         int h = 0;
         while (r >= group_begin[h + 1]) ++h;
-        to_group[b] = static_cast<std::uint8_t>(h);
-        prefetch_party(residents, from[b]);
-        prefetch_party(residents, to[b]);
+        batch.to_group[b] = static_cast<std::uint8_t>(h);
+        prefetch_party(residents, batch.from[b]);
+        prefetch_party(residents, batch.to[b]);
         if (rules.prefetch) {
-          rules.prefetch(from[b]);
-          rules.prefetch(to[b]);
+          rules.prefetch(batch.from[b]);
+          rules.prefetch(batch.to[b]);
         }
       }
-      for (int b = 0; b < batch; ++b) {
-        const std::uint32_t i = from[b], j = to[b];
+    };
+    std::array<Batch, 2> batches;
+    if (count > 0) choose(0, batches[0]);
+    for (std::int64_t done = 0, k = 0; done < count; done += kBatch, k ^= 1) {
+      if (done + kBatch < count) choose(done + kBatch, batches[static_cast<std::size_t>(k ^ 1)]);
+      const Batch& batch = batches[static_cast<std::size_t>(k)];
+      RandomStream experiences = rng;
+      experiences.skip(4 * static_cast<std::uint64_t>(done) + 2 * static_cast<std::uint64_t>(batch.size));
+      for (int b = 0; b < batch.size; ++b) {
+        const std::uint32_t i = batch.from[b], j = batch.to[b];
         const float min_english = std::min(residents.english[i], residents.english[j]);
-        const int h = to_group[b];
-        const bool i_positive = experience(rules, setting, residents, layout, i, g, h, min_english, day, rng, counts);
-        const bool j_positive = experience(rules, setting, residents, layout, j, h, g, min_english, day, rng, counts);
+        const int h = batch.to_group[b];
+        const bool i_positive =
+            experience(rules, setting, residents, layout, i, g, h, min_english, day, experiences, counts);
+        const bool j_positive =
+            experience(rules, setting, residents, layout, j, h, g, min_english, day, experiences, counts);
         if (i_positive && j_positive && rules.on_positive) rules.on_positive(i, j, setting.stable);
       }
     }

@@ -56,6 +56,7 @@ int draw_faith(RandomStream& rng, const std::vector<double>& shares) {
 void allocate_arrays(Residents& r, std::size_t n, int groups, int venue_types) {
   r.num_groups = groups;
   r.num_venue_types = venue_types;
+  r.reshape_contact_state(n, groups);
   for_each_field(r, [&](const auto& field, auto& values) {
     values.assign(n * field.values_per_resident(r), field.fresh);
   });
@@ -140,8 +141,10 @@ World build_world(const Scenario& scenario, StreamKey key) {
 std::size_t World::bytes() const {
   std::size_t b = 0;
   for_each_field(residents, [&](const auto& field, const auto& values) {
-    b += values.capacity() * sizeof(typename std::decay_t<decltype(field)>::value_type);
+    if constexpr (!std::decay_t<decltype(field)>::packed)
+      b += values.capacity() * sizeof(typename std::decay_t<decltype(field)>::value_type);
   });
+  b += residents.contact_state_bytes();
   b += venues.size() * (sizeof(std::uint8_t) * 3 + sizeof(std::uint16_t) + sizeof(std::int32_t) * 2 + 32);
   b += venues.member_group_share.capacity() * sizeof(float);
   return b;

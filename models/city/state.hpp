@@ -2,11 +2,14 @@
 // The simulated city as plain structs of arrays. Built once from a Scenario (build_world in
 // models/city/world.hpp), then mutated only by the daily phases, each touching the arrays it
 // names in its constructor.
+#include "core/packed_records.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -25,9 +28,63 @@ enum class Slot : std::uint8_t { daytime = 0, evening = 1, street = 2 };
 inline constexpr int kNumSlots = 3;
 inline constexpr std::array<const char*, kNumSlots> kSlotNames{"daytime", "evening", "street"};
 
+// The state every intergroup encounter reads and writes, packed in one cache-line record per
+// resident (core/packed_records.hpp): an encounter's two parties may live anywhere in the city,
+// and one line each instead of one per array is most of the encounter kernel's memory traffic.
+// Each field still reads and writes by index like the std::vector it was (r.anxiety[i],
+// r.warmth[i*G + g], r.warmth_of(i)). Copies and moves bind the columns to their own records.
+class ContactState {
+  PackedRecords records_;  // before the columns, which point at it
+  int record_groups_ = 0;
+
+ public:
+  PackedColumn<float> english{records_};           // proficiency e in [0,1]
+  PackedColumn<float> anxiety{records_};           // intergroup anxiety X in [0,1]
+  PackedColumn<float> positive_memory{records_};   // decaying count of positive intergroup encounters
+  PackedColumn<float> negative_memory{records_};   // decaying count of negative intergroup encounters
+  PackedColumn<std::int32_t> last_intergroup_contact{records_};  // day index of the latest one, -1 = none yet
+  PackedColumn<float> warmth{records_};            // G per resident: warmth[i*G + g] toward group g
+
+  ContactState() { lay_out(0); }
+  ContactState(const ContactState& other) : records_(other.records_) { lay_out(other.record_groups_); }
+  ContactState(ContactState&& other) noexcept : records_(std::move(other.records_)) { lay_out(other.record_groups_); }
+  ContactState& operator=(const ContactState& other) {
+    records_ = other.records_;
+    lay_out(other.record_groups_);
+    return *this;
+  }
+  ContactState& operator=(ContactState&& other) noexcept {
+    records_ = std::move(other.records_);
+    lay_out(other.record_groups_);
+    return *this;
+  }
+
+  // Records for `residents` residents with warmth toward `groups` groups, every value zero: size
+  // them before filling the fields.
+  void reshape_contact_state(std::size_t residents, int groups) {
+    lay_out(groups);
+    records_.reshape(residents, record_bytes(groups));
+  }
+  std::size_t contact_state_stride() const { return records_.stride(); }
+  std::size_t contact_state_bytes() const { return records_.capacity_bytes(); }
+
+ private:
+  static constexpr std::size_t kScalars = 5;  // english … last_intergroup_contact, 4 bytes each
+  static std::size_t record_bytes(int groups) { return 4 * (kScalars + static_cast<std::size_t>(groups)); }
+  void lay_out(int groups) {
+    record_groups_ = groups;
+    english.place(0, 1);
+    anxiety.place(4, 1);
+    positive_memory.place(8, 1);
+    negative_memory.place(12, 1);
+    last_intergroup_contact.place(16, 1);
+    warmth.place(4 * kScalars, static_cast<std::size_t>(std::max(groups, 1)));
+  }
+};
+
 // The per-resident arrays are listed once more, with their names, in kResidentFields below:
-// add a new one there too (a test checks that every vector member is listed).
-struct Residents {
+// add a new one there too (a test checks that every member is listed).
+struct Residents : ContactState {
   std::size_t size() const { return group.size(); }
 
   int num_groups = 0;
@@ -37,20 +94,14 @@ struct Residents {
   std::vector<std::uint8_t> faith;      // index into Scenario::faiths, or kNoFaith
   std::vector<std::uint16_t> ward;
   std::vector<std::uint32_t> block;     // city-wide block id
-  std::vector<float> english;           // proficiency e in [0,1]
-  std::vector<float> anxiety;           // intergroup anxiety X in [0,1]
-  std::vector<float> positive_memory;   // decaying count of positive intergroup encounters
-  std::vector<float> negative_memory;   // decaying count of negative intergroup encounters
   // Stable personal offset of outgroup warmth from the group's mean (generalised prejudice is a
   // lasting individual difference: Allport 1954; Sibley & Duckitt 2008). Norms pull warmth
   // toward the in-group ward norm plus this offset, so individual differences do not melt away.
   std::vector<float> disposition;
-  std::vector<std::int32_t> last_intergroup_contact;  // day index of the latest one, -1 = none yet
-  std::vector<float> warmth;            // size × num_groups: warmth[i*G + g] toward group g
   std::vector<std::int32_t> membership; // size × num_venue_types: the venue i belongs to, or -1
 
-  float* warmth_of(std::size_t i) { return warmth.data() + i * num_groups; }
-  const float* warmth_of(std::size_t i) const { return warmth.data() + i * num_groups; }
+  float* warmth_of(std::size_t i) { return warmth.row(i); }
+  const float* warmth_of(std::size_t i) const { return warmth.row(i); }
   std::int32_t member_venue(std::size_t i, int type) const { return membership[i * num_venue_types + type]; }
 };
 
@@ -69,11 +120,13 @@ enum FieldFlag : unsigned {
                             // (newcomer, newborn) starts again from `fresh`
 };
 
-template <class T>
+// Storage is std::vector<T>, or PackedColumn<T> for the ContactState fields.
+template <class T, class Storage = std::vector<T>>
 struct ResidentField {
   using value_type = T;
+  static constexpr bool packed = !std::is_same_v<Storage, std::vector<T>>;
   const char* name;  // checkpoint dataset, /agents dataset and Python view name
-  std::vector<T> Residents::*member;
+  Storage Residents::*member;
   FieldWidth width;
   T fresh;              // value of a resident nothing has been drawn for or happened to yet
   unsigned flags;       // FieldFlag bits
@@ -101,6 +154,13 @@ constexpr ResidentField<T> resident_field(const char* name, std::vector<T> Resid
                                           std::type_identity_t<T> fresh, unsigned flags, int snapshot_column,
                                           const char* description) {
   return {name, member, width, fresh, flags, snapshot_column, description};
+}
+template <class T>
+constexpr ResidentField<T, PackedColumn<T>> resident_field(const char* name, PackedColumn<T> ContactState::*member,
+                                                           FieldWidth width, std::type_identity_t<T> fresh,
+                                                           unsigned flags, int snapshot_column,
+                                                           const char* description) {
+  return {name, static_cast<PackedColumn<T> Residents::*>(member), width, fresh, flags, snapshot_column, description};
 }
 }  // namespace detail
 
@@ -150,7 +210,8 @@ inline void clear_history(Residents& residents, std::size_t i) {
   for_each_field(residents, [&](const auto& field, auto& values) {
     if (!field.has(kFieldHistory)) return;
     const std::size_t width = field.values_per_resident(residents);
-    std::fill_n(values.begin() + static_cast<std::ptrdiff_t>(i * width), width, field.fresh);
+    std::fill_n(values.begin() + static_cast<std::ptrdiff_t>(i * width), static_cast<std::ptrdiff_t>(width),
+                field.fresh);
   });
 }
 

@@ -89,7 +89,7 @@ void AttendancePhase::choose_venues(const Day& day) {
 
   const std::uint8_t* __restrict age_band = residents_.age_band.data();
   const std::uint8_t* __restrict group = residents_.group.data();
-  const float* __restrict anxiety = residents_.anxiety.data();
+  const Strided<const float> anxiety = residents_.anxiety.strided();
   const std::int32_t* __restrict membership = residents_.membership.data();
   const std::uint16_t* __restrict ward = residents_.ward.data();
   const float* safety = ward_safety_.empty() ? nullptr : ward_safety_.data();
@@ -100,36 +100,47 @@ void AttendancePhase::choose_venues(const Day& day) {
   for (int s = 0; s < kNumSlots; ++s) venue_of[s] = sessions_.venue_of[s].data();
 
   const RandomStream::PreparedKey key(key_);
-#pragma omp parallel for schedule(static, 4096)
-  for (std::size_t i = 0; i < n; ++i) {
-    RandomStream rng(key, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(day.index), purpose::kAttendance);
-    const int age = age_band[i];
-    const int g = group[i];
-    const float shyness = avoidance * anxiety[i];
-    const float safe = safety ? safety[ward[i]] : 1.0f;
-    const std::int32_t* mine = membership + i * venue_types;
-    for (int s = 0; s < kNumSlots; ++s) {
-      const SlotPlan& plan = plans[s];
-      // The draw is taken even when nothing is open, so a slot's numbers never depend on another's.
-      const float u = static_cast<float>(rng.uniform());
-      std::int32_t chosen = SessionIndex::kNone;
-      // Most resident-slots draw above every chance they could have: nothing to evaluate.
-      if (u < plan.ceiling[age]) {
-        // The first type whose cumulative chance exceeds u wins.
-        float cumulative = 0;
-        for (int k = 0; k < plan.types; ++k) {
-          const std::int32_t v = mine[plan.type[k]];
-          if (v < 0 || !((open_days[v] >> weekday) & 1u)) continue;
-          const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
-          const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
-          cumulative += fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
-          if (u < cumulative) {
-            chosen = v;
-            break;
+  // A resident's three draws are the first three numbers of its own stream. They are made for a
+  // run of residents at a time, with no branch between them, so the processor overlaps their
+  // Philox rounds; the choices, whose branches follow the draws, come after.
+  constexpr std::size_t kRun = 64;
+  const std::size_t runs = (n + kRun - 1) / kRun;
+#pragma omp parallel for schedule(static, 64)
+  for (std::size_t run = 0; run < runs; ++run) {
+    const std::size_t first = run * kRun, last = std::min(n, first + kRun);
+    std::array<std::array<std::uint32_t, 4>, kRun> draws;
+    for (std::size_t i = first; i < last; ++i)
+      draws[i - first] = RandomStream::first_four(key, static_cast<std::uint32_t>(i),
+                                                  static_cast<std::uint32_t>(day.index), purpose::kAttendance);
+    for (std::size_t i = first; i < last; ++i) {
+      const int age = age_band[i];
+      const int g = group[i];
+      const float shyness = avoidance * anxiety[i];
+      const float safe = safety ? safety[ward[i]] : 1.0f;
+      const std::int32_t* mine = membership + i * venue_types;
+      for (int s = 0; s < kNumSlots; ++s) {
+        const SlotPlan& plan = plans[s];
+        // The draw is made even when nothing is open, so a slot's numbers never depend on another's.
+        const float u = static_cast<float>(static_cast<double>(draws[i - first][s]) * 0x1p-32);
+        std::int32_t chosen = SessionIndex::kNone;
+        // Most resident-slots draw above every chance they could have: nothing to evaluate.
+        if (u < plan.ceiling[age]) {
+          // The first type whose cumulative chance exceeds u wins.
+          float cumulative = 0;
+          for (int k = 0; k < plan.types; ++k) {
+            const std::int32_t v = mine[plan.type[k]];
+            if (v < 0 || !((open_days[v] >> weekday) & 1u)) continue;
+            const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
+            const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
+            cumulative += fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
+            if (u < cumulative) {
+              chosen = v;
+              break;
+            }
           }
         }
+        venue_of[s][i] = chosen;
       }
-      venue_of[s][i] = chosen;
     }
   }
 }

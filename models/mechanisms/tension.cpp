@@ -12,6 +12,7 @@
 #include <boost/random/poisson_distribution.hpp>
 
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -300,8 +301,8 @@ void TensionPhase::settle() {
   }
   // Raw pointers: the loop keeps them in registers instead of reloading them per resident.
   const std::uint16_t* ward = residents_.ward.data();
-  const float* english = residents_.english.data();
-  float* anxiety = residents_.anxiety.data();
+  const Strided<const float> english = std::as_const(residents_).english.strided();
+  const Strided<float> anxiety = residents_.anxiety.strided();
   float* knowledge = state_.knowledge.data();
   float* trust = state_.trust.data();
   const std::size_t n = residents_.size();

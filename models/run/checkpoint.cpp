@@ -276,11 +276,19 @@ toml::table settings_of(toml::table root) {
 
 // Every field of the list in its order (state.hpp): dataset names and order are the file format.
 void save_residents(StateWriter out, const Residents& r) {
-  for_each_field(r, [&](const auto& field, const auto& values) { out.write(field.name, values); });
+  for_each_field(r, [&](const auto& field, const auto& values) { out.write(field.name, contiguous(values)); });
 }
 
 void restore_residents(const StateReader& in, Residents& r) {
-  for_each_field(r, [&](const auto& field, auto& values) { in.read_into(field.name, values); });
+  for_each_field(r, [&](const auto& field, auto& values) {
+    if constexpr (std::decay_t<decltype(field)>::packed) {
+      auto flat = values.to_vector();
+      in.read_into(field.name, flat);
+      values.assign(flat);
+    } else {
+      in.read_into(field.name, values);
+    }
+  });
 }
 
 // Names, types, wards, capacities and faiths never change; the rest does (funding, timeline,
@@ -443,7 +451,7 @@ std::uint64_t world_structure_hash(const World& world) {
   };
   const Residents& r = world.residents;
   h = hash_bytes(nullptr, 0, static_cast<std::uint64_t>(r.num_groups) << 32 | static_cast<std::uint32_t>(r.num_venue_types));
-  for_each_field(r, [&](const auto&, const auto& values) { add(values); });  // in list order
+  for_each_field(r, [&](const auto&, const auto& values) { add(contiguous(values)); });  // in list order
   const Venues& v = world.venues;
   for (const std::string& name : v.name) h = hash_bytes(name.data(), name.size(), h ^ name.size());
   add(v.type), add(v.ward), add(v.capacity), add(v.faith), add(v.members), add(v.member_group_share);

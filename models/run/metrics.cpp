@@ -51,7 +51,7 @@ std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v
 }  // namespace
 
 std::vector<double> mean_english(const Residents& residents, int wards) {
-  return ward_group_mean(residents, wards, residents.english);
+  return ward_group_mean(residents, wards, residents.english.to_vector());
 }
 
 namespace {

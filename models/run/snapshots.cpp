@@ -168,7 +168,7 @@ void AgentSnapshots::write(Recorder& recorder, Date date, const Residents& r, co
   for_each_snapshot_field([&](const auto& field) {
     const std::size_t width = field.values_per_resident(r);
     const auto& values = r.*field.member;
-    std::remove_cvref_t<decltype(values)> rows;
+    std::vector<typename std::remove_cvref_t<decltype(field)>::value_type> rows;
     rows.reserve(panel_.size() * width);
     for (const std::uint32_t i : panel_) {
       const auto first = values.begin() + static_cast<std::ptrdiff_t>(i * width);

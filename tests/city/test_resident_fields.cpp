@@ -36,6 +36,7 @@ World tiny_world() {
   Residents& r = w.residents;
   r.num_groups = 2;
   r.num_venue_types = 3;
+  r.reshape_contact_state(3, 2);
   r.group = {0, 1, 1};
   r.age_band = {2, 0, 3};
   r.faith = {kNoFaith, 0, 1};
@@ -62,24 +63,59 @@ World tiny_world() {
   return w;
 }
 
-// Every vector member of Residents is in the list, once: the listed members' offsets are
-// exactly the vector slots that follow num_venue_types, and nothing else is in the struct.
-TEST(ResidentFields, ListEveryVectorMemberOfResidentsOnce) {
+// Every array member of Residents is in the list, once: the listed std::vector members are
+// exactly the slots that follow num_venue_types, up to the end of the struct, and the listed
+// packed columns exactly the column slots that end its ContactState base.
+TEST(ResidentFields, ListEveryArrayMemberOfResidentsOnce) {
   const Residents r;
   const auto* base = reinterpret_cast<const char*>(&r);
-  std::vector<std::size_t> offsets;
-  for_each_field(r, [&](const auto&, const auto& values) {
-    offsets.push_back(static_cast<std::size_t>(reinterpret_cast<const char*>(&values) - base));
+  std::vector<std::size_t> vectors, columns;
+  for_each_field(r, [&](const auto& field, const auto& values) {
+    const auto offset = static_cast<std::size_t>(reinterpret_cast<const char*>(&values) - base);
+    (std::decay_t<decltype(field)>::packed ? columns : vectors).push_back(offset);
   });
-  std::sort(offsets.begin(), offsets.end());
-  EXPECT_EQ(std::adjacent_find(offsets.begin(), offsets.end()), offsets.end()) << "a member is listed twice";
-  const std::size_t first = offsetof(Residents, group);
+  std::sort(vectors.begin(), vectors.end());
+  std::sort(columns.begin(), columns.end());
+  ASSERT_EQ(vectors.size() + columns.size(), kNumResidentFields);
+  EXPECT_EQ(std::adjacent_find(vectors.begin(), vectors.end()), vectors.end()) << "a member is listed twice";
+  EXPECT_EQ(std::adjacent_find(columns.begin(), columns.end()), columns.end()) << "a member is listed twice";
+  const auto first = static_cast<std::size_t>(reinterpret_cast<const char*>(&r.group) - base);
   const std::size_t slot = sizeof(std::vector<float>);
-  ASSERT_EQ(offsets.size(), kNumResidentFields);
-  for (std::size_t k = 0; k < offsets.size(); ++k) EXPECT_EQ(offsets[k], first + k * slot) << "field " << k;
-  EXPECT_EQ(sizeof(Residents), first + kNumResidentFields * slot)
+  for (std::size_t k = 0; k < vectors.size(); ++k) EXPECT_EQ(vectors[k], first + k * slot) << "vector " << k;
+  EXPECT_EQ(sizeof(Residents), first + vectors.size() * slot)
       << "Residents has a member kResidentFields does not list (add it there, or update this test "
          "if it is not a per-resident array)";
+  const std::size_t column = sizeof(PackedColumn<float>);
+  static_assert(sizeof(PackedColumn<std::int32_t>) == sizeof(PackedColumn<float>));
+  ASSERT_FALSE(columns.empty());
+  for (std::size_t k = 0; k < columns.size(); ++k) EXPECT_EQ(columns[k], columns[0] + k * column) << "column " << k;
+  EXPECT_EQ(sizeof(ContactState), columns[0] + columns.size() * column)
+      << "ContactState has a column kResidentFields does not list";
+}
+
+// A packed column reads and writes like the flat std::vector it replaced, whatever the records'
+// stride, and copies of the residents own their records.
+TEST(ResidentFields, PackedColumnsBehaveLikeFlatVectors) {
+  Residents r;
+  r.reshape_contact_state(5, 3);
+  EXPECT_EQ(r.contact_state_stride() % kCacheLine, 0u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(r.warmth_of(0)) % 4, 0u);
+  for (std::size_t k = 0; k < r.warmth.size(); ++k) r.warmth[k] = static_cast<float>(k);
+  for (std::size_t i = 0; i < 5; ++i) r.anxiety[i] = -static_cast<float>(i);
+  EXPECT_EQ(r.warmth.size(), 15u);
+  EXPECT_EQ(r.warmth_of(2)[1], 7.0f);
+  EXPECT_EQ(r.anxiety[4], -4.0f);
+  EXPECT_EQ(r.anxiety.strided()[3], -3.0f);
+  std::vector<float> expected(15);
+  for (std::size_t k = 0; k < 15; ++k) expected[k] = static_cast<float>(k);
+  EXPECT_EQ(r.warmth.to_vector(), expected);
+  const Residents copy = r;
+  r.warmth[7] = 100.0f;
+  EXPECT_EQ(copy.warmth_of(2)[1], 7.0f) << "a copy shares no records with its original";
+  EXPECT_EQ(copy.anxiety.to_vector(), (std::vector<float>{0.0f, -1.0f, -2.0f, -3.0f, -4.0f}));
+  Residents moved = std::move(r);
+  EXPECT_EQ(moved.warmth[7], 100.0f);
+  EXPECT_THROW(moved.anxiety.assign(4, 0.0f), std::logic_error) << "4 values for 5 residents";
 }
 
 TEST(ResidentFields, NamesAreUniqueLowercaseIdentifiersWithDescriptions) {
@@ -105,7 +141,9 @@ TEST(ResidentFields, OrderIsTheCheckpointFormat) {
 TEST(ResidentFields, WorldStructureHashIsUnchanged) {
   World w = tiny_world();
   EXPECT_EQ(world_structure_hash(w), 0xa8bc0592927194f0ULL);
-  std::swap(w.residents.english, w.residents.anxiety);
+  const std::vector<float> english = w.residents.english;
+  w.residents.english.assign(w.residents.anxiety.to_vector());
+  w.residents.anxiety.assign(english);
   EXPECT_NE(world_structure_hash(w), 0xa8bc0592927194f0ULL);
 }
 

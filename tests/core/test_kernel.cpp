@@ -28,6 +28,29 @@ TEST(RandomStream, SameKeyAndCounterGiveTheSameNumbers) {
   EXPECT_EQ(draws(RandomStream(key, 7, 3, 100), 50), draws(RandomStream(key, 7, 3, 100), 50));
 }
 
+// skip(k) lands where k draws would have, from any position inside or between blocks.
+TEST(RandomStream, SkipReachesTheSamePositionAsDrawing) {
+  const StreamKey key{42, 0};
+  for (int before = 0; before < 6; ++before)
+    for (int words = 0; words < 11; ++words) {
+      RandomStream drawn(key, 7, 3, 100), skipped(key, 7, 3, 100);
+      for (int k = 0; k < before; ++k) drawn(), skipped();
+      for (int k = 0; k < words; ++k) drawn();
+      skipped.skip(static_cast<std::uint64_t>(words));
+      EXPECT_EQ(draws(drawn, 9), draws(skipped, 9)) << before << " drawn, then " << words << " skipped";
+    }
+}
+
+TEST(RandomStream, FirstFourAreTheStreamsFirstFourNumbers) {
+  const StreamKey key{42, 3};
+  const RandomStream::PreparedKey prepared(key);
+  for (std::uint32_t entity : {0u, 1u, 77777u}) {
+    RandomStream stream(key, entity, 9, 5);
+    const std::array<std::uint32_t, 4> expected{stream(), stream(), stream(), stream()};
+    EXPECT_EQ(RandomStream::first_four(prepared, entity, 9, 5), expected) << entity;
+  }
+}
+
 TEST(RandomStream, NeighbouringKeysAreUncorrelated) {
   // Any one field of the key or counter changing must give an unrelated stream. With 20,000
   // draws the sample correlation of independent streams has sd ≈ 0.007; 0.035 is 5 sd.

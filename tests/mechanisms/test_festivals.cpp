@@ -181,7 +181,7 @@ TEST(Festivals, SameResultsForAnyThreadCount) {
   const auto run_with = [](int threads) {
     return with_threads(threads, [] {
       FestivalRun r = simulate({festival_in(-1, 2, 1500, day0() + 1)}, 3, StreamKey{5, 1});
-      return std::make_pair(r.contacts_per_day, r.residents.warmth);
+      return std::make_pair(r.contacts_per_day, r.residents.warmth.to_vector());
     });
   };
   const auto one = run_with(1);

@@ -407,7 +407,7 @@ Outcome simulate_town() {
     out.friends.push_back(Friendships::kNone);
     out.ties += static_cast<std::size_t>(f.cross_group_friends(i));
   }
-  out.warmth = r.warmth;
+  out.warmth = r.warmth.to_vector();
   return out;
 }
 

@@ -319,7 +319,7 @@ TEST(Programmes, IdenticalForOneAndTwoThreads) {
       link.start = Date::from_ymd(2021, 7, 19);
       ProgrammeRun run({spec}, {link});
       run.run_through(Date::from_ymd(2021, 7, 19), Date::from_ymd(2021, 10, 31));
-      return std::tuple{run.world.residents.warmth, run.world.residents.anxiety, run.world.tally.positive,
+      return std::tuple{run.world.residents.warmth.to_vector(), run.world.residents.anxiety.to_vector(), run.world.tally.positive,
                         run.world.tally.negative, run.phase.participation_day()};
     });
   };

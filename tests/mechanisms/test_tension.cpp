@@ -316,7 +316,7 @@ TEST(Tension, WeeklySettlingMatchesDailySteps) {
     run_days(phase, 0, 17);
     state.serve_ward(1, false);
     run_days(phase, 17, 11);  // 28 days: a whole number of weeks, so both end settled
-    return std::make_tuple(state.knowledge, state.trust, r.anxiety);
+    return std::make_tuple(state.knowledge, state.trust, r.anxiety.to_vector());
   };
   auto near = [](const std::vector<float>& a, const std::vector<float>& b, float tolerance) {
     float worst = 0;
@@ -448,7 +448,7 @@ Outcome run_busy_city() {
   state.serve_ward(1, false);
   state.serve_ward(3, true);
   run_days(phase, 20, 20);
-  return {state.knowledge, state.trust, r.anxiety, state.tension, state.safety, state.take_incidents(),
+  return {state.knowledge, state.trust, r.anxiety.to_vector(), state.tension, state.safety, state.take_incidents(),
           mean_knowledge(state, r)};
 }
 
@@ -492,7 +492,7 @@ TEST(Tension, EverythingStaysInUnitInterval) {
     ASSERT_TRUE(in_unit(state.trust)) << d;
     ASSERT_TRUE(in_unit(state.tension)) << d;
     ASSERT_TRUE(in_unit(state.safety)) << d;
-    ASSERT_TRUE(in_unit(r.anxiety)) << d;
+    ASSERT_TRUE(in_unit(r.anxiety.to_vector())) << d;
   }
   EXPECT_GT(state.tension[0], 0.5f);  // the extremes were really exercised
 }

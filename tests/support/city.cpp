@@ -11,6 +11,7 @@ Residents hand_built_residents(const std::vector<std::uint8_t>& groups, int num_
   const std::size_t n = groups.size();
   r.num_groups = num_groups;
   r.num_venue_types = venue_types;
+  r.reshape_contact_state(n, num_groups);
   r.group = groups;
   r.age_band.assign(n, static_cast<std::uint8_t>(AgeBand::adult));
   r.faith.assign(n, kNoFaith);
