@@ -129,8 +129,8 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
         prefetch_party(residents, batch.from[b]);
         prefetch_party(residents, batch.to[b]);
         if (rules.prefetch) {
-          rules.prefetch(batch.from[b]);
-          rules.prefetch(batch.to[b]);
+          rules.prefetch(batch.from[b], setting.stable);
+          rules.prefetch(batch.to[b], setting.stable);
         }
       }
     };

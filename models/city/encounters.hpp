@@ -47,8 +47,9 @@ struct EncounterRules {
   // the setting is stable (friendships form there; elsewhere existing ties are only renewed).
   // Must touch only the two residents' own state (sessions run in parallel).
   std::function<void(std::uint32_t, std::uint32_t, bool)> on_positive;
-  // Starts loading a party's state kept by other mechanisms (friend rows), ahead of on_positive.
-  std::function<void(std::uint32_t)> prefetch;
+  // Starts loading a party's state kept by other mechanisms (friend rows), ahead of on_positive,
+  // given whether the setting is stable (what on_positive will read depends on it).
+  std::function<void(std::uint32_t, bool)> prefetch;
   // Tension of each ward (the experiencer's home ward), or null when there is none.
   const float* ward_tension = nullptr;
 

@@ -173,11 +173,11 @@ void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool
   befriend_side(j, i, slot_j);
 }
 
-void Friendships::prefetch(std::uint32_t i) const {
+void Friendships::prefetch(std::uint32_t i, bool stable_venue) const {
   if (!enabled_) return;
   __builtin_prefetch(&degree_[i]);
   __builtin_prefetch(friend_id_.data() + row(i));
-  if (a_ == 0) return;
+  if (a_ == 0 || !stable_venue) return;  // elsewhere only existing ties are looked up
   __builtin_prefetch(acquaintance_id_.data() + acquaintance_row(i), 1);
   __builtin_prefetch(acquaintance_count_.data() + acquaintance_row(i), 1);
 }
@@ -523,7 +523,7 @@ class FriendshipsMechanism final : public Mechanism {
     c.rules.on_positive = [this](std::uint32_t i, std::uint32_t j, bool stable) {
       friendships_.note_positive_encounter(i, j, stable);
     };
-    c.rules.prefetch = [this](std::uint32_t i) { friendships_.prefetch(i); };
+    c.rules.prefetch = [this](std::uint32_t i, bool stable) { friendships_.prefetch(i, stable); };
     c.links.publish<const Friendships>("friendships", friendships_);
   }
   const char* name() const override { return phase_.name(); }

@@ -73,8 +73,9 @@ class Friendships {
   // newcomer arrived): their ties are removed on both sides and their acquaintances cleared.
   // Serial; call between days.
   void forget(std::span<const std::uint32_t> residents);
-  // Starts loading the rows note_positive_encounter reads (for the encounters phase's batches).
-  void prefetch(std::uint32_t i) const;
+  // Starts loading the rows note_positive_encounter reads (for the encounters phase's batches):
+  // the acquaintance rows only for a stable venue, the only place they are read.
+  void prefetch(std::uint32_t i, bool stable_venue) const;
 
   bool enabled() const { return enabled_; }
   int max_degree() const { return k_; }
