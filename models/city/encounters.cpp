@@ -20,8 +20,6 @@ namespace {
 void prefetch_party(const Residents& r, std::uint32_t i) {
   const auto* record = reinterpret_cast<const char*>(&r.english[i]);
   for (std::size_t line = 0; line < r.contact_state_stride(); line += kCacheLine) __builtin_prefetch(record + line, 1);
-  __builtin_prefetch(&r.ward[i]);
-  __builtin_prefetch(&r.age_band[i]);
 }
 
 // Resident `self` (of `own_group`)'s experience of an encounter with a member of

@@ -43,6 +43,8 @@ class ContactState {
   PackedColumn<float> positive_memory{records_};   // decaying count of positive intergroup encounters
   PackedColumn<float> negative_memory{records_};   // decaying count of negative intergroup encounters
   PackedColumn<std::int32_t> last_intergroup_contact{records_};  // day index of the latest one, -1 = none yet
+  PackedColumn<std::uint16_t> ward{records_};
+  PackedColumn<std::uint8_t> age_band{records_};
   PackedColumn<float> warmth{records_};            // G per resident: warmth[i*G + g] toward group g
 
   ContactState() { lay_out(0); }
@@ -69,8 +71,10 @@ class ContactState {
   std::size_t contact_state_bytes() const { return records_.capacity_bytes(); }
 
  private:
-  static constexpr std::size_t kScalars = 5;  // english … last_intergroup_contact, 4 bytes each
-  static std::size_t record_bytes(int groups) { return 4 * (kScalars + static_cast<std::size_t>(groups)); }
+  // english … last_intergroup_contact (4 bytes each), ward (2), age_band (1), then warmth at a
+  // multiple of 4.
+  static constexpr std::size_t kWarmthOffset = 24;
+  static std::size_t record_bytes(int groups) { return kWarmthOffset + 4 * static_cast<std::size_t>(groups); }
   void lay_out(int groups) {
     record_groups_ = groups;
     english.place(0, 1);
@@ -78,7 +82,9 @@ class ContactState {
     positive_memory.place(8, 1);
     negative_memory.place(12, 1);
     last_intergroup_contact.place(16, 1);
-    warmth.place(4 * kScalars, static_cast<std::size_t>(std::max(groups, 1)));
+    ward.place(20, 1);
+    age_band.place(22, 1);
+    warmth.place(kWarmthOffset, static_cast<std::size_t>(std::max(groups, 1)));
   }
 };
 
@@ -90,9 +96,7 @@ struct Residents : ContactState {
   int num_groups = 0;
   int num_venue_types = 0;
   std::vector<std::uint8_t> group;
-  std::vector<std::uint8_t> age_band;
   std::vector<std::uint8_t> faith;      // index into Scenario::faiths, or kNoFaith
-  std::vector<std::uint16_t> ward;
   std::vector<std::uint32_t> block;     // city-wide block id
   // Stable personal offset of outgroup warmth from the group's mean (generalised prejudice is a
   // lasting individual difference: Allport 1954; Sibley & Duckitt 2008). Norms pull warmth

@@ -87,11 +87,11 @@ void AttendancePhase::choose_venues(const Day& day) {
   for (int s = 0; s < kNumSlots; ++s)
     plans[s] = enabled_ ? plan_slot(types_in_slot_[s], types_, day.date.weekday()) : SlotPlan{};
 
-  const std::uint8_t* __restrict age_band = residents_.age_band.data();
+  const Strided<const std::uint8_t> age_band = residents_.age_band.strided();
   const std::uint8_t* __restrict group = residents_.group.data();
   const Strided<const float> anxiety = residents_.anxiety.strided();
   const std::int32_t* __restrict membership = residents_.membership.data();
-  const std::uint16_t* __restrict ward = residents_.ward.data();
+  const Strided<const std::uint16_t> ward = residents_.ward.strided();
   const float* safety = ward_safety_.empty() ? nullptr : ward_safety_.data();
   const std::uint8_t* __restrict open_days = venues_.open_days.data();
   const unsigned weekday = day.date.weekday();

@@ -300,7 +300,7 @@ void TensionPhase::settle() {
     calm_kept[w] = static_cast<float>(calm_kept_[w]);
   }
   // Raw pointers: the loop keeps them in registers instead of reloading them per resident.
-  const std::uint16_t* ward = residents_.ward.data();
+  const Strided<const std::uint16_t> ward = std::as_const(residents_).ward.strided();
   const Strided<const float> english = std::as_const(residents_).english.strided();
   const Strided<float> anxiety = residents_.anxiety.strided();
   float* knowledge = state_.knowledge.data();

@@ -135,7 +135,7 @@ TEST_F(Invariants, PackedResidentRecordsHoldEveryResident) {
   const InvariantError e = violation([&] { r.reshape_contact_state(r.size() - 1, r.num_groups); });
   r = kept;
   EXPECT_EQ(e.invariant(), "each resident array holds residents × its width values");
-  EXPECT_EQ(e.subject(), "english");
+  EXPECT_EQ(e.subject(), "age_band");
   EXPECT_EQ(e.value(), std::to_string(r.size() - 1) + " values for " + std::to_string(r.size()) + " residents × 1");
 }
 
