@@ -78,24 +78,40 @@ Friendships::Friendships(const Residents& residents, const FriendshipSettings& s
   befriend_at_ = static_cast<std::uint16_t>(std::clamp(whole(p.encounters_to_befriend), 1, 65535));
   replace_below_ = static_cast<float>(p.replace_below);
   const std::size_t n = residents.size();
-  friend_id_.assign(n * k_, kNone);
-  strength_.assign(n * k_, 0.0f);
-  acquaintance_id_.assign(n * a_, kNone);
-  acquaintance_count_.assign(n * a_, 0);
-  degree_.assign(n, 0);
-  ingroup_count_.assign(n, 0);
+  lay_out_rows(n);
+  friend_id_.assign(friend_id_.size(), kNone);
+  acquaintance_id_.assign(acquaintance_id_.size(), kNone);  // the rest starts at zero
   extended_mask_.assign(n, 0);
+}
+
+// Friend ids, acquaintance ids, degree and in-group count first (what finding a friend or an
+// acquaintance reads: the first cache line for the default widths), then strengths and counts.
+void Friendships::lay_out_rows(std::size_t residents) {
+  const auto k = static_cast<std::size_t>(k_), a = static_cast<std::size_t>(a_);
+  std::size_t offset = 0;
+  const auto place = [&](auto& column, std::size_t width, std::size_t bytes_each) {
+    offset = (offset + bytes_each - 1) / bytes_each * bytes_each;
+    column.place(offset, width);
+    offset += width * bytes_each;
+  };
+  place(friend_id_, k, sizeof(std::uint32_t));
+  place(acquaintance_id_, a, sizeof(std::uint32_t));
+  place(degree_, 1, 1);
+  place(ingroup_count_, 1, 1);
+  place(strength_, k, sizeof(float));
+  place(acquaintance_count_, a, sizeof(std::uint16_t));
+  rows_.reshape(residents, offset);
 }
 
 // ---- queries -------------------------------------------------------------------------------
 
 std::span<const std::uint32_t> Friendships::friends_of(std::uint32_t i) const {
   if (!enabled_) return {};
-  return {friend_id_.data() + row(i), static_cast<std::size_t>(degree(i))};
+  return {friend_id_.row(i), static_cast<std::size_t>(degree(i))};
 }
 
 int Friendships::slot_of(std::uint32_t i, std::uint32_t j) const {
-  const std::uint32_t* ids = friend_id_.data() + row(i);
+  const std::uint32_t* ids = friend_id_.row(i);
   for (int s = 0; s < degree_[i]; ++s)
     if (ids[s] == j) return s;
   return -1;
@@ -108,12 +124,12 @@ bool Friendships::are_friends(std::uint32_t i, std::uint32_t j) const {
 float Friendships::tie_strength(std::uint32_t i, std::uint32_t j) const {
   if (!enabled_) return 0.0f;
   const int s = slot_of(i, j);
-  return s < 0 ? 0.0f : strength_[row(i) + s];
+  return s < 0 ? 0.0f : strength_.row(i)[s];
 }
 
 int Friendships::acquaintance_count(std::uint32_t i, std::uint32_t j) const {
   for (int s = 0; s < a_; ++s)
-    if (acquaintance_id_[acquaintance_row(i) + s] == j) return acquaintance_count_[acquaintance_row(i) + s];
+    if (acquaintance_id_.row(i)[s] == j) return acquaintance_count_.row(i)[s];
   return 0;
 }
 
@@ -139,15 +155,11 @@ std::vector<double> Friendships::cross_group_friendship_share(int wards) const {
 
 std::size_t Friendships::bytes_per_resident() const {
   if (!enabled_) return 0;
-  return static_cast<std::size_t>(k_) * (sizeof(std::uint32_t) + sizeof(float)) +
-         static_cast<std::size_t>(a_) * (sizeof(std::uint32_t) + sizeof(std::uint16_t)) + 2 * sizeof(std::uint8_t) +
-         sizeof(std::uint16_t);
+  return rows_.stride() + sizeof(std::uint16_t);  // the packed rows and extended_mask_
 }
 
 std::size_t Friendships::bytes() const {
-  return friend_id_.capacity() * sizeof(std::uint32_t) + strength_.capacity() * sizeof(float) +
-         acquaintance_id_.capacity() * sizeof(std::uint32_t) + acquaintance_count_.capacity() * sizeof(std::uint16_t) +
-         degree_.capacity() + ingroup_count_.capacity() + extended_mask_.capacity() * sizeof(std::uint16_t);
+  return rows_.capacity_bytes() + extended_mask_.capacity() * sizeof(std::uint16_t);
 }
 
 // ---- forming ties from encounters ---------------------------------------------------------
@@ -157,8 +169,8 @@ void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool
   if (!enabled_ || residents_.group[i] == residents_.group[j]) return;
   const int slot_i = slot_of(i, j), slot_j = slot_of(j, i);
   if (slot_i >= 0 && slot_j >= 0) {  // friends meeting again: the tie is renewed on both sides
-    strength_[row(i) + slot_i] = 1.0f;
-    strength_[row(j) + slot_j] = 1.0f;
+    strength_.row(i)[slot_i] = 1.0f;
+    strength_.row(j)[slot_j] = 1.0f;
     return;
   }
   if (!stable_venue) return;  // a passing encounter renews a friendship but does not make one
@@ -176,15 +188,15 @@ void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool
 void Friendships::prefetch(std::uint32_t i, bool stable_venue) const {
   if (!enabled_) return;
   __builtin_prefetch(&degree_[i]);
-  __builtin_prefetch(friend_id_.data() + row(i));
+  __builtin_prefetch(friend_id_.row(i));
   if (a_ == 0 || !stable_venue) return;  // elsewhere only existing ties are looked up
-  __builtin_prefetch(acquaintance_id_.data() + acquaintance_row(i), 1);
-  __builtin_prefetch(acquaintance_count_.data() + acquaintance_row(i), 1);
+  __builtin_prefetch(acquaintance_id_.row(i), 1);
+  __builtin_prefetch(acquaintance_count_.row(i), 1);
 }
 
 // The contact-made (non-seeded) slot with the weakest tie, first on ties; −1 if none.
 int Friendships::weakest_contact_slot(std::uint32_t i) const {
-  const float* s = strength_.data() + row(i);
+  const float* s = strength_.row(i);
   int weakest = -1;
   for (int k = ingroup_count_[i]; k < degree_[i]; ++k)
     if (weakest < 0 || s[k] < s[weakest]) weakest = k;
@@ -194,15 +206,15 @@ int Friendships::weakest_contact_slot(std::uint32_t i) const {
 bool Friendships::has_room(std::uint32_t i, int existing_slot) const {
   if (existing_slot >= 0 || degree(i) < k_) return true;
   const int weakest = weakest_contact_slot(i);
-  return weakest >= 0 && strength_[row(i) + weakest] < replace_below_;
+  return weakest >= 0 && strength_.row(i)[weakest] < replace_below_;
 }
 
 // Counts a positive stable-venue encounter of i with j; returns i's count of j (capped at the
 // befriending threshold). A new acquaintance takes a free slot or displaces the least-met one.
 int Friendships::bump_acquaintance(std::uint32_t i, std::uint32_t j) {
   if (a_ == 0) return 0;
-  std::uint32_t* ids = acquaintance_id_.data() + acquaintance_row(i);
-  std::uint16_t* counts = acquaintance_count_.data() + acquaintance_row(i);
+  std::uint32_t* ids = acquaintance_id_.row(i);
+  std::uint16_t* counts = acquaintance_count_.row(i);
   int target = -1;
   for (int s = 0; s < a_; ++s) {
     if (ids[s] == j) {
@@ -217,8 +229,8 @@ int Friendships::bump_acquaintance(std::uint32_t i, std::uint32_t j) {
 }
 
 void Friendships::forget_acquaintance(std::uint32_t i, std::uint32_t j) {
-  std::uint32_t* ids = acquaintance_id_.data() + acquaintance_row(i);
-  std::uint16_t* counts = acquaintance_count_.data() + acquaintance_row(i);
+  std::uint32_t* ids = acquaintance_id_.row(i);
+  std::uint16_t* counts = acquaintance_count_.row(i);
   for (int s = 0; s < a_; ++s)
     if (ids[s] == j) ids[s] = kNone, counts[s] = 0;
 }
@@ -232,10 +244,10 @@ void Friendships::befriend_side(std::uint32_t i, std::uint32_t j, int existing_s
   if (slot < 0) {
     slot = weakest_contact_slot(i);
     std::lock_guard<std::mutex> lock(pending_mutex_);
-    pending_drops_.emplace_back(friend_id_[row(i) + slot], i);
+    pending_drops_.emplace_back(friend_id_.row(i)[slot], i);
   }
-  friend_id_[row(i) + slot] = j;
-  strength_[row(i) + slot] = 1.0f;
+  friend_id_.row(i)[slot] = j;
+  strength_.row(i)[slot] = 1.0f;
 }
 
 // Removes a contact-made tie from i's row, keeping the row compact (last tie moves in).
@@ -244,40 +256,40 @@ void Friendships::remove_keeping_order(std::uint32_t i, int slot) {
   if (slot < ingroup_count_[i]) --ingroup_count_[i];
   const int last = --degree_[i];
   for (int s = slot; s < last; ++s) {
-    friend_id_[row(i) + s] = friend_id_[row(i) + s + 1];
-    strength_[row(i) + s] = strength_[row(i) + s + 1];
+    friend_id_.row(i)[s] = friend_id_.row(i)[s + 1];
+    strength_.row(i)[s] = strength_.row(i)[s + 1];
   }
-  friend_id_[row(i) + last] = kNone;
-  strength_[row(i) + last] = 0.0f;
+  friend_id_.row(i)[last] = kNone;
+  strength_.row(i)[last] = 0.0f;
 }
 
 void Friendships::forget(std::span<const std::uint32_t> residents) {
   if (!enabled_) return;
   for (const std::uint32_t i : residents) {
     for (int s = 0; s < degree_[i]; ++s) {
-      const std::uint32_t k = friend_id_[row(i) + s];
+      const std::uint32_t k = friend_id_.row(i)[s];
       if (const int t = slot_of(k, i); t >= 0) remove_keeping_order(k, t);
     }
     for (int s = 0; s < k_; ++s) {
-      friend_id_[row(i) + s] = kNone;
-      strength_[row(i) + s] = 0.0f;
+      friend_id_.row(i)[s] = kNone;
+      strength_.row(i)[s] = 0.0f;
     }
     degree_[i] = 0;
     ingroup_count_[i] = 0;
     extended_mask_[i] = 0;
     for (int s = 0; s < a_; ++s) {
-      acquaintance_id_[acquaintance_row(i) + s] = kNone;
-      acquaintance_count_[acquaintance_row(i) + s] = 0;
+      acquaintance_id_.row(i)[s] = kNone;
+      acquaintance_count_.row(i)[s] = 0;
     }
   }
 }
 
 void Friendships::remove_slot(std::uint32_t i, int slot) {
   const int last = --degree_[i];
-  friend_id_[row(i) + slot] = friend_id_[row(i) + last];
-  strength_[row(i) + slot] = strength_[row(i) + last];
-  friend_id_[row(i) + last] = kNone;
-  strength_[row(i) + last] = 0.0f;
+  friend_id_.row(i)[slot] = friend_id_.row(i)[last];
+  strength_.row(i)[slot] = strength_.row(i)[last];
+  friend_id_.row(i)[last] = kNone;
+  strength_.row(i)[last] = 0.0f;
 }
 
 // A half-tie (holder lists dropper, dropper does not list holder) is removed; a pair that made
@@ -297,8 +309,8 @@ void Friendships::apply_pending_drops() {
 bool Friendships::add_seed_tie(std::uint32_t a, std::uint32_t b) {
   const int da = degree_[a], db = degree_[b];
   if (da >= ingroup_target_ || db >= ingroup_target_ || slot_of(a, b) >= 0) return false;
-  friend_id_[row(a) + da] = b, strength_[row(a) + da] = 1.0f, ++degree_[a];
-  friend_id_[row(b) + db] = a, strength_[row(b) + db] = 1.0f, ++degree_[b];
+  friend_id_.row(a)[da] = b, strength_.row(a)[da] = 1.0f, ++degree_[a];
+  friend_id_.row(b)[db] = a, strength_.row(b)[db] = 1.0f, ++degree_[b];
   return true;
 }
 
@@ -328,7 +340,7 @@ void Friendships::seed_ingroup(std::span<const int> venue_types, StreamKey key) 
         for (std::uint32_t k = 0; k < size; ++k) add_seed_tie(m[k], m[(k + d) % size]);
       }
     }
-  ingroup_count_ = degree_;
+  ingroup_count_.assign(degree_.to_vector());
 }
 
 // ---- the daily phase -----------------------------------------------------------------------
@@ -385,15 +397,15 @@ void FriendshipsPhase::warm_from_friends_and_fade() {
 }
 
 void FriendshipsPhase::prefetch_row(std::uint32_t i) const {
-  __builtin_prefetch(friendships_.friend_id_.data() + friendships_.row(i));
-  __builtin_prefetch(friendships_.strength_.data() + friendships_.row(i), 1);
+  __builtin_prefetch(friendships_.friend_id_.row(i));
+  __builtin_prefetch(friendships_.strength_.row(i), 1);
   __builtin_prefetch(residents_.warmth_of(i), 1);
 }
 
 // Needs i's row in cache (prefetch_row a few residents earlier).
 void FriendshipsPhase::prefetch_friends(std::uint32_t i) const {
   const Friendships& f = friendships_;
-  const std::uint32_t* ids = f.friend_id_.data() + f.row(i);
+  const std::uint32_t* ids = f.friend_id_.row(i);
   for (int s = f.ingroup_count_[i]; s < f.degree_[i]; ++s) __builtin_prefetch(&residents_.group[ids[s]]);
   if (extended_on_)
     for (int s = 0; s < f.ingroup_count_[i]; ++s) __builtin_prefetch(&f.extended_mask_[ids[s]], 1);
@@ -412,8 +424,8 @@ float FriendshipsPhase::remaining_distance(float gain) const {
 // below dissolve_below on the same day and the tie disappears from both rows.
 void FriendshipsPhase::warm_from_friends_and_fade(std::uint32_t i) {
   Friendships& f = friendships_;
-  std::uint32_t* ids = f.friend_id_.data() + f.row(i);
-  float* strength = f.strength_.data() + f.row(i);
+  std::uint32_t* ids = f.friend_id_.row(i);
+  float* strength = f.strength_.row(i);
   float* warmth = residents_.warmth_of(i);
   const float rate = friend_rate_[residents_.age_band[i]];
   const int first = f.ingroup_count_[i];
@@ -466,12 +478,12 @@ void FriendshipsPhase::warm_from_extended_contact() {
 void Friendships::save(StateWriter& out) const {
   out.scalar("max_degree", k_);
   out.scalar("acquaintance_slots", a_);
-  out.write("friend_id", friend_id_);
-  out.write("strength", strength_);
-  out.write("acquaintance_id", acquaintance_id_);
-  out.write("acquaintance_count", acquaintance_count_);
-  out.write("degree", degree_);
-  out.write("ingroup_count", ingroup_count_);
+  out.write("friend_id", contiguous(friend_id_));
+  out.write("strength", contiguous(strength_));
+  out.write("acquaintance_id", contiguous(acquaintance_id_));
+  out.write("acquaintance_count", contiguous(acquaintance_count_));
+  out.write("degree", contiguous(degree_));
+  out.write("ingroup_count", contiguous(ingroup_count_));
   out.write("extended_mask", extended_mask_);
   std::vector<std::uint32_t> holders, droppers;
   for (const auto& [holder, dropper] : pending_drops_) holders.push_back(holder), droppers.push_back(dropper);
@@ -479,17 +491,26 @@ void Friendships::save(StateWriter& out) const {
   out.write("pending_drop_dropper", droppers);
 }
 
+namespace {
+template <class T>
+void read_column(const StateReader& in, const std::string& name, PackedColumn<T>& column) {
+  std::vector<T> values = column.to_vector();
+  in.read_into(name, values);
+  column.assign(values);
+}
+}  // namespace
+
 void Friendships::restore(const StateReader& in) {
   if (in.scalar<int>("max_degree") != k_ || in.scalar<int>("acquaintance_slots") != a_)
     in.fail("max_degree", "rows of " + std::to_string(in.scalar<int>("max_degree")) + " friends and " +
                               std::to_string(in.scalar<int>("acquaintance_slots")) + " acquaintances, expected " +
                               std::to_string(k_) + " and " + std::to_string(a_));
-  in.read_into("friend_id", friend_id_);
-  in.read_into("strength", strength_);
-  in.read_into("acquaintance_id", acquaintance_id_);
-  in.read_into("acquaintance_count", acquaintance_count_);
-  in.read_into("degree", degree_);
-  in.read_into("ingroup_count", ingroup_count_);
+  read_column(in, "friend_id", friend_id_);
+  read_column(in, "strength", strength_);
+  read_column(in, "acquaintance_id", acquaintance_id_);
+  read_column(in, "acquaintance_count", acquaintance_count_);
+  read_column(in, "degree", degree_);
+  read_column(in, "ingroup_count", ingroup_count_);
   in.read_into("extended_mask", extended_mask_);
   const std::vector<std::uint32_t> holders = in.read<std::uint32_t>("pending_drop_holder");
   const std::vector<std::uint32_t> droppers = in.read<std::uint32_t>("pending_drop_dropper");

@@ -24,6 +24,7 @@
 // each row can drop its side alone, in parallel, and still stay mutual.
 #include "models/mechanisms/friendships_params.hpp"  // generated from friendships.params.toml: FriendshipParams, kFriendshipParams
 #include "models/mechanisms/mechanism.hpp"
+#include "core/packed_records.hpp"
 #include "core/params.hpp"
 #include "core/rng.hpp"
 #include "core/scheduler.hpp"
@@ -104,9 +105,8 @@ class Friendships {
  private:
   friend class FriendshipsPhase;
 
+  void lay_out_rows(std::size_t residents);
   void remove_keeping_order(std::uint32_t i, int slot);
-  std::size_t row(std::uint32_t i) const { return static_cast<std::size_t>(i) * k_; }
-  std::size_t acquaintance_row(std::uint32_t i) const { return static_cast<std::size_t>(i) * a_; }
   int slot_of(std::uint32_t i, std::uint32_t j) const;
   int weakest_contact_slot(std::uint32_t i) const;
   bool has_room(std::uint32_t i, int existing_slot) const;
@@ -125,12 +125,16 @@ class Friendships {
   int ingroup_target_ = 0;
   std::uint16_t befriend_at_ = 0;
   float replace_below_ = 0;
-  std::vector<std::uint32_t> friend_id_;
-  std::vector<float> strength_;
-  std::vector<std::uint32_t> acquaintance_id_;
-  std::vector<std::uint16_t> acquaintance_count_;
-  std::vector<std::uint8_t> degree_;
-  std::vector<std::uint8_t> ingroup_count_;
+  // A resident's rows, packed in one record (core/packed_records.hpp): an encounter's parties
+  // are anywhere in the city, and their friend and acquaintance rows then arrive as one or two
+  // adjacent cache lines instead of one line per array. Laid out by lay_out_rows.
+  PackedRecords rows_;
+  PackedColumn<std::uint32_t> friend_id_{rows_};           // K per resident
+  PackedColumn<std::uint32_t> acquaintance_id_{rows_};     // A per resident
+  PackedColumn<std::uint8_t> degree_{rows_};
+  PackedColumn<std::uint8_t> ingroup_count_{rows_};
+  PackedColumn<float> strength_{rows_};                     // K per resident
+  PackedColumn<std::uint16_t> acquaintance_count_{rows_};  // A per resident
   std::vector<std::uint16_t> extended_mask_;
   // (holder, dropper): holder still lists dropper, who dropped it. Filled concurrently by the
   // encounters phase (order varies with threads; repairing is order-independent).
