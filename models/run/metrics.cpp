@@ -176,8 +176,29 @@ void Metrics::define_series(Recorder& rec) {
 
 void Metrics::record(Recorder& rec, Date date) {
   const int wards = static_cast<int>(labels_.wards.size());
-  const CellAverages a = cell_averages(residents_, wards, threshold_);
-  const std::vector<double> warmth = ward_group_mean_warmth(residents_, wards, nullptr);
+  // The statistics are independent read-only passes over the residents, each summing in its own
+  // fixed order: they run side by side (a serial stretch of every record otherwise), and their
+  // values do not depend on which thread took which.
+  CellAverages a;
+  std::vector<double> warmth, cohesion_share;
+  Segregation seg;
+  Reach reached;
+  double correlation = 0;
+#pragma omp parallel sections
+  {
+#pragma omp section
+    a = cell_averages(residents_, wards, threshold_);
+#pragma omp section
+    warmth = ward_group_mean_warmth(residents_, wards, nullptr);
+#pragma omp section
+    seg = segregation();
+#pragma omp section
+    reached = reach(date);
+#pragma omp section
+    cohesion_share = cohesion();
+#pragma omp section
+    correlation = contact_warmth_correlation(residents_);
+  }
   rec.write(population_, std::span<const std::int64_t>(a.population));
   rec.write(warmth_, std::span<const float>(to_float(warmth)));
   rec.write(get_on_well_, std::span<const float>(to_float(a.get_on_well)));
@@ -186,11 +207,16 @@ void Metrics::record(Recorder& rec, Date date) {
   rec.write(negative_, std::span<const std::int64_t>(tally_.negative));
   rec.write(pair_positive_, std::span<const std::int64_t>(tally_.pair_positive));
   rec.write(pair_negative_, std::span<const std::int64_t>(tally_.pair_negative));
-  record_segregation(rec);
+  rec.write(dissimilarity_, std::span<const float>(seg.dissimilarity));
+  rec.write(isolation_, std::span<const float>(seg.isolation));
+  rec.write(exposure_, std::span<const float>(seg.exposure));
+  rec.write(theil_, std::span<const float>(seg.theil));
   record_venues(rec);
-  record_reach(rec, date);
-  record_cohesion(rec);
-  const float r = static_cast<float>(contact_warmth_correlation(residents_));
+  rec.write(english_, std::span<const float>(to_float(reached.english)));
+  rec.write(no_contact_, std::span<const float>(to_float(reached.no_contact)));
+  rec.write(mixing_, std::span<const float>(reached.mixing));
+  rec.write(cohesion_, std::span<const float>(to_float(cohesion_share)));
+  const float r = static_cast<float>(correlation);
   rec.write(contact_warmth_, std::span<const float>(&r, 1));
 }
 
@@ -207,7 +233,7 @@ double contact_warmth_correlation(const Residents& residents) {
 }
 
 // Residential segregation over blocks and over wards, from where residents live now.
-void Metrics::record_segregation(Recorder& rec) {
+Metrics::Segregation Metrics::segregation() const {
   const int groups = residents_.num_groups;
   const auto wards = static_cast<Eigen::Index>(labels_.wards.size());
   UnitCounts by_block = UnitCounts::Zero(static_cast<Eigen::Index>(blocks_), groups);
@@ -217,19 +243,16 @@ void Metrics::record_segregation(Recorder& rec) {
     by_ward(residents_.ward[i], residents_.group[i]) += 1.0;
   }
   const SegregationIndices levels[2] = {segregation_indices(by_block), segregation_indices(by_ward)};
-  std::vector<float> dissimilarity, isolation, exposure, theil;
+  Segregation out;
   for (const auto& s : levels) {
     for (int g = 0; g < groups; ++g) {
-      dissimilarity.push_back(static_cast<float>(s.dissimilarity(g)));
-      isolation.push_back(static_cast<float>(s.isolation(g)));
-      for (int h = 0; h < groups; ++h) exposure.push_back(static_cast<float>(s.exposure(g, h)));
+      out.dissimilarity.push_back(static_cast<float>(s.dissimilarity(g)));
+      out.isolation.push_back(static_cast<float>(s.isolation(g)));
+      for (int h = 0; h < groups; ++h) out.exposure.push_back(static_cast<float>(s.exposure(g, h)));
     }
-    theil.push_back(static_cast<float>(s.theil_h));
+    out.theil.push_back(static_cast<float>(s.theil_h));
   }
-  rec.write(dissimilarity_, std::span<const float>(dissimilarity));
-  rec.write(isolation_, std::span<const float>(isolation));
-  rec.write(exposure_, std::span<const float>(exposure));
-  rec.write(theil_, std::span<const float>(theil));
+  return out;
 }
 
 void Metrics::record_venues(Recorder& rec) {
@@ -251,7 +274,7 @@ void Metrics::record_venues(Recorder& rec) {
 }
 
 // English, who has had no intergroup contact for a year, and how mixed encounters were.
-void Metrics::record_reach(Recorder& rec, Date date) {
+Metrics::Reach Metrics::reach(Date date) const {
   const int groups = residents_.num_groups;
   const std::size_t cells = labels_.wards.size() * static_cast<std::size_t>(groups);
   const std::int32_t today = date - start_;
@@ -279,9 +302,7 @@ void Metrics::record_reach(Recorder& rec, Date date) {
     const double random_share = (total - static_cast<double>(group_size[g])) / (total - 1.0);
     if (inter + intra > 0 && random_share > 0) mixing[g] = static_cast<float>(inter / (inter + intra) / random_share);
   }
-  rec.write(english_, std::span<const float>(to_float(mean_english(residents_, static_cast<int>(labels_.wards.size())))));
-  rec.write(no_contact_, std::span<const float>(to_float(no_contact)));
-  rec.write(mixing_, std::span<const float>(mixing));
+  return {mean_english(residents_, static_cast<int>(labels_.wards.size())), std::move(no_contact), std::move(mixing)};
 }
 
 double Metrics::cohesion_of(std::size_t i, double outgroup_warmth) const {
@@ -289,7 +310,7 @@ double Metrics::cohesion_of(std::size_t i, double outgroup_warmth) const {
   return 1.0 - (ward_tension_ ? (*ward_tension_)[residents_.ward[i]] : 0.0);
 }
 
-void Metrics::record_cohesion(Recorder& rec) {
+std::vector<double> Metrics::cohesion() const {
   const int groups = residents_.num_groups;
   const int wards = static_cast<int>(labels_.wards.size());
   const std::size_t cells = static_cast<std::size_t>(wards) * groups;
@@ -302,7 +323,7 @@ void Metrics::record_cohesion(Recorder& rec) {
   }
   for (std::size_t c = 0; c < cells; ++c)
     if (population[c] > 0) cohesion[c] /= static_cast<double>(population[c]);
-  rec.write(cohesion_, std::span<const float>(to_float(cohesion)));
+  return cohesion;
 }
 
 void Metrics::end_period() { close_period(); }

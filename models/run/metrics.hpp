@@ -100,10 +100,19 @@ class Metrics {
   static void for_each_saved(Self& self, F&& f);
   void close_period();
   int define(Recorder& recorder, const SeriesSpec& spec);
-  void record_segregation(Recorder& recorder);
+  // A record's per-resident statistics, each computed in one pass in its own fixed order (so the
+  // same values whatever ran beside it), then written.
+  struct Segregation {
+    std::vector<float> dissimilarity, isolation, exposure, theil;
+  };
+  struct Reach {
+    std::vector<double> english, no_contact;
+    std::vector<float> mixing;
+  };
+  Segregation segregation() const;
+  Reach reach(Date date) const;
+  std::vector<double> cohesion() const;
   void record_venues(Recorder& recorder);
-  void record_reach(Recorder& recorder, Date date);
-  void record_cohesion(Recorder& recorder);
   // A resident's contribution to perceived cohesion, given their mean outgroup warmth: 1 − T of
   // their ward if they get on well, else 0.
   double cohesion_of(std::size_t resident, double outgroup_warmth) const;
