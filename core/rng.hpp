@@ -71,15 +71,18 @@ class RandomStream {
 
   bool bernoulli(double p) noexcept { return uniform() < p; }
 
+  // How many draws of operator() the stream has made (or skipped) so far.
+  std::uint64_t position() const noexcept { return (static_cast<std::uint64_t>(counter_.v[3]) - 1) * 4 + next_; }
+
   // Moves on by `words` draws of operator() without making them: the stream then gives exactly
   // what it would have after them (counter-based, so any position is reached directly). Lets a
   // loop draw ahead for later work, in another copy, and still use every number for what it
   // would have been used for.
   void skip(std::uint64_t words) noexcept {
-    const std::uint64_t position = (static_cast<std::uint64_t>(counter_.v[3]) - 1) * 4 + next_ + words;
-    counter_.v[3] = static_cast<std::uint32_t>(position / 4);
+    const std::uint64_t target = position() + words;
+    counter_.v[3] = static_cast<std::uint32_t>(target / 4);
     next_ = 4;
-    if (const unsigned offset = static_cast<unsigned>(position % 4); offset != 0) {
+    if (const unsigned offset = static_cast<unsigned>(target % 4); offset != 0) {
       refill();
       next_ = offset;
     }

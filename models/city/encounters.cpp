@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace contactsim {
 
@@ -149,6 +150,10 @@ void run_encounter_session(const EncounterRules& rules, const ContactSetting& se
             experience(rules, setting, residents, layout, j, h, g, min_english, day, experiences, counts);
         if (i_positive && j_positive && rules.on_positive) rules.on_positive(i, j, setting.stable);
       }
+      // The batches' places in the stream assume one number per experience: a draw added to
+      // experience() must move them, or pairs and experiences would share numbers.
+      if (experiences.position() != rng.position() + 4 * static_cast<std::uint64_t>(done + batch.size))
+        throw std::logic_error("run_encounter_session: an experience drew other than one number");
     }
     counts.encounters += count;
   }

@@ -37,6 +37,7 @@ TEST(RandomStream, SkipReachesTheSamePositionAsDrawing) {
       for (int k = 0; k < before; ++k) drawn(), skipped();
       for (int k = 0; k < words; ++k) drawn();
       skipped.skip(static_cast<std::uint64_t>(words));
+      EXPECT_EQ(skipped.position(), static_cast<std::uint64_t>(before + words));
       EXPECT_EQ(draws(drawn, 9), draws(skipped, 9)) << before << " drawn, then " << words << " skipped";
     }
 }
