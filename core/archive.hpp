@@ -7,6 +7,8 @@
 // values. Every array carries a 64-bit checksum of its bytes, verified when it is read, so a
 // damaged file fails with a message naming the array instead of feeding garbage to a model.
 // Nothing here knows what the arrays mean.
+#include "core/packed_records.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,6 +56,11 @@ class StateWriter {
   void write(const std::string& name, const std::vector<T>& values) {
     write(name, std::span<const T>(values));
   }
+  // A packed column is stored as the flat array it indexes like.
+  template <ArchiveNumber T>
+  void write(const std::string& name, const PackedColumn<T>& values) {
+    write(name, values.to_vector());
+  }
   void write(const std::string& name, const std::vector<std::string>& values);
 
   // Scalars are attributes of the group: integers as int64 (unsigned 64-bit values keep their
@@ -87,6 +94,12 @@ class StateReader {
   // the size check doubles as a structure check, and buffers others point into stay valid.
   template <ArchiveNumber T>
   void read_into(const std::string& name, std::vector<T>& target) const;
+  template <ArchiveNumber T>
+  void read_into(const std::string& name, PackedColumn<T>& target) const {
+    std::vector<T> values = target.to_vector();
+    read_into(name, values);
+    target.assign(values);
+  }
   std::vector<std::string> strings(const std::string& name) const;
 
   template <ArchiveNumber T>

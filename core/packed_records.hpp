@@ -181,8 +181,8 @@ class PackedColumn {
 };
 
 // The values of a resident array in flat order, whichever storage holds them: a std::vector as
-// itself, a packed column gathered (for checkpoints, hashes and snapshots, which need them
-// contiguous).
+// itself, a packed column gathered (for the world structure hash, which needs the bytes
+// contiguous; checkpoints write packed columns through StateWriter).
 template <class T>
 const std::vector<T>& contiguous(const std::vector<T>& values) {
   return values;

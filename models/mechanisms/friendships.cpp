@@ -478,12 +478,12 @@ void FriendshipsPhase::warm_from_extended_contact() {
 void Friendships::save(StateWriter& out) const {
   out.scalar("max_degree", k_);
   out.scalar("acquaintance_slots", a_);
-  out.write("friend_id", contiguous(friend_id_));
-  out.write("strength", contiguous(strength_));
-  out.write("acquaintance_id", contiguous(acquaintance_id_));
-  out.write("acquaintance_count", contiguous(acquaintance_count_));
-  out.write("degree", contiguous(degree_));
-  out.write("ingroup_count", contiguous(ingroup_count_));
+  out.write("friend_id", friend_id_);
+  out.write("strength", strength_);
+  out.write("acquaintance_id", acquaintance_id_);
+  out.write("acquaintance_count", acquaintance_count_);
+  out.write("degree", degree_);
+  out.write("ingroup_count", ingroup_count_);
   out.write("extended_mask", extended_mask_);
   std::vector<std::uint32_t> holders, droppers;
   for (const auto& [holder, dropper] : pending_drops_) holders.push_back(holder), droppers.push_back(dropper);
@@ -491,26 +491,17 @@ void Friendships::save(StateWriter& out) const {
   out.write("pending_drop_dropper", droppers);
 }
 
-namespace {
-template <class T>
-void read_column(const StateReader& in, const std::string& name, PackedColumn<T>& column) {
-  std::vector<T> values = column.to_vector();
-  in.read_into(name, values);
-  column.assign(values);
-}
-}  // namespace
-
 void Friendships::restore(const StateReader& in) {
   if (in.scalar<int>("max_degree") != k_ || in.scalar<int>("acquaintance_slots") != a_)
     in.fail("max_degree", "rows of " + std::to_string(in.scalar<int>("max_degree")) + " friends and " +
                               std::to_string(in.scalar<int>("acquaintance_slots")) + " acquaintances, expected " +
                               std::to_string(k_) + " and " + std::to_string(a_));
-  read_column(in, "friend_id", friend_id_);
-  read_column(in, "strength", strength_);
-  read_column(in, "acquaintance_id", acquaintance_id_);
-  read_column(in, "acquaintance_count", acquaintance_count_);
-  read_column(in, "degree", degree_);
-  read_column(in, "ingroup_count", ingroup_count_);
+  in.read_into("friend_id", friend_id_);
+  in.read_into("strength", strength_);
+  in.read_into("acquaintance_id", acquaintance_id_);
+  in.read_into("acquaintance_count", acquaintance_count_);
+  in.read_into("degree", degree_);
+  in.read_into("ingroup_count", ingroup_count_);
   in.read_into("extended_mask", extended_mask_);
   const std::vector<std::uint32_t> holders = in.read<std::uint32_t>("pending_drop_holder");
   const std::vector<std::uint32_t> droppers = in.read<std::uint32_t>("pending_drop_dropper");

@@ -276,19 +276,11 @@ toml::table settings_of(toml::table root) {
 
 // Every field of the list in its order (state.hpp): dataset names and order are the file format.
 void save_residents(StateWriter out, const Residents& r) {
-  for_each_field(r, [&](const auto& field, const auto& values) { out.write(field.name, contiguous(values)); });
+  for_each_field(r, [&](const auto& field, const auto& values) { out.write(field.name, values); });
 }
 
 void restore_residents(const StateReader& in, Residents& r) {
-  for_each_field(r, [&](const auto& field, auto& values) {
-    if constexpr (std::decay_t<decltype(field)>::packed) {
-      auto flat = values.to_vector();
-      in.read_into(field.name, flat);
-      values.assign(flat);
-    } else {
-      in.read_into(field.name, values);
-    }
-  });
+  for_each_field(r, [&](const auto& field, auto& values) { in.read_into(field.name, values); });
 }
 
 // Names, types, wards, capacities and faiths never change; the rest does (funding, timeline,
