@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 
 using namespace contactsim;
@@ -43,16 +44,18 @@ struct BuiltCity {
   double rss_before = 0;  // the process's resident bytes just before building it
 };
 
+constexpr const char* kSkeleton = "bench/skeleton.toml";
+
 // Building a 10⁷ city takes a while: each size is built once per thread count and reused.
-BuiltCity& city(std::int64_t agents, int threads) {
-  static std::map<std::pair<std::int64_t, int>, BuiltCity> built;
-  BuiltCity& slot = built[{agents, threads}];
+BuiltCity& city(std::int64_t agents, int threads, const std::string& scenario = "scenarios/stoke_on_trent.toml") {
+  static std::map<std::tuple<std::int64_t, int, std::string>, BuiltCity> built;
+  BuiltCity& slot = built[{agents, threads, scenario}];
   if (!slot.sim) {
     RunOptions options;
     options.threads = threads;
     slot.rss_before = status_bytes("VmRSS");
     reset_peak_memory();
-    slot.sim = std::make_unique<Simulation>(bench::synthetic_city(agents), options);
+    slot.sim = std::make_unique<Simulation>(bench::synthetic_city(agents, scenario), options);
     slot.sim->step(7);  // warm-up: first sessions allocate their buffers
   }
   return slot;
@@ -81,6 +84,42 @@ void BM_DailyStep(benchmark::State& state) {
   for (auto _ : state) days += sim.step(1);
   report(state, sim, days, sim.intergroup_encounters() - encounters_before);
   state.counters["peak_bytes_per_agent"] = peak_bytes_per_agent(built);
+}
+
+// The floor of today's design: the same city's day with only attendance and the encounters'
+// sampling running (bench/skeleton.toml). Compare with BM_DailyStep at the same arguments.
+void BM_SkeletonDay(benchmark::State& state) {
+  BuiltCity& built = city(state.range(0), static_cast<int>(state.range(1)), kSkeleton);
+  Simulation& sim = *built.sim;
+  const std::int64_t encounters_before = sim.intergroup_encounters();
+  std::int64_t days = 0;
+  for (auto _ : state) days += sim.step(1);
+  report(state, sim, days, sim.intergroup_encounters() - encounters_before);
+}
+
+// The least any design that decides each resident's day from the resident's own random numbers
+// must do: one keyed Philox block per resident and a read of its contact record, streamed.
+void BM_ResidentStreamFloor(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(1));
+  BuiltCity& built = city(state.range(0), threads, kSkeleton);
+  const Residents& residents = built.sim->world().residents;
+  const std::size_t n = residents.size();
+  const RandomStream::PreparedKey key(StreamKey{built.sim->seed(), built.sim->replicate()});
+  const Strided<const float> anxiety = residents.anxiety.strided();
+  std::uint32_t day = 0;
+  for (auto _ : state) {
+    std::uint64_t sink = 0;
+#pragma omp parallel for schedule(static, 4096) reduction(+ : sink) num_threads(threads)
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto draws = RandomStream::first_four(key, static_cast<std::uint32_t>(i), day, 0);
+      sink += draws[0] ^ draws[1] ^ draws[2] ^ static_cast<std::uint32_t>(anxiety[i] < 0.5f);
+    }
+    benchmark::DoNotOptimize(sink);
+    ++day;
+  }
+  state.counters["agents"] = static_cast<double>(n);
+  state.counters["agent_days_per_s"] =
+      benchmark::Counter(static_cast<double>(n) * static_cast<double>(day), benchmark::Counter::kIsRate);
 }
 
 // Each phase's wall-clock milliseconds per simulated day (whole weeks, so weekly phases count).
@@ -178,6 +217,19 @@ BENCHMARK(BM_DailyStep)
     ->Args({100'000, 2})
     ->Args({1'000'000, 1})
     ->Args({1'000'000, 2})
+    ->Args({10'000'000, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+// The default city's size (258,369) and 10⁶, 10⁷: beside BM_DailyStep, what the targets face.
+BENCHMARK(BM_SkeletonDay)
+    ->Args({258'369, 1})
+    ->Args({258'369, 2})
+    ->Args({1'000'000, 2})
+    ->Args({10'000'000, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_ResidentStreamFloor)
+    ->Args({258'369, 2})
     ->Args({10'000'000, 2})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -12,8 +12,10 @@
 
 namespace contactsim::bench {
 
-inline Scenario synthetic_city(std::int64_t agents) {
-  Scenario s = load_scenario(std::string(CONTACTSIM_SOURCE_DIR) + "/scenarios/stoke_on_trent.toml");
+// `scenario`: the file whose structure is scaled, relative to the source tree (the default city,
+// or bench/skeleton.toml: the same city with every mechanism but attendance and encounters off).
+inline Scenario synthetic_city(std::int64_t agents, const std::string& scenario = "scenarios/stoke_on_trent.toml") {
+  Scenario s = load_scenario(std::string(CONTACTSIM_SOURCE_DIR) + "/" + scenario);
   double city = 0;
   for (const auto& ward : s.population.unscaled_counts)
     for (const std::int64_t n : ward) city += static_cast<double>(n);

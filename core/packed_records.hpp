@@ -117,8 +117,8 @@ class PackedColumn {
   }
   // The values in flat order, as the std::vector they replace.
   std::vector<T> to_vector() const { return std::vector<T>(begin(), end()); }
-  // A copy, as where the column was a std::vector (tests compare whole columns this way).
-  operator std::vector<T>() const { return to_vector(); }  // NOLINT(google-explicit-constructor)
+  // A copy of the whole column: explicit, so no hot loop pays for one by accident.
+  explicit operator std::vector<T>() const { return to_vector(); }
 
   friend bool operator==(const PackedColumn& a, const PackedColumn& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());

@@ -141,7 +141,7 @@ TEST(ResidentFields, OrderIsTheCheckpointFormat) {
 TEST(ResidentFields, WorldStructureHashIsUnchanged) {
   World w = tiny_world();
   EXPECT_EQ(world_structure_hash(w), 0xa8bc0592927194f0ULL);
-  const std::vector<float> english = w.residents.english;
+  const std::vector<float> english = w.residents.english.to_vector();
   w.residents.english.assign(w.residents.anxiety.to_vector());
   w.residents.anxiety.assign(english);
   EXPECT_NE(world_structure_hash(w), 0xa8bc0592927194f0ULL);

@@ -138,7 +138,7 @@ TEST(YouthProgramme, ParticipantsEndWarmerThanMatchedNonParticipantsMostFromSegr
   spec.self_selection = 0;  // everyone equally likely: the comparison isolates the programme
   spec.uptake = 0.2;
   ProgrammeRun run({spec}, {});
-  const std::vector<float> before = run.world.residents.warmth;
+  const std::vector<float> before = run.world.residents.warmth.to_vector();
   const Date cohort_start = Date::from_ymd(2021, 7, 20);
   run.run_through(cohort_start, cohort_start + 122);  // evaluation at 4 months
 
@@ -185,7 +185,7 @@ TEST(YouthProgramme, SelfSelectionRecruitsWarmerYouthThanTargetedRecruitment) {
     spec.self_selection = 3;
     spec.targeted = targeted;
     ProgrammeRun run({spec}, {});
-    const std::vector<float> warmth = run.world.residents.warmth;
+    const std::vector<float> warmth = run.world.residents.warmth.to_vector();
     run.phase.run(Day{cohort_start, cohort_start - kRunStart});
     std::vector<double> w;
     double from_segregated_ward = 0;
