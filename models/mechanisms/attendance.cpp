@@ -36,8 +36,7 @@ void AttendancePhase::run(const Day& day) {
   choose_venues(day);
   sessions_.attendances = 0;
   for (int s = 0; s < kNumSlots; ++s) {
-    sessions_.index[s].build(sessions_.venue_of[s], residents_.group, static_cast<std::int32_t>(venues_.size()),
-                             residents_.num_groups);
+    sessions_.index[s].place(sessions_.venue_of[s], residents_.group);  // counted by choose_venues
     admit_within_capacity(day, s);
     sessions_.attendances += static_cast<std::int64_t>(sessions_.index[s].attendees());
     count_activity(day, s);
@@ -99,47 +98,61 @@ void AttendancePhase::choose_venues(const Day& day) {
   std::array<std::int32_t* __restrict, kNumSlots> venue_of{};
   for (int s = 0; s < kNumSlots; ++s) venue_of[s] = sessions_.venue_of[s].data();
 
+  // Each slot's session index counts the attendees of a chunk of residents as they choose, so
+  // building it needs no counting pass of its own; the chunks are the index's, one per thread.
+  std::array<SessionIndex*, kNumSlots> index{};
+  for (int s = 0; s < kNumSlots; ++s) {
+    index[s] = &sessions_.index[s];
+    index[s]->start_counting(n, static_cast<std::int32_t>(venues_.size()), groups);
+  }
+  const std::size_t chunks = index[0]->chunks();
+
   const RandomStream::PreparedKey key(key_);
   // A resident's three draws are the first three numbers of its own stream. They are made for a
   // run of residents at a time, with no branch between them, so the processor overlaps their
   // Philox rounds; the choices, whose branches follow the draws, come after.
   constexpr std::size_t kRun = 64;
-  const std::size_t runs = (n + kRun - 1) / kRun;
-#pragma omp parallel for schedule(static, 64)
-  for (std::size_t run = 0; run < runs; ++run) {
-    const std::size_t first = run * kRun, last = std::min(n, first + kRun);
-    std::array<std::array<std::uint32_t, 4>, kRun> draws;
-    for (std::size_t i = first; i < last; ++i)
-      draws[i - first] = RandomStream::first_four(key, static_cast<std::uint32_t>(i),
-                                                  static_cast<std::uint32_t>(day.index), purpose::kAttendance);
-    for (std::size_t i = first; i < last; ++i) {
-      const int age = age_band[i];
-      const int g = group[i];
-      const float shyness = avoidance * anxiety[i];
-      const float safe = safety ? safety[ward[i]] : 1.0f;
-      const std::int32_t* mine = membership + i * venue_types;
-      for (int s = 0; s < kNumSlots; ++s) {
-        const SlotPlan& plan = plans[s];
-        // The draw is made even when nothing is open, so a slot's numbers never depend on another's.
-        const float u = static_cast<float>(static_cast<double>(draws[i - first][s]) * 0x1p-32);
-        std::int32_t chosen = SessionIndex::kNone;
-        // Most resident-slots draw above every chance they could have: nothing to evaluate.
-        if (u < plan.ceiling[age]) {
-          // The first type whose cumulative chance exceeds u wins.
-          float cumulative = 0;
-          for (int k = 0; k < plan.types; ++k) {
-            const std::int32_t v = mine[plan.type[k]];
-            if (v < 0 || !((open_days[v] >> weekday) & 1u)) continue;
-            const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
-            const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
-            cumulative += fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
-            if (u < cumulative) {
-              chosen = v;
-              break;
+#pragma omp parallel for schedule(static)
+  for (std::size_t c = 0; c < chunks; ++c) {
+    const std::size_t chunk_end = index[0]->chunk_begin(c + 1);
+    std::array<std::uint32_t* __restrict, kNumSlots> attendees{};  // per (venue, group), this chunk's
+    for (int s = 0; s < kNumSlots; ++s) attendees[s] = index[s]->histogram(c);
+    for (std::size_t first = index[0]->chunk_begin(c); first < chunk_end; first += kRun) {
+      const std::size_t last = std::min(chunk_end, first + kRun);
+      std::array<std::array<std::uint32_t, 4>, kRun> draws;
+      for (std::size_t i = first; i < last; ++i)
+        draws[i - first] = RandomStream::first_four(key, static_cast<std::uint32_t>(i),
+                                                    static_cast<std::uint32_t>(day.index), purpose::kAttendance);
+      for (std::size_t i = first; i < last; ++i) {
+        const int age = age_band[i];
+        const int g = group[i];
+        const float shyness = avoidance * anxiety[i];
+        const float safe = safety ? safety[ward[i]] : 1.0f;
+        const std::int32_t* mine = membership + i * venue_types;
+        for (int s = 0; s < kNumSlots; ++s) {
+          const SlotPlan& plan = plans[s];
+          // The draw is made even when nothing is open, so a slot's numbers never depend on another's.
+          const float u = static_cast<float>(static_cast<double>(draws[i - first][s]) * 0x1p-32);
+          std::int32_t chosen = SessionIndex::kNone;
+          // Most resident-slots draw above every chance they could have: nothing to evaluate.
+          if (u < plan.ceiling[age]) {
+            // The first type whose cumulative chance exceeds u wins.
+            float cumulative = 0;
+            for (int k = 0; k < plan.types; ++k) {
+              const std::int32_t v = mine[plan.type[k]];
+              if (v < 0 || !((open_days[v] >> weekday) & 1u)) continue;
+              const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
+              const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
+              cumulative += fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
+              if (u < cumulative) {
+                chosen = v;
+                break;
+              }
             }
           }
+          venue_of[s][i] = chosen;
+          if (chosen != SessionIndex::kNone) ++attendees[s][static_cast<std::size_t>(chosen) * groups + g];
         }
-        venue_of[s][i] = chosen;
       }
     }
   }

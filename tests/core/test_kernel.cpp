@@ -110,6 +110,46 @@ TEST(SessionIndex, GroupsByVenueThenStratumInIdOrder) {
   EXPECT_EQ(index.stratum_begin(2, 1) - index.venue_begin(2), 1u);
 }
 
+// Attendance counts its attendees chunk by chunk as it assigns them (start_counting, histogram,
+// place); the index must be build's, at any thread count.
+TEST(SessionIndex, CountingWhileAssigningGivesBuildsIndex) {
+  constexpr std::size_t n = 50000;
+  constexpr std::int32_t venues = 300;
+  std::vector<std::int32_t> venue_of(n);
+  std::vector<std::uint8_t> stratum(n);
+  RandomStream s(StreamKey{4, 0}, 0, 0, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    stratum[i] = static_cast<std::uint8_t>(s.below(3));
+    venue_of[i] = s.below(4) == 0 ? SessionIndex::kNone : static_cast<std::int32_t>(s.below(venues));
+  }
+  SessionIndex built;
+  built.build(venue_of, stratum, venues, 3);
+  for (int threads : {1, 2}) {
+    SessionIndex counted;
+    with_threads(threads, [&] {
+      counted.start_counting(n, venues, 3);
+      EXPECT_EQ(counted.chunks(), static_cast<std::size_t>(threads));  // 50,000 agents: a chunk per thread
+      EXPECT_EQ(counted.chunk_begin(counted.chunks()), n);
+#pragma omp parallel for schedule(static)
+      for (std::size_t c = 0; c < counted.chunks(); ++c) {
+        std::uint32_t* attendees = counted.histogram(c);
+        for (std::size_t i = counted.chunk_begin(c); i < counted.chunk_begin(c + 1); ++i)
+          if (venue_of[i] != SessionIndex::kNone) ++attendees[static_cast<std::size_t>(venue_of[i]) * 3 + stratum[i]];
+      }
+      counted.place(venue_of, stratum);
+    });
+    ASSERT_EQ(counted.attendees(), built.attendees());
+    for (std::int32_t v = 0; v < venues; ++v)
+      for (int g = 0; g < 3; ++g) {
+        const auto a = counted.members(v, g), b = built.members(v, g);
+        ASSERT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end())) << "venue " << v << ", stratum " << g;
+      }
+  }
+  SessionIndex wrong;
+  wrong.start_counting(n - 1, venues, 3);
+  EXPECT_THROW(wrong.place(venue_of, stratum), std::logic_error);
+}
+
 TEST(SessionIndex, SameResultForAnyThreadCountAcrossChunks) {
   // More agents than one chunk so the per-chunk histograms and their prefix are exercised.
   constexpr std::size_t n = 200000;
