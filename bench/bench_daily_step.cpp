@@ -215,6 +215,8 @@ BENCHMARK(BM_DailyStep)
     ->Args({10'000, 1})
     ->Args({100'000, 1})
     ->Args({100'000, 2})
+    ->Args({258'369, 1})  // the default city's size
+    ->Args({258'369, 2})
     ->Args({1'000'000, 1})
     ->Args({1'000'000, 2})
     ->Args({10'000'000, 2})
