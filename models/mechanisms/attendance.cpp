@@ -141,7 +141,10 @@ void AttendancePhase::choose_venues(const Day& day) {
             for (int k = 0; k < plan.types; ++k) {
               const std::int32_t v = mine[plan.type[k]];
               if (v < 0 || !((open_days[v] >> weekday) & 1u)) continue;
-              const float outgroup_share = 1.0f - share[static_cast<std::size_t>(v) * groups + g];
+              const std::size_t cell = static_cast<std::size_t>(v) * groups + g;
+              // The cell's attendee counter is as scattered as its share: ask for both at once.
+              __builtin_prefetch(&attendees[s][cell], 1);
+              const float outgroup_share = 1.0f - share[cell];
               const float fear = plan.fear_sensitive[k] ? safe : 1.0f;
               cumulative += fear * plan.chance[k][age] * (1.0f - shyness * outgroup_share);
               if (u < cumulative) {
