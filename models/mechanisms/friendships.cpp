@@ -166,7 +166,12 @@ std::size_t Friendships::bytes() const {
 
 void Friendships::note_positive_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue) {
   // Only contact between groups makes friends here; in-group ties are seeded (seed_ingroup).
-  if (!enabled_ || residents_.group[i] == residents_.group[j]) return;
+  if (residents_.group[i] == residents_.group[j]) return;
+  note_positive_intergroup_encounter(i, j, stable_venue);
+}
+
+void Friendships::note_positive_intergroup_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue) {
+  if (!enabled_) return;
   const int slot_i = slot_of(i, j), slot_j = slot_of(j, i);
   if (slot_i >= 0 && slot_j >= 0) {  // friends meeting again: the tie is renewed on both sides
     strength_.row(i)[slot_i] = 1.0f;
@@ -532,8 +537,9 @@ class FriendshipsMechanism final : public Mechanism {
     for (int t = 0; t < static_cast<int>(types.size()); ++t)
       if (types[t].stable && types[t].slot == Slot::daytime && types[t].generate) seed_types.push_back(t);
     friendships_.seed_ingroup(seed_types, c.key);
+    // on_positive is called for intergroup pairs only (EncounterRules).
     c.rules.on_positive = [this](std::uint32_t i, std::uint32_t j, bool stable) {
-      friendships_.note_positive_encounter(i, j, stable);
+      friendships_.note_positive_intergroup_encounter(i, j, stable);
     };
     c.rules.prefetch = [this](std::uint32_t i, bool stable) { friendships_.prefetch(i, stable); };
     c.links.publish<const Friendships>("friendships", friendships_);

@@ -70,6 +70,9 @@ class Friendships {
   // When a full resident drops its weakest tie to make room, the dropped friend's own row is
   // left alone and repaired by the next FriendshipsPhase::run (see apply_pending_drops).
   void note_positive_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue);
+  // The same for a pair the caller knows to be of two groups (the encounters phase draws
+  // partners from the other groups' slices), sparing two scattered loads of their groups.
+  void note_positive_intergroup_encounter(std::uint32_t i, std::uint32_t j, bool stable_venue);
   // Forgets the previous occupants of re-used resident slots (mobility: someone left, a
   // newcomer arrived): their ties are removed on both sides and their acquaintances cleared.
   // Serial; call between days.
