@@ -37,7 +37,8 @@ void SessionIndex::build(std::span<const std::int32_t> venue_of, std::span<const
 #pragma omp parallel for schedule(static)
   for (std::size_t c = 0; c < chunks_; ++c) {
     std::uint32_t* counts = histogram(c);
-    for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i)
+    const std::size_t end = chunk_begin(c + 1);
+    for (std::size_t i = chunk_begin(c); i < end; ++i)
       if (venue_of[i] != kNone) ++counts[bucket(venue_of[i], stratum_of[i])];
   }
   place(venue_of, stratum_of);
@@ -67,7 +68,7 @@ void SessionIndex::place(std::span<const std::int32_t> venue_of, std::span<const
 #pragma omp parallel for schedule(static)
   for (std::size_t c = 0; c < chunks_; ++c) {
     std::uint32_t* cursor = chunk_counts_.data() + c * buckets;
-    const std::size_t end = std::min(n, chunk_begin(c + 1));
+    const std::size_t end = chunk_begin(c + 1);
     for (std::size_t i = chunk_begin(c); i < end; ++i)
       if (venue_of[i] != kNone) members_[cursor[bucket(venue_of[i], stratum_of[i])]++] = static_cast<std::uint32_t>(i);
   }
