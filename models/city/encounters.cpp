@@ -77,6 +77,15 @@ void ContactCounts::add_to(ContactTally& t) {
   std::fill(pair_negative.begin(), pair_negative.end(), 0);
 }
 
+GroupOffsets sort_by_group(const Residents& residents, std::span<std::uint32_t> members) {
+  std::stable_sort(members.begin(), members.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return residents.group[a] < residents.group[b]; });
+  GroupOffsets group_begin{};
+  for (const std::uint32_t i : members) ++group_begin[residents.group[i] + 1];
+  for (int g = 0; g < residents.num_groups; ++g) group_begin[g + 1] += group_begin[g];
+  return group_begin;
+}
+
 void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,
                            const ContactTally& layout, std::span<const std::uint32_t> members,
                            std::span<const std::uint32_t> group_begin, StreamKey key, std::uint32_t entity,

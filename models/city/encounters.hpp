@@ -85,6 +85,12 @@ struct ContactCounts {
 // slice being [group_begin[g], group_begin[g+1]). Random numbers come from the stream keyed by
 // (entity, day, purpose + g) — entity is the session's id (venue, team, …) and must be unique
 // among sessions sharing a purpose on a day.
+// Puts a session's attendees in the order run_encounter_session takes them — by group, stably,
+// so each group keeps the order it was given in — and returns each group's first position,
+// then members.size(): entries [0, num_groups] are the session's group_begin.
+using GroupOffsets = std::array<std::uint32_t, kMaxGroups + 1>;
+GroupOffsets sort_by_group(const Residents& residents, std::span<std::uint32_t> members);
+
 void run_encounter_session(const EncounterRules& rules, const ContactSetting& setting, Residents& residents,
                            const ContactTally& layout, std::span<const std::uint32_t> members,
                            std::span<const std::uint32_t> group_begin, StreamKey key, std::uint32_t entity,

@@ -259,11 +259,7 @@ class ArtsMechanism final : public Mechanism {
     const int groups = residents_.num_groups;
     for (std::size_t g = 0; g + 1 < s.begin.size(); ++g) {
       std::vector<std::uint32_t> members(s.members.begin() + s.begin[g], s.members.begin() + s.begin[g + 1]);
-      std::stable_sort(members.begin(), members.end(),
-                       [&](std::uint32_t a, std::uint32_t b) { return residents_.group[a] < residents_.group[b]; });
-      std::array<std::uint32_t, kMaxGroups + 1> group_begin{};
-      for (const std::uint32_t i : members) ++group_begin[residents_.group[i] + 1];
-      for (int h = 0; h < groups; ++h) group_begin[h + 1] += group_begin[h];
+      const GroupOffsets group_begin = sort_by_group(residents_, members);
       const auto entity = static_cast<std::uint32_t>((k << 16) | g);
       run_encounter_session(rules_, setting_, residents_, tally_, members,
                             std::span<const std::uint32_t>(group_begin.data(), static_cast<std::size_t>(groups) + 1),

@@ -260,11 +260,7 @@ void EsolPhase::hold_classes(const Day& day, std::size_t c) {
     members.clear();
     for (std::size_t seat = first; seat < last; ++seat)
       if (s.seat[seat] != kNoLearner) members.push_back(s.seat[seat]);
-    std::stable_sort(members.begin(), members.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return residents_.group[a] < residents_.group[b]; });
-    std::array<std::uint32_t, kMaxGroups + 1> group_begin{};
-    for (std::uint32_t i : members) ++group_begin[residents_.group[i] + 1];
-    for (int g = 0; g < groups; ++g) group_begin[g + 1] += group_begin[g];
+    const GroupOffsets group_begin = sort_by_group(residents_, members);
     const auto entity = static_cast<std::uint32_t>((c << 16) | static_cast<std::size_t>(k));
     run_encounter_session(rules_, setting_, residents_, tally_, members,
                           std::span<const std::uint32_t>(group_begin.data(), groups + 1), key_, entity,

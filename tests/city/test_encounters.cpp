@@ -1,12 +1,11 @@
 // The encounter session's contract with the mechanisms that listen to it.
 #include "models/city/encounters.hpp"
-#include "models/city/venue_types.hpp"
 #include "tests/support/city.hpp"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace contactsim {
@@ -24,10 +23,7 @@ TEST(EncounterSession, OnPositiveHearsOnlyPairsOfTwoGroups) {
   const Residents& r = town.residents;
   std::vector<std::uint32_t> members(r.size());
   for (std::uint32_t i = 0; i < members.size(); ++i) members[i] = i;
-  std::stable_sort(members.begin(), members.end(), [&](auto a, auto b) { return r.group[a] < r.group[b]; });
-  std::vector<std::uint32_t> begin(kGroups + 1, 0);
-  for (auto i : members) ++begin[r.group[i] + 1u];
-  for (int g = 0; g < kGroups; ++g) begin[g + 1] += begin[g];
+  const GroupOffsets begin = sort_by_group(r, members);
 
   std::int64_t heard = 0, same_group = 0;
   town.rules.on_positive = [&](std::uint32_t i, std::uint32_t j, bool) {
@@ -40,8 +36,9 @@ TEST(EncounterSession, OnPositiveHearsOnlyPairsOfTwoGroups) {
   ContactCounts counts;
   counts.resize_like(town.tally);
   for (std::uint32_t day = 0; day < 20; ++day)
-    run_encounter_session(town.rules, setting, town.residents, town.tally, members, begin, StreamKey{11, 0}, 0, day,
-                          1000, counts);
+    run_encounter_session(town.rules, setting, town.residents, town.tally, members,
+                          std::span<const std::uint32_t>(begin.data(), kGroups + 1), StreamKey{11, 0}, 0, day, 1000,
+                          counts);
   EXPECT_GT(heard, 100);
   EXPECT_EQ(same_group, 0);
 }

@@ -64,17 +64,14 @@ void street_session(const EncounterRules& rules, Residents& r, ContactTally& tal
   std::vector<std::uint32_t> members;
   for (std::uint32_t i = 0; i < r.size(); ++i)
     if (r.ward[i] == 0) members.push_back(i);
-  std::stable_sort(members.begin(), members.end(), [&](auto a, auto b) { return r.group[a] < r.group[b]; });
-  std::vector<std::uint32_t> begin(4, 0);
-  for (auto i : members) ++begin[r.group[i] + 1u];
-  for (int g = 0; g < 3; ++g) begin[g + 1] += begin[g];
+  const GroupOffsets begin = sort_by_group(r, members);
   ContactSetting street;
   street.encounters = 1.0;
   street.venue_type = kStreet;
   ContactCounts counts;
   counts.resize_like(tally);
-  run_encounter_session(rules, street, r, tally, members, begin, key, 0, static_cast<std::uint32_t>(day.index), 1000,
-                        counts);
+  run_encounter_session(rules, street, r, tally, members, std::span<const std::uint32_t>(begin.data(), 4), key, 0,
+                        static_cast<std::uint32_t>(day.index), 1000, counts);
   counts.add_to(tally);
 }
 

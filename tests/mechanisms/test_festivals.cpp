@@ -59,17 +59,15 @@ void daily_street_session(const EncounterRules& rules, FestivalRun& run, int war
   const Residents& r = run.residents;
   for (std::uint32_t i = 0; i < r.size() && members.size() < 200; ++i)
     if (r.ward[i] == ward) members.push_back(i);
-  std::stable_sort(members.begin(), members.end(), [&](auto a, auto b) { return r.group[a] < r.group[b]; });
-  std::vector<std::uint32_t> begin(static_cast<std::size_t>(r.num_groups) + 1, 0);
-  for (auto i : members) ++begin[r.group[i] + 1u];
-  for (int g = 0; g < r.num_groups; ++g) begin[g + 1] += begin[g];
+  const GroupOffsets begin = sort_by_group(r, members);
   ContactSetting street;
   street.encounters = 1.0;
   street.venue_type = kStreet;
   ContactCounts counts;
   counts.resize_like(run.tally);
-  run_encounter_session(rules, street, run.residents, run.tally, members, begin, key, static_cast<std::uint32_t>(ward),
-                        static_cast<std::uint32_t>(day.index), 1000, counts);
+  run_encounter_session(rules, street, run.residents, run.tally, members,
+                        std::span<const std::uint32_t>(begin.data(), static_cast<std::size_t>(r.num_groups) + 1), key,
+                        static_cast<std::uint32_t>(ward), static_cast<std::uint32_t>(day.index), 1000, counts);
   counts.add_to(run.tally);
 }
 
